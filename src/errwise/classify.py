@@ -1,0 +1,177 @@
+"""Wrap any exception into the façade, keeping the original as `__cause__`.
+
+Promise: `classify(exc)` never raises (for any exception it is given) and returns an
+`errwise.Error`: the same object when `exc` already is one; an environment error for OS failures
+(by errno, with `errno`, `strerror` and `filename` in context and a hint a human can act on); a
+timeout, command-not-found or subprocess-failed error for the `subprocess` family; an interrupt
+for `KeyboardInterrupt`; an internal error (a bug) for anything else.
+"""
+
+from __future__ import annotations
+
+import errno as E
+import os
+import subprocess
+from types import TracebackType
+
+from errwise._jsonable import safe_str
+from errwise.error import EnvError, Error, InternalError, TargetError
+
+__all__ = ["classify", "errno_code"]
+
+# errno -> (code name, recoverable, hint template or None). {path} is the filename, {where} its
+# directory (or the path itself when it has none).
+_ERRNO_TABLE: dict[int, tuple[str, bool, str | None]] = {
+    E.ENOSPC: ("ERR_DISK_FULL", False, "free space on the device holding {where}"),
+    E.EDQUOT: ("ERR_DISK_FULL", False, "free space or raise the disk quota for {where}"),
+    E.EACCES: (
+        "ERR_PERMISSION_DENIED",
+        False,
+        "check the permissions of {path} and its parent directories",
+    ),
+    E.EPERM: (
+        "ERR_PERMISSION_DENIED",
+        False,
+        "the operation on {path} is not permitted for this user",
+    ),
+    E.ENOENT: ("ERR_NOT_FOUND", False, "check that {path} exists"),
+    E.EEXIST: ("ERR_ALREADY_EXISTS", False, "remove {path} or choose another name"),
+    E.EROFS: (
+        "ERR_READ_ONLY_FS",
+        False,
+        "the file system holding {where} is read-only; write somewhere else",
+    ),
+    E.ENOTDIR: ("ERR_NOT_A_DIRECTORY", False, "a component of {path} is not a directory"),
+    E.EISDIR: ("ERR_IS_A_DIRECTORY", False, "{path} is a directory; name a file"),
+    E.ENOTEMPTY: ("ERR_DIRECTORY_NOT_EMPTY", False, "{path} is not empty"),
+    E.ETIMEDOUT: ("ERR_TIMEOUT", True, "the operation timed out; retry or allow more time"),
+    E.EAGAIN: ("ERR_IO", True, "the resource is temporarily unavailable; retry"),
+    E.EBUSY: ("ERR_IO", True, "{path} is busy; retry when it is released"),
+    E.EINTR: ("ERR_IO", True, "the call was interrupted; retry"),
+}
+_STDERR_TAIL_LINES = 50
+
+
+def errno_code(errno_value: int | None) -> str:
+    """The error code name an OS errno maps to (ERR_IO when it has no specific one)."""
+    entry = _ERRNO_TABLE.get(errno_value) if errno_value is not None else None
+    return entry[0] if entry else "ERR_IO"
+
+
+def classify(exc: BaseException) -> Error:
+    """Return `exc` as an `errwise.Error` (see the module promise)."""
+    if isinstance(exc, Error):
+        return exc
+    try:
+        err = _classify(exc)
+    # errwise: ignore[broad-catch] -- classify() is called from error paths and must never raise
+    except Exception as failure:
+        err = InternalError("ERR_INTERNAL", f"cannot classify {type(exc).__name__}: {failure}")
+    err.__cause__ = exc
+    return err
+
+
+def _classify(exc: BaseException) -> Error:
+    if isinstance(exc, KeyboardInterrupt):
+        return EnvError("ERR_INTERRUPTED", "interrupted by the user (Ctrl-C)")
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return _timeout(exc)
+    if isinstance(exc, subprocess.CalledProcessError):
+        return _called_process(exc)
+    if isinstance(exc, OSError):
+        if isinstance(exc, FileNotFoundError) and _raised_by_exec(exc.__traceback__):
+            return _command_not_found(exc)
+        return _os_error(exc)
+    if isinstance(exc, TimeoutError):
+        return EnvError("ERR_TIMEOUT", safe_str(exc) or "timed out")
+    return InternalError(
+        "ERR_INTERNAL",
+        f"unexpected {type(exc).__name__}: {safe_str(exc)}",
+        hints=["this is a bug; the traceback of the cause shows where it happened"],
+    )
+
+
+def _os_error(exc: OSError) -> Error:
+    entry = _ERRNO_TABLE.get(exc.errno) if exc.errno is not None else None
+    code_name, recoverable, hint = entry if entry else ("ERR_IO", False, None)
+    context: dict[str, object] = {}
+    if exc.filename is not None:
+        context["filename"] = _fs(exc.filename)
+    if exc.filename2 is not None:
+        context["filename2"] = _fs(exc.filename2)
+    context["errno"] = exc.errno
+    context["strerror"] = exc.strerror
+    message = (exc.strerror or safe_str(exc) or type(exc).__name__).lower()
+    if exc.filename is not None:
+        message += f": {_fs(exc.filename)}"
+        if exc.filename2 is not None:
+            message += f" -> {_fs(exc.filename2)}"
+    err = EnvError(code_name, message, context=context, recoverable=recoverable)
+    if hint is not None:
+        path = _fs(exc.filename) if exc.filename is not None else "the path"
+        where = os.path.dirname(path) or path if exc.filename is not None else "the path"
+        err.add_hint(hint.format(path=path, where=where))
+    return err
+
+
+def _timeout(exc: subprocess.TimeoutExpired) -> Error:
+    context: dict[str, object] = {"command": _cmd(exc.cmd), "timeout": exc.timeout}
+    output = exc.stderr or exc.output
+    if output:
+        context["output_tail"] = _tail(output)
+    return EnvError(
+        "ERR_TIMEOUT",
+        f"command timed out after {exc.timeout:g} s: {_cmd(exc.cmd)}",
+        context=context,
+        hints=["raise the timeout if the command is slow, or find out why it hangs"],
+    )
+
+
+def _called_process(exc: subprocess.CalledProcessError) -> Error:
+    context: dict[str, object] = {"command": _cmd(exc.cmd), "returncode": exc.returncode}
+    if exc.stderr:
+        context["stderr_tail"] = _tail(exc.stderr)
+    return TargetError(
+        "ERR_SUBPROCESS_FAILED",
+        f"command exited with status {exc.returncode}: {_cmd(exc.cmd)}",
+        context=context,
+    )
+
+
+def _command_not_found(exc: FileNotFoundError) -> Error:
+    name = _fs(exc.filename) if exc.filename is not None else "?"
+    return EnvError(
+        "ERR_COMMAND_NOT_FOUND",
+        f"command not found: {name}",
+        context={"executable": name},
+        hints=[f"install {name} or add the directory holding it to PATH"],
+    )
+
+
+def _raised_by_exec(tb: TracebackType | None) -> bool:
+    """Did this FileNotFoundError come out of subprocess's exec of the child?"""
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return False
+    code = last.tb_frame.f_code
+    return code.co_name == "_execute_child" and code.co_filename == subprocess.__file__
+
+
+def _tail(output: str | bytes) -> str:
+    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
+    return "\n".join(text.splitlines()[-_STDERR_TAIL_LINES:])
+
+
+def _cmd(cmd: object) -> str:
+    if isinstance(cmd, (list, tuple)):
+        return " ".join(str(part) for part in cmd)
+    return str(cmd)
+
+
+def _fs(value: object) -> str:
+    if isinstance(value, bytes):
+        return os.fsdecode(value)
+    return str(value)

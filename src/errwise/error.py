@@ -1,0 +1,339 @@
+"""The error façade: one exception base with a kind, a stable code, context, hints and a
+recoverable flag; one subclass per kind; constructors that make the right way the easy way.
+
+Promise:
+- `str(err)` reads `[ERR_DISK_FULL] cannot write report.json: no space left (path=/tmp/x)`.
+- `err.to_dict()` is the JSON form of ../shared/design.md and never fails, whatever the context.
+- Errors pickle and copy with every attribute (and notes; the cause when it pickles, else a
+  summary of it), are not frozen, and work with `add_note`, exception groups and `except*`.
+- Bad input (an unknown code, a non-str context key, a wrong type) is a `UsageError` at the call.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, NoReturn, Self, TypeVar
+
+from errwise._jsonable import jsonable, safe_str
+from errwise.codes import Code, resolve
+from errwise.codes import lookup as _registry_get
+from errwise.kind import Kind
+from errwise.runid import run_id
+
+__all__ = [
+    "Error",
+    "UsageError",
+    "EnvError",
+    "TargetError",
+    "InternalError",
+    "usage",
+    "env",
+    "target",
+    "bug",
+    "ensure",
+    "ensure_usage",
+    "ensure_env",
+    "ensure_target",
+    "ensure_internal",
+]
+
+
+class Error(Exception):
+    """The one base of every classified error.
+
+    Construct it with a registered code (a `Code` or its name). When constructed as `Error(...)`
+    directly, the instance becomes the subclass matching the code's default kind, so
+    `except errwise.EnvError` catches every environment error however it was made. The context
+    mapping passed in is owned by the error from then on (constructors pass a fresh one).
+    """
+
+    __slots__ = ("_spec", "code", "context", "hints", "kind", "message", "recoverable")
+
+    fixed_kind: ClassVar[Kind | None] = None
+    """Set by the per-kind subclasses: the kind every instance of the class has."""
+
+    _spec: Code
+    code: str
+    kind: Kind
+    message: str
+    context: dict[str, object]
+    hints: list[str]
+    recoverable: bool
+
+    def __init__(
+        self,
+        code: Code | str,
+        message: str,
+        *,
+        context: Mapping[str, object] | None = None,
+        hints: Iterable[str] = (),
+        recoverable: bool | None = None,
+    ) -> None:
+        # Hot path: kept flat; every check is a type() identity test or one dict lookup.
+        spec = _registry_get(code) if type(code) is str else None
+        if spec is None:
+            spec = resolve(code)
+        if type(message) is not str:
+            raise usage("ERR_USAGE", "error message must be a str", got=type(message).__name__)
+        cls = type(self)
+        if cls is Error:
+            cls = _BY_KIND[spec.kind]
+            self.__class__ = cls
+        self._spec = spec
+        self.code = spec.name
+        self.kind = cls.fixed_kind or spec.kind
+        self.message = message
+        if context:
+            if type(context) is not dict:
+                if not isinstance(context, Mapping):
+                    raise usage(
+                        "ERR_USAGE", "context must be a mapping", got=type(context).__name__
+                    )
+                context = dict(context)
+            for key in context:
+                if type(key) is not str:
+                    raise usage("ERR_USAGE", "context keys must be str", key=repr(key))
+            self.context = context
+        else:
+            self.context = {}
+        if hints:
+            if isinstance(hints, str):
+                raise usage("ERR_USAGE", "hints must be an iterable of str, not one str")
+            self.hints = [_check_hint(h) for h in hints]
+        else:
+            self.hints = []
+        if recoverable is None:
+            self.recoverable = spec.recoverable
+        elif type(recoverable) is bool:
+            self.recoverable = recoverable
+        else:
+            raise usage("ERR_USAGE", "recoverable must be a bool", got=type(recoverable).__name__)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        """The code's one-line title."""
+        return self._spec.title
+
+    @property
+    def spec(self) -> Code:
+        """The registered `Code` of this error."""
+        return self._spec
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code for this error's kind."""
+        return self.kind.exit_code
+
+    def __str__(self) -> str:
+        text = f"[{self.code}] {self.message}"
+        if self.context:
+            text += " (" + ", ".join(f"{k}={v}" for k, v in self.context.items()) + ")"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.message!r}, context={self.context!r})"
+
+    # -- enriching -----------------------------------------------------------------------------
+
+    def with_context(self, **context: object) -> Self:
+        """Add context entries (later ones win) and return this error, for chaining."""
+        self.context.update(context)
+        return self
+
+    def add_hint(self, text: str) -> Self:
+        """Add a recovery step a human can follow and return this error, for chaining."""
+        self.hints.append(_check_hint(text))
+        return self
+
+    # -- serialising ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of ../shared/design.md (never fails: unknown values become repr)."""
+        cause = self.__cause__
+        return {
+            "code": self.code,
+            "kind": self.kind.value,
+            "title": self.title,
+            "message": self.message,
+            "context": jsonable(self.context),
+            "hints": list(self.hints),
+            "recoverable": self.recoverable,
+            "cause": None
+            if cause is None
+            else {"type": _qualname(type(cause)), "message": safe_str(cause)},
+            "exit_code": self.exit_code,
+            "run_id": run_id(),
+        }
+
+    def to_json(self) -> str:
+        """`to_dict()` as one line of JSON."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = dict(self.__dict__)
+        for name in _STATE_SLOTS:
+            state[name] = getattr(self, name)
+        cause = self.__cause__
+        if cause is not None:
+            state["__cause__"] = _picklable_cause(cause)
+        return (_rebuild, (type(self), self.code, self.message), state)
+
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        state = dict(state or {})
+        cause = state.pop("__cause__", None)
+        for name in _STATE_SLOTS:
+            setattr(self, name, state.pop(name))
+        self.__dict__.update(state)
+        self._spec = resolve(self.code)
+        if cause is not None:
+            self.__cause__ = cause
+
+
+class UsageError(Error):
+    """The caller asked for something invalid (exit code 2)."""
+
+    __slots__ = ()
+
+    fixed_kind = Kind.USAGE
+
+
+class EnvError(Error):
+    """The environment failed: I/O, permissions, disk, missing tools, timeouts (exit code 10)."""
+
+    __slots__ = ()
+
+    fixed_kind = Kind.ENVIRONMENT
+
+
+class TargetError(Error):
+    """The guarded or run code raised or misbehaved (exit code 20)."""
+
+    __slots__ = ()
+
+    fixed_kind = Kind.TARGET
+
+
+class InternalError(Error):
+    """A bug (exit code 70)."""
+
+    __slots__ = ()
+
+    fixed_kind = Kind.INTERNAL
+
+
+_E = TypeVar("_E", bound=Error)
+
+_STATE_SLOTS = ("code", "kind", "message", "context", "hints", "recoverable")
+
+_BY_KIND: dict[Kind, type[Error]] = {
+    Kind.USAGE: UsageError,
+    Kind.ENVIRONMENT: EnvError,
+    Kind.TARGET: TargetError,
+    Kind.INTERNAL: InternalError,
+}
+
+
+def _rebuild(cls: type[Error], code: str, message: str) -> Error:
+    err = Exception.__new__(cls)
+    err.args = (code, message)
+    return err
+
+
+def _picklable_cause(cause: BaseException) -> BaseException:
+    try:
+        pickle.dumps(cause)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+        # The original cannot cross a process boundary; keep what a reader needs of it.
+        return Exception(f"{_qualname(type(cause))}: {safe_str(cause)}")
+    return cause
+
+
+def _qualname(cls: type) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def _check_hint(text: object) -> str:
+    if type(text) is not str or not text.strip():
+        raise usage("ERR_USAGE", "a hint must be a non-empty str", got=type(text).__name__)
+    return text
+
+
+# -- constructors: return the error, so `raise errwise.env(...)` points at the caller's line ---
+
+
+def _make(cls: type[_E], code: Code | str, message: str, context: dict[str, object]) -> _E:
+    """Build an error whose context came from `**kwargs` (so its keys are str): the fast path."""
+    spec = _registry_get(code) if type(code) is str else None
+    if spec is None or type(message) is not str:
+        return cls(code, message, context=context)
+    if cls is Error:
+        cls = _BY_KIND[spec.kind]  # type: ignore[assignment]
+    err = cls.__new__(cls, code, message)
+    err._spec = spec
+    err.code = spec.name
+    err.kind = cls.fixed_kind or spec.kind
+    err.message = message
+    err.context = context
+    err.hints = []
+    err.recoverable = spec.recoverable
+    return err
+
+
+def usage(code: Code | str, message: str, /, **context: object) -> UsageError:
+    """A usage error: the caller asked for something invalid."""
+    return _make(UsageError, code, message, context)
+
+
+def env(code: Code | str, message: str, /, **context: object) -> EnvError:
+    """An environment error: I/O, permissions, disk, missing tools, timeouts."""
+    return _make(EnvError, code, message, context)
+
+
+def target(code: Code | str, message: str, /, **context: object) -> TargetError:
+    """A target error: the guarded or run code raised or misbehaved."""
+    return _make(TargetError, code, message, context)
+
+
+def bug(message: str, /, **context: object) -> InternalError:
+    """An internal error (ERR_INTERNAL): something that cannot happen did."""
+    return _make(InternalError, "ERR_INTERNAL", message, context)
+
+
+def ensure(cond: object, code: Code | str, message: str, /, **context: object) -> None:
+    """Raise an error of `code`'s default kind when `cond` is false."""
+    if not cond:
+        raise _make(Error, code, message, context)
+
+
+def ensure_usage(cond: object, code: Code | str, message: str, /, **context: object) -> None:
+    """Raise a `UsageError` when `cond` is false."""
+    if not cond:
+        raise _make(UsageError, code, message, context)
+
+
+def ensure_env(cond: object, code: Code | str, message: str, /, **context: object) -> None:
+    """Raise an `EnvError` when `cond` is false."""
+    if not cond:
+        raise _make(EnvError, code, message, context)
+
+
+def ensure_target(cond: object, code: Code | str, message: str, /, **context: object) -> None:
+    """Raise a `TargetError` when `cond` is false."""
+    if not cond:
+        raise _make(TargetError, code, message, context)
+
+
+def ensure_internal(cond: object, message: str, /, **context: object) -> None:
+    """Raise an `InternalError` (ERR_INTERNAL) when `cond` is false: an invariant broke."""
+    if not cond:
+        raise _make(InternalError, "ERR_INTERNAL", message, context)
+
+
+def never(value: NoReturn, /) -> NoReturn:
+    """Mark an exhaustive match: mypy proves it unreachable; at run time it is a bug."""
+    raise bug("unreachable code reached", value=repr(value))
