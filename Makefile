@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: install
-	$(BIN)/python examples/facade_demo.py || true
+	-$(BIN)/python examples/facade_demo.py
 	$(BIN)/errwise codes
 
 lint: install
