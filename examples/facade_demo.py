@@ -1,4 +1,7 @@
-"""A tour of the errwise façade: classified errors, classify(), Result. Run: python examples/facade_demo.py"""
+"""A tour of the errwise façade: classified errors, classify(), Result.
+
+Run: python examples/facade_demo.py
+"""
 
 from __future__ import annotations
 

@@ -102,10 +102,6 @@ def _os_error(exc: OSError) -> Error:
     context["errno"] = exc.errno
     context["strerror"] = exc.strerror
     message = (exc.strerror or safe_str(exc) or type(exc).__name__).lower()
-    if exc.filename is not None:
-        message += f": {_fs(exc.filename)}"
-        if exc.filename2 is not None:
-            message += f" -> {_fs(exc.filename2)}"
     err = EnvError(code_name, message, context=context, recoverable=recoverable)
     if hint is not None:
         path = _fs(exc.filename) if exc.filename is not None else "the path"
