@@ -1,0 +1,52 @@
+"""The auditor's settings, whatever their source (defaults, `[tool.errwise]`, command line).
+
+Promise: an `AuditConfig` is immutable and validated; `selects(rule)` says whether a rule runs
+on a given path, honouring select, ignore and per-file-ignores.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from errwise.audit.finding import Severity
+from errwise.audit.rule import Rule
+
+__all__ = ["AuditConfig", "DEFAULT_BOUNDARIES"]
+
+DEFAULT_BOUNDARIES = ("main", "*.main", "cli", "*.cli", "__main__")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    select: frozenset[str] | None = None
+    """Rule ids or names to run; None runs every rule."""
+    ignore: frozenset[str] = frozenset()
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    """(glob, rule ids or names) pairs."""
+    exclude: tuple[str, ...] = ()
+    fail_on: Severity = Severity.LOW
+    boundaries: tuple[str, ...] = DEFAULT_BOUNDARIES
+    """Function qualnames or decorator names (fnmatch patterns) marking a top-level boundary."""
+    extend_state_changing: tuple[str, ...] = ()
+    """Extra qualified call names (fnmatch patterns) that mutate state."""
+    source: str | None = field(default=None, compare=False)
+    """Where this configuration came from (a pyproject.toml path), for messages."""
+
+    def selects(self, rule: Rule, path: str = "") -> bool:
+        keys = {rule.id, rule.name}
+        if self.select is not None and not keys & self.select:
+            return False
+        if keys & self.ignore:
+            return False
+        return not any(
+            keys & rules and fnmatch.fnmatchcase(path, pattern)
+            for pattern, rules in self.per_file_ignores
+        )
+
+    def is_boundary(self, qualname: str, decorators: list[str]) -> bool:
+        return any(
+            fnmatch.fnmatchcase(name, pattern)
+            for pattern in self.boundaries
+            for name in (qualname, *decorators)
+        )

@@ -1,0 +1,120 @@
+"""What the auditor reports: findings (a defect at a place) and diagnostics (a file it could not
+analyse), with the severity scale of ../shared/design.md.
+
+Promise: `Finding.to_dict()` and `Diagnostic.to_dict()` produce exactly the JSON field names of
+design.md; these names are stable.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Severity", "Finding", "Diagnostic"]
+
+
+class Severity(enum.Enum):
+    """How bad a finding is; ordered: CRITICAL > HIGH > MEDIUM > LOW."""
+
+    CRITICAL = "critical"
+    """A failure silently leaves shared state wrong (locks, ownership, on-disk state, rollback)."""
+    HIGH = "high"
+    """The error's cause is lost or replaced by a plausible value."""
+    MEDIUM = "medium"
+    """Too broad or too late, but the failure still surfaces."""
+    LOW = "low"
+    """Robustness gaps (timeouts, parsing) and hygiene."""
+
+    @property
+    def rank(self) -> int:
+        """3 for critical down to 0 for low."""
+        return _RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return _RANK[self] >= _RANK[other]
+
+    def raised(self, steps: int = 1) -> Severity:
+        """This severity moved `steps` up (negative: down), clamped to the scale."""
+        rank = max(0, min(3, _RANK[self] + steps))
+        return _BY_RANK[rank]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a severity name; a usage error names the allowed values."""
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            from errwise.error import usage
+
+            raise usage(
+                "ERR_USAGE",
+                f"unknown severity {text!r}; allowed: critical, high, medium, low",
+            ) from None
+
+
+_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+_BY_RANK = {rank: sev for sev, rank in _RANK.items()}
+
+
+@dataclass(slots=True)
+class Finding:
+    """One defect at one place. Field names are the JSON contract of design.md."""
+
+    rule: str
+    name: str
+    severity: Severity
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    function: str | None
+    message: str
+    recommendation: str
+    fingerprint: str
+    hidden_errors: list[str] = field(default_factory=list)
+    hidden_errors_complete: bool = False
+    """False when some call in the guarded code could not be resolved (the list may be partial)."""
+    suppress_lines: tuple[int, ...] = ()
+    """Extra lines where a suppression comment silences this finding (e.g. the `except` line)."""
+    claim: tuple[int, int] | None = None
+    """The (line, col) of the except clause this finding judges; of several findings claiming
+    one clause, only those of the most specific rule are kept (see `Rule.specificity`)."""
+    specificity: int = 0
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "end_line": self.end_line,
+            "end_col": self.end_col,
+            "function": self.function,
+            "message": self.message,
+            "hidden_errors": list(self.hidden_errors),
+            "recommendation": self.recommendation,
+            "fingerprint": self.fingerprint,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A file the auditor could not analyse (or a rule that failed on it)."""
+
+    path: str
+    code: str
+    message: str
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "code": self.code, "message": self.message}
+        if self.line is not None:
+            data["line"] = self.line
+        return data

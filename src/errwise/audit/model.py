@@ -1,0 +1,715 @@
+"""The per-file model every rule shares: built in one pass over the AST, so rules never re-walk
+the whole tree.
+
+Promise: `FileModel.build(tree, ...)` indexes functions, classes, try statements and their
+handlers (with what each handler *does*: `HandlerFacts`), calls (qualified name, effects, whether
+the result is discarded, which try/handler/loop they sit in), raises, returns, loops, and every
+node by type with its `Ctx`. The walk is iterative, so deeply nested code cannot exhaust the
+Python stack. Nested functions and classes are separate scopes: a handler's facts never include
+code of a function defined inside it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from errwise.audit.config import AuditConfig
+from errwise.audit.effects import Effect, StateChangeMatcher, effects_of_call
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.names import ImportMap, dotted
+
+if TYPE_CHECKING:
+    from errwise.audit.rule import Rule
+
+__all__ = [
+    "FileModel",
+    "Ctx",
+    "FunctionInfo",
+    "ClassInfo",
+    "TryInfo",
+    "HandlerInfo",
+    "HandlerFacts",
+    "CallInfo",
+    "RaiseInfo",
+    "ReturnInfo",
+    "LoopInfo",
+    "LogCall",
+    "BROAD_EXCEPTIONS",
+]
+
+N = TypeVar("N", bound=ast.AST)
+
+BROAD_EXCEPTIONS = frozenset(
+    {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
+)
+_FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LOOP_TYPES = (ast.For, ast.AsyncFor, ast.While)
+_TRY_TYPES = (ast.Try, ast.TryStar)
+LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"}
+)
+_RECORD_METHODS = frozenset(
+    {
+        "append",
+        "add",
+        "put",
+        "put_nowait",
+        "extend",
+        "insert",
+        "appendleft",
+        "set_exception",
+        "setdefault",
+        "send",
+        "record",
+        "update",
+    }
+)
+TryPart = Literal["body", "orelse", "finally"]
+
+
+@dataclass(eq=False, slots=True)
+class ClassInfo:
+    node: ast.ClassDef
+    qualname: str
+    bases: list[str]
+
+
+@dataclass(eq=False, slots=True)
+class LoopInfo:
+    node: ast.For | ast.AsyncFor | ast.While
+    function: FunctionInfo | None
+    tries: list[TryInfo] = field(default_factory=list)
+    """Try statements directly in this loop's body (not inside a nested loop)."""
+
+
+@dataclass(eq=False, slots=True)
+class LogCall:
+    call: ast.Call
+    level: str
+    """A logging level name, or "print" / "stderr" / "warnings"."""
+    with_traceback: bool
+
+
+@dataclass(eq=False, slots=True)
+class HandlerFacts:
+    """What an except clause does, read from its body (nested scopes excluded)."""
+
+    name: str | None
+    pass_only: bool
+    raises: list[ast.Raise]
+    bare_reraise: bool
+    logs: list[LogCall]
+    logs_traceback: bool
+    returns: list[ast.Return]
+    continues: bool
+    breaks: bool
+    records_error: bool
+    """The error is kept where code can act on it: appended/stored/passed to a non-logging call,
+    returned, yielded, wrapped in an Err."""
+    uses_name: bool
+    inspects_error: bool
+    """Looks at errno/args/type, or isinstance-checks the bound exception."""
+    calls: list[ast.Call]
+    exits: bool
+    """Calls sys.exit / os._exit / raises SystemExit."""
+
+    @property
+    def reraises(self) -> bool:
+        return bool(self.raises)
+
+    @property
+    def logs_anything(self) -> bool:
+        return bool(self.logs) or self.logs_traceback
+
+
+@dataclass(eq=False, slots=True)
+class HandlerInfo:
+    node: ast.ExceptHandler
+    try_: TryInfo
+    index: int
+    caught: tuple[str, ...]
+    """Qualified names of the caught types; empty for a bare `except:`."""
+    facts: HandlerFacts
+
+    @property
+    def bare(self) -> bool:
+        return self.node.type is None
+
+    @property
+    def broad(self) -> bool:
+        """Bare, `Exception` or `BaseException`."""
+        return self.bare or any(c in BROAD_EXCEPTIONS for c in self.caught)
+
+    @property
+    def catches_base(self) -> bool:
+        """Bare or `BaseException`: catches KeyboardInterrupt and SystemExit."""
+        return self.bare or any(c.endswith("BaseException") for c in self.caught)
+
+    @property
+    def function(self) -> FunctionInfo | None:
+        return self.try_.function
+
+
+@dataclass(eq=False, slots=True)
+class TryInfo:
+    node: ast.Try | ast.TryStar
+    function: FunctionInfo | None
+    loop: LoopInfo | None
+    handlers: list[HandlerInfo] = field(default_factory=list)
+    body_calls: list[CallInfo] = field(default_factory=list)
+    finally_calls: list[CallInfo] = field(default_factory=list)
+
+    @property
+    def has_finally(self) -> bool:
+        return bool(self.node.finalbody)
+
+
+@dataclass(eq=False, slots=True)
+class CallInfo:
+    node: ast.Call
+    qualname: str | None
+    attr: str | None
+    effects: Effect
+    discarded: bool
+    """The call is a whole expression statement: its result is dropped."""
+    ctx: Ctx
+
+
+@dataclass(eq=False, slots=True)
+class RaiseInfo:
+    node: ast.Raise
+    ctx: Ctx
+    exc_name: str | None
+    """Qualified name of the raised class (`raise X(...)` or `raise X`), None when unknown."""
+
+
+@dataclass(eq=False, slots=True)
+class ReturnInfo:
+    node: ast.Return
+    ctx: Ctx
+
+
+@dataclass(eq=False, slots=True)
+class FunctionInfo:
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    qualname: str
+    class_name: str | None
+    parent: FunctionInfo | None
+    decorators: list[str]
+    returns: list[ReturnInfo] = field(default_factory=list)
+    raises: list[RaiseInfo] = field(default_factory=list)
+    calls: list[CallInfo] = field(default_factory=list)
+    tries: list[TryInfo] = field(default_factory=list)
+    is_generator: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.node.name if not isinstance(self.node, ast.Lambda) else "<lambda>"
+
+    @property
+    def return_annotation(self) -> ast.expr | None:
+        return None if isinstance(self.node, ast.Lambda) else self.node.returns
+
+    def normal_returns(self) -> list[ReturnInfo]:
+        """Returns not inside any except clause of this function."""
+        return [r for r in self.returns if r.ctx.handler is None]
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """Where a node sits: its function, class, innermost try part, handler and loop."""
+
+    function: FunctionInfo | None
+    class_name: str | None
+    try_: TryInfo | None
+    try_part: TryPart | None
+    handler: HandlerInfo | None
+    loop: LoopInfo | None
+    scope: str
+    """Qualified name of the enclosing scope ("" at module level)."""
+
+
+_MODULE_CTX = Ctx(None, None, None, None, None, None, "")
+
+
+class FileModel:
+    """Everything the rules need to know about one file."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        path: str,
+        source: str,
+        module_name: str | None,
+        state_matcher: StateChangeMatcher | None = None,
+    ) -> None:
+        self.tree = tree
+        self.path = path
+        self.source = source
+        self.lines = source.splitlines()
+        self.module_name = module_name
+        self.imports = ImportMap()
+        self.state_matcher = state_matcher
+        self.config = AuditConfig()
+        self.functions: list[FunctionInfo] = []
+        self.classes: list[ClassInfo] = []
+        self.tries: list[TryInfo] = []
+        self.handlers: list[HandlerInfo] = []
+        self.calls: list[CallInfo] = []
+        self.raises: list[RaiseInfo] = []
+        self.returns: list[ReturnInfo] = []
+        self.loops: list[LoopInfo] = []
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self._ctx: dict[ast.AST, Ctx] = {}
+        self._by_type: dict[type[ast.AST], list[ast.AST]] = defaultdict(list)
+        self._functions_by_node: dict[ast.AST, FunctionInfo] = {}
+        self._try_of: dict[ast.AST, TryInfo] = {}
+        self._handler_of: dict[ast.AST, HandlerInfo] = {}
+
+    # -- building ------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        tree: ast.Module,
+        path: str,
+        source: str,
+        module_name: str | None = None,
+        state_matcher: StateChangeMatcher | None = None,
+    ) -> FileModel:
+        model = cls(tree, path, source, module_name, state_matcher)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                model.imports.add(node, module_name)
+        model._walk()
+        for handler in model.handlers:
+            handler.facts = _handler_facts(handler.node, model)
+        return model
+
+    def _walk(self) -> None:
+        stack: list[tuple[ast.AST, Ctx]] = [(self.tree, _MODULE_CTX)]
+        while stack:
+            node, ctx = stack.pop()
+            self._ctx[node] = ctx
+            self._by_type[type(node)].append(node)
+            child_ctx = self._enter(node, ctx)
+            children = list(ast.iter_child_nodes(node))
+            for child in reversed(children):
+                self.parents[child] = node
+                stack.append((child, self._ctx_for_child(node, child, ctx, child_ctx)))
+
+    def _ctx_for_child(self, node: ast.AST, child: ast.AST, ctx: Ctx, child_ctx: Ctx) -> Ctx:
+        if isinstance(node, _TRY_TYPES):
+            info = self._try_of[node]
+            if child in node.handlers:
+                handler = self._handler_of[child]
+                return _replace(ctx, try_=info, try_part=None, handler=handler)
+            part: TryPart = (
+                "orelse"
+                if child in node.orelse
+                else "finally"
+                if child in node.finalbody
+                else "body"
+            )
+            return _replace(ctx, try_=info, try_part=part)
+        if isinstance(node, _LOOP_TYPES):
+            # The iterable / test is evaluated outside the loop body.
+            in_body = child in node.body or child in node.orelse
+            return child_ctx if in_body else ctx
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # Decorators, defaults and bases belong to the enclosing scope.
+            outer = list(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                outer += node.bases + [k.value for k in node.keywords]
+            else:
+                outer += node.args.defaults + [d for d in node.args.kw_defaults if d]
+            return ctx if child in outer else child_ctx
+        return child_ctx
+
+    def _enter(self, node: ast.AST, ctx: Ctx) -> Ctx:
+        if isinstance(node, _FUNC_TYPES):
+            name = node.name if not isinstance(node, ast.Lambda) else "<lambda>"
+            qual = f"{ctx.scope}.{name}" if ctx.scope else name
+            decorators = (
+                []
+                if isinstance(node, ast.Lambda)
+                else [
+                    self.qualify(d.func if isinstance(d, ast.Call) else d) or "?"
+                    for d in node.decorator_list
+                ]
+            )
+            info = FunctionInfo(
+                node,
+                qual,
+                ctx.class_name if ctx.function is None else None,
+                ctx.function,
+                decorators,
+            )
+            self.functions.append(info)
+            self._functions_by_node[node] = info
+            return Ctx(info, None, None, None, None, None, qual)
+        if isinstance(node, ast.ClassDef):
+            cqual = f"{ctx.scope}.{node.name}" if ctx.scope else node.name
+            self.classes.append(
+                ClassInfo(node, cqual, [self.qualify(b) or "?" for b in node.bases])
+            )
+            return Ctx(None, node.name, None, None, None, None, cqual)
+        if isinstance(node, _TRY_TYPES):
+            try_info = TryInfo(node, ctx.function, ctx.loop)
+            self._try_of[node] = try_info
+            for index, h in enumerate(node.handlers):
+                handler = HandlerInfo(h, try_info, index, self._caught(h), _EMPTY_FACTS)
+                try_info.handlers.append(handler)
+                self.handlers.append(handler)
+                self._handler_of[h] = handler
+            self.tries.append(try_info)
+            if ctx.function is not None:
+                ctx.function.tries.append(try_info)
+            if ctx.loop is not None and self._directly_in_loop(node, ctx.loop):
+                ctx.loop.tries.append(try_info)
+            return ctx
+        if isinstance(node, _LOOP_TYPES):
+            loop = LoopInfo(node, ctx.function)
+            self.loops.append(loop)
+            return _replace(ctx, loop=loop)
+        if isinstance(node, ast.Call):
+            call_qual = self.qualify(node.func)
+            attr = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else (node.func.id if isinstance(node.func, ast.Name) else None)
+            )
+            parent = self.parents.get(node)
+            info_call = CallInfo(
+                node,
+                call_qual,
+                attr,
+                effects_of_call(call_qual, attr, node, self.state_matcher),
+                isinstance(parent, ast.Expr),
+                ctx,
+            )
+            self.calls.append(info_call)
+            if ctx.function is not None:
+                ctx.function.calls.append(info_call)
+            if ctx.try_ is not None and ctx.handler is None:
+                if ctx.try_part == "body":
+                    ctx.try_.body_calls.append(info_call)
+                elif ctx.try_part == "finally":
+                    ctx.try_.finally_calls.append(info_call)
+            return ctx
+        if isinstance(node, ast.Raise):
+            exc = node.exc
+            target = exc.func if isinstance(exc, ast.Call) else exc
+            raise_info = RaiseInfo(node, ctx, self.qualify(target) if target is not None else None)
+            self.raises.append(raise_info)
+            if ctx.function is not None:
+                ctx.function.raises.append(raise_info)
+            return ctx
+        if isinstance(node, ast.Return):
+            ret = ReturnInfo(node, ctx)
+            self.returns.append(ret)
+            if ctx.function is not None:
+                ctx.function.returns.append(ret)
+            return ctx
+        if isinstance(node, (ast.Yield, ast.YieldFrom)) and ctx.function is not None:
+            ctx.function.is_generator = True
+        return ctx
+
+    def _directly_in_loop(self, node: ast.AST, loop: LoopInfo) -> bool:
+        return self._nearest_loop_node(node) is loop.node
+
+    def _nearest_loop_node(self, node: ast.AST) -> ast.AST | None:
+        cur = self.parents.get(node)
+        while cur is not None and not isinstance(cur, _SCOPE_TYPES):
+            if isinstance(cur, _LOOP_TYPES):
+                return cur
+            cur = self.parents.get(cur)
+        return None
+
+    def _caught(self, handler: ast.ExceptHandler) -> tuple[str, ...]:
+        if handler.type is None:
+            return ()
+        elts = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        return tuple(self.qualify(e) or "?" for e in elts)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def qualify(self, expr: ast.expr) -> str | None:
+        """The qualified dotted name of an expression, resolving import aliases."""
+        return self.imports.qualify(expr)
+
+    def ctx(self, node: ast.AST) -> Ctx:
+        """Where `node` sits (module level for a node the model did not see)."""
+        return self._ctx.get(node, _MODULE_CTX)
+
+    def nodes(self, node_type: type[N]) -> list[N]:
+        """Every node of exactly this type, in source order."""
+        return self._by_type.get(node_type, [])  # type: ignore[return-value]
+
+    def is_boundary(self, function: FunctionInfo | None) -> bool:
+        """Is this function (or one enclosing it) a documented top-level boundary?"""
+        while function is not None:
+            if self.config.is_boundary(function.qualname, function.decorators):
+                return True
+            function = function.parent
+        return False
+
+    def function_of(self, node: ast.AST) -> FunctionInfo | None:
+        return self.ctx(node).function
+
+    def function_info(self, node: ast.AST) -> FunctionInfo | None:
+        """The FunctionInfo of a def node."""
+        return self._functions_by_node.get(node)
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of a node (first line only when it spans more than 6 lines)."""
+        start = getattr(node, "lineno", 1)
+        end = getattr(node, "end_lineno", start) or start
+        return "\n".join(self.lines[start - 1 : end])
+
+    def calls_in(self, nodes: Iterable[ast.AST]) -> Iterator[CallInfo]:
+        """Calls within the given statements (nested function bodies excluded)."""
+        wanted = {id(n) for n in _walk_scope(nodes) if isinstance(n, ast.Call)}
+        for call in self.calls:
+            if id(call.node) in wanted:
+                yield call
+
+    def effects_in(self, nodes: Iterable[ast.AST]) -> Effect:
+        """The union of the effects of the calls within the given statements."""
+        effect = Effect.NONE
+        for call in self.calls_in(nodes):
+            effect |= call.effects
+        return effect
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def finding(
+        self,
+        rule: Rule,
+        node: ast.AST,
+        message: str,
+        *,
+        recommendation: str,
+        severity: Severity | None = None,
+        hidden_errors: Sequence[str] = (),
+        suppress_lines: Iterable[int] = (),
+        anchor: ast.AST | None = None,
+        claim: ast.ExceptHandler | None = None,
+    ) -> Finding:
+        """A finding of `rule` at `node`; `anchor` (default `node`) is what its fingerprint
+        hashes, so the fingerprint survives line shifts but changes when that code changes."""
+        line = getattr(node, "lineno", 1)
+        ctx = self.ctx(node)
+        function = ctx.function.qualname if ctx.function else (ctx.scope or None)
+        shape = ast.dump(anchor or node, annotate_fields=False, include_attributes=False)
+        digest = hashlib.sha256(
+            f"{rule.id}\0{self.path}\0{function}\0{shape}".encode()
+        ).hexdigest()[:20]
+        return Finding(
+            rule=rule.id,
+            name=rule.name,
+            severity=severity or rule.severity,
+            path=self.path,
+            line=line,
+            col=getattr(node, "col_offset", 0) + 1,
+            end_line=getattr(node, "end_lineno", line) or line,
+            end_col=(getattr(node, "end_col_offset", 0) or 0) + 1,
+            function=function,
+            message=message,
+            recommendation=recommendation,
+            fingerprint=digest,
+            hidden_errors=list(hidden_errors),
+            suppress_lines=tuple(suppress_lines),
+            claim=None if claim is None else (claim.lineno, claim.col_offset),
+            specificity=rule.specificity,
+        )
+
+
+def _replace(ctx: Ctx, **changes: object) -> Ctx:
+    values = {name: getattr(ctx, name) for name in Ctx.__slots__}
+    values.update(changes)
+    return Ctx(**values)
+
+
+def _walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Walk statements without entering nested functions, lambdas or classes."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPE_TYPES))
+
+
+def walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Public form of the scope-local walk (rules use it on handler and try bodies)."""
+    return _walk_scope(nodes)
+
+
+_EMPTY_FACTS = HandlerFacts(
+    None, True, [], False, [], False, [], False, False, False, False, False, [], False
+)
+
+
+def _is_logger_receiver(expr: ast.expr) -> bool:
+    name = dotted(expr)
+    if name is None:
+        return False
+    last = name.rsplit(".", 1)[-1].lower()
+    return "log" in last
+
+
+def _log_call(call: ast.Call, model: FileModel) -> LogCall | None:
+    func = call.func
+    qual = model.qualify(func) or ""
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in LOG_METHODS
+        and (_is_logger_receiver(func.value) or qual.startswith("logging."))
+    ):
+        tb = func.attr == "exception" or any(
+            kw.arg in ("exc_info", "stack_info")
+            and not (isinstance(kw.value, ast.Constant) and not kw.value.value)
+            for kw in call.keywords
+        )
+        return LogCall(call, func.attr, tb)
+    if qual == "print":
+        return LogCall(call, "print", False)
+    if qual in ("sys.stderr.write", "sys.stdout.write"):
+        return LogCall(call, "stderr", False)
+    if qual in ("warnings.warn",):
+        return LogCall(call, "warnings", False)
+    if qual in ("traceback.print_exc", "traceback.print_exception"):
+        return LogCall(call, "stderr", True)
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("echo", "secho", "print")
+        and any(kw.arg == "err" for kw in call.keywords)
+    ):
+        return LogCall(call, "stderr", False)
+    return None
+
+
+def _mentions(node: ast.AST, name: str | None) -> bool:
+    if name is None:
+        return False
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts:
+    name = handler.name
+    body = handler.body
+    pass_only = all(
+        isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        for s in body
+    )
+    raises: list[ast.Raise] = []
+    logs: list[LogCall] = []
+    returns: list[ast.Return] = []
+    calls: list[ast.Call] = []
+    continues = breaks = records = uses = inspects = exits = tb = False
+    for node in _walk_scope(body):
+        if isinstance(node, ast.Raise):
+            raises.append(node)
+            target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if target is not None and (model.qualify(target) or "").endswith("SystemExit"):
+                exits = True
+        elif isinstance(node, ast.Return):
+            returns.append(node)
+            if node.value is not None and (
+                _mentions(node.value, name) or _is_err_value(node.value, model)
+            ):
+                records = True
+        elif isinstance(node, ast.Continue):
+            continues = True
+        elif isinstance(node, ast.Break):
+            breaks = True
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            if node.value is not None and _mentions(node.value, name):
+                records = True
+        elif isinstance(node, ast.Name) and name is not None and node.id == name:
+            uses = True
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and (
+                node.value.id == name
+                and node.attr
+                in (
+                    "errno",
+                    "winerror",
+                    "args",
+                    "returncode",
+                    "code",
+                    "status",
+                    "response",
+                    "reason",
+                )
+            )
+        ):
+            inspects = True
+        elif isinstance(node, ast.Call):
+            calls.append(node)
+            qual = model.qualify(node.func) or ""
+            log = _log_call(node, model)
+            if log is not None:
+                logs.append(log)
+                tb = tb or log.with_traceback
+                continue
+            if qual in ("traceback.format_exc", "traceback.format_exception"):
+                tb = True
+            elif qual in ("sys.exit", "os._exit", "exit", "quit"):
+                exits = True
+            elif (
+                qual in ("isinstance", "issubclass", "type")
+                and node.args
+                and _mentions(node.args[0], name)
+            ):
+                inspects = True
+            elif _is_err_value(node, model):
+                records = True
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in _RECORD_METHODS:
+                if any(_mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]):
+                    records = True
+            elif any(
+                _mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]
+            ) and qual not in ("str", "repr", "format", "type", "len", "print"):
+                records = True  # handed to another function that can act on it
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            if (
+                value is not None
+                and _mentions(value, name)
+                and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
+            ):
+                records = True
+    return HandlerFacts(
+        name,
+        pass_only,
+        raises,
+        any(r.exc is None for r in raises),
+        logs,
+        tb,
+        returns,
+        continues,
+        breaks,
+        records,
+        uses,
+        inspects,
+        calls,
+        exits,
+    )
+
+
+def _is_err_value(node: ast.expr, model: FileModel) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    qual = model.qualify(node.func) or ""
+    last = qual.rsplit(".", 1)[-1]
+    return last in ("Err", "Failure", "Error") or last.endswith(("Error", "Exception"))

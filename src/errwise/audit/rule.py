@@ -1,0 +1,57 @@
+"""What a rule is: a stable id and name, a default severity, its documentation, and a checker.
+
+Promise: one rule = one module under `errwise.audit.rules`, holding `RULE = Rule(...)`, its
+checker and its documentation (what it finds, why it hurts, a bad example, the fix). Ids (`EW1xx`)
+and names are assigned once and never reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from errwise.audit.finding import Finding, Severity
+
+if TYPE_CHECKING:
+    from errwise.audit.model import FileModel
+
+__all__ = ["Rule", "Checker"]
+
+Checker = Callable[["FileModel"], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    """`EW1xx`, assigned once, never reused."""
+    name: str
+    """kebab-case, from the catalog in design.md."""
+    severity: Severity
+    """The default severity; a finding's own severity is judged from what the code does."""
+    summary: str
+    """One line: what the rule finds."""
+    what: str
+    """Markdown: what it finds, precisely (and what it deliberately does not)."""
+    why: str
+    """Markdown: why it hurts — what a user or operator sees when it happens."""
+    example: str
+    """Python source of a bad example."""
+    fix: str
+    """Markdown: the fix, pointing at errwise's library where one fits, with a code sketch."""
+    check: Checker
+    specificity: int = 0
+    """Rules of the lost-error family claim the except clause they judge; when several claim the
+    same clause, only the highest specificity is reported (best-effort-loop 50, error-as-sentinel
+    40, silent-fallback 30, swallowed-exception 20, lost-traceback 15, broad-catch 10)."""
+
+    def doc_markdown(self) -> str:
+        """The rule's full documentation as Markdown (`errwise explain`)."""
+        return (
+            f"# {self.id} {self.name}\n\n"
+            f"*Default severity: {self.severity.value}.* {self.summary}\n\n"
+            f"## What it finds\n\n{self.what.strip()}\n\n"
+            f"## Why it hurts\n\n{self.why.strip()}\n\n"
+            f"## Example\n\n```python\n{self.example.strip()}\n```\n\n"
+            f"## Fix\n\n{self.fix.strip()}\n"
+        )

@@ -1,0 +1,122 @@
+"""EW101 swallowed-exception: an except clause that discards the error it caught."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from errwise.audit.effects import Effect
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import Verdict, expected_condition, short, verdict
+from errwise.audit.model import FileModel, HandlerInfo
+from errwise.audit.rule import Rule
+from errwise.audit.text import call_list, caught_text
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    for handler in model.handlers:
+        if verdict(model, handler) is not Verdict.SWALLOWS or expected_condition(handler):
+            continue
+        body = handler.try_.node.body
+        effects = model.effects_in(body)
+        severity, why = _judge(model, handler, effects)
+        calls = call_list(model, body)
+        what = (
+            f"`except{(' ' + caught_text(handler)) if not handler.bare else ''}` discards the error"
+        )
+        if calls:
+            what += f" of {calls}"
+        yield model.finding(
+            RULE,
+            handler.node,
+            f"{what}: no re-raise, no log, no record{why}",
+            severity=severity,
+            recommendation=_recommend(handler, effects),
+            claim=handler.node,
+        )
+
+
+def _judge(model: FileModel, handler: HandlerInfo, effects: Effect) -> tuple[Severity, str]:
+    if _secondary_cleanup(model, handler):
+        return (
+            Severity.LOW,
+            " (a cleanup failure on an error path; the primary error still surfaces)",
+        )
+    if effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP):
+        return (
+            Severity.CRITICAL,
+            "; the guarded code changes on-disk or lock state, which is left wrong silently",
+        )
+    if effects & (Effect.PROCESS | Effect.NETWORK):
+        return Severity.HIGH, "; a failed command or request looks like success"
+    return Severity.HIGH, ""
+
+
+def _secondary_cleanup(model: FileModel, handler: HandlerInfo) -> bool:
+    """A cleanup attempt inside a finally/except or a close/__del__/__exit__ method."""
+    ctx = model.ctx(handler.try_.node)
+    if ctx.handler is not None or ctx.try_part == "finally":
+        return True
+    fn = handler.function
+    return fn is not None and fn.name in ("__del__", "__exit__", "close", "cleanup", "_cleanup")
+
+
+def _recommend(handler: HandlerInfo, effects: Effect) -> str:
+    caught = ", ".join(short(c) for c in handler.caught) or "everything"
+    base = (
+        f"Catch only the failure you expect here instead of {caught} (e.g. `FileNotFoundError`) "
+        "and let the rest propagate; if the step may fail, say so: "
+        "`raise errwise.classify(exc).with_context(...) from exc`, or return "
+        "`errwise.Err(errwise.classify(exc))` so the caller must look."
+    )
+    if effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP):
+        base += (
+            " For multi-step state changes use `errwise.Transaction` (undo never skipped "
+            "silently) or `errwise.atomic_write`."
+        )
+    return base
+
+
+RULE = Rule(
+    id="EW101",
+    name="swallowed-exception",
+    severity=Severity.HIGH,
+    summary="An except clause discards the error: no re-raise, no log, no record, no fallback.",
+    what="""
+An `except` clause whose body does nothing with the error — `pass`, `continue`, `break`, a bare
+`return` — for anything broader than one specific, expected condition. Handlers for narrow types
+that name an expected situation (`FileNotFoundError`, `KeyError`, `ImportError`, `ValueError`
+...) are left alone: silence there is a decision. Handlers that log, re-raise, record the error or
+compute a fallback value are judged by the more specific rules (lost-traceback, silent-fallback,
+error-as-sentinel, best-effort-loop).
+""",
+    why="""
+The failure happened and nobody will ever know: the program carries on in a state it did not
+check. When the guarded code changes files, locks or other shared state (critical), that state is
+left half-changed; when it runs a command or a request (high), a failure looks like success.
+Operators see the consequences far from the cause, with nothing in the logs.
+""",
+    example="""
+def remove_lock(lock_path):
+    try:
+        lock_path.unlink()
+    except Exception:
+        pass          # lock may still be there: nobody can take the work order again
+""",
+    fix="""
+Catch what you expect and let everything else surface, with context:
+
+```python
+def remove_lock(lock_path):
+    try:
+        lock_path.unlink()
+    except FileNotFoundError:
+        return        # already gone: the outcome we wanted
+    except OSError as exc:
+        raise errwise.classify(exc).with_context(lock=str(lock_path)) from exc
+```
+
+For locks use `errwise.FileLock`, whose release never fails silently.
+""",
+    check=check,
+    specificity=20,
+)

@@ -1,0 +1,162 @@
+"""EW101 swallowed-exception: positives of varied shape, and look-alike negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+POSITIVES = {
+    "pass_after_unlink": (
+        """
+        def remove_lock(lock_path):
+            try:
+                lock_path.unlink()
+            except Exception:
+                pass
+        """,
+        "critical",
+    ),
+    "bare_except_around_command": (
+        """
+        import subprocess as sp
+        def status():
+            try:
+                sp.run(["git", "status"], check=True, timeout=5)
+            except:
+                pass
+        """,
+        "high",
+    ),
+    "oserror_continue_in_loop_reading": (
+        """
+        import os
+        def sizes(paths):
+            out = []
+            for p in paths:
+                try:
+                    out.append(os.stat(p).st_size)
+                except OSError:
+                    continue
+            return out
+        """,
+        "high",
+    ),
+    "bare_return_after_rename": (
+        """
+        import os
+        def rotate(path):
+            try:
+                os.rename(path, path + ".1")
+            except OSError:
+                return
+            print("rotated")
+        """,
+        "critical",
+    ),
+}
+
+NEGATIVES = {
+    "specific_expected_condition": """
+        import os
+        def remove(path):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        """,
+    "logs_with_traceback": """
+        import logging
+        log = logging.getLogger(__name__)
+        def remove(path):
+            try:
+                path.unlink()
+            except Exception:
+                log.exception("cannot remove %s", path)
+        """,
+    "reraises_after_inspecting": """
+        import errno, os
+        def make(path):
+            try:
+                os.mkdir(path)
+            except OSError as exc:
+                if exc.errno != errno.EEXIST:
+                    raise
+        """,
+    "records_into_result": """
+        def load(path):
+            try:
+                return Ok(path.read_text())
+            except OSError as exc:
+                return Err(exc)
+        """,
+    "error_stored_for_later": """
+        class Worker:
+            def run(self):
+                try:
+                    self.step()
+                except Exception as exc:
+                    self.failure = exc
+        """,
+    "value_error_parse_attempt": """
+        def port(text):
+            try:
+                return int(text)
+            except ValueError:
+                pass
+            return None
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_positive(audit, name):
+    source, severity = POSITIVES[name]
+    findings = audit(source, "swallowed-exception")
+    assert [f.rule for f in findings] == ["EW101"], findings
+    assert findings[0].severity.value == severity
+    assert "discards the error" in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVES))
+def test_negative(audit, name):
+    assert audit(NEGATIVES[name], "EW101") == []
+
+
+def test_cleanup_on_error_path_is_low(audit):
+    findings = audit(
+        """
+        import os
+        def write(path, data):
+            try:
+                open(path + ".tmp", "w").write(data)
+            except OSError:
+                try:
+                    os.unlink(path + ".tmp")
+                except OSError:
+                    pass
+                raise
+        """,
+        "EW101",
+    )
+    assert [(f.line, f.severity.value) for f in findings] == [(9, "low")]
+
+
+def test_suppressed_on_except_line_and_comment_above(audit):
+    source = """
+        def a(p):
+            try:
+                p.unlink()
+            except Exception:  # errwise: ignore[swallowed-exception]
+                pass
+        def b(p):
+            try:
+                p.unlink()
+            # errwise: ignore[EW101] -- the lock is advisory here
+            except Exception:
+                pass
+        def c(p):
+            try:
+                p.unlink()
+            except Exception:  # noqa: EW105
+                pass
+        """
+    assert [f.function for f in audit(source, "EW101")] == ["c"]
