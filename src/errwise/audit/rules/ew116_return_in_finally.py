@@ -43,8 +43,8 @@ def _jumps_leaving_finally(finalbody: list[ast.stmt]) -> Iterator[ast.stmt]:
         ):
             yield node
             continue
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, in_loop or (isinstance(node, _LOOPS) and child in node.body)))
+        loop_body = node.body if isinstance(node, _LOOPS) else ()
+        stack.extend((c, in_loop or c in loop_body) for c in ast.iter_child_nodes(node))
 
 
 def _may_raise(node: ast.Try | ast.TryStar) -> bool:
