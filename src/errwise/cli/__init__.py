@@ -12,13 +12,18 @@ import sys
 from collections.abc import Sequence
 
 from errwise import __version__
-from errwise.cli import cmd_codes
+from errwise.cli import cmd_audit, cmd_codes, cmd_explain, cmd_rules
 from errwise.error import Error
 
 __all__ = ["main", "build_parser"]
 
 # Each sub-command module registers itself here; keep one entry per line.
-_COMMANDS = (cmd_codes,)
+_COMMANDS = (
+    cmd_codes,
+    cmd_audit,
+    cmd_rules,
+    cmd_explain,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

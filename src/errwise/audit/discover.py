@@ -1,0 +1,347 @@
+"""Find the Python files an audit covers.
+
+Promise: `discover(paths, root=..., exclude=...)` returns every `.py` file under the given paths
+once, sorted by reported path, plus a `Diagnostic` for each path it could not search (missing,
+unreadable, a symlink loop) — it never raises for a bad path. An explicitly named file is always
+audited, whatever its name, exclusions or `.gitignore` say. Inside a git work tree a directory is
+listed with `git ls-files -co --exclude-standard` (so `.gitignore` is honoured; bounded by a
+timeout); elsewhere the walk skips `.git`, virtualenvs (any directory holding `pyvenv.cfg`),
+`build`, `dist`, `node_modules`, `__pycache__`, `.tox`, `.nox` and tool caches. Directory
+symlinks are followed once; one that leads back to a directory being walked is reported, not
+followed forever. Reported paths are relative to `root` and `/`-separated (absolute when a file
+lies outside `root`).
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+import logging
+import os
+import stat
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from errwise.audit.finding import Diagnostic
+from errwise.classify import errno_code
+
+__all__ = [
+    "SourceFile",
+    "Discovery",
+    "ExcludePattern",
+    "discover",
+    "display_path",
+    "module_name_for",
+    "SKIP_DIRS",
+    "GIT_TIMEOUT",
+]
+
+_log = logging.getLogger("errwise.audit")
+
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        "build",
+        "dist",
+        "node_modules",
+        ".tox",
+        ".nox",
+        ".eggs",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".errwise_cache",
+        ".venv",
+        "venv",
+    }
+)
+"""Directory names the fallback walk never enters (git work trees use `.gitignore` instead)."""
+
+GIT_TIMEOUT = 30.0
+"""Seconds `git ls-files` may take before discovery gives up on git and walks the tree."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One file to audit."""
+
+    path: str
+    """Absolute, normalised file-system path."""
+    display: str
+    """The reported path: relative to the run's root, `/`-separated."""
+    module: str | None = None
+    """Dotted module name when the file sits in a package (for relative imports)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludePattern:
+    """A glob, matched against paths relative to `base` (the directory it was written for)."""
+
+    pattern: str
+    base: str
+
+    def matches(self, path: str) -> bool:
+        """Does the glob match `path` (absolute), its name, or one of its parent directories?"""
+        rel = _relative(path, self.base)
+        if rel is None:
+            return False
+        pattern = self.pattern.strip("/")
+        parts = rel.split("/")
+        candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        if "/" not in pattern:
+            candidates.extend(parts)
+        return any(fnmatch.fnmatchcase(c, pattern) for c in candidates)
+
+
+@dataclass(slots=True)
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def discover(
+    paths: Sequence[str],
+    *,
+    root: str,
+    exclude: Iterable[ExcludePattern] = (),
+    use_git: bool = True,
+) -> Discovery:
+    """The files under `paths` (see the module promise)."""
+    walker = _Walker(os.path.abspath(root), tuple(exclude), use_git)
+    for given in paths:
+        walker.add(given)
+    result = Discovery(diagnostics=walker.diagnostics)
+    result.files = sorted(walker.files.values(), key=lambda f: f.display)
+    result.diagnostics.sort(key=lambda d: (d.path, d.code))
+    return result
+
+
+def display_path(path: str, root: str) -> str:
+    """`path` relative to `root`, `/`-separated; absolute when outside `root`."""
+    rel = _relative(path, root)
+    return rel if rel is not None else Path(path).as_posix()
+
+
+def module_name_for(path: str, _cache: dict[str, str | None] | None = None) -> str | None:
+    """The dotted module name of a file inside a package (None for a top-level script).
+
+    Walks up while the directory holds an `__init__.py`.
+    """
+    directory, name = os.path.split(path)
+    stem = name.removesuffix(".py")
+    if not stem.isidentifier():
+        return None
+    parts = [] if stem == "__init__" else [stem]
+    depth = 0
+    while depth < 64 and os.path.isfile(os.path.join(directory, "__init__.py")):
+        package = os.path.basename(directory)
+        if not package.isidentifier():
+            break
+        parts.append(package)
+        directory = os.path.dirname(directory)
+        depth += 1
+    return ".".join(reversed(parts)) or None
+
+
+def _relative(path: str, base: str) -> str | None:
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:  # different drives (Windows)
+        return None
+    if rel == os.curdir:
+        return ""
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return None
+    return Path(rel).as_posix()
+
+
+class _Walker:
+    def __init__(self, root: str, exclude: tuple[ExcludePattern, ...], use_git: bool) -> None:
+        self.root = root
+        self.exclude = exclude
+        self.use_git = use_git
+        self.files: dict[str, SourceFile] = {}
+        self.diagnostics: list[Diagnostic] = []
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def add(self, given: str) -> None:
+        path = os.path.abspath(given)
+        shown = display_path(path, self.root)
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            self._os_problem(shown, exc, "cannot audit")
+            return
+        if stat.S_ISDIR(info.st_mode):
+            self._add_directory(path)
+        else:
+            self._add_file(path, explicit=True)
+
+    def _add_file(self, path: str, *, explicit: bool = False) -> None:
+        if not explicit and any(p.matches(path) for p in self.exclude):
+            return
+        if path not in self.files:
+            self.files[path] = SourceFile(
+                path, display_path(path, self.root), module_name_for(path)
+            )
+
+    def _add_directory(self, path: str) -> None:
+        listed = _git_files(path) if self.use_git else None
+        if listed is None:
+            self._walk(path)
+            return
+        venvs: dict[str, bool] = {}
+        for rel in listed:
+            if not rel.endswith(".py"):
+                continue
+            full = os.path.normpath(os.path.join(path, rel))
+            if self._in_virtualenv(full, path, venvs) or not os.path.lexists(full):
+                continue  # a tracked file deleted from the work tree is not ours to report
+            if any(p.matches(full) for p in self.exclude):
+                continue
+            self._add_file(full)
+
+    def _in_virtualenv(self, file: str, top: str, cache: dict[str, bool]) -> bool:
+        directory = os.path.dirname(file)
+        seen: list[str] = []
+        answer = False
+        while len(directory) >= len(top):
+            known = cache.get(directory)
+            if known is not None:
+                answer = known
+                break
+            seen.append(directory)
+            if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
+                answer = True
+                break
+            if directory == top:
+                break
+            directory = os.path.dirname(directory)
+        for d in seen:
+            cache[d] = answer
+        return answer
+
+    # -- the fallback walk -----------------------------------------------------------------
+
+    def _walk(self, top: str) -> None:
+        try:
+            top_id = _dir_id(os.stat(top))
+        except OSError as exc:
+            self._os_problem(display_path(top, self.root), exc, "cannot search")
+            return
+        visited: set[tuple[int, int]] = {top_id}
+        # (directory path, ids of the directories on the way down to it)
+        stack: list[tuple[str, frozenset[tuple[int, int]]]] = [(top, frozenset({top_id}))]
+        while stack:
+            directory, ancestors = stack.pop()
+            for entry in self._entries(directory):
+                if entry.is_dir(follow_symlinks=False):
+                    if self._skip_dir(entry):
+                        continue
+                    try:
+                        child = _dir_id(entry.stat(follow_symlinks=False))
+                    except OSError as exc:  # vanished or unreadable since the listing
+                        self._os_problem(display_path(entry.path, self.root), exc, "cannot search")
+                        continue
+                    if child not in visited:
+                        visited.add(child)
+                        stack.append((entry.path, ancestors | {child}))
+                elif entry.is_symlink():
+                    self._symlink(entry, ancestors, visited, stack)
+                elif entry.name.endswith(".py"):
+                    self._add_file(entry.path)
+
+    def _entries(self, directory: str) -> Iterator[os.DirEntry[str]]:
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except OSError as exc:
+            self._os_problem(display_path(directory, self.root), exc, "cannot search")
+            return
+        yield from sorted(entries, key=lambda e: e.name)
+
+    def _skip_dir(self, entry: os.DirEntry[str]) -> bool:
+        if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
+            return True
+        if os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+            return True
+        return any(p.matches(entry.path) for p in self.exclude)
+
+    def _symlink(
+        self,
+        entry: os.DirEntry[str],
+        ancestors: frozenset[tuple[int, int]],
+        visited: set[tuple[int, int]],
+        stack: list[tuple[str, frozenset[tuple[int, int]]]],
+    ) -> None:
+        shown = display_path(entry.path, self.root)
+        try:
+            target = os.stat(entry.path)
+        except OSError as exc:
+            if entry.name.endswith(".py") or exc.errno == errno.ELOOP:
+                self._os_problem(shown, exc, "cannot follow symlink")
+            return  # a dangling link to something that is not Python: nothing to audit
+        if not stat.S_ISDIR(target.st_mode):
+            if entry.name.endswith(".py"):
+                self._add_file(entry.path)
+            return
+        if self._skip_dir(entry):
+            return
+        target_id = _dir_id(target)
+        if target_id in ancestors:
+            self.diagnostics.append(
+                Diagnostic(
+                    shown,
+                    "ERR_IO",
+                    "symlink loop: the link points back to a directory that contains it; "
+                    "not followed",
+                )
+            )
+            return
+        if target_id in visited:
+            return  # the same directory reached twice: audited once
+        visited.add(target_id)
+        stack.append((entry.path, ancestors | {target_id}))
+
+    def _os_problem(self, shown: str, exc: OSError, what: str) -> None:
+        if exc.errno == errno.ELOOP:
+            self.diagnostics.append(
+                Diagnostic(shown, "ERR_IO", f"{what}: symlink loop (too many levels of links)")
+            )
+            return
+        reason = (exc.strerror or type(exc).__name__).lower()
+        self.diagnostics.append(Diagnostic(shown, errno_code(exc.errno), f"{what}: {reason}"))
+
+
+def _dir_id(info: os.stat_result) -> tuple[int, int]:
+    return (info.st_dev, info.st_ino)
+
+
+def _git_files(directory: str) -> list[str] | None:
+    """Files git lists under `directory` (tracked and untracked-not-ignored), or None when the
+    directory is not in a git work tree, git is missing, or git fails or hangs."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", directory, "ls-files", "-z", "-co", "--exclude-standard", "--", "."],
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        _log.debug("git not found; walking %s with the built-in skip list", directory)
+        return None
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        # The plain walk with the skip list still finds every file; say why it was needed.
+        _log.warning("git ls-files failed in %s (%s); walking the tree instead", directory, exc)
+        return None
+    if proc.returncode != 0:
+        return None  # not a git work tree
+    return [os.fsdecode(p) for p in proc.stdout.split(b"\0") if p]

@@ -1,0 +1,68 @@
+"""Output formats for audit reports: one module `fmt_<name>.py` per format, found automatically.
+
+Promise: `formats()` lists every format (each module defines `FORMAT = Format(...)`); `render(name,
+report)` returns the complete output text of one format; an unknown name is a usage error naming
+the known ones. Adding a format (markdown, sarif, github, ...) is adding a module — no list to
+edit. Renderers are pure: they never write, so `--output` can be written atomically.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from errwise.audit.report.model import AuditReport
+from errwise.error import bug, usage
+
+__all__ = ["Format", "AuditReport", "formats", "format_names", "get_format", "render"]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    """What `--format` accepts."""
+    description: str
+    """One line for `--help`."""
+    render: Callable[[AuditReport], str]
+    """The complete output (ending with a newline, or empty when there is nothing to say)."""
+
+
+@functools.cache
+def formats() -> tuple[Format, ...]:
+    """Every output format, sorted by name."""
+    found: list[Format] = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("fmt_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        fmt = getattr(module, "FORMAT", None)
+        if not isinstance(fmt, Format):
+            raise bug("report format module defines no FORMAT", module=info.name)
+        found.append(fmt)
+    found.sort(key=lambda f: f.name)
+    names = [f.name for f in found]
+    if len(names) != len(set(names)):
+        raise bug("duplicate report format names", names=names)
+    return tuple(found)
+
+
+def format_names() -> list[str]:
+    return [f.name for f in formats()]
+
+
+def get_format(name: str) -> Format:
+    for fmt in formats():
+        if fmt.name == name:
+            return fmt
+    raise usage(
+        "ERR_USAGE",
+        f"unknown output format {name!r}; allowed: {', '.join(format_names())}",
+    )
+
+
+def render(name: str, report: AuditReport) -> str:
+    """The output of format `name` for `report`."""
+    return get_format(name).render(report)

@@ -1,0 +1,27 @@
+"""Text format: one finding per line, `path:line:col: EW104 [critical] best-effort-loop: message`.
+
+Promise: exactly one line per finding, in report order, nothing else (the summary goes to stderr,
+see `errwise.audit.report.summary`); line breaks inside a message are folded into spaces.
+"""
+
+from __future__ import annotations
+
+from errwise.audit.finding import Finding
+from errwise.audit.report import AuditReport, Format
+
+
+def line(finding: Finding) -> str:
+    message = " ".join(finding.message.split())
+    return (
+        f"{finding.path}:{finding.line}:{finding.col}: {finding.rule} "
+        f"[{finding.severity.value}] {finding.name}: {message}"
+    )
+
+
+def render(report: AuditReport) -> str:
+    return "".join(line(f) + "\n" for f in report.findings)
+
+
+FORMAT = Format(
+    "text", "one finding per line (path:line:col: rule [severity] name: message)", render
+)

@@ -1,0 +1,50 @@
+"""The human summary of a run, written to stderr whatever the output format.
+
+Promise: `summary_text(report)` lists each diagnostic (`path:line: ERR_PARSE: message`), then one
+line counting findings per severity, files not analysed and suppressions (left out when `counts`
+is false: `--quiet`); when errwise failed on a file it says plainly that this is a bug.
+"""
+
+from __future__ import annotations
+
+from errwise.audit.report.model import AuditReport
+
+__all__ = ["summary_text", "diagnostic_lines"]
+
+
+def diagnostic_lines(report: AuditReport) -> list[str]:
+    lines = []
+    for d in report.diagnostics:
+        where = f"{d.path}:{d.line}" if d.line is not None else d.path
+        lines.append(f"{where}: {d.code}: {d.message}")
+    return lines
+
+
+def summary_text(report: AuditReport, *, counts: bool = True) -> str:
+    out = [f"errwise: {line}" for line in diagnostic_lines(report)]
+    if counts:
+        out.append(_counts_line(report))
+    internal = report.internal_errors
+    if internal:
+        out.append(
+            f"errwise: internal error on {len(internal)} file(s): this is a bug in errwise, not "
+            "in your code; please report it with the lines above (exit 70)"
+        )
+    return "".join(line + "\n" for line in out)
+
+
+def _counts_line(report: AuditReport) -> str:
+    by_severity = report.by_severity()
+    total = len(report.findings)
+    noun = "finding" if total == 1 else "findings"
+    detail = ", ".join(f"{n} {sev}" for sev, n in by_severity.items())
+    files = f"{report.files} file" + ("" if report.files == 1 else "s")
+    line = f"errwise: {total} {noun} ({detail}) in {files}"
+    failing = len(report.failing)
+    if total and failing != total:
+        line += f"; {failing} at or above --fail-on {report.fail_on.value}"
+    if report.unanalysed:
+        line += f"; {len(report.unanalysed)} not analysed"
+    if report.suppressed:
+        line += f"; {report.suppressed} suppressed"
+    return line

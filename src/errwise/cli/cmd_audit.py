@@ -1,0 +1,99 @@
+"""`errwise audit [PATH ...]`: find error-handling defects in Python code without running it.
+
+Promise: findings go to stdout (or, with `--output FILE`, atomically to FILE) in the chosen
+format; diagnostics and the summary go to stderr (the summary not with `--quiet`). The exit code
+is 2 for a usage error (bad flag or `[tool.errwise]`), 70 when errwise failed on some file (a
+bug; everything else is still reported), else 1 when some finding is at or above `--fail-on`,
+else 10 when some file could not be analysed, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from errwise.audit.report import format_names, render
+from errwise.audit.report.summary import summary_text
+from errwise.audit.runner import AuditOptions, run_audit
+from errwise.cli._output import write_atomic
+
+__all__ = ["register", "run"]
+
+_EPILOG = """\
+exit codes: 0 clean; 1 findings at or above --fail-on; 2 usage error; 10 some file could not be
+analysed; 70 errwise failed on some file (a bug in errwise; the rest is still reported).
+Configuration: [tool.errwise] in the nearest pyproject.toml (select, ignore, exclude,
+per-file-ignores, fail-on, boundaries, extend-state-changing). --select and --fail-on replace
+the configured values; --ignore and --exclude add to them.
+"""
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "audit",
+        help="find error-handling defects in Python code",
+        description="Audit Python files for error-handling defects (the code is read, never run).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories (default: .)"
+    )
+    parser.add_argument("--format", choices=format_names(), default="text", help="output format")
+    parser.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically)")
+    parser.add_argument(
+        "--select", metavar="RULES", help="only these rules (ids or names, comma-separated)"
+    )
+    parser.add_argument(
+        "--ignore", metavar="RULES", help="skip these rules (ids or names, comma-separated)"
+    )
+    parser.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="exit 1 when a finding is at or above: critical, high, medium, low (default low)",
+    )
+    parser.add_argument(
+        "--exclude",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="skip matching files or directories (repeatable)",
+    )
+    parser.add_argument(
+        "--jobs", "-j", type=_jobs, default=1, metavar="N", help="worker processes (0: one per CPU)"
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
+    parser.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
+    parser.set_defaults(handler=run)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (one per CPU) or more, got {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    options = AuditOptions(
+        paths=tuple(args.paths) or (".",),
+        select=args.select,
+        ignore=args.ignore,
+        fail_on=args.fail_on,
+        exclude=tuple(args.exclude),
+        jobs=args.jobs,
+        no_config=args.no_config,
+    )
+    report = run_audit(options)
+    output = render(args.format, report)
+    if args.output:
+        write_atomic(args.output, output)
+    else:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    sys.stderr.write(summary_text(report, counts=not args.quiet))
+    return report.exit_code()
