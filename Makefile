@@ -19,6 +19,8 @@ install: $(STAMP)
 demo: install
 	-$(BIN)/python examples/facade_demo.py
 	$(BIN)/errwise codes
+	@# The example has defects on purpose: exit 1 (findings) is the expected outcome.
+	$(BIN)/errwise audit examples/workorder || test $$? -eq 1
 
 lint: install
 	$(BIN)/ruff check src tests bench examples
