@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 
 from errwise.audit import rules as rules_pkg
 from errwise.audit import runner
+from errwise.audit.discover import SourceFile
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
@@ -62,7 +63,7 @@ FINDING_KEYS = {
 }
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
+def write(root: Path, files: Mapping[str, str | bytes]) -> Path:
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -253,7 +254,7 @@ def test_a_dying_worker_is_reported_not_hung(
 ) -> None:
     real = runner.analyze_file
 
-    def dies_on_victim(file: runner.SourceFile, *args: object) -> object:
+    def dies_on_victim(file: SourceFile, *args: object) -> object:
         if file.display == "victim.py":
             os._exit(3)
         return real(file, *args)  # type: ignore[arg-type]
