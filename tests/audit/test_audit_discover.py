@@ -69,7 +69,7 @@ def test_without_git_the_skip_list_applies(repo: Path, monkeypatch: pytest.Monke
     def no_git(*args: object, **kwargs: object) -> Any:
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", "git")
 
-    monkeypatch.setattr(discover_mod.subprocess, "run", no_git)
+    monkeypatch.setattr(subprocess, "run", no_git)
     assert found(repo) == ["a.py", "ignored/c.py", "pkg/b.py", "pkg/d.gen.py"]
 
 
@@ -83,7 +83,7 @@ def test_a_hung_git_falls_back_to_the_walk_and_says_so(
         seen.update(kwargs)
         raise subprocess.TimeoutExpired(cmd, float(kwargs["timeout"]))  # type: ignore[arg-type]
 
-    monkeypatch.setattr(discover_mod.subprocess, "run", hangs)
+    monkeypatch.setattr(subprocess, "run", hangs)
     with caplog.at_level(logging.WARNING, logger="errwise.audit"):
         files = found(repo)
     assert seen["timeout"] == discover_mod.GIT_TIMEOUT
@@ -171,9 +171,9 @@ def test_unreadable_directory_is_a_diagnostic_and_the_walk_goes_on(
     def scandir(path: str) -> Iterator[os.DirEntry[str]]:
         if os.path.basename(path) == "secret":
             raise PermissionError(errno.EACCES, "Permission denied", path)
-        return real_scandir(path)  # type: ignore[return-value]
+        return real_scandir(path)
 
-    monkeypatch.setattr(discover_mod.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)
     result = discover([str(tmp_path)], root=str(tmp_path), use_git=False)
     assert [f.display for f in result.files] == ["ok/a.py"]
     assert [(d.path, d.code) for d in result.diagnostics] == [("secret", "ERR_PERMISSION_DENIED")]

@@ -123,9 +123,11 @@ def discover(
 
 
 def display_path(path: str, root: str) -> str:
-    """`path` relative to `root`, `/`-separated; absolute when outside `root`."""
+    """`path` relative to `root`, `/`-separated; absolute when outside `root`. Bytes of a file
+    name that are not valid UTF-8 are shown as `\\xNN`, so every output format can carry it."""
     rel = _relative(path, root)
-    return rel if rel is not None else Path(path).as_posix()
+    shown = rel if rel is not None else Path(path).as_posix()
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def module_name_for(path: str, _cache: dict[str, str | None] | None = None) -> str | None:

@@ -93,7 +93,17 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         write_atomic(args.output, output)
     else:
-        sys.stdout.write(output)
-        sys.stdout.flush()
+        _emit(output)
     sys.stderr.write(summary_text(report, counts=not args.quiet))
     return report.exit_code()
+
+
+def _emit(text: str) -> None:
+    """Write to stdout; characters its encoding cannot carry become backslash escapes (which
+    are also valid JSON string escapes) instead of a crash after the whole run."""
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    sys.stdout.flush()

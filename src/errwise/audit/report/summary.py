@@ -7,6 +7,7 @@ is false: `--quiet`); when errwise failed on a file it says plainly that this is
 
 from __future__ import annotations
 
+from errwise.audit.report.fmt_text import printable
 from errwise.audit.report.model import AuditReport
 
 __all__ = ["summary_text", "diagnostic_lines"]
@@ -15,8 +16,8 @@ __all__ = ["summary_text", "diagnostic_lines"]
 def diagnostic_lines(report: AuditReport) -> list[str]:
     lines = []
     for d in report.diagnostics:
-        where = f"{d.path}:{d.line}" if d.line is not None else d.path
-        lines.append(f"{where}: {d.code}: {d.message}")
+        where = printable(d.path) + (f":{d.line}" if d.line is not None else "")
+        lines.append(f"{where}: {d.code}: {' '.join(d.message.split())}")
     return lines
 
 
