@@ -32,7 +32,8 @@ class Suppressions:
     @classmethod
     def scan(cls, source: str) -> Suppressions:
         by_line: dict[int, frozenset[str]] = {}
-        if "errwise" not in source and "noqa" not in source:
+        lowered = source.lower()
+        if "errwise" not in lowered and "noqa" not in lowered:
             return cls(by_line)
         pending: frozenset[str] | None = None
         last_code_line = 0
