@@ -38,21 +38,25 @@ class Expect:
 
 EXPECTED = [
     # gitops.py: run_command without timeout; silent fallback to "main"; unguarded unpack of git
-    # output; a handler shadowed by its superclass; cleanup that logs without the traceback.
+    # output; a handler shadowed by its superclass; cleanup that drops a command's status and
+    # logs failures without the traceback.
     Expect("EW107", "gitops.py", "run_command", "subprocess.run("),
     Expect("EW103", "gitops.py", "git_get_default_branch", "except Exception:"),
     Expect("EW101", "gitops.py", "git_get_default_branch", "except Exception:", unless="EW103"),
     Expect("EW115", "gitops.py", "list_worktrees", 'key, value = line.split(" ", 1)'),
     Expect("EW121", "gitops.py", "create_worktree", "except subprocess.CalledProcessError:"),
+    Expect("EW108", "gitops.py", "cleanup_worktree", '"branch", "-D"'),
+    Expect("EW113", "gitops.py", "cleanup_worktree", "except Exception:"),
     Expect("EW113", "gitops.py", "cleanup_worktree", "except Exception as exc:"),
     # lock.py: EEXIST and EACCES conflated; heartbeat returns False for "gone" and for "failed";
-    # exists-then-unlink race; (False, None) for "no lock" and for "cannot read"; a swallowed
-    # unlink of the lock; a bare except that eats Ctrl-C in the heartbeat loop.
+    # an exists-then-unlink race and a cleanup Ctrl-C skips; (False, None) for "no lock" and
+    # for "cannot read"; a swallowed unlink of the lock; a bare except that eats Ctrl-C in the
+    # heartbeat loop, which also drops the heartbeat's failure result.
     Expect("EW109", "lock.py", "create_lock", "except OSError:"),
     Expect("EW102", "lock.py", "update_lock_heartbeat", "except Exception as exc:"),
+    Expect("EW111", "lock.py", "update_lock_heartbeat", "except Exception as exc:"),
     Expect("EW114", "lock.py", "update_lock_heartbeat", "os.unlink(temp_path)"),
     Expect("EW102", "lock.py", "check_lock_validity", "except (OSError, ValueError) as exc:"),
-    Expect("EW109", "lock.py", "check_lock_validity", "except (OSError, ValueError) as exc:"),
     Expect("EW102", "lock.py", "check_lock_validity", "except Exception as exc:"),
     Expect("EW101", "lock.py", "remove_lock", "except Exception:"),
     Expect("EW101", "lock.py", "heartbeat_loop", "except:"),
@@ -61,8 +65,8 @@ EXPECTED = [
     # state.py: unguarded `key: value` unpack; state moved by write-then-unlink with no undo;
     # a free-text RuntimeError raised without its cause.
     Expect("EW115", "state.py", "read_state", 'key, value = line.split(":", 1)'),
-    Expect("EW118", "state.py", "move_to_running", "def move_to_running("),
-    Expect("EW118", "state.py", "move_to_pending", "def move_to_pending("),
+    Expect("EW118", "state.py", "move_to_running", "running.write_text("),
+    Expect("EW118", "state.py", "move_to_pending", 'open(pending, "w"'),
     Expect("EW112", "state.py", "load_journal", "raise RuntimeError("),
     Expect("EW119", "state.py", "load_journal", "raise RuntimeError("),
     # rollback.py: the best-effort rollback loop; dispatch on the step kind without an else;
@@ -70,7 +74,9 @@ EXPECTED = [
     Expect("EW104", "rollback.py", "execute_rollback", "except Exception as exc:"),
     Expect("EW117", "rollback.py", "execute_rollback", 'if op.kind == "remove_lock":'),
     Expect("EW116", "rollback.py", "release_all", "return released"),
-    # cli.py: rollback only in `except Exception` (Ctrl-C skips it); os.system's status dropped.
+    # cli.py: failure returns 1, like "locked"; rollback only in `except Exception` (Ctrl-C
+    # skips it); os.system's status dropped.
+    Expect("EW102", "cli.py", "take", "except Exception as exc:"),
     Expect("EW111", "cli.py", "take", "except Exception as exc:"),
     Expect("EW108", "cli.py", "take", "os.system("),
 ]

@@ -32,6 +32,7 @@ def execute_rollback(operations: list[Operation], root: Path) -> tuple[bool, lis
                 move_to_pending(root, op.wo_id)
             elif op.kind == "remove_worktree":
                 cleanup_worktree(root, f"wo/{op.wo_id}", op.target)
+            log.info(f"✓ undone: {op.kind}")
         except Exception as exc:
             message = f"{op.kind}: {type(exc).__name__}: {exc}"
             log.error(f"rollback step failed: {message}")

@@ -10,19 +10,17 @@ from pathlib import Path
 
 
 def read_state(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    lines = [x for x in text.splitlines() if x.strip() and not x.startswith("#")]
     state: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
+    for line in lines:
         key, value = line.split(":", 1)
         state[key.strip()] = value.strip()
     return state
 
 
-def write_state(path: Path, state: dict[str, str]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for key, value in state.items():
-            handle.write(f"{key}: {value}\n")
+def render_state(state: dict[str, str]) -> str:
+    return "".join(f"{key}: {value}\n" for key, value in state.items())
 
 
 def move_to_running(root: Path, wo_id: str, owner: str) -> None:
@@ -31,7 +29,7 @@ def move_to_running(root: Path, wo_id: str, owner: str) -> None:
     state = read_state(pending)
     state["status"] = "running"
     state["owner"] = owner
-    write_state(running, state)
+    running.write_text(render_state(state), encoding="utf-8")
     pending.unlink()
 
 
@@ -41,7 +39,8 @@ def move_to_pending(root: Path, wo_id: str) -> None:
     state = read_state(running)
     state["status"] = "pending"
     state["owner"] = ""
-    write_state(pending, state)
+    with open(pending, "w", encoding="utf-8") as handle:
+        handle.write(render_state(state))
     running.unlink()
 
 
