@@ -26,6 +26,7 @@ from pathlib import Path
 
 from errwise.audit.finding import Diagnostic
 from errwise.classify import errno_code
+from errwise.result import Err, Ok, Result
 
 __all__ = [
     "SourceFile",
@@ -195,12 +196,16 @@ class _Walker:
             )
 
     def _add_directory(self, path: str) -> None:
-        listed = _git_files(path) if self.use_git else None
-        if listed is None:
+        listed = _git_files(path) if self.use_git else Err(_NoGit("git not used", False))
+        if isinstance(listed, Err):
+            why: _NoGit = listed.error
+            # The walk with the skip list still finds every file; say why it was needed.
+            level = logging.WARNING if why.unexpected else logging.DEBUG
+            _log.log(level, "walking %s instead of asking git: %s", path, why.reason)
             self._walk(path)
             return
         venvs: dict[str, bool] = {}
-        for rel in listed:
+        for rel in listed.value:
             if not rel.endswith(".py"):
                 continue
             full = os.path.normpath(os.path.join(path, rel))
@@ -326,9 +331,17 @@ def _dir_id(info: os.stat_result) -> tuple[int, int]:
     return (info.st_dev, info.st_ino)
 
 
-def _git_files(directory: str) -> list[str] | None:
-    """Files git lists under `directory` (tracked and untracked-not-ignored), or None when the
-    directory is not in a git work tree, git is missing, or git fails or hangs."""
+@dataclass(frozen=True, slots=True)
+class _NoGit:
+    """Why a directory is walked instead of listed by git."""
+
+    reason: str
+    unexpected: bool
+    """git exists but failed or hung (worth a warning), as opposed to "not a git work tree"."""
+
+
+def _git_files(directory: str) -> Result[list[str], _NoGit]:
+    """Files git lists under `directory` (tracked and untracked-not-ignored), or why not."""
     try:
         proc = subprocess.run(
             ["git", "-C", directory, "ls-files", "-z", "-co", "--exclude-standard", "--", "."],
@@ -338,12 +351,9 @@ def _git_files(directory: str) -> list[str] | None:
             stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
-        _log.debug("git not found; walking %s with the built-in skip list", directory)
-        return None
+        return Err(_NoGit("git is not installed", unexpected=False))
     except (OSError, subprocess.TimeoutExpired) as exc:
-        # The plain walk with the skip list still finds every file; say why it was needed.
-        _log.warning("git ls-files failed in %s (%s); walking the tree instead", directory, exc)
-        return None
+        return Err(_NoGit(f"git ls-files failed: {exc}", unexpected=True))
     if proc.returncode != 0:
-        return None  # not a git work tree
-    return [os.fsdecode(p) for p in proc.stdout.split(b"\0") if p]
+        return Err(_NoGit("not in a git work tree", unexpected=False))
+    return Ok([os.fsdecode(p) for p in proc.stdout.split(b"\0") if p])
