@@ -54,9 +54,13 @@ def rules_found(run: Any) -> list[tuple[str, str]]:
 
 
 def test_ignore_from_config_and_no_config(tmp_path: Path, cli: Cli) -> None:
-    root = project(tmp_path, '[tool.errwise]\nignore = ["EW101"]\n', {"a.py": SWALLOW_DISK})
+    root = project(
+        tmp_path,
+        '[tool.errwise]\nselect = ["EW101", "EW116"]\nignore = ["EW101"]\n',
+        {"a.py": SWALLOW_DISK},
+    )
     assert cli("audit", ".", cwd=root).code == 0
-    assert cli("audit", "--no-config", ".", cwd=root).code == 1
+    assert cli("audit", "--no-config", "--select", "EW101", ".", cwd=root).code == 1
 
 
 def test_select_from_config_is_replaced_by_the_flag(tmp_path: Path, cli: Cli) -> None:
@@ -108,6 +112,9 @@ def test_per_file_ignores(tmp_path: Path, cli: Cli) -> None:
     root = project(
         tmp_path,
         """\
+        [tool.errwise]
+        select = ["EW101"]
+
         [tool.errwise.per-file-ignores]
         "tests/*" = ["swallowed-exception"]
         "src/legacy.py" = "EW101"
