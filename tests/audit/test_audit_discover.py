@@ -65,6 +65,12 @@ def test_git_subdirectory_and_explicit_ignored_file(repo: Path) -> None:
 
 
 @needs_git
+def test_an_explicitly_named_ignored_directory_is_walked(repo: Path) -> None:
+    touch(repo, "ignored/sub/d.py", "ignored/__pycache__/e.py")
+    assert found(repo, "ignored") == ["ignored/c.py", "ignored/sub/d.py"]
+
+
+@needs_git
 def test_without_git_the_skip_list_applies(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_git(*args: object, **kwargs: object) -> Any:
         raise FileNotFoundError(errno.ENOENT, "No such file or directory", "git")
@@ -88,7 +94,7 @@ def test_a_hung_git_falls_back_to_the_walk_and_says_so(
         files = found(repo)
     assert seen["timeout"] == discover_mod.GIT_TIMEOUT
     assert "a.py" in files and "ignored/c.py" in files
-    assert "instead of asking git: git ls-files failed" in caplog.text
+    assert "instead of asking git: git check-ignore failed" in caplog.text
 
 
 def test_walk_skips_tool_directories_and_virtualenvs(tmp_path: Path) -> None:

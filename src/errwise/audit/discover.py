@@ -341,19 +341,36 @@ class _NoGit:
 
 
 def _git_files(directory: str) -> Result[list[str], _NoGit]:
-    """Files git lists under `directory` (tracked and untracked-not-ignored), or why not."""
+    """Files git lists under `directory` (tracked and untracked-not-ignored), or why not. A
+    directory git itself ignores (named explicitly, e.g. a vendored tree) is walked instead."""
+    ignored = _git(directory, "check-ignore", "-q", ".")
+    if isinstance(ignored, Err):
+        return ignored
+    if ignored.value.returncode == 0:
+        return Err(_NoGit("the directory is ignored by git", unexpected=False))
+    if ignored.value.returncode != 1:
+        return Err(_NoGit("not in a git work tree", unexpected=False))
+    listed = _git(directory, "ls-files", "-z", "-co", "--exclude-standard", "--", ".")
+    if isinstance(listed, Err):
+        return listed
+    if listed.value.returncode != 0:
+        stderr = os.fsdecode(listed.value.stderr).strip()
+        return Err(_NoGit(f"git ls-files failed: {stderr}", unexpected=True))
+    return Ok([os.fsdecode(p) for p in listed.value.stdout.split(b"\0") if p])
+
+
+def _git(directory: str, *args: str) -> Result[subprocess.CompletedProcess[bytes], _NoGit]:
     try:
-        proc = subprocess.run(
-            ["git", "-C", directory, "ls-files", "-z", "-co", "--exclude-standard", "--", "."],
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
+        return Ok(
+            subprocess.run(
+                ["git", "-C", directory, *args],
+                capture_output=True,
+                timeout=GIT_TIMEOUT,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
         )
     except FileNotFoundError:
         return Err(_NoGit("git is not installed", unexpected=False))
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Err(_NoGit(f"git ls-files failed: {exc}", unexpected=True))
-    if proc.returncode != 0:
-        return Err(_NoGit("not in a git work tree", unexpected=False))
-    return Ok([os.fsdecode(p) for p in proc.stdout.split(b"\0") if p])
+        return Err(_NoGit(f"git {args[0]} failed: {exc}", unexpected=True))
