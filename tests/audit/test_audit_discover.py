@@ -123,8 +123,8 @@ def test_exclude_patterns(tmp_path: Path) -> None:
     base = str(tmp_path)
     patterns = [ExcludePattern(p, base) for p in ("*_pb2.py", "src/gen", "tests/")]
     assert found(tmp_path, exclude=patterns) == ["src/a.py"]
-    # A pattern anchored elsewhere does not match.
-    assert found(tmp_path, exclude=[ExcludePattern("src", str(tmp_path / "tests"))]) == [
+    # Globs match whole names, not prefixes.
+    assert found(tmp_path, exclude=[ExcludePattern("src/a", base), ExcludePattern("t", base)]) == [
         "src/a.py",
         "src/a_pb2.py",
         "src/gen/b.py",
@@ -202,3 +202,20 @@ def test_paths_and_module_names(tmp_path: Path) -> None:
     assert display_path("/elsewhere/x.py", str(tmp_path)) == "/elsewhere/x.py"
     modules = {f.display: f.module for f in discover([str(tmp_path)], root=str(tmp_path)).files}
     assert modules["src/pkg/sub/mod.py"] == "pkg.sub.mod"
+
+
+def test_exclude_outside_the_root(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    touch(lib, "a.py", "test/t.py", "pkg/test/u.py", "idlelib/i.py", "pkg/b.py")
+    root = tmp_path / "elsewhere"
+    root.mkdir()
+    here = str(root)
+    patterns = [
+        ExcludePattern("test", here),  # a name: anywhere below the named directory
+        ExcludePattern(str(lib / "idlelib"), here),  # absolute
+        ExcludePattern("pkg/b.py", here),  # relative to the named directory
+    ]
+    result = discover([str(lib)], root=here, exclude=patterns)
+    assert [f.display for f in result.files] == [(lib / "a.py").as_posix()]
+    # Above the named directory, names do not count: "lib" does not exclude everything.
+    assert len(discover([str(lib)], root=here, exclude=[ExcludePattern("lib", here)]).files) == 5

@@ -82,17 +82,26 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class ExcludePattern:
-    """A glob, matched against paths relative to `base` (the directory it was written for)."""
+    """A glob for paths to skip. An absolute glob matches absolute paths; a relative one matches
+    paths relative to `base` (the directory it was written for), or — for a file outside
+    `base` — relative to the directory named on the command line; a glob without `/` also
+    matches any single file or directory name (`test`, `*_pb2.py`)."""
 
     pattern: str
     base: str
 
-    def matches(self, path: str) -> bool:
-        """Does the glob match `path` (absolute), its name, or one of its parent directories?"""
-        rel = _relative(path, self.base)
-        if rel is None:
+    def matches(self, path: str, top: str | None = None) -> bool:
+        """Does the glob match `path` (absolute) or one of its parent directories?"""
+        if os.path.isabs(self.pattern):
+            rel: str | None = Path(path).as_posix()
+            pattern = self.pattern.rstrip("/")
+        else:
+            rel = _relative(path, self.base)
+            if rel is None and top is not None:
+                rel = _relative(path, top)
+            pattern = self.pattern.strip("/")
+        if not rel:
             return False
-        pattern = self.pattern.strip("/")
         parts = rel.split("/")
         candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
         if "/" not in pattern:
@@ -171,11 +180,17 @@ class _Walker:
         self.use_git = use_git
         self.files: dict[str, SourceFile] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.top: str | None = None
+        """The path named on the command line that is being searched."""
 
     # -- entry points ----------------------------------------------------------------------
 
+    def _excluded(self, path: str) -> bool:
+        return any(p.matches(path, self.top) for p in self.exclude)
+
     def add(self, given: str) -> None:
         path = os.path.abspath(given)
+        self.top = path
         shown = display_path(path, self.root)
         try:
             info = os.stat(path)
@@ -188,7 +203,7 @@ class _Walker:
             self._add_file(path, explicit=True)
 
     def _add_file(self, path: str, *, explicit: bool = False) -> None:
-        if not explicit and any(p.matches(path) for p in self.exclude):
+        if not explicit and self._excluded(path):
             return
         if path not in self.files:
             self.files[path] = SourceFile(
@@ -211,7 +226,7 @@ class _Walker:
             full = os.path.normpath(os.path.join(path, rel))
             if self._in_virtualenv(full, path, venvs) or not os.path.lexists(full):
                 continue  # a tracked file deleted from the work tree is not ours to report
-            if any(p.matches(full) for p in self.exclude):
+            if self._excluded(full):
                 continue
             self._add_file(full)
 
@@ -279,7 +294,7 @@ class _Walker:
             return True
         if os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
             return True
-        return any(p.matches(entry.path) for p in self.exclude)
+        return self._excluded(entry.path)
 
     def _symlink(
         self,
