@@ -25,7 +25,6 @@ import errno
 import io
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -284,7 +283,7 @@ def _create_temp(target: str, real: str, mode: int | None) -> tuple[int, str]:
     # New file without `mode`: let the kernel apply the umask, exactly as open() would.
     create_mode = 0o666 if old is None and mode is None else 0o600
     for _ in range(_CREATE_ATTEMPTS):
-        temp = os.path.join(directory, f".{name[:_NAME_KEEP]}{TEMP_MARKER}{secrets.token_hex(8)}")
+        temp = os.path.join(directory, f".{name[:_NAME_KEEP]}{TEMP_MARKER}{os.urandom(8).hex()}")
         try:
             fd = os.open(temp, _CREATE_FLAGS, create_mode)
         except FileExistsError:

@@ -24,7 +24,6 @@ import datetime as _dt
 import json
 import logging
 import os
-import secrets
 import shutil
 import stat
 from collections.abc import Iterator
@@ -112,7 +111,7 @@ def _check_replaceable(dest: Path) -> None:
 
 def _make_staging(dest: Path) -> Path:
     for _ in range(16):
-        staging = dest.parent / f".{dest.name[:120]}.errwise-staging-{secrets.token_hex(8)}"
+        staging = dest.parent / f".{dest.name[:120]}.errwise-staging-{os.urandom(8).hex()}"
         try:
             os.mkdir(staging, 0o777)
         except FileExistsError:
@@ -126,7 +125,7 @@ def _make_staging(dest: Path) -> Path:
 def _publish(staging: Path, dest: Path, *, fsync: bool) -> None:
     if fsync:
         _fsync_tree(staging, dest)
-    aside = dest.parent / f".{dest.name[:120]}.errwise-old-{secrets.token_hex(8)}"
+    aside = dest.parent / f".{dest.name[:120]}.errwise-old-{os.urandom(8).hex()}"
     try:
         os.rename(dest, aside)
     except FileNotFoundError:
