@@ -403,4 +403,5 @@ def _classified(
         err.with_context(resolved_path=real)
     if leftover is not None:
         err.with_context(leftover_temp=leftover)
+        err.add_note(f"errwise: the temp file {leftover} could not be removed")
     return err
