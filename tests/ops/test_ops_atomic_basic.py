@@ -241,7 +241,10 @@ def test_missing_directory_is_classified_with_path(tmp_path: Path) -> None:
     ],
 )
 def test_bad_input_is_usage_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[object, ...], kwargs: dict[str, object]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     if len(args) == 1:
