@@ -419,8 +419,10 @@ class _Runner:
     def _start_error(self, exc: OSError) -> Error:
         context = self._base_context()
         if isinstance(exc, FileNotFoundError) and exc.filename == self.cwd and self.cwd:
-            err = classify(exc)
-            err.message = f"cannot run {self.argv[0]}: working directory {self.cwd} not found"
+            err = env_error(
+                "ERR_NOT_FOUND",
+                f"cannot run {self.argv[0]}: working directory {self.cwd} not found",
+            ).add_hint(f"check that {self.cwd} exists")
         elif isinstance(exc, (FileNotFoundError, NotADirectoryError)):
             searched = (self.env if self.env is not None else os.environ).get("PATH", os.defpath)
             err = env_error(
@@ -437,7 +439,9 @@ class _Runner:
                     f"(searched: {searched})"
                 )
         else:
-            err = classify(exc)
+            # A copy without the traceback: classify() must not read an exec failure from
+            # _execute_child as "command not found" when the errno says otherwise.
+            err = classify(OSError(exc.errno, exc.strerror, self.argv[0]))
             err.message = f"cannot run {self.argv[0]}: {err.message}"
             err.with_context(executable=self.argv[0])
         return err.with_context(**context, **self.extra)
