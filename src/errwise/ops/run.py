@@ -418,6 +418,7 @@ class _Runner:
 
     def _start_error(self, exc: OSError) -> Error:
         context = self._base_context()
+        err: Error
         if isinstance(exc, FileNotFoundError) and exc.filename == self.cwd and self.cwd:
             err = env_error(
                 "ERR_NOT_FOUND",
