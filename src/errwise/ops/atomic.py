@@ -21,6 +21,7 @@ Promise:
 
 from __future__ import annotations
 
+import codecs
 import errno
 import io
 import os
@@ -33,7 +34,7 @@ from typing import IO, BinaryIO, Generic, Literal, TextIO, TypeVar, overload
 from errwise.classify import classify
 from errwise.error import Error, env, usage
 
-__all__ = ["atomic_write", "atomic_writer", "is_temp_name", "TEMP_MARKER"]
+__all__ = ["atomic_write", "atomic_writer", "fsync_directory", "is_temp_name", "TEMP_MARKER"]
 
 TEMP_MARKER = ".errwise-tmp-"
 """Every temp file name contains this marker: `.<target name>.errwise-tmp-<16 hex digits>`."""
@@ -164,8 +165,7 @@ def atomic_writer(
         if not isinstance(encoding, str):
             raise usage("ERR_USAGE", "encoding must be a str", got=type(encoding).__name__)
         try:
-            encoding = io.text_encoding(encoding)
-            "".encode(encoding)
+            codecs.lookup(encoding)
         except LookupError as exc:
             raise usage("ERR_USAGE", f"unknown encoding {encoding!r}") from exc
         if newline not in (None, "", "\n", "\r", "\r\n"):
