@@ -262,3 +262,16 @@ def test_writer_bad_input_is_usage_error_at_the_call(tmp_path: Path) -> None:
     with pytest.raises(errwise.UsageError):
         errwise.atomic_writer(tmp_path / "x", binary="yes")  # type: ignore[call-overload]
     assert os.listdir(tmp_path) == []
+
+
+def test_long_multibyte_names_fit(tmp_path: Path) -> None:
+    target = tmp_path / ("é" * 127)  # 254 bytes: the temp name must be cut in bytes
+    errwise.atomic_write(target, b"x")
+    assert target.read_bytes() == b"x"
+    assert _leftovers(tmp_path) == []
+
+
+def test_non_contiguous_memoryview_is_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(errwise.UsageError):
+        errwise.atomic_write(tmp_path / "x", memoryview(b"abcdef")[::2])
+    assert os.listdir(tmp_path) == []

@@ -40,7 +40,7 @@ TEMP_MARKER = ".errwise-tmp-"
 """Every temp file name contains this marker: `.<target name>.errwise-tmp-<16 hex digits>`."""
 
 _TEMP_RE = re.compile(r"^\..*\.errwise-tmp-[0-9a-f]{16}$", re.DOTALL)
-_NAME_KEEP = 120  # characters of the target's name kept in the temp name (NAME_MAX is 255 bytes)
+_NAME_KEEP = 120  # bytes of the target's name kept in the temp name (NAME_MAX is 255 bytes)
 _CREATE_FLAGS = (
     os.O_WRONLY
     | os.O_CREAT
@@ -103,7 +103,11 @@ def atomic_write(
             raise usage(
                 "ERR_USAGE", f"cannot encode the data as {encoding}: {exc}", path=target
             ) from exc
-    elif isinstance(data, (bytes, bytearray, memoryview)):
+    elif isinstance(data, (bytes, bytearray)):
+        payload = data
+    elif isinstance(data, memoryview):
+        if not data.c_contiguous:
+            raise usage("ERR_USAGE", "a memoryview must be C-contiguous", path=target)
         payload = data
     else:
         raise usage("ERR_USAGE", "data must be bytes or str", got=type(data).__name__, path=target)
@@ -282,8 +286,9 @@ def _create_temp(target: str, real: str, mode: int | None) -> tuple[int, str]:
         )
     # New file without `mode`: let the kernel apply the umask, exactly as open() would.
     create_mode = 0o666 if old is None and mode is None else 0o600
+    short = os.fsdecode(os.fsencode(name)[:_NAME_KEEP])  # in bytes: NAME_MAX counts bytes
     for _ in range(_CREATE_ATTEMPTS):
-        temp = os.path.join(directory, f".{name[:_NAME_KEEP]}{TEMP_MARKER}{os.urandom(8).hex()}")
+        temp = os.path.join(directory, f".{short}{TEMP_MARKER}{os.urandom(8).hex()}")
         try:
             fd = os.open(temp, _CREATE_FLAGS, create_mode)
         except FileExistsError:

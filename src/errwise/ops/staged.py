@@ -111,7 +111,7 @@ def _check_replaceable(dest: Path) -> None:
 
 def _make_staging(dest: Path) -> Path:
     for _ in range(16):
-        staging = dest.parent / f".{dest.name[:120]}.errwise-staging-{os.urandom(8).hex()}"
+        staging = dest.parent / f".{_short(dest.name)}.errwise-staging-{os.urandom(8).hex()}"
         try:
             os.mkdir(staging, 0o777)
         except FileExistsError:
@@ -125,7 +125,7 @@ def _make_staging(dest: Path) -> Path:
 def _publish(staging: Path, dest: Path, *, fsync: bool) -> None:
     if fsync:
         _fsync_tree(staging, dest)
-    aside = dest.parent / f".{dest.name[:120]}.errwise-old-{os.urandom(8).hex()}"
+    aside = dest.parent / f".{_short(dest.name)}.errwise-old-{os.urandom(8).hex()}"
     try:
         os.rename(dest, aside)
     except FileNotFoundError:
@@ -253,6 +253,11 @@ def _exists(path: Path) -> bool:
     except OSError:
         return True  # cannot tell: let the disposal try and report what it finds
     return True
+
+
+def _short(name: str) -> str:
+    """At most 120 bytes of `name`, so that the sibling names we make fit NAME_MAX (255)."""
+    return os.fsdecode(os.fsencode(name)[:120])
 
 
 def _os_error(exc: OSError, dest: Path, operation: str) -> Error:
