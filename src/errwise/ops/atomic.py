@@ -223,6 +223,7 @@ def _detach(handle: IO[str] | IO[bytes]) -> None:
     """Drop the Python file object without touching the descriptor (closefd=False)."""
     try:
         handle.close()
+    # errwise: ignore[swallowed-exception] -- the descriptor is closed and checked by the caller
     except (OSError, ValueError):
         # A flush on close failed: the error that matters was already raised (or the descriptor
         # is abandoned right after); the raw descriptor is closed by the caller either way.
@@ -381,6 +382,7 @@ def _abandon(fd: int | None, temp: str, exc: BaseException) -> str | None:
     if fd is not None:
         try:
             os.close(fd)
+        # errwise: ignore[swallowed-exception] -- on an error path; the error in flight is `exc`
         except OSError:
             pass  # the descriptor is released either way; the failure being handled is `exc`
     try:
