@@ -161,7 +161,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """`prog: level: message [code]` for humans on stderr, traceback lines after it."""
+    """`prog: level: message` for humans on stderr; then `hint: …` lines, or the traceback when
+    the record carries one (whoever reports the error last repeats its hints)."""
 
     def __init__(self, prog: str | None = None) -> None:
         super().__init__()
@@ -174,12 +175,12 @@ class TextFormatter(logging.Formatter):
         except Exception as exc:
             message = f"{safe_str(record.msg)} (formatting failed: {type(exc).__name__})"
         text = f"{self._prog}: {record.levelname.lower()}: {message}"
-        for hint in getattr(record, "error_hints", None) or ():
-            text += f"\nhint: {hint}"
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            text += "\n" + record.exc_text.rstrip("\n")
+            return text + "\n" + record.exc_text.rstrip("\n")
+        for hint in getattr(record, "error_hints", None) or ():
+            text += f"\nhint: {hint}"
         return text
 
     def formatException(self, ei: Any) -> str:

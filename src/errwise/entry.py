@@ -283,7 +283,7 @@ class _Run:
         if err.kind is Kind.INTERNAL:
             lines = [f"{self.prog}: internal error (a bug): {err}"]
             lines += [f"hint: {hint}" for hint in err.hints]
-            lines.append(f"hint: this is a bug in {self.prog}; {where}; please report it")
+            lines.append(f"hint: {where}; please report this bug in {self.prog}")
             return lines
         return [f"{self.prog}: error: {err}"] + [f"hint: {hint}" for hint in err.hints]
 
