@@ -244,7 +244,7 @@ def remove_logging() -> None:
     try:
         handler.flush()
         handler.close()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed under us
         # The log destination failed at the very end; stderr is the last place to say so.
         # If stderr is gone too there is nowhere left to report; that is the one loss accepted.
         with contextlib.suppress(OSError, ValueError):

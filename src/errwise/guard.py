@@ -135,7 +135,7 @@ class Guard(Generic[F]):
                 # Not re-packing an empty kwargs dict saves ~30% of the guard's overhead.
                 if kwargs:
                     return fn(*args, **kwargs)
-                return fn(*args)
+                return fn(*args)  # type: ignore[call-arg]  # kwargs is empty here
             # errwise: ignore[broad-catch] -- containment is the purpose of a guard
             except Exception as exc:
                 err = guard._handle(exc, where)
