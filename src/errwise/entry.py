@@ -146,8 +146,10 @@ class _Run:
             outcome = self._guarded()
             try:
                 self._report(outcome)
+            except Terminated:
+                return EXIT_TERMINATED  # a signal while reporting: stop talking, keep the code
             except KeyboardInterrupt:
-                return EXIT_INTERRUPTED  # a second Ctrl-C while reporting: stop talking
+                return EXIT_INTERRUPTED
             return outcome.exit_code
         finally:
             remove_logging()
@@ -189,6 +191,8 @@ class _Run:
             sys.stdout.flush()
         except BrokenPipeError:
             return _Outcome(EXIT_BROKEN_PIPE)
+        except OSError as exc:  # e.g. stdout redirected to a full disk: the output is lost
+            raise classify(exc).with_context(stream="stdout") from exc
         return _Outcome(code)
 
     def _load_policy(self) -> argparse.Namespace | None:

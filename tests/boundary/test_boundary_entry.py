@@ -461,3 +461,21 @@ def test_entrypoint_decorator_exits_with_the_code() -> None:
     proc = run_python(["-c", code])
     assert proc.returncode == 20
     assert proc.stderr == "-c: error: [ERR_TARGET_RAISED] plugin failed\n"
+
+
+def test_stdout_on_a_full_device_is_an_environment_error() -> None:
+    code = "import sys\nfrom errwise.cli import main\nsys.exit(main(['codes', '--json-errors']))"
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env(),
+            timeout=CHILD_TIMEOUT_S,
+            check=False,
+        )
+    assert proc.returncode == 10
+    assert "Exception ignored" not in proc.stderr
+    assert "errwise: error: [ERR_DISK_FULL]" in proc.stderr
+    assert json_line(proc.stderr)["code"] == "ERR_DISK_FULL"
