@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 from typing import Any
@@ -193,7 +194,15 @@ def _iso_time(created: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-_installed: logging.Handler | None = None
+class _Installed:
+    """What `configure_logging` changed, so `remove_logging` can undo exactly that."""
+
+    handler: logging.Handler | None = None
+    root_level_before: int = logging.WARNING
+
+
+_installed = _Installed()
+_setup_lock = threading.RLock()
 
 
 def configure_logging(
@@ -205,7 +214,6 @@ def configure_logging(
     `json_format=True`). The root level becomes `policy.log_level`. A log file that cannot be
     opened is an environment error. Returns the handler; `remove_logging()` undoes this.
     """
-    global _installed  # noqa: PLW0603 - one errwise handler per process
     from errwise import policy as policy_mod
 
     if policy is None:
@@ -227,20 +235,25 @@ def configure_logging(
     handler.setFormatter(JsonFormatter() if use_json else TextFormatter(prog))
     handler.set_name("errwise")
     root = logging.getLogger()
-    remove_logging()
-    root.addHandler(handler)
-    root.setLevel(_LEVELS[policy.log_level])
-    _installed = handler
+    with _setup_lock:
+        remove_logging()
+        _installed.root_level_before = root.level
+        root.addHandler(handler)
+        root.setLevel(_LEVELS[policy.log_level])
+        _installed.handler = handler
     return handler
 
 
 def remove_logging() -> None:
-    """Flush, close and remove the handler `configure_logging` installed (if any)."""
-    global _installed
-    handler, _installed = _installed, None
-    if handler is None:
-        return
-    logging.getLogger().removeHandler(handler)
+    """Flush, close and remove the handler `configure_logging` installed (if any), and restore
+    the root logger's level."""
+    with _setup_lock:
+        handler, _installed.handler = _installed.handler, None
+        if handler is None:
+            return
+        root = logging.getLogger()
+        root.removeHandler(handler)
+        root.setLevel(_installed.root_level_before)
     try:
         handler.flush()
         handler.close()

@@ -63,7 +63,9 @@ class _Outcome:
 
 
 @overload
-def run_main(main: Callable[[], object], argv: None = None) -> int: ...
+def run_main(
+    main: Callable[[], object], argv: None = None, *, configure_logs: bool = True
+) -> int: ...
 
 
 @overload
@@ -72,6 +74,7 @@ def run_main(
     argv: Sequence[str] | None = None,
     *,
     parser: argparse.ArgumentParser,
+    configure_logs: bool = True,
 ) -> int: ...
 
 
@@ -80,6 +83,7 @@ def run_main(
     argv: Sequence[str] | None = None,
     *,
     parser: argparse.ArgumentParser | None = None,
+    configure_logs: bool = True,
 ) -> int:
     """Run `main` inside the entry boundary and return the process exit code.
 
@@ -87,6 +91,9 @@ def run_main(
     environment. With `parser`, the policy flags are added to it (unless already present), `argv`
     (default `sys.argv[1:]`) is parsed, the policy is loaded from flags and environment, and
     `main(namespace)` is called. `main` returns an exit code (an int) or None for 0.
+    With `configure_logs` (the default) logging is set up from the policy (`configure_logging`)
+    for the run; pass False when the application configures logging itself (the policy's
+    log_level and log_file are then the application's business).
     """
     if not callable(main):
         raise usage("ERR_USAGE", "run_main() takes a callable main", got=type(main).__name__)
@@ -99,8 +106,10 @@ def run_main(
             raise usage("ERR_USAGE", "run_main(argv=...) needs parser=: main takes no arguments")
         if isinstance(argv, str) or not all(isinstance(a, str) for a in argv):
             raise usage("ERR_USAGE", "run_main() argv must be a sequence of str", got=repr(argv))
+    if type(configure_logs) is not bool:
+        raise usage("ERR_USAGE", "run_main(configure_logs=...) must be a bool")
     prog = parser.prog if parser is not None else _prog_name()
-    return _Run(main, argv, parser, prog).execute()
+    return _Run(main, argv, parser, prog, configure_logs).execute()
 
 
 def entrypoint(main: Callable[[], object]) -> Callable[[], NoReturn]:
@@ -129,8 +138,10 @@ class _Run:
         argv: Sequence[str] | None,
         parser: argparse.ArgumentParser | None,
         prog: str,
+        configure_logs: bool,
     ) -> None:
         self.main = main
+        self.configure_logs = configure_logs
         self.argv = list(argv) if argv is not None else None
         self.parser = parser
         self.prog = prog
@@ -152,7 +163,8 @@ class _Run:
                 return EXIT_INTERRUPTED
             return outcome.exit_code
         finally:
-            remove_logging()
+            if self.configure_logs:
+                remove_logging()
             _policy.set_current(previous_policy)
             if self.restore_sigterm is not None:
                 self.restore_sigterm()
@@ -179,12 +191,13 @@ class _Run:
 
     def _phases(self) -> _Outcome:
         args = self._load_policy()
-        try:
-            configure_logging(self.policy, prog=self.prog)
-        except Error as err:
-            # The policy's log file cannot be opened: report on stderr, with no log handler.
-            return _Outcome(err.exit_code, error=err)
-        self.logs_to_file = self.policy.log_file is not None
+        if self.configure_logs:
+            try:
+                configure_logging(self.policy, prog=self.prog)
+            except Error as err:
+                # The policy's log file cannot be opened: report on stderr, with no log handler.
+                return _Outcome(err.exit_code, error=err)
+            self.logs_to_file = self.policy.log_file is not None
         result = self.main(args) if args is not None else self.main()
         code = self._exit_code(result)
         try:
@@ -198,7 +211,8 @@ class _Run:
     def _load_policy(self) -> argparse.Namespace | None:
         args: argparse.Namespace | None = None
         if self.parser is not None:
-            if not any("--json-errors" in action.option_strings for action in self.parser._actions):
+            # The parser may carry the policy flags already (added by the application).
+            with contextlib.suppress(argparse.ArgumentError):
                 _policy.add_arguments(self.parser)
             try:
                 args = self.parser.parse_args(self.argv)
@@ -253,7 +267,8 @@ class _Run:
                 sys.stdout.flush()
         lines = [] if outcome.quiet else self._human_lines(outcome, where)
         json_line = self._json_line(outcome) if self.policy.json_errors else None
-        remove_logging()  # flush the logs before the last lines, which must come last
+        if self.configure_logs:
+            remove_logging()  # flush the logs before the last lines, which must come last
         _write_stderr(lines + ([json_line] if json_line is not None else []))
 
     def _log(self, err: Error) -> str:
@@ -264,11 +279,13 @@ class _Run:
         logged at ERROR, or written directly when the log level hides errors.
         """
         serious = self.logs_to_file or err.kind is Kind.INTERNAL
-        level = logging.ERROR if serious else logging.DEBUG
+        level = logging.ERROR if serious or not self.configure_logs else logging.DEBUG
         logger = logging.getLogger("errwise")
         try:
             if logger.isEnabledFor(level):
                 log_error(err, logger, level=level)
+                if not self.configure_logs:
+                    return "the traceback went to the application's log (logger 'errwise')"
                 if self.logs_to_file:
                     return f"the traceback is in the log file {self.policy.log_file}"
                 return "the traceback is printed above"
@@ -316,15 +333,12 @@ class _Run:
 
 def _fallback_policy(argv: Sequence[str] | None) -> _policy.Policy:
     """The policy to report a failed policy load with: the defaults, with json_errors on when
-    the command line or the environment asks for it (whatever else was wrong)."""
-    flags = sys.argv[1:] if argv is None else argv
-    if "--json-errors" in flags or "--no-json-errors" in flags:
-        json_errors = (
-            flags.index("--json-errors") > flags.index("--no-json-errors")
-            if ("--json-errors" in flags and "--no-json-errors" in flags)
-            else "--json-errors" in flags
-        )
-    else:
+    the command line (last flag wins) or the environment asks for it, whatever else was wrong."""
+    json_errors: bool | None = None
+    for arg in sys.argv[1:] if argv is None else argv:
+        if arg in ("--json-errors", "--no-json-errors"):
+            json_errors = arg == "--json-errors"
+    if json_errors is None:
         raw = os.environ.get(_policy.ENV_VARS["json_errors"], "")
         json_errors = raw.strip().lower() in ("1", "true", "yes", "on")
     return _policy.Policy(json_errors=json_errors)

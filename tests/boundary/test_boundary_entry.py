@@ -479,3 +479,50 @@ def test_stdout_on_a_full_device_is_an_environment_error() -> None:
     assert "Exception ignored" not in proc.stderr
     assert "errwise: error: [ERR_DISK_FULL]" in proc.stderr
     assert json_line(proc.stderr)["code"] == "ERR_DISK_FULL"
+
+
+def test_configure_logs_false_leaves_logging_to_the_application(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    root = logging.getLogger()
+    handlers_before = list(root.handlers)
+    seen: list[list[logging.Handler]] = []
+
+    def main() -> NoReturn:
+        seen.append(list(root.handlers))
+        raise ValueError("bug")
+
+    assert errwise.run_main(main, configure_logs=False) == 70
+    assert seen == [handlers_before]
+    assert root.handlers == handlers_before
+    err = capsys.readouterr().err
+    assert "the traceback went to the application's log (logger 'errwise')" in err
+    assert any(r.name == "errwise" and r.exc_info for r in caplog.records)
+
+
+def test_parser_that_already_has_the_policy_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    policy.add_arguments(parser)
+    seen: list[str] = []
+
+    def main(args: argparse.Namespace) -> int:
+        seen.append(policy.current().on_error)
+        return 0
+
+    assert errwise.run_main(main, ["--on-error", "disable"], parser=parser) == 0
+    assert seen == ["disable"]
+
+
+def test_run_main_restores_root_logger_level() -> None:
+    root = logging.getLogger()
+    before = root.level
+    parser = argparse.ArgumentParser()
+    levels: list[int] = []
+    assert (
+        errwise.run_main(
+            lambda a: levels.append(root.level), ["--log-level", "debug"], parser=parser
+        )
+        == 0
+    )
+    assert levels == [logging.DEBUG]
+    assert root.level == before

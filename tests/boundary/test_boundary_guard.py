@@ -401,3 +401,22 @@ def test_guard_never_leaks(exc: Exception, fail_at: int, on_error: str, form: st
         assert steps == list(range(fail_at))
     finally:
         logging.getLogger("errwise").setLevel(logging.NOTSET)
+
+
+def test_guarded_methods_bind_self() -> None:
+    class Plugin:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        @errwise.guard(policy="disable", fallback="off")
+        def hook(self, value: int) -> str:
+            self.calls += 1
+            if value < 0:
+                raise ValueError(value)
+            return f"on {value}"
+
+    plugin = Plugin()
+    assert plugin.hook(1) == "on 1"
+    assert plugin.hook(-1) == "off"
+    assert plugin.hook(2) == "off"
+    assert plugin.calls == 2
