@@ -90,12 +90,8 @@ class Guard(Generic[F]):
                 "guard(policy=...) takes an errwise.Policy, 'abort', 'disable' or None",
                 got=type(policy).__name__,
             )
-        if on_disable is not None and not callable(on_disable):
-            raise usage(
-                "ERR_USAGE",
-                "guard(on_disable=...) must be callable (it receives the error)",
-                got=type(on_disable).__name__,
-            )
+        if on_disable is not None:
+            _check_on_disable(on_disable)
         if name is not None and (type(name) is not str or not name.strip()):
             raise usage("ERR_USAGE", "guard(name=...) must be a non-empty str", got=repr(name))
         self._policy = policy
@@ -234,6 +230,29 @@ class Guard(Generic[F]):
                 message=f"the on_disable hook of guard {where} failed",
                 guard=where,
             )
+
+
+def _check_on_disable(hook: object) -> None:
+    """A hook that cannot take the error would fail only when the guard disables: say so now."""
+    if not callable(hook):
+        raise usage(
+            "ERR_USAGE",
+            "guard(on_disable=...) must be callable (it receives the error)",
+            got=type(hook).__name__,
+        )
+    try:
+        signature = inspect.signature(hook)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: nothing to check
+    try:
+        signature.bind(None)
+    except TypeError:
+        raise usage(
+            "ERR_USAGE",
+            "guard(on_disable=...) is called with one argument, the error; "
+            "write `def hook(err): ...` (or `lambda err: ...`)",
+            hook=_describe(hook),
+        ) from None
 
 
 def _describe(fn: Callable[..., Any]) -> str:

@@ -286,6 +286,8 @@ def test_bad_input_is_a_usage_error() -> None:
         errwise.guard(policy=3)  # type: ignore[call-overload]
     with pytest.raises(errwise.UsageError):
         errwise.guard(on_disable="unhook")  # type: ignore[call-overload]
+    with pytest.raises(errwise.UsageError, match="one argument, the error"):
+        errwise.guard(on_disable=lambda: None)  # type: ignore[arg-type]
     with pytest.raises(errwise.UsageError):
         errwise.guard(name="")
     with pytest.raises(errwise.UsageError):
