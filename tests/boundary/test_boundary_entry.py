@@ -332,8 +332,8 @@ import errwise
 ready, cleaned = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 
 def main():
-    ready.write_text("ready")
     try:
+        ready.write_text("ready")  # inside the try: the signal may come as soon as it exists
         time.sleep(60)
     finally:
         cleaned.write_text("cleaned")

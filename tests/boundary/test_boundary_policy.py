@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
+import random
 import threading
 import time
 
@@ -220,17 +221,26 @@ def test_threads_replacing_policy_while_guards_read_it(monkeypatch: pytest.Monke
     monkeypatch.setattr(logging.getLogger("errwise"), "level", logging.CRITICAL + 1)
     aborting = errwise.Policy(on_error="abort", keep_partial=True, log_level="error")
     disabling = errwise.Policy(on_error="disable", keep_partial=False, log_level="critical")
+    rng = random.Random(1234)
     stop = threading.Event()
     problems: list[str] = []
     outcomes = {"raised": 0, "fallback": 0}
     lock = threading.Lock()
 
     def writer() -> None:
-        deadline = time.monotonic() + 0.3
+        # Swap for at least 0.2 s, and until both outcomes were seen (10 s at most on a slow box).
+        start = time.monotonic()
         i = 0
-        while time.monotonic() < deadline:
-            policy.set_current(aborting if i % 2 else disabling)
+        while time.monotonic() - start < 10:
+            # Random, not alternating: a switch of threads must not always see the same one.
+            policy.set_current(aborting if rng.random() < 0.5 else disabling)
             i += 1
+            if i % 100 == 0 and time.monotonic() - start > 0.2:
+                with lock:
+                    if outcomes["raised"] and outcomes["fallback"]:
+                        break
+            if i % 1000 == 0:
+                time.sleep(0)  # let the readers run on a loaded machine
         stop.set()
 
     def reader() -> None:
