@@ -89,9 +89,14 @@ def resolve(code: Code | str) -> Code:
             )
         return found
     if isinstance(code, Code):
-        if _registry.get(code.name) != code:
-            raise _usage(f"error code {code.name!r} is not the registered one", code=code.name)
-        return code
+        registered = _registry.get(code.name)
+        if registered != code:
+            raise _usage(
+                f"error code {code.name!r} is not registered (or registered differently); "
+                "register it with errwise.codes.register()",
+                code=code.name,
+            )
+        return registered
     raise _usage("code must be an errwise.Code or a registered code name", got=type(code).__name__)
 
 

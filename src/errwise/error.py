@@ -16,7 +16,7 @@ import pickle
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, NoReturn, Self, TypeVar
 
-from errwise._jsonable import jsonable, safe_str
+from errwise._jsonable import jsonable, safe_repr, safe_str
 from errwise.codes import Code, resolve
 from errwise.codes import lookup as _registry_get
 from errwise.kind import Kind
@@ -37,6 +37,7 @@ __all__ = [
     "ensure_env",
     "ensure_target",
     "ensure_internal",
+    "never",
 ]
 
 
@@ -85,25 +86,21 @@ class Error(Exception):
         self.code = spec.name
         self.kind = cls.fixed_kind or spec.kind
         self.message = message
-        if context:
-            if type(context) is not dict:
-                if not isinstance(context, Mapping):
-                    raise usage(
-                        "ERR_USAGE", "context must be a mapping", got=type(context).__name__
-                    )
-                context = dict(context)
+        if context is None:
+            self.context = {}
+        else:
+            if not isinstance(context, Mapping):
+                raise usage("ERR_USAGE", "context must be a mapping", got=type(context).__name__)
             for key in context:
                 if type(key) is not str:
-                    raise usage("ERR_USAGE", "context keys must be str", key=repr(key))
-            self.context = context
+                    raise usage("ERR_USAGE", "context keys must be str", key=safe_repr(key))
+            self.context = dict(context)
+        if type(hints) is tuple or type(hints) is list:
+            self.hints = [_check_hint(h) for h in hints] if hints else []
+        elif isinstance(hints, (str, bytes)) or not isinstance(hints, Iterable):
+            raise usage("ERR_USAGE", "hints must be an iterable of str", got=type(hints).__name__)
         else:
-            self.context = {}
-        if hints:
-            if isinstance(hints, str):
-                raise usage("ERR_USAGE", "hints must be an iterable of str, not one str")
             self.hints = [_check_hint(h) for h in hints]
-        else:
-            self.hints = []
         if recoverable is None:
             self.recoverable = spec.recoverable
         elif type(recoverable) is bool:
@@ -131,11 +128,12 @@ class Error(Exception):
     def __str__(self) -> str:
         text = f"[{self.code}] {self.message}"
         if self.context:
-            text += " (" + ", ".join(f"{k}={v}" for k, v in self.context.items()) + ")"
+            text += " (" + ", ".join(f"{k}={safe_str(v)}" for k, v in self.context.items()) + ")"
         return text
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code!r}, {self.message!r}, context={self.context!r})"
+        context = ", ".join(f"{k!r}: {safe_repr(v)}" for k, v in self.context.items())
+        return f"{type(self).__name__}({self.code!r}, {self.message!r}, context={{{context}}})"
 
     # -- enriching -----------------------------------------------------------------------------
 
@@ -173,14 +171,26 @@ class Error(Exception):
         """`to_dict()` as one line of JSON."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    # -- copying and pickling: every attribute, the notes (`__dict__`) and the cause -------------
+
+    def _state(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in _STATE_SLOTS:
             state[name] = getattr(self, name)
+        return state
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = self._state()
         cause = self.__cause__
         if cause is not None:
             state["__cause__"] = _picklable_cause(cause)
         return (_rebuild, (type(self), self.code, self.message), state)
+
+    def __copy__(self) -> Self:
+        new = _rebuild(type(self), self.code, self.message)
+        new.__setstate__(self._state())
+        new.__cause__ = self.__cause__
+        return new
 
     def __setstate__(self, state: dict[str, Any] | None) -> None:
         state = dict(state or {})
@@ -188,7 +198,9 @@ class Error(Exception):
         for name in _STATE_SLOTS:
             setattr(self, name, state.pop(name))
         self.__dict__.update(state)
-        self._spec = resolve(self.code)
+        # The receiving process may not have registered an application code: keep the carried one.
+        registered = _registry_get(self.code)
+        self._spec = registered if registered is not None else self._spec
         if cause is not None:
             self.__cause__ = cause
 
@@ -227,7 +239,7 @@ class InternalError(Error):
 
 _E = TypeVar("_E", bound=Error)
 
-_STATE_SLOTS = ("code", "kind", "message", "context", "hints", "recoverable")
+_STATE_SLOTS = ("_spec", "code", "kind", "message", "context", "hints", "recoverable")
 
 _BY_KIND: dict[Kind, type[Error]] = {
     Kind.USAGE: UsageError,
@@ -237,17 +249,19 @@ _BY_KIND: dict[Kind, type[Error]] = {
 }
 
 
-def _rebuild(cls: type[Error], code: str, message: str) -> Error:
+def _rebuild(cls: type[_E], code: str, message: str) -> _E:
     err = Exception.__new__(cls)
     err.args = (code, message)
     return err
 
 
 def _picklable_cause(cause: BaseException) -> BaseException:
+    """The cause itself when it survives a pickle round trip, else a summary of it."""
     try:
-        pickle.dumps(cause)
-    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
-        # The original cannot cross a process boundary; keep what a reader needs of it.
+        pickle.loads(pickle.dumps(cause))
+    # errwise: ignore[broad-catch] -- any failure (a lambda attribute, an __init__ that unpickling
+    # cannot call) means "does not travel"; the summary below keeps what a reader needs.
+    except Exception:
         return Exception(f"{_qualname(type(cause))}: {safe_str(cause)}")
     return cause
 
@@ -268,9 +282,14 @@ def _check_hint(text: object) -> str:
 
 def _make(cls: type[_E], code: Code | str, message: str, context: dict[str, object]) -> _E:
     """Build an error whose context came from `**kwargs` (so its keys are str): the fast path."""
-    spec = _registry_get(code) if type(code) is str else None
+    if type(code) is str:
+        spec = _registry_get(code)
+    elif type(code) is Code and _registry_get(code.name) is code:
+        spec = code
+    else:
+        spec = None
     if spec is None or type(message) is not str:
-        return cls(code, message, context=context)
+        return cls(code, message, context=context)  # the checked path: raises the UsageError
     if cls is Error:
         cls = _BY_KIND[spec.kind]  # type: ignore[assignment]
     err = cls.__new__(cls, code, message)
@@ -282,6 +301,15 @@ def _make(cls: type[_E], code: Code | str, message: str, context: dict[str, obje
     err.hints = []
     err.recoverable = spec.recoverable
     return err
+
+
+def _check_args(code: Code | str, message: str) -> None:
+    """Reject a bad code or message even when an `ensure*` condition holds, so a typo in an
+    error path fails on its first run, not on the day the condition first turns false."""
+    if type(code) is not str or _registry_get(code) is None:
+        resolve(code)
+    if type(message) is not str:
+        raise usage("ERR_USAGE", "error message must be a str", got=type(message).__name__)
 
 
 def usage(code: Code | str, message: str, /, **context: object) -> UsageError:
@@ -305,33 +333,42 @@ def bug(message: str, /, **context: object) -> InternalError:
 
 
 def ensure(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise an error of `code`'s default kind when `cond` is false."""
+    """Raise an error of `code`'s default kind when `cond` is false.
+
+    The code and message are checked on every call, so a bad one fails at once, not later.
+    """
     if not cond:
         raise _make(Error, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_usage(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise a `UsageError` when `cond` is false."""
+    """Raise a `UsageError` when `cond` is false (arguments checked on every call)."""
     if not cond:
         raise _make(UsageError, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_env(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise an `EnvError` when `cond` is false."""
+    """Raise an `EnvError` when `cond` is false (arguments checked on every call)."""
     if not cond:
         raise _make(EnvError, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_target(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise a `TargetError` when `cond` is false."""
+    """Raise a `TargetError` when `cond` is false (arguments checked on every call)."""
     if not cond:
         raise _make(TargetError, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_internal(cond: object, message: str, /, **context: object) -> None:
     """Raise an `InternalError` (ERR_INTERNAL) when `cond` is false: an invariant broke."""
     if not cond:
         raise _make(InternalError, "ERR_INTERNAL", message, context)
+    if type(message) is not str:
+        raise usage("ERR_USAGE", "error message must be a str", got=type(message).__name__)
 
 
 def never(value: NoReturn, /) -> NoReturn:
