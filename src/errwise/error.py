@@ -4,8 +4,9 @@ recoverable flag; one subclass per kind; constructors that make the right way th
 Promise:
 - `str(err)` reads `[ERR_DISK_FULL] cannot write report.json: no space left (path=/tmp/x)`.
 - `err.to_dict()` is the JSON form of ../shared/design.md and never fails, whatever the context.
-- Errors pickle and copy with every attribute (and notes; the cause when it pickles, else a
-  summary of it), are not frozen, and work with `add_note`, exception groups and `except*`.
+- Errors pickle and copy with every attribute, their notes and their cause (when the cause cannot
+  cross a process boundary, a summary of it does); an application code travels with its error.
+  They are not frozen, and work with `add_note`, exception groups and `except*`.
 - Bad input (an unknown code, a non-str context key, a wrong type) is a `UsageError` at the call.
 """
 
@@ -168,8 +169,18 @@ class Error(Exception):
         }
 
     def to_json(self) -> str:
-        """`to_dict()` as one line of JSON."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        """`to_dict()` as one line of JSON, always encodable as UTF-8.
+
+        Non-ASCII text stays readable; if some string holds lone surrogates (an undecodable file
+        name, decoded with `os.fsdecode`), the whole line is ASCII-escaped instead.
+        """
+        data = self.to_dict()
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(data, separators=(",", ":"))
+        return text
 
     # -- copying and pickling: every attribute, the notes (`__dict__`) and the cause -------------
 
@@ -183,18 +194,25 @@ class Error(Exception):
         state = self._state()
         cause = self.__cause__
         if cause is not None:
-            state["__cause__"] = _picklable_cause(cause)
+            state["__cause__"] = travelling = _picklable_cause(cause)
+            # After `raise classify(exc) from exc` inside `except ...: exc` the cause is also the
+            # context; keep that too (process pools overwrite `__cause__` with their traceback).
+            if self.__context__ is cause:
+                state["__context__"] = travelling
         return (_rebuild, (type(self), self.code, self.message), state)
 
     def __copy__(self) -> Self:
         new = _rebuild(type(self), self.code, self.message)
         new.__setstate__(self._state())
         new.__cause__ = self.__cause__
+        new.__context__ = self.__context__
+        new.__suppress_context__ = self.__suppress_context__
         return new
 
     def __setstate__(self, state: dict[str, Any] | None) -> None:
         state = dict(state or {})
         cause = state.pop("__cause__", None)
+        context = state.pop("__context__", None)
         for name in _STATE_SLOTS:
             setattr(self, name, state.pop(name))
         self.__dict__.update(state)
@@ -203,6 +221,8 @@ class Error(Exception):
         self._spec = registered if registered is not None else self._spec
         if cause is not None:
             self.__cause__ = cause
+        if context is not None:
+            self.__context__ = context
 
 
 class UsageError(Error):
