@@ -3,7 +3,8 @@
 Promise: `jsonable(v)` always returns something `json.dumps` accepts, whatever `v` is (a broken
 `__repr__`, a self-referencing container, a mapping whose iteration raises): values it does not
 know become their `repr`; paths become their string form, bytes are decoded with backslash
-escapes, dates and times their ISO form, NaN and infinities their repr.
+escapes, dates and times their ISO form, NaN and infinities their repr, ints too long for
+`json.dumps` a short description.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ def jsonable(value: object) -> Any:
 
 
 def _convert(value: object, depth: int) -> Any:
-    if value is None or type(value) in _SCALARS:
+    if value is None or type(value) is str or type(value) is bool:
         return value
+    if type(value) is int:
+        return value if value.bit_length() <= _MAX_INT_BITS else _big_int(value)
     try:
         return _structured(value, depth)
     # errwise: ignore[broad-catch] -- a value whose methods raise still gets reported, as its repr
@@ -34,13 +37,20 @@ def _convert(value: object, depth: int) -> Any:
         return safe_repr(value)
 
 
-_SCALARS = frozenset((str, int, bool))
+# int -> str conversion (which json.dumps needs) refuses more than 4300 digits by default.
+_MAX_INT_BITS = 13_000
+
+
+def _big_int(value: int) -> str:
+    return f"<int of {value.bit_length()} bits>"
 
 
 def _structured(value: object, depth: int) -> Any:
     if isinstance(value, float):
         return float(value) if math.isfinite(value) else repr(float(value))
-    if isinstance(value, (str, int)):  # subclasses: json encodes them by their base type
+    if isinstance(value, int):  # subclasses: json encodes them by their base type
+        return value if value.bit_length() <= _MAX_INT_BITS else _big_int(value)
+    if isinstance(value, str):
         return value
     if depth >= _MAX_DEPTH:
         return safe_repr(value)

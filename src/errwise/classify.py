@@ -20,7 +20,7 @@ from types import TracebackType
 
 from errwise._jsonable import safe_str
 from errwise.codes import resolve
-from errwise.error import EnvError, Error, InternalError, TargetError
+from errwise.error import EnvError, Error, InternalError, TargetError, usage
 
 __all__ = ["classify", "errno_code"]
 
@@ -73,6 +73,8 @@ _ERRNO_BY_TYPE: tuple[tuple[type[OSError], int], ...] = (
 
 def errno_code(errno_value: int | None) -> str:
     """The error code name an OS errno maps to (ERR_IO when it has no specific one)."""
+    if errno_value is not None and not isinstance(errno_value, int):
+        raise usage("ERR_USAGE", "errno_code() takes an int errno", got=type(errno_value).__name__)
     entry = _ERRNO_TABLE.get(errno_value) if errno_value is not None else None
     return entry[0] if entry else "ERR_IO"
 
@@ -81,6 +83,8 @@ def classify(exc: BaseException) -> Error:
     """Return `exc` as an `errwise.Error` (see the module promise)."""
     if isinstance(exc, Error):
         return exc
+    if not isinstance(exc, BaseException):
+        raise usage("ERR_USAGE", "classify() takes an exception", got=type(exc).__name__)
     try:
         err = _classify(exc)
     # errwise: ignore[broad-catch] -- classify() is called from error paths and must never raise
@@ -123,7 +127,7 @@ def _os_error(exc: OSError) -> Error:
         context["filename2"] = _fs(exc.filename2)
     context["errno"] = exc.errno
     context["strerror"] = exc.strerror
-    if exc.strerror:
+    if isinstance(exc.strerror, str) and exc.strerror:
         message = exc.strerror[:1].lower() + exc.strerror[1:]
     else:
         message = safe_str(exc) or resolve(code_name).title

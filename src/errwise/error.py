@@ -19,7 +19,7 @@ from typing import Any, ClassVar, NoReturn, Self, TypeVar
 
 from errwise._jsonable import jsonable, safe_repr, safe_str
 from errwise.codes import Code, resolve
-from errwise.codes import lookup as _registry_get
+from errwise.codes import _get as _registry_get
 from errwise.kind import Kind
 from errwise.runid import run_id
 

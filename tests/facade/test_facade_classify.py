@@ -359,3 +359,16 @@ def test_classify_then_add_context_then_chain() -> None:
         assert err.context["step"] == "load"
         assert isinstance(err.__cause__, FileNotFoundError)
         assert err.__context__ is err.__cause__
+
+
+def test_classify_rejects_what_is_not_an_exception() -> None:
+    with pytest.raises(errwise.UsageError, match="classify\\(\\) takes an exception"):
+        errwise.classify("disk full")  # type: ignore[arg-type]
+    with pytest.raises(errwise.UsageError, match="takes an int errno"):
+        errwise.errno_code("28")  # type: ignore[arg-type]
+
+
+def test_os_error_with_odd_arguments_is_still_classified() -> None:
+    err = errwise.classify(OSError("not an errno", 3))
+    assert (type(err), err.code) == (errwise.EnvError, "ERR_IO")
+    assert err.context["errno"] == "not an errno"

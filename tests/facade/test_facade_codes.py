@@ -233,3 +233,11 @@ def test_a_hand_made_code_that_is_not_registered_is_rejected() -> None:
     altered = errwise.Code("ERR_DISK_FULL", Kind.USAGE, "disk full", False, "altered copy")
     with pytest.raises(errwise.UsageError, match="not registered"):
         codes.resolve(altered)
+
+
+def test_lookup_rejects_a_non_str_name() -> None:
+    with pytest.raises(errwise.UsageError, match="takes a code name"):
+        codes.lookup(["ERR_IO"])  # type: ignore[arg-type]
+    with pytest.raises(errwise.UsageError):
+        codes.is_registered(None)  # type: ignore[arg-type]
+    assert codes.is_registered("ERR_IO") and not codes.is_registered("ERR_FACADE_NEVER")

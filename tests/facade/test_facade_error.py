@@ -284,6 +284,14 @@ def test_to_dict_and_str_never_fail_on_unjsonable_context() -> None:
     assert "<BrokenRepr whose repr() failed: RuntimeError>" in repr(err)
 
 
+def test_to_json_survives_an_int_too_long_to_print() -> None:
+    err = errwise.env("ERR_IO", "m", huge=10**5000, fine=10**100)
+    data = json.loads(err.to_json())
+    assert data["context"]["huge"] == "<int of 16610 bits>"
+    assert data["context"]["fine"] == 10**100
+    assert "huge=<int whose str() failed: ValueError>" in str(err)
+
+
 def test_to_dict_survives_context_mutated_after_construction() -> None:
     err = errwise.env("ERR_IO", "m")
     err.context[7] = {("a", 1): BrokenRepr()}  # type: ignore[index]
