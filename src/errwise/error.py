@@ -48,7 +48,7 @@ class Error(Exception):
     Construct it with a registered code (a `Code` or its name). When constructed as `Error(...)`
     directly, the instance becomes the subclass matching the code's default kind, so
     `except errwise.EnvError` catches every environment error however it was made. The context
-    mapping passed in is owned by the error from then on (constructors pass a fresh one).
+    mapping passed in is copied; `with_context` adds to the error's own copy.
     """
 
     __slots__ = ("_spec", "code", "context", "hints", "kind", "message", "recoverable")
@@ -157,9 +157,9 @@ class Error(Exception):
             "code": self.code,
             "kind": self.kind.value,
             "title": self.title,
-            "message": self.message,
+            "message": safe_str(self.message),
             "context": jsonable(self.context),
-            "hints": list(self.hints),
+            "hints": [safe_str(hint) for hint in self.hints],
             "recoverable": self.recoverable,
             "cause": None
             if cause is None
