@@ -55,6 +55,7 @@ _ERRNO_TABLE: dict[int, tuple[str, bool, str | None]] = {
     E.EINTR: ("ERR_IO", True, "the call was interrupted; retry"),
 }
 _STDERR_TAIL_LINES = 50
+_TAIL_CHARS = 4000
 
 
 # An OSError built without an errno (`TimeoutError()`, `FileNotFoundError("x")`) still says by its
@@ -214,8 +215,11 @@ _EXEC_FRAMES = frozenset(("_execute_child", "_posix_spawn"))
 
 
 def _tail(output: str | bytes) -> str:
-    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
-    return "\n".join(text.splitlines()[-_STDERR_TAIL_LINES:])
+    """The last lines of a command's output, at most a few KiB (errors end up in log lines)."""
+    if isinstance(output, bytes):
+        output = output[-4 * _TAIL_CHARS :].decode("utf-8", "replace")
+    text = "\n".join(output[-4 * _TAIL_CHARS :].splitlines()[-_STDERR_TAIL_LINES:])
+    return text if len(text) <= _TAIL_CHARS else "..." + text[-(_TAIL_CHARS - 3) :]
 
 
 def _cmd(cmd: object) -> str:

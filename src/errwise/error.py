@@ -90,7 +90,7 @@ class Error(Exception):
         if context is None:
             self.context = {}
         else:
-            if not isinstance(context, Mapping):
+            if type(context) is not dict and not isinstance(context, Mapping):
                 raise usage("ERR_USAGE", "context must be a mapping", got=type(context).__name__)
             for key in context:
                 if type(key) is not str:

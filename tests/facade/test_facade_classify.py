@@ -242,6 +242,13 @@ def test_real_called_process_error_killed_by_a_signal() -> None:
     assert err.message == "sh was killed by SIGTERM"
 
 
+def test_the_stderr_tail_is_bounded() -> None:
+    exc = subprocess.CalledProcessError(1, ["tool"], stderr=b"x" * 1_000_000 + b"\nlast line\n")
+    tail = str(errwise.classify(exc).context["stderr_tail"])
+    assert len(tail) == 4000
+    assert tail.startswith("...") and tail.endswith("x\nlast line")
+
+
 def test_called_process_error_with_merged_output() -> None:
     exc = subprocess.CalledProcessError(1, "make all", output=b"compiling\nerror: boom\n")
     err = errwise.classify(exc)
