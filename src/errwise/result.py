@@ -1,8 +1,10 @@
 """A typed `Result`: `Ok[T] | Err[E]`, for operations whose failure is an ordinary outcome.
 
-Promise: `Ok` and `Err` are immutable, hashable when their payload is, `match`-able
-(`case Ok(value)`, `case Err(error)`), and as cheap as a one-slot object. `unwrap()` on an `Err`
-raises the carried exception, or an `ERR_INTERNAL` error when the payload is not an exception.
+Promise: `Ok` and `Err` are immutable (read-only `value`/`error`, no other attributes), hashable
+when their payload is, picklable, `match`-able (`case Ok(value)`, `case Err(error)`), final (so a
+`match` over both is exhaustive for mypy), and as cheap as a one-slot object. A method given a
+non-callable is a `UsageError` on either side, not only when it would be called. `unwrap()` on an
+`Err` raises the carried exception, or an `ERR_INTERNAL` error when the payload is not one.
 `as_result(*types)` turns only the named exception types into `Err(classified error)`.
 """
 

@@ -204,7 +204,8 @@ def test_real_timeout_expired() -> None:
     assert type(err) is errwise.EnvError
     assert (err.code, err.recoverable) == ("ERR_TIMEOUT", True)
     assert err.context["command"] == "sleep 5"
-    assert err.context["timeout"] == pytest.approx(0.2, abs=0.05)
+    timeout = err.context["timeout"]
+    assert isinstance(timeout, float) and 0 < timeout <= 0.2  # subprocess reports what was left
     assert err.message.startswith("sleep timed out after 0.")
     assert err.hints
 
@@ -215,7 +216,7 @@ def test_real_timeout_keeps_the_output_tail() -> None:
         lambda: subprocess.run(["sh", "-c", script], capture_output=True, timeout=0.5, check=False)
     )
     assert err.code == "ERR_TIMEOUT"
-    assert err.context.get("output_tail") in (None, "started")  # what was read before the kill
+    assert err.context["output_tail"] == "started"  # what was read before the timeout
 
 
 def test_real_called_process_error_keeps_the_stderr_tail() -> None:
