@@ -393,4 +393,4 @@ def ensure_internal(cond: object, message: str, /, **context: object) -> None:
 
 def never(value: NoReturn, /) -> NoReturn:
     """Mark an exhaustive match: mypy proves it unreachable; at run time it is a bug."""
-    raise bug("unreachable code reached", value=repr(value))
+    raise bug("unreachable code reached", value=safe_repr(value))

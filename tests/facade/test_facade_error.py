@@ -509,3 +509,10 @@ def test_sys_excepthook_format_shows_the_cause_chain() -> None:
     assert "OSError: [Errno 28] No space left on device: '/tmp/x'" in text
     assert "The above exception was the direct cause" in text
     assert sys.exc_info() == (None, None, None)
+
+
+def test_never_is_a_bug_at_run_time() -> None:
+    with pytest.raises(errwise.InternalError) as info:
+        errwise.never(BrokenRepr())  # type: ignore[arg-type]
+    assert info.value.message == "unreachable code reached"
+    assert info.value.context == {"value": "<BrokenRepr whose repr() failed: RuntimeError>"}
