@@ -29,12 +29,22 @@ from errwise.error import (
     usage,
 )
 from errwise.kind import Kind
+from errwise.ops.lock import FileLock
+from errwise.ops.lockinfo import LockInfo, LockProblem, inspect_lock
+from errwise.ops.transaction import RecoveryReport, RollbackError, Transaction
 from errwise.result import Err, Ok, Result, as_result
 from errwise.runid import run_id
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FileLock",
+    "LockInfo",
+    "LockProblem",
+    "RecoveryReport",
+    "RollbackError",
+    "Transaction",
+    "inspect_lock",
     "Code",
     "EnvError",
     "Err",

@@ -4,3 +4,17 @@ transactions whose rollback never fails silently. One module each; re-exported f
 Promise: every operation here returns or raises classified `errwise.Error`s and never fails
 silently.
 """
+
+from errwise.ops.lock import FileLock
+from errwise.ops.lockinfo import LockInfo, LockProblem, inspect_lock
+from errwise.ops.transaction import RecoveryReport, RollbackError, Transaction
+
+__all__ = [
+    "FileLock",
+    "LockInfo",
+    "LockProblem",
+    "RecoveryReport",
+    "RollbackError",
+    "Transaction",
+    "inspect_lock",
+]
