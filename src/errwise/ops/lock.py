@@ -333,7 +333,8 @@ class FileLock:
 
     def _break(self, stale: LockInfo, token: str, deadline: float) -> bool | None:
         """Remove the stale lock `stale` if it is still that stale lock, then try to take it."""
-        with self._guard(deadline):
+        # The guard is held for microseconds; wait for it even when the acquire timeout is 0.
+        with self._guard(max(deadline, time.monotonic() + _GUARD_TIMEOUT_S)):
             current = read_lock_file(self.path)
             if not isinstance(current, LockInfo) or current.token != stale.token:
                 return None  # someone broke or released it first
