@@ -119,10 +119,9 @@ def test_ops_lock_basic_release_when_file_vanished_reports_lost(tmp_path: Path) 
 
 def test_ops_lock_basic_exit_with_exception_keeps_it_and_notes_the_loss(tmp_path: Path) -> None:
     path = tmp_path / "x.lock"
-    with pytest.raises(ValueError, match="body") as caught:  # noqa: PT012
-        with FileLock(path, heartbeat=False):
-            path.unlink()
-            raise ValueError("body")
+    with pytest.raises(ValueError, match="body") as caught, FileLock(path, heartbeat=False):
+        path.unlink()
+        raise ValueError("body")
     assert any("ERR_LOCK_LOST" in note for note in caught.value.__notes__)
 
 
@@ -172,7 +171,7 @@ def test_ops_lock_basic_write_failure_leaves_no_lock_file(
     def full(fd: int, data: Any) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(lock_mod, "write_all", lambda fd, data: full(fd, data))
+    monkeypatch.setattr(lock_mod, "write_all", full)
     lk = FileLock(path)
     with pytest.raises(errwise.EnvError) as caught:
         lk.acquire(timeout=5)

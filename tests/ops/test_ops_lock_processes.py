@@ -30,9 +30,7 @@ def test_ops_lock_processes_counter_is_exact_and_never_overlaps(tmp_path: Path) 
     counter = tmp_path / "counter"
     counter.write_text("0")
     ctx = multiprocessing.get_context("spawn")
-    args = [
-        (str(tmp_path / "x.lock"), str(counter), str(tmp_path / "inside"), PER_PROC)
-    ] * PROCS
+    args = [(str(tmp_path / "x.lock"), str(counter), str(tmp_path / "inside"), PER_PROC)] * PROCS
     with ctx.Pool(PROCS) as pool:
         overlaps = pool.starmap(workers.count_under_lock, args, chunksize=1)
     assert overlaps == [0] * PROCS
@@ -122,8 +120,11 @@ def test_ops_lock_processes_sigkilled_owner_is_stale_and_broken(tmp_path: Path, 
             holder.wait(timeout=10)
         else:
             deadline = time.monotonic() + 10
-            while not Path(f"/proc/{holder.pid}/stat").read_bytes().rsplit(b")", 1)[1].startswith(
-                b" Z"
+            while (
+                not Path(f"/proc/{holder.pid}/stat")
+                .read_bytes()
+                .rsplit(b")", 1)[1]
+                .startswith(b" Z")
             ):
                 assert time.monotonic() < deadline
                 time.sleep(0.01)

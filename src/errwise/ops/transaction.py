@@ -433,6 +433,7 @@ class Transaction:
             )
             for problem in self._journal_errors:
                 error.add_hint(f"the journal could not be kept up to date: {problem}")
+            error.__cause__ = cause  # the original error, also when an interrupt is raised
         summary = self._summary(undone, error)
         if interrupt is not None:
             interrupt.add_note(summary)
