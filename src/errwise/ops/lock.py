@@ -119,7 +119,11 @@ class FileLock:
         self.guard_path = self.path + ".guard"
         self.heartbeat_failures = 0
         """Transient heartbeat failures survived so far (over the life of this object)."""
+        self._io = threading.Lock()
+        """Serialises the file work of renew/beat/release (held during I/O)."""
         self._mutex = threading.Lock()
+        """Guards the state fields (never held during I/O, so check() never waits on a disk)."""
+        self._last_failure: Error | None = None
         self._state: State = "released"
         self._token = ""
         self._owner_pid = 0
@@ -158,12 +162,13 @@ class FileLock:
             if self._state != "released":
                 raise usage(
                     "ERR_USAGE",
-                    "this FileLock is already held (it is not re-entrant); release it first",
+                    f"this FileLock is {self._state} (it is not re-entrant); release it first",
                     lock=self.path,
                 )
         token = secrets.token_hex(16)
         delay = _POLL_MIN_S
         last_owner: LockInfo | None = None
+        quick_retries = 0
         while True:
             if self._create(token):
                 return self
@@ -175,8 +180,10 @@ class FileLock:
             now = time.monotonic()
             if now >= deadline:
                 raise self._held_error(last_owner, wait)
-            if outcome is None:  # the lock vanished or was broken: try again at once
+            if outcome is None and quick_retries < 3:  # it vanished or was broken: retry at once
+                quick_retries += 1
                 continue
+            quick_retries = 0
             time.sleep(min(delay * (0.5 + random.random()), deadline - now))
             delay = min(delay * 2, _POLL_MAX_S)
 
@@ -188,14 +195,16 @@ class FileLock:
         """
         self._require_owner_process()
         _heartbeater().remove(self)
-        with self._mutex:
-            if self._state == "released":
-                raise usage("ERR_USAGE", "release() of a FileLock that is not held", lock=self.path)
-            was_lost = self._state == "lost"
+        with self._io:
+            with self._mutex:
+                if self._state == "released":
+                    raise usage("ERR_USAGE", "release() of a FileLock not held", lock=self.path)
+                was_lost = self._state == "lost"
             try:
                 ours = self._remove_if_ours()
             finally:
-                self._state = "released"
+                with self._mutex:
+                    self._state = "released"
             if not ours and not was_lost:
                 self._lost_message = "the lock file was removed or taken over by another owner"
                 self._lost_cause = None
@@ -213,13 +222,15 @@ class FileLock:
         self._require_owner_process()
         callback = None
         try:
-            with self._mutex:
-                if self._state == "released":
-                    raise usage("ERR_USAGE", "renew() of a FileLock not held", lock=self.path)
-                if self._state == "held":
-                    callback = self._expire_if_due_locked()
-                if self._state == "held":
-                    callback = self._renew_locked()
+            with self._io:
+                with self._mutex:
+                    if self._state == "released":
+                        raise usage("ERR_USAGE", "renew() of a FileLock not held", lock=self.path)
+                    if self._state == "held":
+                        callback = self._expire_if_due_locked()
+                    held = self._state == "held"
+                if held:
+                    callback = self._renew_io()
                 if self._state == "lost":
                     raise self._lost_error()
         finally:
@@ -302,6 +313,7 @@ class FileLock:
             self._renewed_mono = started
             self._lost_message = ""
             self._lost_cause = None
+            self._last_failure = None
             self._state = "held"
         if self.heartbeat:
             _heartbeater().add(self, started + self.lease / 3)
@@ -374,13 +386,18 @@ class FileLock:
         return self._set_lost_locked(
             f"the lease ({self.lease:g} s) ran out {elapsed - self.lease:.3f} s ago without "
             f"renewal ({self.heartbeat_failures} heartbeat failures so far)",
-            self._lost_cause,
+            self._last_failure,
         )
 
-    def _renew_locked(self) -> OnLost | None:
-        """Rewrite our record with a fresh heartbeat_at if the lock file is still ours."""
+    def _renew_io(self) -> OnLost | None:
+        """(Under `_io`.) Rewrite our record with a fresh heartbeat_at if the lock file is still
+        ours; return the on_lost callback to fire if it is not. The guard is waited for no longer
+        than the lease lasts."""
         started = time.monotonic()
-        with self._guard(started + _GUARD_TIMEOUT_S):
+        with self._mutex:
+            deadline = min(started + _GUARD_TIMEOUT_S, self._renewed_mono + self.lease)
+            record = dict(self._record)
+        with self._guard(deadline):
             current = self._read_unless_ours()
             if current is not True and (
                 not isinstance(current, LockInfo) or current.token != self._token
@@ -390,32 +407,38 @@ class FileLock:
                     if isinstance(current, LockInfo)
                     else f"is gone or unreadable ({current.reason}: {current.message})"
                 )
-                return self._set_lost_locked(f"the lock file {what}", None)
-            record = dict(self._record, heartbeat_at=time.time())
+                with self._mutex:
+                    return self._set_lost_locked(f"the lock file {what}", None)
+            record["heartbeat_at"] = time.time()
             data = _encode(record)
             try:
                 atomic_bytes_write(self.path, data, fsync=False)
             except OSError as exc:
                 raise classify(exc).with_context(lock=self.path, during="heartbeat") from exc
-        self._record = record
-        self._record_bytes = data
-        self._renewed_mono = started
+        with self._mutex:
+            self._record = record
+            self._record_bytes = data
+            if self._state == "held":
+                self._renewed_mono = started
+                self._last_failure = None
         return None
 
     def _beat(self) -> float | None:
         """One heartbeat (called by the heartbeat thread): when to beat next, None to stop."""
         callback = None
         try:
-            with self._mutex:
-                if self._state != "held" or os.getpid() != self._owner_pid:
-                    return None
-                callback = self._expire_if_due_locked()
+            with self._io:
+                with self._mutex:
+                    if self._state != "held" or os.getpid() != self._owner_pid:
+                        return None
+                    callback = self._expire_if_due_locked()
                 if callback is not None:
                     return None
                 try:
-                    callback = self._renew_locked()
+                    callback = self._renew_io()
                 except Error as err:
-                    due, callback = self._heartbeat_failed_locked(err)
+                    with self._mutex:
+                        due, callback = self._heartbeat_failed_locked(err)
                     return due
                 if callback is not None:
                     return None
@@ -426,12 +449,14 @@ class FileLock:
 
     def _heartbeat_failed_locked(self, err: Error) -> tuple[float | None, OnLost | None]:
         """A renewal failed: retry soon if transient and the lease lasts, else the lock is lost."""
+        if self._state != "held":
+            return None, None
         cause = err.__cause__
         transient = err.code == "ERR_TIMEOUT" or (
             isinstance(cause, OSError) and cause.errno in _TRANSIENT_ERRNOS
         )
         remaining = self._renewed_mono + self.lease - time.monotonic()
-        self._lost_cause = err
+        self._last_failure = err
         if transient:
             self.heartbeat_failures += 1
             _log.warning(
