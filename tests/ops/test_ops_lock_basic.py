@@ -243,3 +243,41 @@ def test_ops_lock_basic_bad_path_and_timeout(tmp_path: Path) -> None:
         FileLock(3)  # type: ignore[arg-type]
     with pytest.raises(errwise.UsageError):
         FileLock(tmp_path / "x.lock").acquire(timeout=-2)
+
+
+def test_ops_lock_basic_guard_without_flock_support_is_classified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.lock"
+    real = process_start_time(os.getpid())
+    assert real is not None
+    FileLock(path, heartbeat=False).acquire()
+    record = json.loads(path.read_text())
+    record["start_time"] = real + 3  # stale: breaking it needs the guard
+    path.write_text(json.dumps(record))
+
+    def no_flock(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(lock_mod.fcntl, "flock", no_flock)
+    with pytest.raises(errwise.EnvError) as caught:
+        FileLock(path).acquire(timeout=1)
+    assert caught.value.code == "ERR_IO"
+    assert any("flock" in hint for hint in caught.value.hints)
+    assert json.loads(path.read_text())["token"] == record["token"]  # not broken blindly
+
+
+def test_ops_lock_basic_forked_child_cannot_release_the_parents_lock(tmp_path: Path) -> None:
+    path = tmp_path / "x.lock"
+    lk = FileLock(path, heartbeat=False).acquire()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            lk.release()
+        except errwise.UsageError:
+            os._exit(0)
+        os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert path.exists()
+    lk.release()

@@ -180,3 +180,28 @@ def test_ops_lock_heartbeat_many_locks_one_thread(tmp_path: Path) -> None:
     finally:
         for lk in locks:
             lk.release()
+
+
+def test_ops_lock_heartbeat_blocked_guard_outlasting_the_lease_loses_the_lock(
+    tmp_path: Path,
+) -> None:
+    import fcntl
+    import os
+
+    path = tmp_path / "x.lock"
+    fired = threading.Event()
+    lk = FileLock(path, lease=LEASE, on_lost=lambda err: fired.set()).acquire()
+    fd = os.open(lk.guard_path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a stalled breaker holds the guard
+        assert fired.wait(5 * LEASE)
+    finally:
+        os.close(fd)
+    with pytest.raises(errwise.EnvError) as caught:
+        lk.check()
+    assert isinstance(caught.value.__cause__, errwise.Error)
+    assert caught.value.__cause__.code == "ERR_TIMEOUT"
+    assert lk.heartbeat_failures >= 1
+    with pytest.raises(errwise.EnvError, match="ERR_LOCK_LOST"):
+        lk.release()
+    assert not path.exists()

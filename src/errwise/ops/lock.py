@@ -239,6 +239,7 @@ class FileLock:
 
     def check(self) -> None:
         """Raise ERR_LOCK_LOST if the lock was lost (or its lease ran out without renewal)."""
+        self._require_owner_process()
         callback = None
         with self._mutex:
             if self._state == "released":

@@ -84,7 +84,8 @@ class LockInfo:
     acquired_at: float
     heartbeat_at: float
     lease: float
-    token: str
+    token: str = field(repr=False)
+    """The owner's random token (left out of repr and `to_dict`: logs need not carry it)."""
 
     @property
     def expires_at(self) -> float:
