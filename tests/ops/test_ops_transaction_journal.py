@@ -221,3 +221,34 @@ def test_ops_transaction_journal_unreadable_journals(
     with pytest.raises(errwise.EnvError) as caught:
         Transaction.recover(path, {})
     assert caught.value.code == code
+
+
+def test_ops_transaction_journal_unwritable_before_a_step_skips_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tx_mod.atomic_json_write
+    calls = [0]
+
+    def full_on_second_step(path: str, obj: object, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 4:  # begin, a started, a done, then "b started" fails
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        return real(path, obj, **kwargs)
+
+    monkeypatch.setattr(tx_mod, "atomic_json_write", full_on_second_step)
+    log: list[str] = []
+    with (
+        pytest.raises(errwise.EnvError, match="ERR_DISK_FULL"),
+        Transaction("t", journal_path=tmp_path / "j.json") as tx,
+    ):
+        tx.step("a", do=lambda: log.append("do a"), undo=lambda: log.append("undo a"))
+        tx.step(
+            "b",
+            do=lambda: log.append("do b"),
+            undo=lambda: log.append("undo b"),
+            undo_if_do_fails=True,
+        )
+    assert log == ["do a", "undo a"]  # b never ran, so it is not undone either
+    assert tx.steps == [("a", "undone")]
+    doc = json.loads((tmp_path / "j.json").read_text())
+    assert doc["status"] == "rolled_back"

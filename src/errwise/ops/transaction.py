@@ -231,11 +231,13 @@ class Transaction:
             self._commit()
             return
         if exc is None:
+            step_name = failed_step.name if failed_step is not None else "?"
             cause: BaseException = usage(
                 "ERR_USAGE",
-                f"step {failed_step.name!r} of transaction {self.name!r} failed and its error "  # type: ignore[union-attr]
-                "was swallowed inside the with block; the transaction was rolled back",
+                f"step {step_name!r} of transaction {self.name!r} failed and its error was "
+                "swallowed inside the with block; the transaction was rolled back",
                 transaction=self.name,
+                step=step_name,
             )
         else:
             cause = exc
@@ -275,7 +277,13 @@ class Transaction:
         self._running = rec
         try:
             self._event("do_started", rec)
-            self._write_journal(strict=True)
+            try:
+                self._write_journal(strict=True)
+            except Error as err:
+                # The do never ran: forget the step, so no rollback undoes what never happened.
+                self._steps.remove(rec)
+                self._event("do_skipped", None, f"step {name!r} not started: {err}")
+                raise
             try:
                 result = do()
             except BaseException as exc:
@@ -435,6 +443,10 @@ class Transaction:
                 error.add_hint(f"the journal could not be kept up to date: {problem}")
             error.__cause__ = cause  # the original error, also when an interrupt is raised
         summary = self._summary(undone, error)
+        if error is not None:
+            _log.error("%s", summary)
+        else:
+            _log.warning("%s", summary)
         if interrupt is not None:
             interrupt.add_note(summary)
             raise interrupt from (error if error is not None else cause)
