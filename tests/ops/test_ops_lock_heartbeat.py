@@ -205,3 +205,26 @@ def test_ops_lock_heartbeat_blocked_guard_outlasting_the_lease_loses_the_lock(
     with pytest.raises(errwise.EnvError, match="ERR_LOCK_LOST"):
         lk.release()
     assert not path.exists()
+
+
+def test_ops_lock_heartbeat_unexpected_bug_loses_only_that_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fired = threading.Event()
+    healthy = FileLock(tmp_path / "ok.lock", lease=LEASE).acquire()
+    broken = FileLock(tmp_path / "bug.lock", lease=LEASE, on_lost=lambda err: fired.set())
+    broken.acquire()
+
+    def bug() -> None:
+        raise TypeError("a bug in the heartbeat")
+
+    monkeypatch.setattr(broken, "_renew_io", bug)
+    assert fired.wait(3 * LEASE)
+    with pytest.raises(errwise.EnvError) as caught:
+        broken.check()
+    assert isinstance(caught.value.__cause__, TypeError)
+    time.sleep(LEASE)
+    healthy.check()  # the heartbeat thread survived and still renews the other lock
+    healthy.release()
+    with pytest.raises(errwise.EnvError, match="ERR_LOCK_LOST"):
+        broken.release()

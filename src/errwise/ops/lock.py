@@ -14,14 +14,16 @@ Promise:
   re-read the lock file under a short `flock` on a side file `<path>.guard` (the kernel drops it
   when its holder dies, so it cannot go stale) and act only if the file is still the one they
   judged. Of two processes breaking one stale lock exactly one becomes the owner; the other sees
-  `held`. Release removes the lock file only while its owner token is still ours.
+  `held`. The side file stays after release (removing it would reopen the race it closes).
+  Release removes the lock file only while its owner token is still ours.
 - Failures are classified: ERR_LOCK_HELD on timeout (with the owner's record), ERR_LOCK_CORRUPT for
   a lock file that is not ours to judge (content shown), ERR_PERMISSION_DENIED, ERR_DISK_FULL and
   friends for OS errors (path in context), ERR_LOCK_LOST as above. Bad arguments: `UsageError`.
 
-Not promised: the lock file is not fsynced (after a power loss the owner is dead anyway, and the
-boot id proves it); owners on different hosts must share a clock to well within one lease; a
-`FileLock` object is for one owner and is not re-entrant.
+Not promised: the lock file is not fsynced (after a power loss the boot id proves its owner dead;
+a file the crash left empty reads as `corrupted` and needs a human); owners on different hosts
+must share a clock to well within one lease; a `FileLock` object is for one owner and is not
+re-entrant.
 """
 
 from __future__ import annotations
@@ -483,6 +485,14 @@ class FileLock:
         _log.error("lock %s lost: %s", self.path, message)
         return self.on_lost or _no_callback
 
+    def _lose(self, message: str, cause: BaseException) -> None:
+        """Mark the lock lost from outside the normal paths (an unexpected heartbeat failure)."""
+        _log.error("lock %s: %s", self.path, message, exc_info=cause)
+        with self._mutex:
+            callback = self._set_lost_locked(message, cause)
+        if callback is not None:
+            self._fire_lost(callback)
+
     def _fire_lost(self, callback: OnLost) -> None:
         if callback is _no_callback:
             return
@@ -632,7 +642,12 @@ class _Heartbeater:
         while True:
             with self._cond:
                 lock = self._next_due_locked()
-            due = lock._beat()
+            try:
+                due = lock._beat()
+            # errwise: ignore[broad-catch] -- one lock's bug must not stop every lock's heartbeat
+            except Exception as exc:
+                lock._lose(f"its heartbeat failed unexpectedly: {exc!r}", exc)
+                due = None
             if due is not None:
                 self.add(lock, due)
             else:
