@@ -13,13 +13,17 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import ops_lock_workers as workers
 import pytest
 
 import errwise
 from errwise import FileLock, inspect_lock
 from errwise.ops import lockinfo
 from errwise.ops.lockinfo import process_start_time
+
+# The workers live in a plain module next to this file so that spawned processes can import it
+# whatever pytest's import mode (spawn hands sys.path down to the children).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ops_lock_workers as workers
 
 PROCS = 8
 PER_PROC = 500  # bench/bench_lock.py runs the full 8 x 500 and 10,000
