@@ -247,3 +247,24 @@ def test_ops_lock_inspect_bad_arguments_are_usage_errors() -> None:
         inspect_lock("")
     with pytest.raises(errwise.UsageError):
         process_start_time(0)
+
+
+def test_ops_lock_inspect_oversized_file_is_corrupted(tmp_path: Path) -> None:
+    path = tmp_path / "x.lock"
+    path.write_bytes(b"x" * (64 * 1024 + 1))
+    problem = _problem(path)
+    assert problem.reason == "corrupted"
+    assert problem.content is not None and problem.content.endswith("bytes in all)")
+
+
+def test_ops_lock_inspect_another_users_live_owner_is_not_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def kill(pid: int, sig: int) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(lockinfo.os, "kill", kill)
+    path = _write(tmp_path / "x.lock", _record(user="someone-else"))
+    with pytest.raises(errwise.EnvError, match="ERR_LOCK_HELD"):
+        errwise.FileLock(path).acquire(timeout=0.05)
+    assert json.loads(path.read_text())["user"] == "someone-else"
