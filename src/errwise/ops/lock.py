@@ -193,7 +193,10 @@ class FileLock:
         """Give the lock up: remove the lock file if it is still ours.
 
         Raises ERR_LOCK_LOST if the lock was lost while held (the file is removed only if it is
-        still ours), `UsageError` if it is not held by this object.
+        still ours), `UsageError` if it is not held by this object, or the classified OS error if
+        the file cannot be checked or removed: the lock is given up all the same (no more
+        heartbeats), so another host can break it once the lease runs out, and this host once
+        this process has exited.
         """
         self._require_owner_process()
         _heartbeater().remove(self)
