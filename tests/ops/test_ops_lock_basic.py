@@ -281,3 +281,22 @@ def test_ops_lock_basic_forked_child_cannot_release_the_parents_lock(tmp_path: P
     assert os.waitstatus_to_exitcode(status) == 0
     assert path.exists()
     lk.release()
+
+
+def test_ops_lock_basic_no_descriptor_leaks_on_any_path(tmp_path: Path) -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    path = tmp_path / "x.lock"
+    corrupt = tmp_path / "c.lock"
+    corrupt.write_text("PID: 1\n")
+    before = open_fds()
+    for _ in range(50):
+        with FileLock(path) as lk:
+            with pytest.raises(errwise.EnvError, match="ERR_LOCK_HELD"):
+                FileLock(path).acquire(timeout=0)
+            lk.renew()
+            lk.check()
+        with pytest.raises(errwise.EnvError, match="ERR_LOCK_CORRUPT"):
+            FileLock(corrupt).acquire(timeout=0)
+    assert open_fds() == before
