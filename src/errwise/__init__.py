@@ -33,8 +33,11 @@ from errwise.error import (
 from errwise.guard import Guard, guard
 from errwise.kind import Kind
 from errwise.ops.atomic import atomic_write, atomic_writer
+from errwise.ops.lock import FileLock
+from errwise.ops.lockinfo import LockInfo, LockProblem, inspect_lock
 from errwise.ops.run import RunResult, run, run_result
 from errwise.ops.staged import staged_output
+from errwise.ops.transaction import RecoveryReport, RollbackError, Transaction
 from errwise.policy import Policy
 from errwise.result import Err, Ok, Result, as_result
 from errwise.runid import run_id
@@ -53,6 +56,13 @@ __all__ = [
     "Policy",
     "JsonFormatter",
     "Guard",
+    "FileLock",
+    "LockInfo",
+    "LockProblem",
+    "RecoveryReport",
+    "RollbackError",
+    "Transaction",
+    "inspect_lock",
     "Code",
     "EnvError",
     "Err",

@@ -238,6 +238,13 @@ ERR_ROLLBACK_FAILED = register(
     "rollback failed",
     doc="Undoing a failed transaction did not complete; manual recovery steps are listed.",
 )
+ERR_JOURNAL_CORRUPT = register(
+    "ERR_JOURNAL_CORRUPT",
+    _E,
+    "corrupt transaction journal",
+    doc="A transaction journal cannot be read (not JSON, wrong format, invalid step records); "
+    "the steps it lists must be checked and undone by hand.",
+)
 ERR_INTERRUPTED = register(
     "ERR_INTERRUPTED",
     _E,
