@@ -30,6 +30,7 @@ def drop(path):
 SWALLOW_COMMIT = """\
 def save(db):
     try:
+        db.flush()
         db.commit()
     except Exception:
         pass
@@ -133,7 +134,9 @@ def test_per_file_ignores(tmp_path: Path, cli: Cli) -> None:
 
 def test_extend_state_changing_raises_severity(tmp_path: Path, cli: Cli) -> None:
     root = project(
-        tmp_path, '[tool.errwise]\nextend-state-changing = ["*.commit"]\n', {"a.py": SWALLOW_COMMIT}
+        tmp_path,
+        '[tool.errwise]\nextend-state-changing = ["*.commit", "*.flush"]\n',
+        {"a.py": SWALLOW_COMMIT},
     )
     with_config = cli("audit", "--format", "json", ".", cwd=root).json()["findings"]
     without = cli("audit", "--format", "json", "--no-config", ".", cwd=root).json()["findings"]

@@ -16,7 +16,7 @@ from typing import Any
 from errwise.audit.report import format_names, render
 from errwise.audit.report.summary import summary_text
 from errwise.audit.runner import AuditOptions, run_audit
-from errwise.cli._output import write_atomic
+from errwise.ops.atomic import atomic_write
 
 __all__ = ["register", "run"]
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     report = run_audit(options)
     output = render(args.format, report)
     if args.output:
-        write_atomic(args.output, output)
+        atomic_write(args.output, output)
     else:
         _emit(output)
     sys.stderr.write(summary_text(report, counts=not args.quiet))
