@@ -1,15 +1,22 @@
-"""The same jobs done right: every failure is either handled for a named, expected reason or
-surfaces as a classified `errwise.Error` with context; undo never fails silently.
+"""The same jobs done right, with errwise: every failure is either handled for a named, expected
+reason or surfaces as a classified `errwise.Error` with context; rollback never fails silently.
+
+- git runs through `errwise.run` (a timeout, the command and context in every error);
+- the work-order lock is an `errwise.FileLock` (O_EXCL lease lock with a heartbeat that reports
+  a lost lock instead of returning False);
+- state files are replaced with `errwise.atomic_write` (old or new, never half);
+- `take` is an `errwise.Transaction`: each step has its undo, Ctrl-C included, and a failed undo
+  raises ERR_ROLLBACK_FAILED with the manual recovery steps;
+- a question with an expected "no" answers with a `Result`, so the caller must look.
 
 `errwise audit` reports nothing here.
 """
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
-import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,25 +28,14 @@ log = logging.getLogger(__name__)
 GIT_TIMEOUT = 60.0
 
 
-def run_git(args: list[str], cwd: Path) -> str:
-    """Run git; a failure, a hang or a missing git is a classified error naming the command."""
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise errwise.classify(exc).with_context(cwd=str(cwd)) from exc
-    return proc.stdout
+def git(args: list[str], root: Path, **context: object) -> str:
+    """Run git in `root`; a failure or a hang is a classified error naming command and context."""
+    return errwise.run(["git", *args], cwd=root, timeout=GIT_TIMEOUT, context=context).stdout
 
 
 def default_branch(root: Path) -> str:
     """origin/HEAD's branch; a repository without one is an error the user can fix."""
-    ref = run_git(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], root).strip()
+    ref = git(["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], root).strip()
     name = ref.rpartition("/")[2]
     if not name:
         raise errwise.usage(
@@ -51,7 +47,7 @@ def default_branch(root: Path) -> str:
 def list_worktrees(root: Path) -> list[dict[str, str]]:
     worktrees: list[dict[str, str]] = []
     current: dict[str, str] = {}
-    for line in run_git(["worktree", "list", "--porcelain"], root).splitlines():
+    for line in git(["worktree", "list", "--porcelain"], root).splitlines():
         if not line:
             if current:
                 worktrees.append(current)
@@ -64,135 +60,77 @@ def list_worktrees(root: Path) -> list[dict[str, str]]:
     return worktrees
 
 
+@contextmanager
+def work_order_lock(root: Path, wo_id: str) -> Iterator[errwise.FileLock]:
+    """Hold the work order's lock; ERR_LOCK_HELD (recoverable) names the holder."""
+    with errwise.FileLock(root / "locks" / f"{wo_id}.lock", timeout=0) as lock:
+        yield lock
+
+
 @dataclass(frozen=True)
-class LockHeld:
+class NoState:
     wo_id: str
-    holder: str
+    folder: str
 
 
-def create_lock(lock_path: Path, wo_id: str) -> Result[None, LockHeld]:
-    """Take the lock; another holder is an `Err` the caller must look at, anything else raises."""
+def read_state(root: Path, wo_id: str, folder: str) -> Result[dict[str, str], NoState]:
+    """The work order's state in `folder`, or `Err(NoState)` when it is not there."""
+    path = root / folder / f"{wo_id}.yaml"
     try:
-        fd = os.open(lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        return Err(LockHeld(wo_id, read_holder(lock_path)))
-    with os.fdopen(fd, "w") as handle:
-        handle.write(f"PID: {os.getpid()}\nWO: {wo_id}\n")
-    return Ok(None)
-
-
-def read_holder(lock_path: Path) -> str:
-    try:
-        text = lock_path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return "(released meanwhile)"
-    for line in text.splitlines():
-        key, sep, value = line.partition(": ")
-        if sep and key == "PID":
-            return value
-    return "(unknown)"
-
-
-def holder_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists; it belongs to another user
-    return True
-
-
-def remove_lock(lock_path: Path) -> None:
-    try:
-        lock_path.unlink()
-    except FileNotFoundError:
-        log.info("lock %s was already gone", lock_path)
-
-
-def write_state(path: Path, state: dict[str, str]) -> None:
-    """Write a state file atomically: a reader sees the old file or the new one, never half."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.writelines(f"{key}: {value}\n" for key, value in state.items())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise errwise.classify(exc).with_context(state_file=str(path)) from exc
-
-
-def read_state(path: Path) -> dict[str, str]:
+        return Err(NoState(wo_id, folder))
     state: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         key, sep, value = line.partition(":")
         if not sep:
-            raise errwise.env("ERR_IO", f"{path}:{number}: expected `key: value`, got {line!r}")
+            raise errwise.env(
+                "ERR_IO", f"{path}:{number}: expected `key: value`, got {line!r}", wo_id=wo_id
+            )
         state[key.strip()] = value.strip()
-    return state
+    return Ok(state)
+
+
+def write_state(path: Path, state: dict[str, str]) -> None:
+    errwise.atomic_write(path, "".join(f"{key}: {value}\n" for key, value in state.items()))
 
 
 def move_state(root: Path, wo_id: str, src: str, dst: str, **changes: str) -> None:
-    """Move a state file between folders; on failure the source is still the only copy."""
-    source = root / src / f"{wo_id}.yaml"
-    target = root / dst / f"{wo_id}.yaml"
-    state = read_state(source)
-    state.update(changes)
-    write_state(target, state)
-    try:
-        source.unlink()
-    except BaseException:
-        target.unlink(missing_ok=True)  # undo the copy, then let the failure surface
-        raise
-
-
-def undo(root: Path, wo_id: str, kind: str, target: Path) -> None:
-    match kind:
-        case "remove_lock":
-            remove_lock(target)
-        case "move_wo_to_pending":
-            move_state(root, wo_id, "running", "pending", status="pending", owner="")
-        case "remove_worktree":
-            run_git(["worktree", "remove", "--force", str(target)], root)
-        case _:
-            raise errwise.bug(f"unknown rollback step {kind!r}", wo_id=wo_id)
-
-
-def rollback(root: Path, wo_id: str, steps: list[tuple[str, Path]]) -> None:
-    """Undo steps newest first; the first failure stops and says what is left to do by hand."""
-    for index, (kind, target) in enumerate(reversed(steps)):
-        try:
-            undo(root, wo_id, kind, target)
-        except errwise.Error as exc:
-            left = [k for k, _ in list(reversed(steps))[index:]]
+    """Copy the state to `dst` (atomically), then remove it from `src`."""
+    match read_state(root, wo_id, src):
+        case Ok(state):
+            state.update(changes)
+        case Err(missing):
             raise errwise.env(
-                "ERR_ROLLBACK_FAILED",
-                f"rollback of {wo_id} stopped at {kind}",
-                wo_id=wo_id,
-                left_to_undo=left,
-            ) from exc
+                "ERR_NOT_FOUND", f"work order {wo_id} is not in {missing.folder}/", wo_id=wo_id
+            )
+    write_state(root / dst / f"{wo_id}.yaml", state)
+    (root / src / f"{wo_id}.yaml").unlink()
 
 
-def take(root: Path, wo_id: str, owner: str) -> Result[None, LockHeld]:
-    lock_path = root / "locks" / f"{wo_id}.lock"
-    taken = create_lock(lock_path, wo_id)
-    if isinstance(taken, Err):
-        return taken
-    steps: list[tuple[str, Path]] = [("remove_lock", lock_path)]
-    try:
-        worktree = root / ".worktrees" / wo_id
-        run_git(["worktree", "add", "-b", f"wo/{wo_id}", str(worktree)], root)
-        steps.append(("remove_worktree", worktree))
-        move_state(root, wo_id, "pending", "running", status="running", owner=owner)
-    except BaseException:
-        rollback(root, wo_id, steps)  # Ctrl-C too: the work order is never left half-taken
-        raise
-    return Ok(None)
+def remove_worktree(root: Path, worktree: Path, branch: str) -> None:
+    git(["worktree", "remove", "--force", str(worktree)], root)
+    git(["branch", "-D", branch], root)
 
 
-def errno_name(exc: OSError) -> str:
-    return errno.errorcode.get(exc.errno or 0, "unknown")
+def take(root: Path, wo_id: str, owner: str) -> None:
+    """Lock the work order, give it a worktree and mark it running — all or nothing."""
+    worktree = root / ".worktrees" / wo_id
+    branch = f"wo/{wo_id}"
+    with work_order_lock(root, wo_id), errwise.Transaction(f"take {wo_id}") as tx:
+        tx.step(
+            "create worktree",
+            do=lambda: git(["worktree", "add", "-b", branch, str(worktree)], root, wo_id=wo_id),
+            undo=lambda: remove_worktree(root, worktree, branch),
+            recovery=f"git worktree remove --force {worktree} && git branch -D {branch}",
+        )
+        tx.step(
+            "mark running",
+            do=lambda: move_state(root, wo_id, "pending", "running", status="running", owner=owner),
+            undo=lambda: move_state(root, wo_id, "running", "pending", status="pending", owner=""),
+            critical=True,
+            recovery=f"move running/{wo_id}.yaml back to pending/ and set status: pending",
+        )
+    log.info("work order %s taken by %s", wo_id, owner)
