@@ -252,23 +252,26 @@ def test_a_crash_outside_the_rules_is_contained_per_file(
 
 
 @pytest.mark.skipif(
-    multiprocessing.get_start_method() != "fork", reason="injects into forked workers"
+    "fork" not in multiprocessing.get_all_start_methods(), reason="injects into forked workers"
 )
 def test_a_dying_worker_is_reported_not_hung(
     tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = runner.analyze_file
+    def dies(file: SourceFile, *args: object) -> object:
+        os._exit(3)  # the worker process dies at once (killed, out of memory, a crash)
 
-    def dies_on_victim(file: SourceFile, *args: object) -> object:
-        if file.display == "victim.py":
-            os._exit(3)
-        return real(file, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runner, "analyze_file", dies_on_victim)
-    write(tmp_path, {f"m{i:02}.py": CLEAN for i in range(12)} | {"victim.py": CLEAN})
+    # Forked workers inherit the injection; the real runner never forks.
+    monkeypatch.setattr(runner, "_start_method", lambda: "fork")
+    monkeypatch.setattr(runner, "analyze_file", dies)
+    write(tmp_path, {f"m{i:02}.py": CLEAN for i in range(24)} | {"victim.py": CLEAN})
     run = cli("audit", "--jobs", "2", ".", cwd=tmp_path)
     assert run.code == 70, run
     assert "victim.py: ERR_INTERNAL: the worker process analysing this file died" in run.err
+    assert run.err.count("ERR_INTERNAL") == 25
+
+
+def test_workers_are_not_forked() -> None:
+    assert runner._start_method() in {"forkserver", "spawn"}
 
 
 # -- --output -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ whatever `jobs` is: files are analysed independently and collected in path order
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 import stat
 import traceback
@@ -44,8 +45,8 @@ __all__ = [
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are reported, not read: no hand-written Python module is this big."""
 
-_PARALLEL_MIN_FILES = 8
-"""Below this many files a process pool costs more than it saves."""
+_PARALLEL_MIN_FILES = 16
+"""Below this many files starting worker processes costs more than it saves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +218,13 @@ def _rule_ids_for(audit: AuditPlan, path: str) -> tuple[str, ...]:
 _Task = tuple[SourceFile, tuple[str, ...]]
 
 
+def _start_method() -> str:
+    """How worker processes start: never a plain `fork`, which can deadlock a child on a lock
+    another thread of the parent held (a library caller's threads, a lock heartbeat)."""
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 def _analyse_batch(batch: list[_Task], config: AuditConfig) -> list[FileResult]:
     return [analyze_file(file, config, rule_ids) for file, rule_ids in batch]
 
@@ -227,7 +235,8 @@ def _analyse_all(tasks: list[_Task], config: AuditConfig, jobs: int) -> list[Fil
     size = max(1, min(32, len(tasks) // (jobs * 4)))
     batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     results: list[FileResult] = []
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)))
+    context = multiprocessing.get_context(_start_method())
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context)
     try:
         futures: list[tuple[list[_Task], Future[list[FileResult]]]] = [
             (batch, pool.submit(_analyse_batch, batch, config)) for batch in batches
