@@ -408,3 +408,62 @@ def test_console_script_separates_stdout_and_stderr(tmp_path: Path) -> None:
     assert [f["path"] for f in doc["findings"]] == ["bad.py"]
     assert "broken.py:1: ERR_PARSE" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_exits_130_without_a_traceback(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "analyze_file", interrupted)
+    write(tmp_path, {"a.py": CLEAN})
+    run = cli("audit", ".", cwd=tmp_path)
+    assert run.code == 130
+    assert run.out == ""
+    assert "Traceback" not in run.err
+
+
+def test_output_survives_a_terminal_that_cannot_encode_it(tmp_path: Path) -> None:
+    write(tmp_path, {"caf\u00e9.py": SWALLOW})
+    for fmt in ("text", "json"):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from errwise.cli import main; sys.exit(main())",
+                "audit",
+                "--format",
+                fmt,
+                ".",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        )
+        assert proc.returncode == 1, proc.stderr
+        out = proc.stdout.decode("ascii")
+        if fmt == "json":
+            assert json.loads(out)["findings"][0]["path"] == "caf\u00e9.py"
+        else:
+            assert out.startswith("caf\\xe9.py:7:5: EW101")
+
+
+def test_no_process_support_falls_back_to_one_process_and_says_so(
+    tmp_path: Path,
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def no_semaphores(*args: object, **kwargs: object) -> object:
+        raise ImportError("This platform lacks a functioning sem_open implementation")
+
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", no_semaphores)
+    write(tmp_path, {f"m{i:02}.py": SWALLOW for i in range(20)})
+    with caplog.at_level("WARNING", logger="errwise.audit"):
+        run = cli("audit", "--jobs", "4", "--format", "json", ".", cwd=tmp_path)
+    assert run.code == 1
+    assert len(run.json()["findings"]) == 20
+    assert "cannot start worker processes" in caplog.text

@@ -12,12 +12,13 @@ whatever `jobs` is: files are analysed independently and collected in path order
 from __future__ import annotations
 
 import errno
+import logging
 import multiprocessing
 import os
 import stat
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
@@ -41,6 +42,8 @@ __all__ = [
     "analyze_file",
     "MAX_FILE_BYTES",
 ]
+
+_log = logging.getLogger("errwise.audit")
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are reported, not read: no hand-written Python module is this big."""
@@ -234,31 +237,28 @@ def _analyse_all(tasks: list[_Task], config: AuditConfig, jobs: int) -> list[Fil
         return _analyse_batch(tasks, config)
     size = max(1, min(32, len(tasks) // (jobs * 4)))
     batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    results: list[FileResult] = []
-    context = multiprocessing.get_context(_start_method())
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context)
     try:
-        futures: list[tuple[list[_Task], Future[list[FileResult]]]] = [
-            (batch, pool.submit(_analyse_batch, batch, config)) for batch in batches
-        ]
+        context = multiprocessing.get_context(_start_method())
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context)
+    except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
+        _log.warning("cannot start worker processes (%s); analysing in this process", exc)
+        return _analyse_batch(tasks, config)
+    results: list[FileResult] = []
+    try:
+        futures = [(batch, pool.submit(_analyse_batch, batch, config)) for batch in batches]
         for batch, future in futures:
             try:
                 results.extend(future.result())
             except BrokenProcessPool as exc:
-                results.extend(
-                    FileResult(
-                        file.display,
-                        diagnostics=[
-                            Diagnostic(
-                                file.display,
-                                INTERNAL_CODE,
-                                f"the worker process analysing this file died ({exc}); "
-                                "rerun with --jobs 1 to see whether this file is the cause",
-                            )
-                        ],
-                    )
-                    for file, _ in batch
-                )
+                results.extend(_worker_died(file, exc) for file, _ in batch)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results
+
+
+def _worker_died(file: SourceFile, exc: BrokenProcessPool) -> FileResult:
+    message = (
+        f"the worker process analysing this file died ({exc}); "
+        "rerun with --jobs 1 to see whether this file is the cause"
+    )
+    return FileResult(file.display, diagnostics=[Diagnostic(file.display, INTERNAL_CODE, message)])

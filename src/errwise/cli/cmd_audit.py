@@ -61,7 +61,12 @@ def register(sub: Any) -> None:
         help="skip matching files or directories (repeatable)",
     )
     parser.add_argument(
-        "--jobs", "-j", type=_jobs, default=1, metavar="N", help="worker processes (0: one per CPU)"
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="worker processes (default 0: one per CPU; 1: no worker processes)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
     parser.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
             {"id": r.id, "name": r.name, "severity": r.severity.value, "summary": r.summary}
             for r in rules
         ]
-        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
     width = max((len(r.name) for r in rules), default=0)
     for r in rules:

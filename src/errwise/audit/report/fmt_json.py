@@ -2,7 +2,8 @@
 
 Promise: one JSON document with exactly those three keys; findings and diagnostics use the
 stable field names of `Finding.to_dict()` / `Diagnostic.to_dict()`; the same run gives the same
-bytes (no timestamps, no absolute paths beyond what the paths themselves hold).
+bytes (no timestamps, no absolute paths beyond what the paths themselves hold); the text is
+ASCII (other characters as JSON `\\u` escapes), so any terminal or pipe encoding carries it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def render(report: AuditReport) -> str:
         "diagnostics": [d.to_dict() for d in report.diagnostics],
         "summary": report.summary(),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(document, indent=2) + "\n"
 
 
 FORMAT = Format("json", "one JSON object: findings, diagnostics, summary", render)
