@@ -181,6 +181,7 @@ def test_exit_code_follows_the_table(
         (("--jobs", "-1"), "--jobs"),
         (("--jobs", "many"), "--jobs"),
         (("--format", "xml"), "--format"),
+        (("--select", " , "), "--select names no rule"),
     ],
 )
 def test_usage_errors_exit_2_and_name_the_problem(

@@ -192,6 +192,7 @@ def test_the_nearest_pyproject_wins_even_without_a_table(tmp_path: Path, cli: Cl
         ('selct = ["EW101"]', ["selct", "did you mean 'select'", "per-file-ignores"]),
         ("fail_on = 'high'", ["fail_on", "did you mean 'fail-on'"]),
         ("select = 3", ["select", "must be a list of strings"]),
+        ("select = []", ["select", "names no rule"]),
         ('select = ["EW101", 4]', ["select", "must be a list of strings"]),
         ('ignore = ["EW555"]', ["ignore", "unknown rule 'EW555'", "EW101 swallowed-exception"]),
         ('fail-on = "severe"', ["fail-on", "'severe'", "critical, high, medium, low"]),

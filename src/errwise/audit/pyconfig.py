@@ -88,10 +88,10 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
             raise _bad(source, key, f"is not a setting{hint}", ", ".join(KEYS))
     config = AuditConfig(source=source)
     if "select" in table:
-        config = replace(
-            config,
-            select=resolve_rules(_strings(table, "select", source), where=_at(source, "select")),
-        )
+        selected = resolve_rules(_strings(table, "select", source), where=_at(source, "select"))
+        if not selected:
+            raise _bad(source, "select", "names no rule", "rule ids or names from `errwise rules`")
+        config = replace(config, select=selected)
     if "ignore" in table:
         config = replace(
             config,

@@ -105,7 +105,8 @@ def plan(options: AuditOptions) -> AuditPlan:
     exclude = tuple(ExcludePattern(p, config_dir) for p in config.exclude) + tuple(
         ExcludePattern(p, root) for p in options.exclude
     )
-    selected = tuple(r for r in _rules.all_rules() if config.selects(r))
+    everywhere = replace(config, per_file_ignores=())
+    selected = tuple(r for r in _rules.all_rules() if everywhere.selects(r))
     jobs = options.jobs or os.cpu_count() or 1
     return AuditPlan(tuple(paths), root, config, config_dir, exclude, selected, jobs)
 
@@ -201,7 +202,10 @@ def _read_problem(path: str, exc: OSError) -> Diagnostic:
 
 
 def _rule_flag(flag: str, value: str) -> frozenset[str]:
-    return resolve_rules(value.split(","), where=flag)
+    ids = resolve_rules(value.split(","), where=flag)
+    if not ids:
+        raise usage("ERR_USAGE", f"{flag} names no rule; give rule ids or names, e.g. EW101")
+    return ids
 
 
 def _config_start(paths: Sequence[str]) -> str:
