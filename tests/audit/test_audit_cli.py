@@ -18,10 +18,11 @@ import pytest
 
 from errwise.audit import rules as rules_pkg
 from errwise.audit import runner
-from errwise.audit.discover import SourceFile
+from errwise.audit.discover import SourceFile, discover
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
+from errwise.error import UsageError
 
 Cli = Callable[..., Any]
 
@@ -468,3 +469,23 @@ def test_no_process_support_falls_back_to_one_process_and_says_so(
     assert run.code == 1
     assert len(run.json()["findings"]) == 20
     assert "cannot start worker processes" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        runner.AuditOptions(paths="src"),  # type: ignore[arg-type]
+        runner.AuditOptions(paths=("src", 3)),  # type: ignore[arg-type]
+        runner.AuditOptions(paths=("",)),
+        runner.AuditOptions(jobs="2"),  # type: ignore[arg-type]
+        runner.AuditOptions(jobs=-1),
+    ],
+)
+def test_bad_options_are_usage_errors_at_the_call(options: runner.AuditOptions) -> None:
+    with pytest.raises(UsageError):
+        runner.plan(options)
+
+
+def test_discover_rejects_one_str() -> None:
+    with pytest.raises(UsageError):
+        discover("src", root=".")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from errwise.audit.finding import Diagnostic
 from errwise.classify import errno_code
+from errwise.error import usage
 from errwise.result import Err, Ok, Result
 
 __all__ = [
@@ -123,6 +124,8 @@ def discover(
     use_git: bool = True,
 ) -> Discovery:
     """The files under `paths` (see the module promise)."""
+    if isinstance(paths, (str, bytes)) or not all(isinstance(p, str) and p for p in paths):
+        raise usage("ERR_USAGE", "paths must be a sequence of non-empty str", got=repr(paths))
     walker = _Walker(os.path.abspath(root), tuple(exclude), use_git)
     for given in paths:
         walker.add(given)

@@ -87,6 +87,11 @@ class AuditPlan:
 
 def plan(options: AuditOptions) -> AuditPlan:
     """Validate the options and settle the configuration (see the module promise)."""
+    if not isinstance(options, AuditOptions):
+        raise usage("ERR_USAGE", "plan() takes an AuditOptions", got=type(options).__name__)
+    _check_paths(options.paths)
+    if not isinstance(options.jobs, int) or isinstance(options.jobs, bool):
+        raise usage("ERR_USAGE", "jobs must be an int", got=type(options.jobs).__name__)
     if options.jobs < 0:
         raise usage("ERR_USAGE", f"--jobs must be 0 (one per CPU) or more, not {options.jobs}")
     root = os.path.abspath(options.root or os.curdir)
@@ -199,6 +204,14 @@ def _read_problem(path: str, exc: OSError) -> Diagnostic:
         return Diagnostic(path, "ERR_IO", "symlink loop (too many levels of links)")
     reason = (exc.strerror or type(exc).__name__).lower()
     return Diagnostic(path, errno_code(exc.errno), f"cannot read: {reason}")
+
+
+def _check_paths(paths: object) -> None:
+    if isinstance(paths, (str, bytes)) or not isinstance(paths, (tuple, list)):
+        raise usage("ERR_USAGE", "paths must be a tuple or list of str", got=type(paths).__name__)
+    for path in paths:
+        if not isinstance(path, str) or not path:
+            raise usage("ERR_USAGE", "every path must be a non-empty str", got=repr(path))
 
 
 def _rule_flag(flag: str, value: str) -> frozenset[str]:

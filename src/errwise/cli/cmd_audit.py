@@ -104,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _emit(text: str) -> None:
-    """Write to stdout; characters its encoding cannot carry become backslash escapes (which
-    are also valid JSON string escapes) instead of a crash after the whole run."""
+    """Write to stdout; characters its encoding cannot carry (text format; JSON is ASCII)
+    become backslash escapes instead of a crash after the whole run."""
     try:
         sys.stdout.write(text)
     except UnicodeEncodeError:
