@@ -489,3 +489,10 @@ def test_bad_options_are_usage_errors_at_the_call(options: runner.AuditOptions) 
 def test_discover_rejects_one_str() -> None:
     with pytest.raises(UsageError):
         discover("src", root=".")
+
+
+def test_an_empty_tree_says_so(tmp_path: Path, cli: Cli) -> None:
+    (tmp_path / "README.md").write_text("no code here")
+    run = cli("audit", ".", cwd=tmp_path)
+    assert run.code == 0
+    assert "0 findings" in run.err and "no Python files found" in run.err
