@@ -496,3 +496,16 @@ def test_an_empty_tree_says_so(tmp_path: Path, cli: Cli) -> None:
     run = cli("audit", ".", cwd=tmp_path)
     assert run.code == 0
     assert "0 findings" in run.err and "no Python files found" in run.err
+
+
+def test_the_format_registry() -> None:
+    from errwise.audit.report import AuditReport, format_names, formats, render
+
+    assert {"json", "text"} <= set(format_names())
+    assert format_names() == sorted(format_names())
+    for fmt in formats():
+        assert fmt.description
+        assert isinstance(render(fmt.name, AuditReport()), str)
+    assert render("text", AuditReport()) == ""
+    with pytest.raises(UsageError, match="allowed: json, text"):
+        render("xml", AuditReport())

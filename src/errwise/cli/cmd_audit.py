@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from errwise.audit.report import format_names, render
+from errwise.audit.report import format_names, formats, render
 from errwise.audit.report.summary import summary_text
 from errwise.audit.runner import AuditOptions, run_audit
 from errwise.ops.atomic import atomic_write
@@ -40,8 +40,15 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or directories (default: .)"
     )
-    parser.add_argument("--format", choices=format_names(), default="text", help="output format")
-    parser.add_argument("--output", metavar="FILE", help="write the output to FILE (atomically)")
+    parser.add_argument(
+        "--format",
+        choices=format_names(),
+        default="text",
+        help="; ".join(f"{f.name}: {f.description}" for f in formats()) + " (default text)",
+    )
+    parser.add_argument(
+        "--output", "-o", metavar="FILE", help="write the output to FILE (atomically)"
+    )
     parser.add_argument(
         "--select", metavar="RULES", help="only these rules (ids or names, comma-separated)"
     )
