@@ -507,5 +507,5 @@ def test_the_format_registry() -> None:
         assert fmt.description
         assert isinstance(render(fmt.name, AuditReport()), str)
     assert render("text", AuditReport()) == ""
-    with pytest.raises(UsageError, match="unknown output format .xml.; allowed: .*json"):
+    with pytest.raises(UsageError, match=r"unknown output format .xml.; allowed: .*json"):
         render("xml", AuditReport())
