@@ -230,6 +230,7 @@ class Ctx:
     try_: TryInfo | None
     try_part: TryPart | None
     handler: HandlerInfo | None
+    """The innermost except clause the node sits in (within this scope), if any."""
     loop: LoopInfo | None
     scope: str
     """Qualified name of the enclosing scope ("" at module level)."""
@@ -318,15 +319,15 @@ class FileModel:
         if isinstance(node, _TRY_TYPES):
             info = self._try_of[node]
             pairs: list[tuple[ast.AST, Ctx]] = []
-            body = _replace(ctx, try_=info, try_part="body", handler=None)
+            body = _replace(ctx, try_=info, try_part="body")
             pairs += [(c, body) for c in node.body]
             for h in node.handlers:
                 pairs.append(
                     (h, _replace(ctx, try_=info, try_part=None, handler=self._handler_of[h]))
                 )
-            orelse = _replace(ctx, try_=info, try_part="orelse", handler=None)
+            orelse = _replace(ctx, try_=info, try_part="orelse")
             pairs += [(c, orelse) for c in node.orelse]
-            fin = _replace(ctx, try_=info, try_part="finally", handler=None)
+            fin = _replace(ctx, try_=info, try_part="finally")
             pairs += [(c, fin) for c in node.finalbody]
             return pairs
         if isinstance(node, _LOOP_TYPES):
@@ -421,7 +422,7 @@ class FileModel:
             self.calls.append(info_call)
             if ctx.function is not None:
                 ctx.function.calls.append(info_call)
-            if ctx.try_ is not None and ctx.handler is None:
+            if ctx.try_ is not None:
                 if ctx.try_part == "body":
                     ctx.try_.body_calls.append(info_call)
                 elif ctx.try_part == "finally":
