@@ -13,10 +13,12 @@ import builtins
 from collections.abc import Iterator
 
 from errwise.audit.model import FileModel, TryInfo
+from errwise.audit.names import dotted
 
 __all__ = [
     "ancestors",
     "same_expr",
+    "imported_receiver",
     "mentions_expr",
     "exception_ancestors",
     "catches",
@@ -94,6 +96,13 @@ def ancestors(model: FileModel, node: ast.AST) -> Iterator[ast.AST]:
     while cur is not None and not isinstance(cur, _SCOPES):
         yield cur
         cur = model.parents.get(cur)
+
+
+def imported_receiver(model: FileModel, expr: ast.expr) -> bool:
+    """Is `expr` (`os.path`, `path` after `import posixpath as path`) rooted at an imported
+    name — a module or an imported object, rather than a local value?"""
+    name = dotted(expr)
+    return name is not None and model.imports.lookup(name.split(".", 1)[0]) is not None
 
 
 def same_expr(a: ast.AST, b: ast.AST) -> bool:

@@ -6,7 +6,8 @@ the same class) without a timeout, `requests` calls and `requests.Session` metho
 `timeout=`, `urllib.request.urlopen` without a timeout, and `httpx` calls with an explicit
 `timeout=None` (httpx has a default timeout otherwise). Import aliases are resolved. A `**kwargs`
 splat may carry a timeout, so such calls are never flagged; nor is `wait()` on a process the
-same function already killed or terminated.
+same function already killed, terminated or
+`communicate()`d.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def check(model: FileModel) -> Iterator[Finding]:
             method = node.func.attr
             if method in ("wait", "communicate") and _bound_here(model, call, receiver, popens):
                 problem = _missing(node, _POSITIONAL_TIMEOUT[method])
-                if problem and not _killed_before(model, call, receiver):
+                if problem and not _finished_before(model, call, receiver, method):
                     yield _finding(
                         model,
                         call,
@@ -144,12 +145,16 @@ def _bound_here(
     return key is not None and receiver in bound.get(key, ())
 
 
-def _killed_before(model: FileModel, call: CallInfo, receiver: str) -> bool:
+def _finished_before(model: FileModel, call: CallInfo, receiver: str, method: str) -> bool:
+    """Was the process killed, or (for `wait`) already reaped by `communicate()`, earlier in
+    the same function? Then this call returns at once (or its real wait was flagged already)."""
     fn = call.ctx.function
     calls = fn.calls if fn is not None else model.calls
+    ends = {"kill", "terminate", "send_signal"} | ({"communicate"} if method == "wait" else set())
     return any(
-        isinstance(c.node.func, ast.Attribute)
-        and c.node.func.attr in ("kill", "terminate", "send_signal")
+        c is not call
+        and isinstance(c.node.func, ast.Attribute)
+        and c.node.func.attr in ends
         and dotted(c.node.func.value) == receiver
         and c.node.lineno <= call.node.lineno
         for c in calls
@@ -210,7 +215,8 @@ timeout; `requests.get/post/...`, `requests.request` and `requests.Session` meth
 `timeout=`; `urllib.request.urlopen` without a timeout; `httpx` calls with an explicit
 `timeout=None` (httpx applies a default otherwise). `import subprocess as sp` and
 `from subprocess import run` are resolved. Not flagged: calls with a `**kwargs` splat (it may
-carry the timeout), and `wait()` after the same function killed or terminated the process.
+carry the timeout), and `wait()` after the same function killed, terminated or
+`communicate()`d the process.
 Severity is low, medium when the call runs inside a `with <lock>:` block.
 """,
     why="""

@@ -20,7 +20,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import verdict
 from errwise.audit.model import CallInfo, FileModel, HandlerInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules._flow import exception_ancestors
+from errwise.audit.rules._flow import exception_ancestors, imported_receiver
 from errwise.audit.text import caught_text
 
 __all__ = ["RULE", "ERRNO_TABLE", "ErrnoSplit"]
@@ -165,8 +165,7 @@ def _operation(model: FileModel, call: CallInfo) -> str | None:
     func = call.node.func
     if not isinstance(func, ast.Attribute) or func.attr not in _PATH_METHODS:
         return None
-    head = qual.split(".", 1)[0]
-    if head in model.imports.imported_modules() and not qual.startswith("pathlib."):
+    if imported_receiver(model, func.value):
         return None  # a module function of something else (ftp.mkd, shutil...)
     if func.attr == "mkdir" and any(
         kw.arg == "exist_ok" and not (isinstance(kw.value, ast.Constant) and not kw.value.value)
@@ -183,6 +182,8 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
     facts = handler.facts
     if facts.inspects_error or facts.records_error or facts.bare_reraise:
         return True
+    if any(_hands_on_exc_info(model, call) for call in facts.calls):
+        return True  # `onerror(func, path, sys.exc_info())`: the callback gets the errno
     if facts.name is not None and any(
         isinstance(r.exc, ast.Name) and r.exc.id == facts.name for r in facts.raises
     ):
@@ -196,6 +197,13 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
             if ancestry is not None and "OSError" in ancestry:
                 return True
     return False
+
+
+def _hands_on_exc_info(model: FileModel, call: ast.Call) -> bool:
+    return any(
+        isinstance(arg, ast.Call) and model.qualify(arg.func) in ("sys.exc_info", "sys.exception")
+        for arg in [*call.args, *(kw.value for kw in call.keywords)]
+    )
 
 
 def _call_name(model: FileModel, call: CallInfo) -> str:

@@ -45,7 +45,7 @@ def check(model: FileModel) -> Iterator[Finding]:
             RULE,
             node,
             message,
-            severity=Severity.MEDIUM if narrow else Severity.HIGH,
+            severity=Severity.MEDIUM if narrow or handler.facts.inspects_error else Severity.HIGH,
             recommendation=(
                 f"Chain it: bind the error (`except {caught} as {bind}:`) and write "
                 f"`raise {raised} from {bind}`; if the original is pure noise, say so with "
@@ -98,7 +98,8 @@ RULE = Rule(
 the caught error, `raise exc.with_traceback(tb)`, `raise ... from exc` and the deliberate
 `raise ... from None` are fine; so is `raise SystemExit(...)`, whose traceback is never shown.
 High when the clause catches a broad or family type (the replaced error carried the real
-reason); medium for narrow lookups (`KeyError` turned into `AttributeError`).
+reason); medium for narrow, expected conditions (`KeyError` turned into `AttributeError`) and
+for clauses that inspected the error first (`if exc.errno == ENOENT: raise KeyError(key)`).
 """,
     why="""
 Python still keeps the caught error as `__context__`, but not as `__cause__`: code walking the

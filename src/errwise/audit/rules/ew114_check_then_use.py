@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import FileModel, walk_scope
-from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
-from errwise.audit.rules._flow import enclosing_tries_catching, same_expr
+from errwise.audit.rules._flow import enclosing_tries_catching, imported_receiver, same_expr
 
 _CHECK_FUNCS = frozenset(
     {"os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.lexists", "os.access"}
@@ -143,7 +142,7 @@ def _path_check(model: FileModel, test: ast.expr) -> _Check | None:
         and func.attr in _CHECK_METHODS
         and not test.args
         and not test.keywords
-        and (dotted(func.value) or "").split(".", 1)[0] not in model.imports.imported_modules()
+        and not imported_receiver(model, func.value)
     ):
         return _Check(test, func.value, f"{ast.unparse(func.value)}.{func.attr}()", negated)
     return None
@@ -182,7 +181,9 @@ def _use_of(model: FileModel, call: ast.Call, path: ast.expr) -> bool | None:
         if qual == "os.makedirs" and _exist_ok(call):
             return None
         if qual == "os.open":
-            return len(call.args) > 1 and "O_CREAT" in ast.unparse(call.args[1])
+            # Without O_EXCL (fails) or O_TRUNC (clobbers), O_CREAT just opens what exists.
+            flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""
+            return "O_CREAT" in flags and ("O_EXCL" in flags or "O_TRUNC" in flags)
         return _USE_FUNCS[qual] or (qual in ("open", "io.open") and _creates(call))
     func = call.func
     if (
@@ -225,11 +226,7 @@ def _rebinds(stmt: ast.stmt, names: set[str]) -> bool:
 def _finding(model: FileModel, found: _Check, use: ast.Call, creates: bool) -> Finding:
     used = ast.unparse(use.func)
     if creates:
-        race = (
-            "another process can create it in between: the create then fails with "
-            "FileExistsError, or — for `open(..., 'w')` — silently overwrites the other "
-            "writer's file"
-        )
+        race = "another process can create it in between: " + _create_race(used)
         fix = (
             "Skip the check and create atomically: `os.open(path, os.O_CREAT | os.O_EXCL | "
             "os.O_WRONLY)` / `open(path, 'x')` and handle `FileExistsError`, or "
@@ -255,6 +252,17 @@ def _finding(model: FileModel, found: _Check, use: ast.Call, creates: bool) -> F
         recommendation=fix,
         anchor=use,
     )
+
+
+def _create_race(used: str) -> str:
+    if used.endswith(("rename", "replace", "move", "copy", "copy2", "copyfile")):
+        return "this call then silently replaces what the other process put there"
+    if used.endswith(("open", "write_text", "write_bytes")):
+        return (
+            "this call then fails with FileExistsError (mode 'x', O_EXCL) or silently "
+            "truncates and overwrites the other writer's file"
+        )
+    return "this call then fails with FileExistsError, the case the check meant to avoid"
 
 
 def _owns(call: ast.Call) -> bool:

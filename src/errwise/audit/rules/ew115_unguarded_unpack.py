@@ -21,6 +21,7 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import (
     ancestors,
     enclosing_tries_catching,
+    imported_receiver,
     mentions_expr,
     same_expr,
 )
@@ -50,8 +51,7 @@ def _check(
     receiver = value.func.value
     if method not in ("split", "rsplit") or isinstance(receiver, (ast.Constant, ast.JoinedStr)):
         return
-    head = (dotted(receiver) or "").split(".", 1)[0]
-    if head and head in model.imports.imported_modules():
+    if imported_receiver(model, receiver):
         return  # os.path.split, re.split, shlex.split ...: not str.split
     sep, maxsplit = _split_args(value)
     if maxsplit is False:

@@ -22,7 +22,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import CallInfo, FileModel, FunctionInfo
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
-from errwise.audit.rules._flow import ancestors, same_expr
+from errwise.audit.rules._flow import ancestors, imported_receiver, same_expr
 
 _REMOVE_FUNCS = frozenset({"os.remove", "os.unlink", "os.rmdir", "shutil.rmtree"})
 _MOVE_FUNCS = frozenset({"os.rename", "os.replace", "shutil.move", "os.renames"})
@@ -80,8 +80,7 @@ def _step(model: FileModel, call: CallInfo) -> _Step | None:
         return _Step(call, node.args[0], node.args[1], "move")
     if not isinstance(func, ast.Attribute) or "." not in qual:
         return None
-    head = qual.split(".", 1)[0]
-    if head in model.imports.imported_modules() and not qual.startswith("pathlib."):
+    if imported_receiver(model, func.value):
         return None
     if func.attr in ("write_text", "write_bytes") and node.args:
         return _Step(call, func.value, None, "write")
