@@ -21,6 +21,7 @@ __all__ = [
     "imported_receiver",
     "mentions_expr",
     "exception_ancestors",
+    "canonical_exception",
     "catches",
     "enclosing_tries_catching",
     "STDLIB_EXCEPTION_PARENTS",
@@ -152,12 +153,21 @@ def exception_ancestors(model: FileModel, name: str) -> frozenset[str] | None:
     return frozenset(seen) if known else None
 
 
+def canonical_exception(name: str) -> str:
+    """`IOError`/`EnvironmentError` -> `OSError` (builtin aliases); other names unchanged."""
+    short = name.removeprefix("builtins.")
+    builtin = getattr(builtins, short, None) if "." not in short else None
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return builtin.__name__
+    return short
+
+
 def catches(model: FileModel, caught: tuple[str, ...], wanted: str) -> bool:
     """Does a clause catching `caught` (empty: bare except) catch `wanted` (a builtin name)?"""
     if not caught:
         return True
     ancestry = exception_ancestors(model, wanted) or frozenset({wanted})
-    return any(c.removeprefix("builtins.") in ancestry for c in caught)
+    return any(canonical_exception(c) in ancestry for c in caught)
 
 
 def enclosing_tries_catching(model: FileModel, node: ast.AST, wanted: str) -> list[TryInfo]:

@@ -158,9 +158,25 @@ def _validated(fn: FunctionInfo, chain: ast.If, subject: ast.expr) -> bool:
         if (
             isinstance(node, (ast.For, ast.AsyncFor))
             and mentions_expr(node.target, subject)
-            and "getopt" in ast.unparse(node.iter)
+            and _from_option_parser(fn, node.iter)
         ):
             return True
+    return False
+
+
+def _from_option_parser(fn: FunctionInfo, iterable: ast.expr) -> bool:
+    """`getopt.getopt(...)` itself, or a name the function bound from it."""
+    if "getopt" in ast.unparse(iterable):
+        return True
+    names = {n.id for n in ast.walk(iterable) if isinstance(n, ast.Name)}
+    for call in fn.calls:
+        if not (call.qualname or "").startswith("getopt."):
+            continue
+        for node in walk_scope(fn.node.body if not isinstance(fn.node, ast.Lambda) else []):
+            if isinstance(node, ast.Assign) and node.value is call.node:
+                bound = {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+                if bound & names:
+                    return True
     return False
 
 

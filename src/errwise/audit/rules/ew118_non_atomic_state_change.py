@@ -51,10 +51,14 @@ def check(model: FileModel) -> Iterator[Finding]:
         temps = _temp_names(model, fn)
         if any(_is_temp(w.path, temps) for w in writes):
             continue
-        written = [w.path for w in writes]
-        if any(c.kind == "move" and _among(c.path, written) for c in changes):
-            continue  # write-temp-then-rename
-        changes = [c for c in changes if not _among(c.path, written)]
+        if any(_write_then_rename(c, writes) for c in changes):
+            continue  # write-temp-then-rename: the atomic pattern
+        # Removing what this function itself wrote is cleanup, not a second state change.
+        changes = [
+            c
+            for c in changes
+            if not (c.kind == "remove" and _among(c.path, [w.path for w in writes]))
+        ]
         if not changes:
             continue
         first_write, first_change = writes[0], changes[0]
@@ -63,6 +67,13 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue
         write_first = first_write.call.node.lineno <= first_change.call.node.lineno
         yield _finding(model, fn, first_write, first_change, write_first)
+
+
+def _write_then_rename(change: _Step, writes: list[_Step]) -> bool:
+    return change.kind == "move" and any(
+        same_expr(change.path, w.path) and w.call.node.lineno <= change.call.node.lineno
+        for w in writes
+    )
 
 
 def _among(path: ast.expr, paths: list[ast.expr]) -> bool:

@@ -17,7 +17,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules._flow import exception_ancestors
+from errwise.audit.rules._flow import canonical_exception, exception_ancestors
 
 _CONVENTIONAL = ("Error", "Exception", "Warning")
 _NOT_EXCEPTION_SUBCLASS = ("Cancelled", "Exit", "Interrupt", "Timeout")
@@ -46,7 +46,7 @@ def _shadowing(model: FileModel, name: str, earlier: list[HandlerInfo]) -> Handl
         for caught in handler.caught:
             if caught == "?":
                 continue
-            base = short(caught)
+            base = canonical_exception(caught)
             if caught == name or base == "BaseException":
                 return handler
             if ancestry is not None:
