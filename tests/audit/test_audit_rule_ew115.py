@@ -133,3 +133,23 @@ def test_recommends_partition_for_two_pieces(audit):
         "EW115",
     )
     assert "s.partition('=')" in finding.recommendation
+
+
+def test_api_results_and_literal_tables_are_trusted(audit):
+    source = """
+        OPS = '''
+        -> RARROW
+        := COLONEQUAL
+        '''
+        opmap = {}
+        for line in OPS.splitlines():
+            if line:
+                op, name = line.split()
+                opmap[op] = name
+        def kind(part, handle):
+            maintype, subtype = part.get_content_type().split("/")
+            key, value = handle.readline().strip().split("=", 1)
+            return maintype, subtype, key, value
+        """
+    findings = audit(source, "EW115")
+    assert [f.line for f in findings] == [13]

@@ -53,6 +53,8 @@ def _check(
         return
     if imported_receiver(model, receiver):
         return  # os.path.split, re.split, shlex.split ...: not str.split
+    if _produced_by_api(receiver) or _constant_lines(model, stmt, receiver):
+        return
     sep, maxsplit = _split_args(value)
     if maxsplit is False:
         return  # a computed maxsplit: the author reasons about the count
@@ -89,6 +91,74 @@ def _check(
             "format when the count is wrong."
         ),
     )
+
+
+# Calls whose result is still raw input: string transformations and reads.
+_RAW_SOURCES = frozenset(
+    {
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "casefold",
+        "decode",
+        "replace",
+        "removeprefix",
+        "removesuffix",
+        "read",
+        "readline",
+        "recv",
+        "getenv",
+        "get",
+        "input",
+        "str",
+        "format",
+    }
+)
+
+
+def _produced_by_api(receiver: ast.expr) -> bool:
+    """A value returned by some API (`part.get_content_type()`): its format is that API's
+    contract, invisible here — unless the call only transforms or reads raw text."""
+    if not isinstance(receiver, ast.Call):
+        return False
+    func = receiver.func
+    name = func.attr if isinstance(func, ast.Attribute) else dotted(func) or ""
+    return name.rsplit(".", 1)[-1] not in _RAW_SOURCES
+
+
+def _constant_lines(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> bool:
+    """`for line in TABLE.splitlines(): a, b = line.split()` over a string literal of this
+    module: the data is in the source, not input."""
+    if not isinstance(receiver, ast.Name):
+        return False
+    literals = {
+        t.id
+        for node in model.tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, (str, bytes))
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    for node in ancestors(model, stmt):
+        if (
+            isinstance(node, ast.For)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == receiver.id
+        ):
+            it = node.iter
+            return (
+                isinstance(it, ast.Call)
+                and isinstance(it.func, ast.Attribute)
+                and it.func.attr in ("splitlines", "split")
+                and (
+                    isinstance(it.func.value, ast.Constant)
+                    or (isinstance(it.func.value, ast.Name) and it.func.value.id in literals)
+                )
+            )
+    return False
 
 
 def _split_args(call: ast.Call) -> tuple[ast.expr | None, int | bool | None]:
