@@ -131,6 +131,19 @@ NEGATIVES = {
         def fetch(url):
             return urllib.request.urlopen(url, None, 10).read()
         """,
+    "interactive_pager_ended_by_ctrl_c": """
+        import subprocess
+        def page(text):
+            proc = subprocess.Popen("less", stdin=subprocess.PIPE)
+            proc.stdin.write(text)
+            proc.stdin.close()
+            while True:
+                try:
+                    proc.wait()
+                    break
+                except KeyboardInterrupt:
+                    pass
+        """,
     "local_run_function_not_subprocess": """
         def run(cmd):
             return cmd()

@@ -102,7 +102,14 @@ def test_negative(audit, name):
 
 
 @pytest.mark.parametrize(
-    "path", ["tests/test_lock.py", "pkg/tests/helpers.py", "lock_test.py", "conftest.py"]
+    "path",
+    [
+        "tests/test_lock.py",
+        "pkg/tests/helpers.py",
+        "lock_test.py",
+        "conftest.py",
+        "pkg/__main__.py",
+    ],
 )
 def test_test_files_are_skipped(audit, path):
     source = """

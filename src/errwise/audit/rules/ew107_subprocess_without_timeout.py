@@ -42,6 +42,8 @@ def check(model: FileModel) -> Iterator[Finding]:
         node = call.node
         if any(kw.arg is None for kw in node.keywords):
             continue  # `**kwargs` may carry the timeout
+        if _interactive(model, call):
+            continue
         qual = call.qualname or ""
         if qual in _SUBPROCESS:
             problem = _missing(node, None)
@@ -161,6 +163,25 @@ def _finished_before(model: FileModel, call: CallInfo, receiver: str, method: st
     )
 
 
+def _interactive(model: FileModel, call: CallInfo) -> bool:
+    """Inside a try with an explicit `except KeyboardInterrupt`: the wait is driven by a human
+    (a pager, an editor), who ends it with Ctrl-C — a deadline would be wrong there."""
+    ctx = call.ctx
+    try_, part = ctx.try_, ctx.try_part
+    while try_ is not None:
+        if part == "body" and any(
+            c.removeprefix("builtins.") == "KeyboardInterrupt"
+            for h in try_.handlers
+            for c in h.caught
+        ):
+            return True
+        outer = model.ctx(try_.node)
+        if outer.function is not ctx.function:
+            break
+        try_, part = outer.try_, outer.try_part
+    return False
+
+
 def _under_lock(model: FileModel, call: CallInfo) -> str | None:
     """The lock or transaction the call runs under (`with lock:`), if any."""
     for node in ancestors(model, call.node):
@@ -216,7 +237,8 @@ timeout; `requests.get/post/...`, `requests.request` and `requests.Session` meth
 `timeout=None` (httpx applies a default otherwise). `import subprocess as sp` and
 `from subprocess import run` are resolved. Not flagged: calls with a `**kwargs` splat (it may
 carry the timeout), and `wait()` after the same function killed, terminated or
-`communicate()`d the process.
+`communicate()`d the process, and calls in a `try` with an explicit `except KeyboardInterrupt`
+(an interactive child — a pager, an editor — that the user ends with Ctrl-C).
 Severity is low, medium when the call runs inside a `with <lock>:` block.
 """,
     why="""

@@ -3,8 +3,9 @@
 Promise: flags `raise Exception(...)`, `raise BaseException(...)` and `raise RuntimeError(...)`
 (or the bare class) — the builtin names, not a project class that happens to share one. Not
 flagged: test code (files named `test_*.py`, `*_test.py`, `conftest.py`, or under a `tests`/
-`test`/`testing` directory) and statements inside an `if __name__ == "__main__":` block (a script
-talking to its human, not an API). Functions defined in such a file are still library code.
+`test`/`testing` directory), `__main__.py` files and statements inside an
+`if __name__ == "__main__":` block (a script talking to its human, not an API). Functions
+defined in such a file are still library code.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def _is_test_file(path: str) -> bool:
     base = posixpath.basename(norm)
     if base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py":
         return True
+    if base == "__main__.py":
+        return True
     return any(part in _TEST_DIRS for part in norm.split("/")[:-1])
 
 
@@ -93,8 +96,9 @@ RULE = Rule(
     what="""
 `raise Exception(...)`, `raise BaseException(...)` or `raise RuntimeError(...)` (the builtins, or
 the bare class) in library code. Medium for `Exception`/`BaseException` (only a catch-all can
-handle it), low for `RuntimeError`. Test files and the body of an `if __name__ == "__main__":`
-block are not library code and are skipped; functions defined in a script still count.
+handle it), low for `RuntimeError`. Test files, `__main__.py` and the body of an
+`if __name__ == "__main__":` block are not library code and are skipped; functions defined in a
+script file still count.
 """,
     why="""
 A caller that wants to handle this failure — retry, report, skip one item — has nothing to match
