@@ -64,6 +64,14 @@ NEGATIVES = {
                 handle.write(data)
             os.unlink(stale)
         """,
+    "probe_file_named_as_temporary": """
+        import os
+        def probe(self, stale):
+            pth_file = self.pseudo_tempname() + ".pth"
+            os.unlink(stale)
+            with open(pth_file, "w") as handle:
+                handle.write("import os")
+        """,
     "rollback_in_except": """
         import os
         def switch(state, backup, data):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
-from errwise.audit.model import CallInfo, FileModel, FunctionInfo
+from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import ancestors, imported_receiver, same_expr
@@ -126,29 +126,37 @@ def _normal(model: FileModel, call: CallInfo) -> bool:
 
 
 def _temp_names(model: FileModel, fn: FunctionInfo) -> set[str]:
+    """Names the function binds to temporary paths: from `tempfile`, or from an expression
+    that says so (`path + ".tmp"`, `self.pseudo_tempname()`)."""
     names: set[str] = set()
-    for call in fn.calls:
-        if not any(t in (call.qualname or "") for t in _TEMP_FACTORIES):
-            continue
-        parent = model.parents.get(call.node)
+    body = [] if isinstance(fn.node, ast.Lambda) else fn.node.body
+    for node in walk_scope(body):
+        value: ast.expr | None = None
         targets: list[ast.expr] = []
-        if isinstance(parent, ast.Assign):
-            targets = parent.targets
-        elif isinstance(parent, ast.withitem) and parent.optional_vars is not None:
-            targets = [parent.optional_vars]
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, node.targets
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            value, targets = node.context_expr, [node.optional_vars]
+        if value is None:
+            continue
+        text = ast.unparse(value)
+        if not any(t in text for t in _TEMP_FACTORIES) and not _temp_word(text):
+            continue
         for target in targets:
-            for n in ast.walk(target):
-                if isinstance(n, ast.Name):
-                    names.add(n.id)
+            names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
     return names
+
+
+def _temp_word(text: str) -> bool:
+    lowered = text.lower()
+    return "tmp" in lowered or "temp" in lowered
 
 
 def _is_temp(path: ast.expr, temps: set[str]) -> bool:
     names = {n.id for n in ast.walk(path) if isinstance(n, ast.Name)}
     if names & temps:
         return True
-    text = ast.unparse(path).lower()
-    return "tmp" in text or "temp" in text
+    return _temp_word(ast.unparse(path))
 
 
 def _protected(model: FileModel, call: CallInfo) -> bool:
