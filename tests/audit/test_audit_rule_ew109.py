@@ -122,6 +122,29 @@ NEGATIVES = {
             except OSError:
                 onerror(os.rmdir, path, sys.exc_info())
         """,
+    "replace_of_own_temp_file": """
+        import os
+        def write_cache(path, data):
+            tmp = path + ".tmp"
+            try:
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, path)
+            except OSError:
+                return False
+            return True
+        """,
+    "capability_probe_in_scratch_dir": """
+        import os, tempfile
+        def links_supported():
+            try:
+                with tempfile.TemporaryDirectory() as directory:
+                    open(os.path.join(directory, "a"), "w").close()
+                    os.link(os.path.join(directory, "a"), os.path.join(directory, "b"))
+            except OSError:
+                return False
+            return True
+        """,
     "string_rename_method_is_not_a_path": """
         def relabel(frame):
             try:

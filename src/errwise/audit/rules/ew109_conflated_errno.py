@@ -16,6 +16,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import verdict
 from errwise.audit.model import CallInfo, FileModel, HandlerInfo
@@ -104,8 +105,13 @@ def check(model: FileModel) -> Iterator[Finding]:
         family = [c for c in caught if c in _FAMILY]
         if not family or _distinguishes(model, handler):
             continue
+        body_calls = _body_calls(model, handler)
+        if any((c.qualname or "").startswith("tempfile.") for c in body_calls):
+            continue  # works in a fresh scratch place: "already exists" is not an outcome there
         ops = [
-            (call, op) for call in _body_calls(model, handler) if (op := _operation(model, call))
+            (call, op)
+            for call in body_calls
+            if (op := _operation(model, call)) and not _renames_own_temp(model, call, op, handler)
         ]
         if not ops:
             continue
@@ -184,6 +190,8 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
         return True
     if any(_hands_on_exc_info(model, call) for call in facts.calls):
         return True  # `onerror(func, path, sys.exc_info())`: the callback gets the errno
+    if any(_reports_error(call) for call in facts.calls):
+        return True  # `manager.extraction_error()`: an error reporter that reads sys.exc_info
     if facts.name is not None and any(
         isinstance(r.exc, ast.Name) and r.exc.id == facts.name for r in facts.raises
     ):
@@ -196,6 +204,34 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
             ancestry = exception_ancestors(model, short)
             if ancestry is not None and "OSError" in ancestry:
                 return True
+    return False
+
+
+def _reports_error(call: ast.Call) -> bool:
+    func = call.func
+    name = (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")).lower()
+    return name.endswith(("_error", "_failure", "_failed")) or name in ("fail", "abort", "die")
+
+
+def _renames_own_temp(model: FileModel, call: CallInfo, op: str, handler: HandlerInfo) -> bool:
+    """`os.replace(tmp, path)` of a file this try just wrote: ENOENT is no expected outcome
+    there (write-temp-then-rename), so every errno is a failure alike."""
+    if op != "rename":
+        return False
+    node = call.node
+    source = node.args[0] if (call.qualname or "").startswith("os.") and node.args else None
+    if source is None and isinstance(node.func, ast.Attribute):
+        source = node.func.value
+    if source is None:
+        return False
+    wanted = ast.dump(source)
+    for other in model.calls_in(handler.try_.node.body):
+        if other.node.lineno >= node.lineno or not other.effects & Effect.DISK:
+            continue
+        target = other.node.func.value if isinstance(other.node.func, ast.Attribute) else None
+        first = other.node.args[0] if other.node.args else None
+        if any(t is not None and ast.dump(t) == wanted for t in (target, first)):
+            return True
     return False
 
 
