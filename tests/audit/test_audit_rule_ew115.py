@@ -100,6 +100,12 @@ NEGATIVES = {
                 return key, value
             return major, minor
         """,
+    "exception_group_and_regex_splits": """
+        def triage(group, splitter, row):
+            stops, others = group.split(StopTest)
+            _, separator, rest = splitter.split(row, 1)
+            return stops, others, separator, rest
+        """,
     "length_check_on_pieces": """
         def parse(line):
             if len(line.split(",")) != 2:

@@ -58,9 +58,13 @@ def _check(
     sep, maxsplit = _split_args(value)
     if maxsplit is False:
         return  # a computed maxsplit: the author reasons about the count
+    if sep is not None and not _text_separator(sep):
+        return  # `group.split(StopTest)`, `pattern.split(text)`: not str.split
+    n = len(target.elts)
+    if maxsplit is not None and n != maxsplit + 1:
+        return  # not str.split's count (a regex split with groups): the author knows more
     if _guarded(model, stmt, receiver):
         return
-    n = len(target.elts)
     names = ", ".join(ast.unparse(e) for e in target.elts)
     source = ast.unparse(receiver)
     sep_text = "whitespace" if sep is None else f"`{ast.unparse(sep)}`"
@@ -159,6 +163,14 @@ def _constant_lines(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> boo
                 )
             )
     return False
+
+
+def _text_separator(sep: ast.expr) -> bool:
+    """A literal string/bytes, or a lower-case name (`sep`, `os.sep`) — not a class."""
+    if isinstance(sep, ast.Constant):
+        return isinstance(sep.value, (str, bytes))
+    name = dotted(sep)
+    return name is not None and not name.rsplit(".", 1)[-1][:1].isupper()
 
 
 def _split_args(call: ast.Call) -> tuple[ast.expr | None, int | bool | None]:
