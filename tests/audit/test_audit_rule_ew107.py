@@ -46,6 +46,15 @@ POSITIVES = {
         "`self.proc.wait()`",
         "low",
     ),
+    "chained_popen_communicate": (
+        """
+        from subprocess import Popen, PIPE
+        def version():
+            return Popen(["git", "--version"], stdout=PIPE).communicate()[0]
+        """,
+        "`subprocess.Popen(...).communicate()` has no timeout",
+        "low",
+    ),
     "requests_session_method": (
         """
         import requests

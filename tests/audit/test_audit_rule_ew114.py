@@ -51,6 +51,17 @@ POSITIVES = {
         "fails with FileExistsError",
         "medium",
     ),
+    "exists_and_size_then_read": (
+        """
+        import os
+        def load(p):
+            if os.path.exists(p) and os.path.getsize(p) > 0:
+                return open(p, "rb").read()
+            return b""
+        """,
+        "`os.path.exists(p)` is checked at line 4, then `open(...)` uses the same path at line 5",
+        "medium",
+    ),
     "isfile_then_write_in_else_branch": (
         """
         import os
@@ -107,6 +118,12 @@ NEGATIVES = {
             if os.path.exists(path):
                 return f"{path} exists"
             return f"{path} missing"
+        """,
+    "negated_check_in_or_is_ambiguous": """
+        import os
+        def refresh(p, force, fetch):
+            if not os.path.exists(p) or force:
+                fetch(p)
         """,
     "os_open_creat_without_excl": """
         import os

@@ -62,10 +62,22 @@ def check(model: FileModel) -> Iterator[Finding]:
                 model, call, f"`{qual}()`", "the server", "passes `timeout=None`", fix="httpx"
             )
         elif isinstance(node.func, ast.Attribute):
+            method = node.func.attr
+            if method in ("wait", "communicate") and _fresh_popen(model, node.func.value):
+                problem = _missing(node, _POSITIONAL_TIMEOUT[method])
+                if problem:
+                    yield _finding(
+                        model,
+                        call,
+                        f"`subprocess.Popen(...).{method}()`",
+                        "the child process",
+                        problem,
+                        fix="popen",
+                    )
+                continue
             receiver = dotted(node.func.value)
             if receiver is None:
                 continue
-            method = node.func.attr
             if method in ("wait", "communicate") and _bound_here(model, call, receiver, popens):
                 problem = _missing(node, _POSITIONAL_TIMEOUT[method])
                 if problem and not _finished_before(model, call, receiver, method):
@@ -88,6 +100,10 @@ def check(model: FileModel) -> Iterator[Finding]:
                         problem,
                         fix="http",
                     )
+
+
+def _fresh_popen(model: FileModel, expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and model.qualify(expr.func) == "subprocess.Popen"
 
 
 def _missing(node: ast.Call, positional: int | None) -> str:

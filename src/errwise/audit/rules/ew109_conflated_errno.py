@@ -122,14 +122,27 @@ def check(model: FileModel) -> Iterator[Finding]:
         outcome = (
             "handles both the same way" if lost else "turns both into the same replacement error"
         )
-        yield model.finding(
-            RULE,
-            handler.node,
+        severity = Severity.HIGH if lost else Severity.MEDIUM
+        message = (
             f"`except {caught_text(handler)}` around {what} (line {call.node.lineno}) does not "
             f"look at errno: {'/'.join(split.expected)} ({split.expected_meaning}) and "
             f"{'/'.join(split.failures)} (a real failure) need different handling, "
-            f"but this clause {outcome}",
-            severity=Severity.HIGH if lost else Severity.MEDIUM,
+            f"but this clause {outcome}"
+        )
+        exclusive = _rename_over_exclusive(model, call, op, handler) if op == "rename" else None
+        if exclusive is not None:
+            severity = Severity.CRITICAL
+            message += (
+                f"; worse, this rename is the fallback after the exclusive "
+                f"{_call_name(model, exclusive)} at line {exclusive.node.lineno} failed, and "
+                "rename silently replaces an existing target: when that failure was EEXIST "
+                "(another process holds it), the fallback takes it anyway — two owners"
+            )
+        yield model.finding(
+            RULE,
+            handler.node,
+            message,
+            severity=severity,
             recommendation=(
                 f"Catch `{split.subclasses[0]}` for the expected case "
                 f"({'/'.join(split.expected)}) in its own clause and let other `OSError`s "
@@ -143,6 +156,37 @@ def check(model: FileModel) -> Iterator[Finding]:
                 )
             ),
         )
+
+
+def _destination(call: CallInfo, op: str) -> ast.expr | None:
+    """The path a link/exclusive-open/rename creates."""
+    node, qual = call.node, call.qualname or ""
+    if qual.startswith("os."):
+        index = 0 if op == "open_excl" else 1
+        return node.args[index] if len(node.args) > index else None
+    if isinstance(node.func, ast.Attribute):
+        if op == "link":
+            return node.func.value  # target.hardlink_to(source)
+        return node.args[0] if node.args else None  # source.rename(target)
+    return None
+
+
+def _rename_over_exclusive(
+    model: FileModel, call: CallInfo, op: str, handler: HandlerInfo
+) -> CallInfo | None:
+    """The `os.link`/`O_EXCL` open whose failure this rename falls back from, onto the same
+    target (the lock-file fallback of seed 004's HIGH-4)."""
+    target = _destination(call, op)
+    outer = model.ctx(handler.try_.node).handler
+    if target is None or outer is None:
+        return None
+    for other in model.calls_in(outer.try_.node.body):
+        kind = _operation(model, other)
+        if kind in ("link", "open_excl"):
+            dest = _destination(other, kind)
+            if dest is not None and ast.dump(dest) == ast.dump(target):
+                return other
+    return None
 
 
 def _body_calls(model: FileModel, handler: HandlerInfo) -> list[CallInfo]:
@@ -261,7 +305,9 @@ An `except OSError` (or `IOError`, `EnvironmentError`) clause around `os.link`,
 read `errno`, does not `isinstance`-check or hand on the error, no other clause catches a narrower
 subclass (`FileExistsError`, `PermissionError`, `ProcessLookupError`...), and the clause does not
 re-raise the caught error. High when the clause returns, logs or swallows; medium when it raises
-one replacement error for every errno.
+one replacement error for every errno; critical when the clause guards a `rename` that falls back
+from a failed `os.link`/`O_EXCL` create of the same target (rename replaces an existing target,
+so the fallback takes a lock another process holds).
 """,
     why="""
 For these calls one errno is an outcome the caller plans for — the lock already exists, the

@@ -128,6 +128,13 @@ def check(model: FileModel) -> Iterator[Finding]:
 
 
 def _path_check(model: FileModel, test: ast.expr) -> _Check | None:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        # `if os.path.exists(p) and ...:` — the body runs only where the path was found.
+        for value in test.values:
+            found = _path_check(model, value)
+            if found is not None and not found.negated:
+                return found
+        return None
     negated = False
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         negated, test = not negated, test.operand
