@@ -45,6 +45,21 @@ POSITIVES = {
         "medium",
         "`return Ok(...)`",
     ),
+    "match_without_wildcard": (
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        def undo(step):
+            match step.kind:
+                case "unlock":
+                    step.lock.release()
+                case "unmove" | "restore":
+                    step.path.rename(step.origin)
+            log.info("undo finished for %s", step.name)
+        """,
+        "critical",
+        "has no `case _:`",
+    ),
     "prints_done_after_state_change": (
         """
         import os, shutil
@@ -113,6 +128,26 @@ NEGATIVES = {
                 store.clear()
             return True
         """,
+    "loop_over_the_literal_values": """
+        def build(store):
+            for kind in ("index", "cache"):
+                if kind == "index":
+                    store.reindex()
+                elif kind == "cache":
+                    store.warm()
+            return True
+        """,
+    "match_with_wildcard": """
+        def undo(step):
+            match step.kind:
+                case "unlock":
+                    step.lock.release()
+                case "unmove":
+                    step.path.rename(step.origin)
+                case other:
+                    raise ValueError(other)
+            return True
+        """,
     "getopt_loop": """
         import getopt
         def main(argv):
@@ -133,9 +168,9 @@ def test_positive(audit, name):
     findings = audit(source, "silent-dispatch-default")
     assert [f.rule for f in findings] == ["EW117"], findings
     assert findings[0].severity.value == severity
-    assert "has no `else`" in findings[0].message
+    assert "has no `else`" in findings[0].message or "has no `case _:`" in findings[0].message
     assert text in findings[0].message
-    assert "else: raise errwise.bug(" in findings[0].recommendation
+    assert "raise errwise.bug(" in findings[0].recommendation
 
 
 @pytest.mark.parametrize("name", sorted(NEGATIVES))

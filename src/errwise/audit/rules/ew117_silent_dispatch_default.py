@@ -5,10 +5,10 @@ Promise: flags an `if`/`elif` chain of two or more branches that each compare on
 subject (a name, attribute or subscript) to string constants (`==` or `in` a tuple/list/set of
 strings), without a final `else`, when the same function afterwards reports success: returns
 `True`, `"ok"`-like strings or `Ok(...)`, or logs a success message ("done", "complete",
-"success", "✓" ...). Not flagged when the statement right after the chain raises (the default is
-an error), when the subject was validated earlier in the function (`if kind not in KNOWN: raise`,
-`assert kind in ...`), or when the subject comes from a `for ... in getopt(...)` style parser
-that already rejected unknown values.
+"success", "✓" ...). A `match` whose cases are all string literals, without `case _:`, is judged
+the same way. Not flagged when the statement right after the chain raises (the default is an
+error), when the subject was validated earlier in the function (`if kind not in KNOWN: raise`,
+`assert kind in ...`), or when it comes from `getopt` or a loop over the literal values.
 """
 
 from __future__ import annotations
@@ -49,34 +49,79 @@ def check(model: FileModel) -> Iterator[Finding]:
         subject, values = _dispatch(branches)
         if subject is None or last.orelse:
             continue
-        fn = model.function_of(node)
-        if fn is None or _after_is_raise(model, node) or _validated(fn, node, subject):
+        bodies = [s for b in branches for s in b.body]
+        finding = _judge(model, node, subject, values, bodies, missing="has no `else`")
+        if finding is not None:
+            yield finding
+    for match in model.nodes(ast.Match):
+        cases = _match_values(match)
+        if cases is None:
             continue
-        success = _success_after(model, fn, node)
-        if success is None:
-            continue
-        effects = model.effects_in([s for b in branches for s in b.body])
-        changes = bool(effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP | Effect.PROCESS))
-        shown = ", ".join(repr(v) for v in values[:4]) + (" ..." if len(values) > 4 else "")
-        subject_text = ast.unparse(subject)
-        message = (
-            f"dispatch on `{subject_text}` handles {shown} and has no `else`: any other value "
-            f"does nothing, and the function still reports success ({success})"
+        bodies = [s for case in match.cases for s in case.body]
+        finding = _judge(model, match, match.subject, cases, bodies, missing="has no `case _:`")
+        if finding is not None:
+            yield finding
+
+
+def _judge(
+    model: FileModel,
+    node: ast.If | ast.Match,
+    subject: ast.expr,
+    values: list[str],
+    bodies: list[ast.stmt],
+    *,
+    missing: str,
+) -> Finding | None:
+    fn = model.function_of(node)
+    if fn is None or _after_is_raise(model, node) or _validated(fn, node, subject):
+        return None
+    success = _success_after(model, fn, node)
+    if success is None:
+        return None
+    effects = model.effects_in(bodies)
+    changes = bool(effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP | Effect.PROCESS))
+    shown = ", ".join(repr(v) for v in values[:4]) + (" ..." if len(values) > 4 else "")
+    subject_text = ast.unparse(subject)
+    message = (
+        f"dispatch on `{subject_text}` handles {shown} and {missing}: any other value "
+        f"does nothing, and the function still reports success ({success})"
+    )
+    if changes:
+        message += "; the skipped branch would have changed state, which is silently left"
+    default = "else:" if isinstance(node, ast.If) else "case _:"
+    return model.finding(
+        RULE,
+        node,
+        message,
+        severity=Severity.CRITICAL if changes else Severity.MEDIUM,
+        recommendation=(
+            f'Add `{default} raise errwise.bug("unknown {subject_text.rsplit(".", 1)[-1]}", '
+            f"value={subject_text})` (or `errwise.usage(...)` if it comes from input), or "
+            "dispatch through a dict and let a missing key fail; with an Enum or Literal "
+            "type, end with `typing.assert_never(...)` so the type checker finds new kinds."
+        ),
+    )
+
+
+def _match_values(match: ast.Match) -> list[str] | None:
+    """The string values of a `match` whose cases are all string literals (no wildcard,
+    capture or guard) — two or more of them; None otherwise."""
+    values: list[str] = []
+    for case in match.cases:
+        if case.guard is not None:
+            return None
+        patterns = (
+            case.pattern.patterns if isinstance(case.pattern, ast.MatchOr) else [case.pattern]
         )
-        if changes:
-            message += "; the skipped branch would have changed state, which is silently left"
-        yield model.finding(
-            RULE,
-            node,
-            message,
-            severity=Severity.CRITICAL if changes else Severity.MEDIUM,
-            recommendation=(
-                f'Add `else: raise errwise.bug("unknown {subject_text.rsplit(".", 1)[-1]}", '
-                f"value={subject_text})` (or `errwise.usage(...)` if it comes from input), or "
-                "dispatch through a dict and let a missing key fail; with an Enum or Literal "
-                "type, end with `typing.assert_never(...)` so the type checker finds new kinds."
-            ),
-        )
+        for pattern in patterns:
+            if not (
+                isinstance(pattern, ast.MatchValue)
+                and isinstance(pattern.value, ast.Constant)
+                and isinstance(pattern.value.value, str)
+            ):
+                return None
+            values.append(pattern.value.value)
+    return values if len(match.cases) >= 2 else None
 
 
 def _chain(node: ast.If) -> tuple[list[ast.If], ast.If] | None:
@@ -132,7 +177,7 @@ def _is_subject(expr: ast.expr) -> bool:
     return isinstance(expr, (ast.Name, ast.Attribute, ast.Subscript))
 
 
-def _after_is_raise(model: FileModel, node: ast.If) -> bool:
+def _after_is_raise(model: FileModel, node: ast.If | ast.Match) -> bool:
     parent = model.parents.get(node)
     for field in ("body", "orelse", "finalbody"):
         block = getattr(parent, field, None)
@@ -142,7 +187,7 @@ def _after_is_raise(model: FileModel, node: ast.If) -> bool:
     return False
 
 
-def _validated(fn: FunctionInfo, chain: ast.If, subject: ast.expr) -> bool:
+def _validated(fn: FunctionInfo, chain: ast.If | ast.Match, subject: ast.expr) -> bool:
     """Is the subject checked against a known set earlier (or produced by an option parser)?"""
     for node in walk_scope(fn.node.body if not isinstance(fn.node, ast.Lambda) else []):
         if getattr(node, "lineno", chain.lineno) >= chain.lineno:
@@ -158,10 +203,15 @@ def _validated(fn: FunctionInfo, chain: ast.If, subject: ast.expr) -> bool:
         if (
             isinstance(node, (ast.For, ast.AsyncFor))
             and mentions_expr(node.target, subject)
-            and _from_option_parser(fn, node.iter)
+            and (_from_option_parser(fn, node.iter) or _literal_strings(node.iter))
         ):
             return True
     return False
+
+
+def _literal_strings(expr: ast.expr) -> bool:
+    """`for kind in ("a", "b"):` — the loop itself enumerates the values."""
+    return isinstance(expr, (ast.Tuple, ast.List, ast.Set)) and all(_is_str(e) for e in expr.elts)
 
 
 def _from_option_parser(fn: FunctionInfo, iterable: ast.expr) -> bool:
@@ -180,7 +230,7 @@ def _from_option_parser(fn: FunctionInfo, iterable: ast.expr) -> bool:
     return False
 
 
-def _success_after(model: FileModel, fn: FunctionInfo, chain: ast.If) -> str | None:
+def _success_after(model: FileModel, fn: FunctionInfo, chain: ast.If | ast.Match) -> str | None:
     """How the function reports success after the chain (a short description), or None."""
     end = chain.end_lineno or chain.lineno
     for ret in fn.normal_returns():
@@ -226,12 +276,14 @@ RULE = Rule(
     summary="if/elif dispatch on a kind string with no `else`, in code that then reports success.",
     what="""
 An `if`/`elif` chain of two or more branches comparing the same variable or attribute to string
-constants (`op.kind == "remove_lock"`, `mode in ("a", "b")`), with no `else`, in a function that
-afterwards reports success — returns `True`, `"ok"` or `Ok(...)`, or logs "done"/"complete"/
-"success". Not flagged when the statement after the chain raises, when the subject was validated
-earlier in the function (`if kind not in KINDS: raise`, `assert`), or when it comes from
-`getopt`, which already rejected unknown options. Critical when the branches change state (files,
-locks, rollback, processes): an unknown kind skips that change and nobody is told.
+constants (`op.kind == "remove_lock"`, `mode in ("a", "b")`), with no `else` — or a `match`
+whose cases are all string literals, with no `case _:` — in a function that afterwards reports
+success: returns `True`, `"ok"` or `Ok(...)`, or logs "done"/"complete"/"success". Not flagged
+when the statement after the chain raises, when the subject was validated earlier in the
+function (`if kind not in KINDS: raise`, `assert`), or when it comes from `getopt` (which
+already rejected unknown options) or from a loop over the literal values. Critical when the
+branches change state (files, locks, rollback, processes): an unknown kind skips that change and
+nobody is told.
 """,
     why="""
 A new kind added elsewhere, a typo, or a value from an older file format falls through every
