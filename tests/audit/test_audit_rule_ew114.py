@@ -125,6 +125,14 @@ NEGATIVES = {
             if not os.path.exists(p) or force:
                 fetch(p)
         """,
+    "and_test_says_nothing_after_early_exit": """
+        import os
+        def stub(path, compile):
+            if compile and os.path.exists(path):
+                raise RuntimeError("stub exists")
+            with open(path, "w") as handle:
+                handle.write("stub")
+        """,
     "os_open_creat_without_excl": """
         import os
         def mark(path):

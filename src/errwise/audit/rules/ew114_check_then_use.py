@@ -95,6 +95,9 @@ class _Check:
     path: ast.expr
     text: str
     negated: bool
+    partial: bool = False
+    """Part of an `and` test: only the body is known to have seen the path (the `else` and
+    the fall-through after an early exit know nothing)."""
 
 
 def check(model: FileModel) -> Iterator[Finding]:
@@ -107,7 +110,9 @@ def check(model: FileModel) -> Iterator[Finding]:
         present = node.orelse if found.negated else node.body
         absent = node.body if found.negated else node.orelse
         branches = [(present, False), (absent, True)]
-        if node.body and isinstance(node.body[-1], _JUMPS) and not node.orelse:
+        if found.partial:
+            branches = [(node.body, False)]
+        elif node.body and isinstance(node.body[-1], _JUMPS) and not node.orelse:
             # The statements after `if ...: return` continue the opposite branch.
             branches.append((_following(model, node), not found.negated))
         for stmts, creating in branches:
@@ -133,7 +138,7 @@ def _path_check(model: FileModel, test: ast.expr) -> _Check | None:
         for value in test.values:
             found = _path_check(model, value)
             if found is not None and not found.negated:
-                return found
+                return _Check(found.call, found.path, found.text, negated=False, partial=True)
         return None
     negated = False
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
