@@ -51,6 +51,19 @@ POSITIVES = {
         "EEXIST",
         "medium",
     ),
+    "makedirs_fallback_value": (
+        """
+        import os
+        def claim_dir(path):
+            try:
+                os.makedirs(path)
+                return "claimed"
+            except OSError:
+                return "taken"
+        """,
+        "EEXIST",
+        "high",
+    ),
     "path_mkdir_logged": (
         """
         import logging
@@ -105,6 +118,15 @@ NEGATIVES = {
                 return os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY)
             except OSError:
                 return None
+        """,
+    "makedirs_exist_ok": """
+        import os
+        def ensure(path):
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError:
+                return False
+            return True
         """,
     "mkdir_exist_ok": """
         def ensure(workdir):

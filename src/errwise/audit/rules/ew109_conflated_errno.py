@@ -1,13 +1,13 @@
 """EW109 conflated-errno: `except OSError` around a call whose errnos mean different things.
 
 Promise: flags an `except OSError` / `IOError` / `EnvironmentError` / `os.error` clause whose
-try-body calls `os.link`, `os.open(..., O_EXCL ...)`, `os.mkdir`, `os.kill`/`os.killpg`,
-`os.rename`/`os.replace`, `os.rmdir` or their `pathlib.Path` equivalents, when neither that
-clause inspects the error (`errno`, `isinstance`, handing it on) nor the same try catches a
-narrower subclass (`FileExistsError`, `PermissionError`, `ProcessLookupError`, ...), and the
-clause does not re-raise the caught error itself. `ERRNO_TABLE` (data, reusable by the
-inference issue) names, per operation, the errno that means an expected outcome and the ones
-that mean a real failure.
+try-body calls `os.link`, `os.open(..., O_EXCL ...)`, `os.mkdir`/`os.makedirs` (without
+`exist_ok=True`), `os.kill`/`os.killpg`, `os.rename`/`os.replace`, `os.rmdir` or their
+`pathlib.Path` equivalents, when neither that clause inspects the error (`errno`, `isinstance`,
+handing it on) nor the same try catches a narrower subclass (`FileExistsError`,
+`PermissionError`, `ProcessLookupError`, ...), and the clause does not re-raise the caught error
+itself. `ERRNO_TABLE` (data, reusable by the inference issue) names, per operation, the errno
+that means an expected outcome and the ones that mean a real failure.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ ERRNO_TABLE: dict[str, ErrnoSplit] = {
 _OS_FUNCS = {
     "os.link": "link",
     "os.mkdir": "mkdir",
+    "os.makedirs": "mkdir",
     "os.kill": "kill",
     "os.killpg": "kill",
     "os.rename": "rename",
@@ -198,6 +199,8 @@ def _body_calls(model: FileModel, handler: HandlerInfo) -> list[CallInfo]:
 
 def _operation(model: FileModel, call: CallInfo) -> str | None:
     qual = call.qualname or ""
+    if qual == "os.makedirs" and _exist_ok(call.node):
+        return None  # exist_ok=True: EEXIST cannot arise
     if qual in _OS_FUNCS:
         return _OS_FUNCS[qual]
     if qual == "os.open":
@@ -217,14 +220,18 @@ def _operation(model: FileModel, call: CallInfo) -> str | None:
         return None
     if imported_receiver(model, func.value):
         return None  # a module function of something else (ftp.mkd, shutil...)
-    if func.attr == "mkdir" and any(
-        kw.arg == "exist_ok" and not (isinstance(kw.value, ast.Constant) and not kw.value.value)
-        for kw in call.node.keywords
-    ):
+    if func.attr == "mkdir" and _exist_ok(call.node):
         return None  # exist_ok=True: EEXIST cannot arise
     if func.attr == "rename" and len(call.node.args) != 1:
         return None  # Path.rename takes exactly one argument
     return _PATH_METHODS[func.attr]
+
+
+def _exist_ok(node: ast.Call) -> bool:
+    return any(
+        kw.arg == "exist_ok" and not (isinstance(kw.value, ast.Constant) and not kw.value.value)
+        for kw in node.keywords
+    )
 
 
 def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
