@@ -167,6 +167,16 @@ NEGATIVES = {
                 return False
             return True
         """,
+    "target_removed_just_before": """
+        import os
+        def dedupe(previous, current):
+            try:
+                os.unlink(current)
+                os.link(previous, current)
+            except OSError:
+                return False
+            return True
+        """,
     "string_rename_method_is_not_a_path": """
         def relabel(frame):
             try:

@@ -112,7 +112,9 @@ def check(model: FileModel) -> Iterator[Finding]:
         ops = [
             (call, op)
             for call in body_calls
-            if (op := _operation(model, call)) and not _renames_own_temp(model, call, op, handler)
+            if (op := _operation(model, call))
+            and not _renames_own_temp(model, call, op, handler)
+            and not _target_cleared_before(model, call, op, handler)
         ]
         if not ops:
             continue
@@ -284,6 +286,39 @@ def _renames_own_temp(model: FileModel, call: CallInfo, op: str, handler: Handle
         if any(t is not None and ast.dump(t) == wanted for t in (target, first)):
             return True
     return False
+
+
+_REMOVERS = frozenset({"os.unlink", "os.remove", "os.rmdir", "shutil.rmtree"})
+
+
+def _target_cleared_before(model: FileModel, call: CallInfo, op: str, handler: HandlerInfo) -> bool:
+    """`os.unlink(dst); os.link(src, dst)`: the code removed the target itself, so EEXIST is
+    no outcome it plans for — every errno is a failure alike."""
+    if op not in ("link", "open_excl", "mkdir"):
+        return False
+    target = _destination(call, op) if op != "mkdir" else _mkdir_target(call)
+    if target is None:
+        return False
+    wanted = ast.dump(target)
+    for other in model.calls_in(handler.try_.node.body):
+        if other.node.lineno > call.node.lineno or other.node is call.node:
+            continue
+        func = other.node.func
+        removed: ast.expr | None = None
+        if other.qualname in _REMOVERS and other.node.args:
+            removed = other.node.args[0]
+        elif isinstance(func, ast.Attribute) and func.attr in ("unlink", "rmdir"):
+            removed = func.value
+        if removed is not None and ast.dump(removed) == wanted:
+            return True
+    return False
+
+
+def _mkdir_target(call: CallInfo) -> ast.expr | None:
+    node = call.node
+    if (call.qualname or "").startswith("os."):
+        return node.args[0] if node.args else None
+    return node.func.value if isinstance(node.func, ast.Attribute) else None
 
 
 def _hands_on_exc_info(model: FileModel, call: ast.Call) -> bool:
