@@ -1,7 +1,8 @@
 """EW114 check-then-use: a path checked for existence, then used, with a race in between.
 
 Promise: flags an `if` whose test checks a path (`os.path.exists/isfile/isdir/lexists(p)`,
-`p.exists()/is_file()/is_dir()`) and whose branch — the body, the `else`, or, when the body
+`p.exists()/is_file()/is_dir()`, `os.access(p, ...)`; alone, negated, or as one operand of
+`and`, which informs only the body) and whose branch — the body, the `else`, or, when the body
 leaves early (`return`/`raise`/`continue`/`break`), the statements after the `if` — then opens,
 reads, writes, stats, lists, removes, renames or creates the *same* path expression. Not flagged
 when that use sits in a `try` that catches the error the race produces (FileNotFoundError /
@@ -115,6 +116,9 @@ def check(model: FileModel) -> Iterator[Finding]:
         elif node.body and isinstance(node.body[-1], _JUMPS) and not node.orelse:
             # The statements after `if ...: return` continue the opposite branch.
             branches.append((_following(model, node), not found.negated))
+        if found.text.startswith("os.access("):
+            # A permission check says nothing about absence: only its "allowed" branch counts.
+            branches = [(stmts, creating) for stmts, creating in branches if not creating]
         for stmts, creating in branches:
             hit = next(
                 (
@@ -291,8 +295,9 @@ RULE = Rule(
     severity=Severity.MEDIUM,
     summary="`exists()`/`isfile()` checked, then the same path opened/removed/created: a race.",
     what="""
-An `if` that tests `os.path.exists/isfile/isdir/lexists(p)` or `p.exists()/is_file()/is_dir()`
-and then, in the branch that relies on the answer, opens, reads, stats, lists, removes, renames
+An `if` that tests `os.path.exists/isfile/isdir/lexists(p)`, `p.exists()/is_file()/is_dir()`
+(or `os.access(p, ...)`, whose "allowed" branch is judged the same way) and then, in the branch
+that relies on the answer, opens, reads, stats, lists, removes, renames
 or creates the same path expression `p` (also in the statements after an `if not ...: return`).
 Not flagged when that use is inside a `try` that handles the error the race produces.
 High when the branch creates something meant to be exclusive after finding it absent
