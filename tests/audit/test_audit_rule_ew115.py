@@ -35,6 +35,14 @@ POSITIVES = {
         """,
         "into exactly 3 pieces",
     ),
+    "mapped_split": (
+        """
+        def header(line):
+            name, value = map(str.strip, line.split(":", 1))
+            return name, value
+        """,
+        "assumes `line` contains `':'`",
+    ),
     "generator_in_for_target": (
         """
         def env(pairs):

@@ -45,6 +45,7 @@ def _check(
         return
     if any(isinstance(e, ast.Starred) for e in target.elts):
         return
+    value = _unwrap(model, value)
     if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
         return
     method = value.func.attr
@@ -163,6 +164,18 @@ def _constant_lines(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> boo
                 )
             )
     return False
+
+
+def _unwrap(model: FileModel, value: ast.expr) -> ast.expr:
+    """`map(str.strip, s.split("=", 1))`, `tuple(...)`, `list(...)`: the count is the split's."""
+    while (
+        isinstance(value, ast.Call)
+        and model.qualify(value.func) in ("map", "tuple", "list")
+        and value.args
+        and not value.keywords
+    ):
+        value = value.args[-1]
+    return value
 
 
 def _text_separator(sep: ast.expr) -> bool:
