@@ -55,6 +55,17 @@ POSITIVES = {
         "`subprocess.Popen(...).communicate()` has no timeout",
         "low",
     ),
+    "asyncio_subprocess_communicate": (
+        """
+        import asyncio
+        async def build(cmd):
+            proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
+            out, _ = await proc.communicate()
+            return out
+        """,
+        "on an asyncio subprocess has no deadline",
+        "low",
+    ),
     "requests_session_method": (
         """
         import requests
@@ -152,6 +163,14 @@ NEGATIVES = {
                     break
                 except KeyboardInterrupt:
                     pass
+        """,
+    "asyncio_subprocess_under_deadline": """
+        import asyncio
+        async def build(cmd):
+            proc = await asyncio.create_subprocess_exec(*cmd)
+            await asyncio.wait_for(proc.wait(), timeout=60)
+            async with asyncio.timeout(10):
+                await proc.communicate()
         """,
     "local_run_function_not_subprocess": """
         def run(cmd):

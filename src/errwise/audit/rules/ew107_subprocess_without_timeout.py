@@ -2,12 +2,13 @@
 
 Promise: flags `subprocess.run/call/check_call/check_output` without `timeout=`,
 `Popen.wait()`/`Popen.communicate()` on a `Popen` bound in the same function (or on `self.x` in
-the same class) without a timeout, `requests` calls and `requests.Session` methods without
-`timeout=`, `urllib.request.urlopen` without a timeout, and `httpx` calls with an explicit
-`timeout=None` (httpx has a default timeout otherwise). Import aliases are resolved. A `**kwargs`
-splat may carry a timeout, so such calls are never flagged; nor is `wait()` on a process the
-same function already killed, terminated or
-`communicate()`d.
+the same class) without a timeout, `await proc.wait()/communicate()` on an asyncio subprocess
+outside `asyncio.wait_for`/`asyncio.timeout`, `requests` calls and `requests.Session` methods
+without `timeout=`, `urllib.request.urlopen` without a timeout, and `httpx` calls with an
+explicit `timeout=None` (httpx has a default timeout otherwise). Import aliases are resolved. A
+`**kwargs` splat may carry a timeout, so such calls are never flagged; nor is `wait()` on a
+process the same function already killed, terminated or `communicate()`d, nor a wait inside a
+`try` with an explicit `except KeyboardInterrupt` (an interactive child).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ _POSITIONAL_TIMEOUT = {"wait": 0, "communicate": 1, "urlopen": 2}
 def check(model: FileModel) -> Iterator[Finding]:
     popens = _bound_objects(model, frozenset({"subprocess.Popen"}))
     sessions = _bound_objects(model, frozenset({"requests.Session", "requests.session"}))
+    aprocs = _bound_objects(
+        model,
+        frozenset({"asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}),
+    )
     for call in model.calls:
         node = call.node
         if any(kw.arg is None for kw in node.keywords):
@@ -89,6 +94,20 @@ def check(model: FileModel) -> Iterator[Finding]:
                         problem,
                         fix="popen",
                     )
+            elif (
+                method in ("wait", "communicate")
+                and _bound_here(model, call, receiver, aprocs)
+                and not _async_deadline(model, call)
+                and not _finished_before(model, call, receiver, method)
+            ):
+                yield _finding(
+                    model,
+                    call,
+                    f"`await {receiver}.{method}()` on an asyncio subprocess",
+                    "the child process",
+                    "has no deadline (asyncio's process methods take no timeout)",
+                    fix="asyncio",
+                )
             elif method in _SESSION_METHODS and _bound_here(model, call, receiver, sessions):
                 problem = _missing(node, None)
                 if problem:
@@ -131,6 +150,8 @@ def _bound_objects(model: FileModel, factories: frozenset[str]) -> dict[str, lis
         if call.qualname not in factories:
             continue
         parent = model.parents.get(call.node)
+        if isinstance(parent, ast.Await):
+            parent = model.parents.get(parent)
         targets: list[ast.expr] = []
         if isinstance(parent, (ast.Assign, ast.AnnAssign)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
@@ -198,6 +219,28 @@ def _interactive(model: FileModel, call: CallInfo) -> bool:
     return False
 
 
+_ASYNC_DEADLINES = frozenset(
+    {"asyncio.timeout", "asyncio.timeout_at", "async_timeout.timeout", "anyio.fail_after"}
+)
+
+
+def _async_deadline(model: FileModel, call: CallInfo) -> bool:
+    """`await asyncio.wait_for(proc.wait(), t)` or inside `async with asyncio.timeout(t):`."""
+    parent = model.parents.get(call.node)
+    if isinstance(parent, ast.Call) and model.qualify(parent.func) in (
+        "asyncio.wait_for",
+        "asyncio.shield",
+    ):
+        return True
+    for node in ancestors(model, call.node):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call) and model.qualify(expr.func) in _ASYNC_DEADLINES:
+                    return True
+    return False
+
+
 def _under_lock(model: FileModel, call: CallInfo) -> str | None:
     """The lock or transaction the call runs under (`with lock:`), if any."""
     for node in ancestors(model, call.node):
@@ -218,6 +261,8 @@ _FIXES = {
     "`subprocess.TimeoutExpired` kill the child and reap it, or use `errwise.run(cmd, timeout=…)`",
     "http": "pass `timeout=(connect, read)` seconds, e.g. `timeout=(3.05, 30)`, and handle the "
     "timeout error as a classified `errwise.env(...)` error",
+    "asyncio": "wrap it in `await asyncio.wait_for(proc.communicate(), timeout=…)` or an "
+    "`async with asyncio.timeout(…):` block, and kill the child when the deadline passes",
     "httpx": "drop `timeout=None` (httpx defaults to 5 s) or pass a finite `httpx.Timeout(…)`",
 }
 
@@ -248,14 +293,15 @@ RULE = Rule(
     what="""
 `subprocess.run/call/check_call/check_output` without `timeout=`; `wait()`/`communicate()` on a
 `subprocess.Popen` created in the same function (or stored on `self` in the same class) without a
-timeout; `requests.get/post/...`, `requests.request` and `requests.Session` methods without
-`timeout=`; `urllib.request.urlopen` without a timeout; `httpx` calls with an explicit
-`timeout=None` (httpx applies a default otherwise). `import subprocess as sp` and
-`from subprocess import run` are resolved. Not flagged: calls with a `**kwargs` splat (it may
-carry the timeout), and `wait()` after the same function killed, terminated or
-`communicate()`d the process, and calls in a `try` with an explicit `except KeyboardInterrupt`
-(an interactive child — a pager, an editor — that the user ends with Ctrl-C).
-Severity is low, medium when the call runs inside a `with <lock>:` block.
+timeout; `await proc.wait()`/`communicate()` on an asyncio subprocess outside
+`asyncio.wait_for`/`asyncio.timeout`; `requests.get/post/...`, `requests.request` and
+`requests.Session` methods without `timeout=`; `urllib.request.urlopen` without a timeout;
+`httpx` calls with an explicit `timeout=None` (httpx applies a default otherwise).
+`import subprocess as sp` and `from subprocess import run` are resolved. Not flagged: calls with
+a `**kwargs` splat (it may carry the timeout); `wait()` after the same function killed,
+terminated or `communicate()`d the process; calls in a `try` with an explicit
+`except KeyboardInterrupt` (an interactive child — a pager, an editor — that the user ends with
+Ctrl-C). Severity is low, medium when the call runs inside a `with <lock>:` block.
 """,
     why="""
 A git command waiting for a credential prompt, a stalled NFS mount or a dead server never
