@@ -171,4 +171,5 @@ def test_conventionally_named_unknown_class_after_exception(audit):
         "EW121",
     )
     assert finding.line == 8
+    assert "assuming requests.HTTPError derives from Exception" in finding.message
     assert "Move `except requests.HTTPError` above" in finding.recommendation

@@ -67,11 +67,12 @@ def _finding(
 ) -> Finding:
     name, by = hits[0]
     by_text = ", ".join(short(c) for c in by.caught)
-    relation = (
-        "the same class"
-        if short(name) in {short(c) for c in by.caught}
-        else f"{short(name)} is a subclass of {by_text}"
-    )
+    if short(name) in {short(c) for c in by.caught}:
+        relation = "the same class"
+    elif exception_ancestors(model, short(name)) is None and "BaseException" not in by_text:
+        relation = f"assuming {short(name)} derives from Exception, as its name says"
+    else:
+        relation = f"{short(name)} is a subclass of {by_text}"
     if whole:
         names = ", ".join(short(n) for n, _ in hits)
         message = (
