@@ -1,0 +1,117 @@
+"""EW110 swallows-interrupt: a bare `except` or `except BaseException` that does not re-raise
+eats Ctrl-C (`KeyboardInterrupt`) and `SystemExit`.
+
+Promise: a finding for a bare/`BaseException` clause with no `raise` and no exit anywhere in its
+body, unless an earlier clause of the same `try` already handles `KeyboardInterrupt`, or the
+clause hands the exception object on (stores it, passes it to `set_exception`, returns it) so
+another thread or a caller re-raises it. Does not claim the clause: this harm is separate from
+how the error itself is handled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from errwise.audit.effects import Effect
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import short
+from errwise.audit.model import FileModel, HandlerInfo
+from errwise.audit.rule import Rule
+
+__all__ = ["RULE"]
+
+_INTERRUPTS = ("KeyboardInterrupt", "BaseException")
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    for handler in model.handlers:
+        if not handler.catches_base:
+            continue
+        facts = handler.facts
+        if facts.reraises or facts.exits or facts.records_error:
+            continue
+        if _interrupt_handled_earlier(handler):
+            continue
+        yield _finding(model, handler)
+
+
+def _interrupt_handled_earlier(handler: HandlerInfo) -> bool:
+    for earlier in handler.try_.handlers[: handler.index]:
+        if any(short(c) in _INTERRUPTS for c in earlier.caught):
+            return True
+    return False
+
+
+def _finding(model: FileModel, handler: HandlerInfo) -> Finding:
+    clause = "bare `except:`" if handler.bare else "`except BaseException`"
+    in_loop = model.ctx(handler.try_.node).loop is not None
+    generator = handler.function is not None and handler.function.is_generator
+    effects = model.effects_in(handler.try_.node.body)
+    consequence = (
+        "the loop goes on and the user cannot stop the program"
+        if in_loop
+        else "the program carries on as if nothing happened"
+    )
+    message = (
+        f"{clause} without re-raise catches `KeyboardInterrupt` and `SystemExit`: "
+        f"Ctrl-C and `sys.exit()` are swallowed and {consequence}"
+    )
+    if generator:
+        message += "; in a generator it also swallows `GeneratorExit`"
+    severity = (
+        Severity.HIGH
+        if in_loop or effects & (Effect.DISK | Effect.LOCK | Effect.PROCESS)
+        else Severity.MEDIUM
+    )
+    name = handler.facts.name or "exc"
+    return model.finding(
+        RULE,
+        handler.node,
+        message,
+        severity=severity,
+        recommendation=(
+            "Catch `Exception` (or narrower) instead; if this must run on interruption too "
+            f"(cleanup, rollback), use `finally:` or re-raise: `except BaseException as {name}: "
+            "cleanup(); raise`. An `errwise.Transaction` undoes its steps on Ctrl-C and "
+            "re-raises it."
+        ),
+    )
+
+
+RULE = Rule(
+    id="EW110",
+    name="swallows-interrupt",
+    severity=Severity.HIGH,
+    summary="Bare `except:` / `except BaseException` without re-raise eats Ctrl-C and SystemExit.",
+    what="""
+A bare `except:` or `except BaseException` clause that neither re-raises nor exits. It catches
+`KeyboardInterrupt`, `SystemExit` and (in generators) `GeneratorExit` along with every error.
+Not reported when an earlier clause of the same `try` handles `KeyboardInterrupt`, or when the
+clause hands the exception object on (e.g. `future.set_exception(exc)`, `self.error = exc`) to be
+re-raised elsewhere.
+""",
+    why="""
+The user presses Ctrl-C and nothing happens — or worse, a loop skips to its next item and goes
+on. A `sys.exit(2)` deep in the code turns into "carry on". Supervisors that stop a program with
+SIGINT wait forever.
+""",
+    example="""
+for job in jobs:
+    try:
+        run(job)
+    except:                        # Ctrl-C moves on to the next job
+        logger.warning("job failed")
+""",
+    fix="""
+Catch `Exception` for errors, and let interrupts through; do cleanup in `finally`:
+
+```python
+for job in jobs:
+    try:
+        run(job)
+    except JobError:
+        logger.exception("job %s failed", job)
+```
+""",
+    check=check,
+)
