@@ -680,6 +680,8 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
                 _mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]
             ) and qual not in ("str", "repr", "format", "type", "len", "print"):
                 records = True  # handed to another function that can act on it
+            elif any(_is_exc_info(a, model) for a in node.args):
+                records = True  # `onerror(func, path, sys.exc_info())`: handed on
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
@@ -704,6 +706,13 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
         inspects,
         calls,
         exits,
+    )
+
+
+def _is_exc_info(node: ast.expr, model: FileModel) -> bool:
+    return isinstance(node, ast.Call) and model.qualify(node.func) in (
+        "sys.exc_info",
+        "sys.exception",
     )
 
 

@@ -20,7 +20,15 @@ from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, ReturnInfo
 from errwise.audit.rule import Rule
 from errwise.audit.text import call_list, caught_text
 
-__all__ = ["RULE", "Sentinel", "sentinel_handlers", "literal_key", "is_bool_function"]
+__all__ = [
+    "RULE",
+    "Sentinel",
+    "sentinel_handlers",
+    "literal_key",
+    "is_bool_function",
+    "reports_elsewhere",
+    "documented_choice",
+]
 
 _EMPTY_CALLS = {"dict": "{}", "list": "[]", "set": "set()", "tuple": "()", "str": "''"}
 
@@ -123,28 +131,85 @@ def _truth(key: str) -> bool | None:
         return None
 
 
+_CHANNEL_TOKENS = frozenset(
+    {"exc", "exception", "warn", "warning", "error", "err", "fail", "failure", "abort"}
+)
+
+
+def reports_elsewhere(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause reports the failure through the component's own error channel
+    (`self.send_error(404)`, `parser.error(...)`, `self.fail(...)`, `onerror(...)`,
+    `t.print_exc()`, `_warn_unhandled_exception()`)."""
+    logs = {id(log.call) for log in handler.facts.logs}
+    for call in handler.facts.calls:
+        if model.ctx(call).handler is not handler or id(call) in logs:
+            continue
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if not name or name[0].isupper():
+            continue  # constructing an exception is not reporting one
+        lowered = name.lower()
+        tokens = set(lowered.strip("_").split("_"))
+        if tokens & _CHANNEL_TOKENS or "error" in lowered or "fail" in lowered:
+            return True
+    return False
+
+
+def documented_choice(model: FileModel, handler: HandlerInfo) -> bool:
+    """A narrow clause whose choice is explained by a comment in or just above the try."""
+    if handler.broad:
+        return False  # a comment does not make "everything" a specific condition
+    try_line = handler.try_.node.lineno
+    above = model.lines[max(try_line - 3, 0) : try_line - 1]
+    end = handler.node.end_lineno or handler.node.lineno
+    own = model.lines[handler.node.lineno - 1 : end]
+    return any(line.lstrip().startswith("#") for line in above) or any("#" in s for s in own)
+
+
+def _predicate(function: FunctionInfo) -> bool:
+    """`is_x`, `isdir`, `has_x`, `can_x`, `exists`: "could not tell" is, by design, "no"."""
+    name = function.name.lstrip("_")
+    return name.startswith(("is_", "has_", "can_", "supports_", "exists")) or (
+        name.startswith("is") and not name.startswith(("iss", "iso"))
+    )
+
+
+def _value_function(outcomes: list[tuple[ReturnInfo | None, str | None]]) -> bool:
+    """Does some normal path return a real value (not None, not just another call's result)?"""
+    for ret, key in outcomes:
+        if ret is None or key == "None":
+            continue
+        if key is not None or not isinstance(ret.node.value, (ast.Call, ast.Await)):
+            return True
+    return False
+
+
 def sentinel_handlers(model: FileModel, function: FunctionInfo) -> list[Sentinel]:
     """The except clauses of `function` whose returned value is also a normal-path outcome."""
     if function.is_generator or isinstance(function.node, ast.Lambda):
         return []
+    if model.is_boundary(function):
+        return []  # a boundary returns exit statuses: 2 on a usage error is the contract
     handlers = [h for t in function.tries for h in t.handlers]
     if not handlers:
         return []
     outcomes = _normal_outcomes(function)
     # A function that only ever returns None is a procedure: its callers use no value.
-    if all(key == "None" for _, key in outcomes):
+    if not _value_function(outcomes):
         return []
     boolish = is_bool_function(function)
     found: list[Sentinel] = []
     for handler in handlers:
         if not verdict(model, handler).loses_error or expected_condition(handler):
             continue
+        if reports_elsewhere(model, handler):
+            continue
         for ret in handler.facts.returns:
             where = model.ctx(ret)
             if where.handler is not handler or where.try_ is not handler.try_:
                 continue  # a nested try's outcome (its success or its own handler)
             key = literal_key(ret.value)
-            if key is None:
+            if key is None or (key == "False" and _predicate(function)):
                 continue
             match = _match(key, outcomes, boolish)
             if match is not None:

@@ -18,6 +18,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules.ew102_error_as_sentinel import documented_choice, reports_elsewhere
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE", "hard_default"]
@@ -54,7 +55,9 @@ def _constant_name(name: str) -> bool:
     return len(name) > 1 and name.isupper() and any(c.isalpha() for c in name)
 
 
-def hard_default(expr: ast.expr | None, constants: set[str]) -> str | None:
+def hard_default(
+    expr: ast.expr | None, constants: set[str], source: str | None = None
+) -> str | None:
     """The source of `expr` when it is a hard-coded default (a literal other than None and
     booleans, an empty or literal container, or a module-level constant); None otherwise."""
     if expr is None:
@@ -78,12 +81,17 @@ def hard_default(expr: ast.expr | None, constants: set[str]) -> str | None:
         )
     if not ok:
         return None
-    text = ast.unparse(expr)
+    text = ast.unparse(expr) if source is None else ast.get_source_segment(source, expr)
+    text = text or ast.unparse(expr)
     return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _is_none_or_bool(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and (expr.value is None or isinstance(expr.value, bool))
+
+
+_CONTAINED = frozenset({"__repr__", "__str__", "__format__", "__del__", "__exit__"})
+"""Methods that must not raise: a placeholder value there is the correct design."""
 
 
 def check(model: FileModel) -> Iterator[Finding]:
@@ -93,7 +101,9 @@ def check(model: FileModel) -> Iterator[Finding]:
         if function is None or function.is_generator or expected_condition(handler):
             continue
         v = verdict(model, handler)
-        if v not in (Verdict.FALLBACK, Verdict.SWALLOWS):
+        if v not in (Verdict.FALLBACK, Verdict.SWALLOWS) or function.name in _CONTAINED:
+            continue
+        if reports_elsewhere(model, handler) or documented_choice(model, handler):
             continue
         found = (
             _returns_default(model, handler, constants)
@@ -113,10 +123,18 @@ def _returns_default(
         where = model.ctx(ret)
         if where.handler is not handler or where.try_ is not handler.try_:
             continue
-        value = hard_default(ret.value, constants)
-        if value is not None:
+        value = hard_default(ret.value, constants, model.source)
+        if value is not None and not _int_literal(ret.value):
             return ret, value, "returns"
     return None
+
+
+def _int_literal(expr: ast.expr | None) -> bool:
+    """`return 2` / `return -1` from a handler is an error code the caller checks, not a
+    plausible answer."""
+    if isinstance(expr, ast.UnaryOp):
+        expr = expr.operand
+    return isinstance(expr, ast.Constant) and isinstance(expr.value, int)
 
 
 def _assigned_names(stmts: list[ast.stmt]) -> set[str]:
@@ -140,7 +158,7 @@ def _assigns_default(
             and isinstance(stmt.targets[0], ast.Name)
             and stmt.targets[0].id in computed
         ):
-            value = hard_default(stmt.value, constants)
+            value = hard_default(stmt.value, constants, model.source)
             if value is not None:
                 return stmt, value, f"sets `{stmt.targets[0].id}` to"
     return None
@@ -163,7 +181,7 @@ def _falls_to_default(
     last = node.body[-1]
     if not isinstance(last, ast.Return) or last.lineno <= (try_node.end_lineno or 0):
         return None
-    value = hard_default(last.value, constants)
+    value = hard_default(last.value, constants, model.source)
     if value is None or last.value is None:
         return None
     # Checked? An `if`/`assert`/call between the try and the return that looks at the default.

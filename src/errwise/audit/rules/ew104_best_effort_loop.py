@@ -20,11 +20,14 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LoopInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
+from errwise.audit.rules.ew102_error_as_sentinel import documented_choice, reports_elsewhere
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
 
-_ROLLBACK_WORDS = ("rollback", "roll_back", "undo", "revert", "restore", "cleanup", "clean_up")
+_ROLLBACK_WORDS = ("rollback", "roll_back", "undo", "revert", "restore")
+_DELETIONS = frozenset({"os.remove", "os.unlink", "os.rmdir", "os.removedirs", "shutil.rmtree"})
+_DELETION_METHODS = frozenset({"unlink", "rmdir", "rmtree", "remove"})
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
@@ -38,7 +41,7 @@ def check(model: FileModel) -> Iterator[Finding]:
             rollback = _rollback_context(loop)
             if not effects.state_changing and not rollback:
                 continue
-            if _leaves_loop(body):
+            if _leaves_loop(_outside_handlers(loop, try_.node)):
                 continue
             for handler in try_.handlers:
                 if _carries_on(model, handler) and not _reported_after(model, handler, loop):
@@ -70,9 +73,18 @@ def _leaves_loop(body: list[ast.stmt]) -> bool:
     return False
 
 
+def _outside_handlers(loop: LoopInfo, try_node: ast.Try | ast.TryStar) -> list[ast.stmt]:
+    """The loop body with the try's handlers left out: the paths a successful step takes."""
+    out: list[ast.stmt] = [s for s in loop.node.body if s is not try_node]
+    out += try_node.body + try_node.orelse + try_node.finalbody
+    return out
+
+
 def _carries_on(model: FileModel, handler: HandlerInfo) -> bool:
     facts = handler.facts
     if verdict(model, handler) is Verdict.PROPAGATES or expected_condition(handler):
+        return False
+    if reports_elsewhere(model, handler) or documented_choice(model, handler):
         return False
     own = [r for r in facts.returns if model.ctx(r).handler is handler]
     return not own and not facts.breaks
@@ -108,7 +120,7 @@ def _reported_after(model: FileModel, handler: HandlerInfo, loop: LoopInfo) -> b
     fn = loop.function
     if not kept:
         return False
-    end = loop.node.end_lineno or loop.node.lineno
+    end = (loop.node.body[-1].end_lineno or loop.node.lineno) if loop.node.body else 0
     for node in _after(model, fn, end):
         if isinstance(node, ast.Raise) or (
             isinstance(node, ast.Call) and (model.qualify(node.func) or "") == "sys.exit"
@@ -170,14 +182,25 @@ def _finding(
         if facts.logs_anything
         else "drops"
     )
-    critical = rollback or bool(effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP))
+    calls_in = list(model.calls_in(handler.try_.node.body))
+    deletions_only = bool(calls_in) and all(
+        not c.effects.state_changing
+        or c.qualname in _DELETIONS
+        or (c.attr in _DELETION_METHODS and not c.effects & (Effect.LOCK | Effect.CLEANUP))
+        for c in calls_in
+    )
+    critical = rollback or bool(effects & (Effect.LOCK | Effect.CLEANUP))
     if rollback:
         harm = (
             "a failed undo step is skipped and the rest runs on, leaving state half rolled "
             "back with no error raised"
         )
     elif critical:
-        harm = "the loop finishes with on-disk or lock state half changed and no error raised"
+        harm = "the loop finishes with lock or cleanup state half done and no error raised"
+    elif deletions_only:
+        harm = "files it was meant to remove stay behind and nobody is told"
+    elif effects & Effect.DISK:
+        harm = "the loop finishes with on-disk state half changed and no error raised"
     else:
         harm = "the loop finishes as if every step had succeeded"
     message = (
@@ -188,7 +211,11 @@ def _finding(
         RULE,
         handler.node,
         message,
-        severity=Severity.CRITICAL if critical else Severity.HIGH,
+        severity=Severity.CRITICAL
+        if critical
+        else Severity.MEDIUM
+        if deletions_only
+        else Severity.HIGH,
         recommendation=(
             "Use `errwise.Transaction`: undo steps run in reverse, a failed critical undo "
             "stops the rollback, and `RollbackError` lists what is left to do by hand. At the "
