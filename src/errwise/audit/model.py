@@ -691,6 +691,10 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
                 and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
             ):
                 records = True
+            elif value is not None and _is_exc_info(
+                value.value if isinstance(value, ast.Subscript) else value, model
+            ):
+                records = True  # `details = sys.exc_info()`: kept to be re-raised or shown
     return HandlerFacts(
         name,
         pass_only,
@@ -710,6 +714,8 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
 
 
 def _is_exc_info(node: ast.expr, model: FileModel) -> bool:
+    if isinstance(node, ast.Starred):
+        node = node.value
     return isinstance(node, ast.Call) and model.qualify(node.func) in (
         "sys.exc_info",
         "sys.exception",

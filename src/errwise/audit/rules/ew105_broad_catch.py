@@ -19,19 +19,29 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, verdict
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
+from errwise.audit.rules.ew102_error_as_sentinel import reports_elsewhere
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
+
+
+_CONTAINED = frozenset({"__del__", "__repr__", "__str__", "__format__"})
+"""Methods that must never raise: containment is their contract."""
 
 
 def check(model: FileModel) -> Iterator[Finding]:
     for handler in model.handlers:
         if not handler.broad:
             continue
-        v = verdict(model, handler)
-        if v is Verdict.PROPAGATES:
+        fn = handler.function
+        if fn is not None and fn.name in _CONTAINED:
             continue
-        at_boundary = model.is_boundary(handler.function)
+        v = verdict(model, handler)
+        if v is Verdict.PROPAGATES or handler.facts.records_error:
+            continue  # re-raised, or the exception object itself is handed on intact
+        if v.loses_error and reports_elsewhere(model, handler):
+            v = Verdict.RECORDS  # reported through the component's own error channel
+        at_boundary = model.is_boundary(fn)
         if at_boundary and _ends_run_loudly(model, handler, v):
             continue
         yield _finding(model, handler, v, at_boundary)
@@ -41,6 +51,8 @@ def _ends_run_loudly(model: FileModel, handler: HandlerInfo, v: Verdict) -> bool
     """A boundary clause that reports the error and returns a non-zero status."""
     if v is not Verdict.RECORDS and not handler.facts.logs:
         return False
+    if handler.facts.exits:
+        return True
     for ret in handler.facts.returns:
         value = ret.value
         if (
@@ -70,7 +82,7 @@ def _finding(model: FileModel, handler: HandlerInfo, v: Verdict, at_boundary: bo
     clause = "a bare `except`" if handler.bare else f"`except {caught_text(handler)}`"
     guarded = f"around {calls}" if calls else "around code with no calls"
     fate = {
-        Verdict.RECORDS: "keeps it as a value",
+        Verdict.RECORDS: "reports it",
         Verdict.LOGS: "only logs it",
         Verdict.FALLBACK: "replaces it with a value",
         Verdict.SWALLOWS: "drops it",

@@ -10,12 +10,13 @@ how the error itself is handled.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
-from errwise.audit.model import FileModel, HandlerInfo
+from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
 
 __all__ = ["RULE"]
@@ -24,20 +25,53 @@ _INTERRUPTS = ("KeyboardInterrupt", "BaseException")
 
 
 def check(model: FileModel) -> Iterator[Finding]:
+    tuples = _module_tuples(model)
     for handler in model.handlers:
         if not handler.catches_base:
             continue
         facts = handler.facts
         if facts.reraises or facts.exits or facts.records_error:
             continue
-        if _interrupt_handled_earlier(handler):
+        fn = handler.function
+        if fn is not None and fn.name == "__del__":
+            continue  # an exception cannot leave __del__ anyway
+        if _interrupt_handled_earlier(handler, tuples) or _mentions_interrupt(model, handler):
             continue
         yield _finding(model, handler)
 
 
-def _interrupt_handled_earlier(handler: HandlerInfo) -> bool:
+def _module_tuples(model: FileModel) -> dict[str, set[str]]:
+    """Module-level names bound to a tuple of exception names (`_reraised = (KeyboardInterrupt,
+    SystemExit)`), by name."""
+    out: dict[str, set[str]] = {}
+    for stmt in model.tree.body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Tuple):
+            names = {short(model.qualify(e) or "?") for e in stmt.value.elts}
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = names
+    return out
+
+
+def _interrupt_handled_earlier(handler: HandlerInfo, tuples: dict[str, set[str]]) -> bool:
     for earlier in handler.try_.handlers[: handler.index]:
-        if any(short(c) in _INTERRUPTS for c in earlier.caught):
+        for caught in earlier.caught:
+            names = tuples.get(caught, {short(caught)})
+            if names & set(_INTERRUPTS):
+                return True
+    return False
+
+
+def _mentions_interrupt(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause deals with an interruption on purpose (a REPL printing "KeyboardInterrupt")."""
+    for node in walk_scope(handler.node.body):
+        if isinstance(node, ast.Name) and node.id in ("KeyboardInterrupt", "SystemExit"):
+            return True
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "interrupt" in node.value.lower()
+        ):
             return True
     return False
 
