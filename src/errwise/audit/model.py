@@ -714,8 +714,8 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
 
 
 def _is_exc_info(node: ast.expr, model: FileModel) -> bool:
-    if isinstance(node, ast.Starred):
-        node = node.value
+    if isinstance(node, (ast.Starred, ast.Subscript)):
+        node = node.value  # `*sys.exc_info()`, `sys.exc_info()[2]`
     return isinstance(node, ast.Call) and model.qualify(node.func) in (
         "sys.exc_info",
         "sys.exception",

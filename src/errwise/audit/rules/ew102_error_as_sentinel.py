@@ -28,6 +28,7 @@ __all__ = [
     "is_bool_function",
     "reports_elsewhere",
     "documented_choice",
+    "at_boundary",
 ]
 
 _EMPTY_CALLS = {"dict": "{}", "list": "[]", "set": "set()", "tuple": "()", "str": "''"}
@@ -164,6 +165,22 @@ def documented_choice(model: FileModel, handler: HandlerInfo) -> bool:
     end = handler.node.end_lineno or handler.node.lineno
     own = model.lines[handler.node.lineno - 1 : end]
     return any(line.lstrip().startswith("#") for line in above) or any("#" in s for s in own)
+
+
+def at_boundary(model: FileModel, handler: HandlerInfo) -> bool:
+    """In a configured boundary function, or in module-level code of a `__main__` module or
+    under `if __name__ == "__main__":`."""
+    fn = handler.function
+    if fn is not None:
+        return model.is_boundary(fn)
+    if model.path.endswith("__main__.py"):
+        return True
+    node = model.parents.get(handler.try_.node)
+    while node is not None:
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            return True
+        node = model.parents.get(node)
+    return False
 
 
 def _predicate(function: FunctionInfo) -> bool:

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, HandlerInfo, LogCall
+from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
+from errwise.audit.rules.ew102_error_as_sentinel import at_boundary
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -25,26 +27,37 @@ def check(model: FileModel) -> Iterator[Finding]:
     for handler in model.handlers:
         if verdict(model, handler) is not Verdict.LOGS or expected_condition(handler):
             continue
-        if model.is_boundary(handler.function) and _returns_failure(handler):
-            continue
+        if at_boundary(model, handler) and not _returns_success(handler):
+            continue  # a clean message for the user, and the run ends (non-zero)
+        fn = handler.function
+        if fn is not None and any(w in fn.name.lower() for w in ("error", "excepthook")):
+            continue  # a failure while reporting another error: nothing better to do
         own = [log for log in handler.facts.logs if model.ctx(log.call).handler is handler]
         if not own:
             continue  # only a nested clause logs: that clause is judged on its own
+        if not handler.broad and (
+            any(_mentions_error(log, handler.facts.name) for log in own)
+            or all(log.level == "debug" for log in own)
+        ):
+            continue  # a specific failure reported with its cause, or an expected probe miss
         yield _finding(model, handler, own)
 
 
-def _returns_failure(handler: HandlerInfo) -> bool:
-    for ret in handler.facts.returns:
-        value = ret.value
-        if isinstance(value, ast.Constant) and value.value not in (0, None, True):
-            return True
-    return False
+def _returns_success(handler: HandlerInfo) -> bool:
+    """Does the clause return `0`/`None`/`True` (a boundary reporting success)?"""
+    return any(
+        r.value is None or (isinstance(r.value, ast.Constant) and r.value.value in (0, None, True))
+        for r in handler.facts.returns
+    )
 
 
 def _mentions_error(log: LogCall, name: str | None) -> bool:
-    if name is None:
-        return False
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(log.call))
+    for n in ast.walk(log.call):
+        if name is not None and isinstance(n, ast.Name) and n.id == name:
+            return True
+        if isinstance(n, ast.Attribute) and n.attr == "exc_info" and dotted(n) == "sys.exc_info":
+            return True
+    return False
 
 
 def _names_type(log: LogCall, name: str | None) -> bool:
@@ -56,6 +69,8 @@ def _names_type(log: LogCall, name: str | None) -> bool:
             and node.func.id in ("type", "repr")
             and node.args
         ):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in ("__class__", "__qualname__"):
             return True
         if isinstance(node, ast.FormattedValue) and node.conversion == ord("r"):
             return True
@@ -76,12 +91,16 @@ def _finding(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> Fin
         what = f"{how} only the message of the error"
         if not _names_type(log, facts.name) and handler.broad:
             what += ", not even its type,"
+        message = (
+            f"{clause} {what} and carries on: the traceback of "
+            f"{calls or 'the failure'} is lost, so nobody can tell where it failed"
+        )
     else:
         what = f"{how} a message without the error itself"
-    message = (
-        f"{clause} {what} and carries on: the traceback of "
-        f"{calls or 'the failure'} is lost, so nobody can tell where it failed"
-    )
+        message = (
+            f"{clause} {what} and carries on: the cause and the traceback of "
+            f"{calls or 'the failure'} are lost, so nobody can tell why it failed"
+        )
     severity = (
         Severity.MEDIUM
         if shown and (_names_type(log, facts.name) or not handler.broad)
