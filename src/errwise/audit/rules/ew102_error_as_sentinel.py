@@ -29,6 +29,7 @@ __all__ = [
     "reports_elsewhere",
     "documented_choice",
     "at_boundary",
+    "thread_targets",
 ]
 
 _EMPTY_CALLS = {"dict": "{}", "list": "[]", "set": "set()", "tuple": "()", "str": "''"}
@@ -181,6 +182,20 @@ def at_boundary(model: FileModel, handler: HandlerInfo) -> bool:
             return True
         node = model.parents.get(node)
     return False
+
+
+def thread_targets(model: FileModel) -> frozenset[str]:
+    """Names passed as `target=` (threads, processes): Ctrl-C never arrives in their code."""
+    names: set[str] = set()
+    for call in model.calls:
+        for kw in call.node.keywords:
+            if kw.arg == "target":
+                value = kw.value
+                if isinstance(value, ast.Attribute):
+                    names.add(value.attr)
+                elif isinstance(value, ast.Name):
+                    names.add(value.id)
+    return frozenset(names)
 
 
 def _predicate(function: FunctionInfo) -> bool:

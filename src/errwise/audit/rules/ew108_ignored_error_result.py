@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
-from errwise.audit.handling import Verdict, verdict
+from errwise.audit.handling import expected_condition, verdict
 from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rule import Rule
 from errwise.audit.rules.ew102_error_as_sentinel import (
@@ -79,8 +79,8 @@ def _signal_of(model: FileModel, function: FunctionInfo) -> FailureSignal | None
         return None
     for try_ in function.tries:
         for h in try_.handlers:
-            if verdict(model, h) is Verdict.PROPAGATES:
-                continue
+            if not verdict(model, h).loses_error or expected_condition(h):
+                continue  # `except KeyError: return False` answers "was not there"
             for ret in h.facts.returns:
                 where = model.ctx(ret)
                 if where.handler is h and where.try_ is try_ and literal_key(ret.value) == "False":

@@ -18,6 +18,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules.ew102_error_as_sentinel import thread_targets
 
 __all__ = ["RULE"]
 
@@ -26,9 +27,12 @@ _INTERRUPTS = ("KeyboardInterrupt", "BaseException")
 
 def check(model: FileModel) -> Iterator[Finding]:
     tuples = _module_tuples(model)
+    threads = thread_targets(model)
     for handler in model.handlers:
         if not handler.catches_base:
             continue
+        if handler.function is not None and handler.function.name in threads:
+            continue  # a thread's code: Ctrl-C is delivered to the main thread only
         facts = handler.facts
         if facts.reraises or facts.exits or facts.records_error:
             continue
