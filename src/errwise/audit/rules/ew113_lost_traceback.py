@@ -45,10 +45,16 @@ def check(model: FileModel) -> Iterator[Finding]:
 
 def _returns_success(handler: HandlerInfo) -> bool:
     """Does the clause return `0`/`None`/`True` (a boundary reporting success)?"""
-    return any(
-        r.value is None or (isinstance(r.value, ast.Constant) and r.value.value in (0, None, True))
-        for r in handler.facts.returns
-    )
+    for ret in handler.facts.returns:
+        value = ret.value
+        if value is None:
+            return True
+        if isinstance(value, ast.Constant) and any(
+            value.value is v or (type(value.value) is int and value.value == 0)
+            for v in (None, True)
+        ):
+            return True
+    return False
 
 
 def _mentions_error(log: LogCall, name: str | None) -> bool:
