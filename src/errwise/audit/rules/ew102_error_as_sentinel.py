@@ -30,6 +30,8 @@ __all__ = [
     "documented_choice",
     "at_boundary",
     "thread_targets",
+    "reports_errors",
+    "keeps_exception",
 ]
 
 _EMPTY_CALLS = {"dict": "{}", "list": "[]", "set": "set()", "tuple": "()", "str": "''"}
@@ -134,7 +136,19 @@ def _truth(key: str) -> bool | None:
 
 
 _CHANNEL_TOKENS = frozenset(
-    {"exc", "exception", "warn", "warning", "error", "err", "fail", "failure", "abort"}
+    {
+        "exc",
+        "exception",
+        "warn",
+        "warning",
+        "error",
+        "err",
+        "fail",
+        "failure",
+        "abort",
+        "traceback",
+        "excepthook",
+    }
 )
 
 
@@ -166,6 +180,24 @@ def documented_choice(model: FileModel, handler: HandlerInfo) -> bool:
     end = handler.node.end_lineno or handler.node.lineno
     own = model.lines[handler.node.lineno - 1 : end]
     return any(line.lstrip().startswith("#") for line in above) or any("#" in s for s in own)
+
+
+def reports_errors(function: FunctionInfo | None) -> bool:
+    """Is this function itself an error reporter (`handle_error`, `excepthook`,
+    `call_exception_handler`)? A failure while reporting another error has nowhere to go."""
+    if function is None:
+        return False
+    name = function.name.lower()
+    return any(w in name for w in ("error", "excepthook", "exception_handler"))
+
+
+def keeps_exception(handler: HandlerInfo) -> bool:
+    """`exc = e`: the exception object is kept in a variable (to be raised or shown later)."""
+    name = handler.facts.name
+    return name is not None and any(
+        isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id == name
+        for n in ast.walk(handler.node)
+    )
 
 
 def at_boundary(model: FileModel, handler: HandlerInfo) -> bool:

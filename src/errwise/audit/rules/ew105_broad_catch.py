@@ -19,7 +19,11 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, verdict
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import reports_elsewhere
+from errwise.audit.rules.ew102_error_as_sentinel import (
+    keeps_exception,
+    reports_elsewhere,
+    reports_errors,
+)
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -34,8 +38,10 @@ def check(model: FileModel) -> Iterator[Finding]:
         if not handler.broad:
             continue
         fn = handler.function
-        if fn is not None and fn.name in _CONTAINED:
-            continue
+        if (fn is not None and fn.name in _CONTAINED) or reports_errors(fn):
+            continue  # must not raise; or a failure while reporting another error
+        if keeps_exception(handler):
+            continue  # `exc = e`: kept to be raised or shown later
         v = verdict(model, handler)
         if v is Verdict.PROPAGATES or handler.facts.records_error:
             continue  # re-raised, or the exception object itself is handed on intact

@@ -18,7 +18,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import thread_targets
+from errwise.audit.rules.ew102_error_as_sentinel import keeps_exception, thread_targets
 
 __all__ = ["RULE"]
 
@@ -34,7 +34,7 @@ def check(model: FileModel) -> Iterator[Finding]:
         if handler.function is not None and handler.function.name in threads:
             continue  # a thread's code: Ctrl-C is delivered to the main thread only
         facts = handler.facts
-        if facts.reraises or facts.exits or facts.records_error:
+        if facts.reraises or facts.exits or facts.records_error or keeps_exception(handler):
             continue
         fn = handler.function
         if fn is not None and fn.name == "__del__":

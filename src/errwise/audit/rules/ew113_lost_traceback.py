@@ -17,7 +17,7 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, HandlerInfo, LogCall
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import at_boundary
+from errwise.audit.rules.ew102_error_as_sentinel import at_boundary, reports_errors
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -29,8 +29,7 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue
         if at_boundary(model, handler) and not _returns_success(handler):
             continue  # a clean message for the user, and the run ends (non-zero)
-        fn = handler.function
-        if fn is not None and any(w in fn.name.lower() for w in ("error", "excepthook")):
+        if reports_errors(handler.function):
             continue  # a failure while reporting another error: nothing better to do
         own = [log for log in handler.facts.logs if model.ctx(log.call).handler is handler]
         if not own:
