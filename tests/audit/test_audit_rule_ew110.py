@@ -129,6 +129,34 @@ NEGATIVES = {
                 except BaseException:
                     self.write("KeyboardInterrupt")
         """,
+    "repl_shows_traceback": """
+        class Interpreter:
+            def runcode(self, code):
+                try:
+                    exec(code, self.locals)
+                except:
+                    self.showtraceback()
+        """,
+    "forked_child_exits": """
+        from os import fork, execv, _exit
+        def spawn(path, args):
+            pid = fork()
+            if not pid:
+                try:
+                    execv(path, args)
+                except:
+                    _exit(127)
+            return pid
+        """,
+    "thread_subclass": """
+        import threading
+        class Worker(threading.Thread):
+            def run(self):
+                try:
+                    self.step()
+                except:
+                    self.failed = True
+        """,
     "in_del": """
         class F:
             def __del__(self):

@@ -30,6 +30,7 @@ __all__ = [
     "documented_choice",
     "at_boundary",
     "thread_targets",
+    "in_thread",
     "reports_errors",
     "keeps_exception",
 ]
@@ -228,6 +229,23 @@ def thread_targets(model: FileModel) -> frozenset[str]:
                 elif isinstance(value, ast.Name):
                     names.add(value.id)
     return frozenset(names)
+
+
+def in_thread(model: FileModel, function: FunctionInfo | None, targets: frozenset[str]) -> bool:
+    """Code that runs in another thread (a `target=` function or a `Thread` subclass's
+    method): Ctrl-C is delivered to the main thread only."""
+    while function is not None:
+        if function.name in targets:
+            return True
+        if function.class_name is not None:
+            cls = function.qualname.rsplit(".", 1)[0]
+            for info in model.classes:
+                if info.qualname == cls and any(b.endswith("Thread") for b in info.bases):
+                    return True
+            if function.class_name.endswith("Thread"):
+                return True
+        function = function.parent
+    return False
 
 
 def _predicate(function: FunctionInfo) -> bool:

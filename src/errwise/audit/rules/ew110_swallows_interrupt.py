@@ -18,7 +18,13 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import keeps_exception, thread_targets
+from errwise.audit.rules.ew102_error_as_sentinel import (
+    in_thread,
+    keeps_exception,
+    reports_elsewhere,
+    reports_errors,
+    thread_targets,
+)
 
 __all__ = ["RULE"]
 
@@ -31,17 +37,29 @@ def check(model: FileModel) -> Iterator[Finding]:
     for handler in model.handlers:
         if not handler.catches_base:
             continue
-        if handler.function is not None and handler.function.name in threads:
+        if in_thread(model, handler.function, threads):
             continue  # a thread's code: Ctrl-C is delivered to the main thread only
         facts = handler.facts
+        fn = handler.function
         if facts.reraises or facts.exits or facts.records_error or keeps_exception(handler):
             continue
-        fn = handler.function
+        if _exits(handler) or reports_elsewhere(model, handler) or reports_errors(fn):
+            continue  # ends the process, or shows the interruption (a REPL's contract)
         if fn is not None and fn.name == "__del__":
             continue  # an exception cannot leave __del__ anyway
         if _interrupt_handled_earlier(handler, tuples) or _mentions_interrupt(model, handler):
             continue
         yield _finding(model, handler)
+
+
+def _exits(handler: HandlerInfo) -> bool:
+    """Calls `_exit(...)`/`exit(...)`/`abort()` however imported (a forked child)."""
+    for call in handler.facts.calls:
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in ("_exit", "exit", "abort"):
+            return True
+    return False
 
 
 def _module_tuples(model: FileModel) -> dict[str, set[str]]:

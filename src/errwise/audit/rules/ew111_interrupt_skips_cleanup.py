@@ -19,7 +19,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import CallInfo, FileModel, HandlerInfo, TryInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import thread_targets
+from errwise.audit.rules.ew102_error_as_sentinel import in_thread, thread_targets
 from errwise.audit.text import call_text
 
 __all__ = ["RULE"]
@@ -40,7 +40,7 @@ _INTERRUPT_CATCHERS = frozenset({"BaseException", "KeyboardInterrupt"})
 def check(model: FileModel) -> Iterator[Finding]:
     threads = thread_targets(model)
     for handler in model.handlers:
-        if handler.function is not None and handler.function.name in threads:
+        if in_thread(model, handler.function, threads):
             continue  # a thread's code: Ctrl-C is delivered to the main thread only
         if handler.catches_base or not any(short(c) == "Exception" for c in handler.caught):
             continue
