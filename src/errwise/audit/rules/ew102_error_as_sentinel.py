@@ -167,7 +167,9 @@ def reports_elsewhere(model: FileModel, handler: HandlerInfo) -> bool:
             continue  # constructing an exception is not reporting one
         lowered = name.lower()
         tokens = set(lowered.strip("_").split("_"))
-        if tokens & _CHANNEL_TOKENS or "error" in lowered or "fail" in lowered:
+        if tokens & _CHANNEL_TOKENS or any(
+            word in lowered for word in ("error", "fail", "traceback", "excepthook")
+        ):
             return True
     return False
 
