@@ -29,6 +29,9 @@ from errwise.error import (
     usage,
 )
 from errwise.kind import Kind
+from errwise.ops.atomic import atomic_write, atomic_writer
+from errwise.ops.run import RunResult, run, run_result
+from errwise.ops.staged import staged_output
 from errwise.result import Err, Ok, Result, as_result
 from errwise.runid import run_id
 
@@ -43,10 +46,13 @@ __all__ = [
     "Kind",
     "Ok",
     "Result",
+    "RunResult",
     "TargetError",
     "UsageError",
     "__version__",
     "as_result",
+    "atomic_write",
+    "atomic_writer",
     "bug",
     "classify",
     "codes",
@@ -58,7 +64,10 @@ __all__ = [
     "env",
     "errno_code",
     "never",
+    "run",
     "run_id",
+    "run_result",
+    "staged_output",
     "target",
     "usage",
 ]

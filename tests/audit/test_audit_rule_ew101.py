@@ -38,7 +38,7 @@ POSITIVES = {
                     continue
             return out
         """,
-        "high",
+        "medium",
     ),
     "bare_return_after_rename": (
         """
@@ -50,7 +50,7 @@ POSITIVES = {
                 return
             print("rotated")
         """,
-        "critical",
+        "high",
     ),
 }
 

@@ -137,7 +137,7 @@ def expected_condition(handler: HandlerInfo) -> bool:
 
 def _user_specific(name: str) -> bool:
     """A project's own exception class (not a family of the stdlib or a known library)."""
-    last = name.rsplit(".", 1)[-1]
+    last = name.rsplit(".", 1)[-1].lstrip("_")
     if name in FAMILY_EXCEPTIONS or last in ("Exception", "BaseException", "Error"):
         return False
     return last not in {short(f) for f in FAMILY_EXCEPTIONS} and last[:1].isupper()

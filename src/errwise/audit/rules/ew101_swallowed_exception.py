@@ -37,18 +37,25 @@ def check(model: FileModel) -> Iterator[Finding]:
 
 def _judge(model: FileModel, handler: HandlerInfo, effects: Effect) -> tuple[Severity, str]:
     if _secondary_cleanup(model, handler):
-        return (
-            Severity.LOW,
-            " (a cleanup failure on an error path; the primary error still surfaces)",
+        return Severity.LOW, " (a cleanup failure on an error path; the primary error surfaces)"
+    body = handler.try_.node.body
+    disk_steps = {c.qualname or c.attr for c in model.calls_in(body) if c.effects & Effect.DISK}
+    if effects & (Effect.LOCK | Effect.CLEANUP):
+        return Severity.CRITICAL, (
+            "; the guarded code takes, releases or rolls back state, which is left wrong silently"
         )
-    if effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP):
-        return (
-            Severity.CRITICAL,
-            "; the guarded code changes on-disk or lock state, which is left wrong silently",
+    if len(disk_steps) >= 2:
+        return Severity.CRITICAL, (
+            "; the guarded code changes files in several steps, and a failure part-way leaves "
+            "them half-changed without a trace"
         )
+    if effects & Effect.DISK:
+        return Severity.HIGH, "; a failed file change looks like success"
     if effects & (Effect.PROCESS | Effect.NETWORK):
         return Severity.HIGH, "; a failed command or request looks like success"
-    return Severity.HIGH, ""
+    if handler.broad:
+        return Severity.HIGH, ""
+    return Severity.MEDIUM, ""
 
 
 def _secondary_cleanup(model: FileModel, handler: HandlerInfo) -> bool:
