@@ -353,7 +353,10 @@ def _finding(model: FileModel, function: FunctionInfo, found: Sentinel) -> Findi
     severity = Severity.HIGH
     if effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP):
         severity = Severity.CRITICAL
-        message += "; the guarded code works on lock or on-disk state"
+        message += "; the guarded code changes lock or on-disk state"
+    elif _about_lock(model, function, body):
+        severity = Severity.CRITICAL
+        message += "; the answer is about a lock: callers may remove a valid one or take a held one"
     elif not calls:
         severity = Severity.MEDIUM
     return model.finding(
@@ -365,6 +368,12 @@ def _finding(model: FileModel, function: FunctionInfo, found: Sentinel) -> Findi
         anchor=found.ret,
         claim=handler.node,
     )
+
+
+def _about_lock(model: FileModel, function: FunctionInfo, body: list[ast.stmt]) -> bool:
+    if "lock" in function.name.lower():
+        return True
+    return any("lock" in (c.qualname or "").lower() for c in model.calls_in(body))
 
 
 def _recommend(function: FunctionInfo, found: Sentinel, handler: HandlerInfo) -> str:
