@@ -110,6 +110,35 @@ NEGATIVES = {
                     owner = "unknown"
                 return f"<Lock owner={owner}>"
         """,
+    "thread_top_level_reports": """
+        import threading, traceback
+        class Worker(threading.Thread):
+            def run(self):
+                try:
+                    self.step()
+                except Exception:
+                    traceback.print_exc()
+        """,
+    "repr_helper": """
+        class Repr:
+            def repr_instance(self, x):
+                try:
+                    return repr(x)
+                except Exception:
+                    return "<%s instance>" % type(x).__name__
+        """,
+    "exception_kept_for_later": """
+        def lookup(cls, value):
+            try:
+                exc = None
+                result = cls._missing_(value)
+            except Exception as e:
+                exc = e
+                result = None
+            if result is None:
+                raise ValueError(value) from exc
+            return result
+        """,
     "documented_containment": """
         def run_plugins(plugins):
             for plugin in plugins:

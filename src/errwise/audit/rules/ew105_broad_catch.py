@@ -20,9 +20,12 @@ from errwise.audit.handling import Verdict, verdict
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules.ew102_error_as_sentinel import (
+    at_boundary,
+    in_thread,
     keeps_exception,
     reports_elsewhere,
     reports_errors,
+    thread_targets,
 )
 from errwise.audit.text import call_list, caught_text
 
@@ -34,11 +37,12 @@ _CONTAINED = frozenset({"__del__", "__repr__", "__str__", "__format__"})
 
 
 def check(model: FileModel) -> Iterator[Finding]:
+    threads = thread_targets(model)
     for handler in model.handlers:
         if not handler.broad:
             continue
         fn = handler.function
-        if (fn is not None and fn.name in _CONTAINED) or reports_errors(fn):
+        if (fn is not None and (fn.name in _CONTAINED or "repr" in fn.name)) or reports_errors(fn):
             continue  # must not raise; or a failure while reporting another error
         if keeps_exception(handler):
             continue  # `exc = e`: kept to be raised or shown later
@@ -47,10 +51,10 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # re-raised, or the exception object itself is handed on intact
         if v.loses_error and reports_elsewhere(model, handler):
             v = Verdict.RECORDS  # reported through the component's own error channel
-        at_boundary = model.is_boundary(fn)
-        if at_boundary and _ends_run_loudly(model, handler, v):
+        boundary = at_boundary(model, handler) or in_thread(model, fn, threads)
+        if boundary and _ends_run_loudly(model, handler, v):
             continue
-        yield _finding(model, handler, v, at_boundary)
+        yield _finding(model, handler, v, boundary)
 
 
 def _ends_run_loudly(model: FileModel, handler: HandlerInfo, v: Verdict) -> bool:
