@@ -18,22 +18,10 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, short, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, ReturnInfo
 from errwise.audit.rule import Rule
+from errwise.audit.rules._handler_context import reports_elsewhere
 from errwise.audit.text import call_list, caught_text
 
-__all__ = [
-    "RULE",
-    "Sentinel",
-    "sentinel_handlers",
-    "literal_key",
-    "is_bool_function",
-    "reports_elsewhere",
-    "documented_choice",
-    "at_boundary",
-    "thread_targets",
-    "in_thread",
-    "reports_errors",
-    "keeps_exception",
-]
+__all__ = ["RULE", "Sentinel", "sentinel_handlers", "literal_key", "is_bool_function"]
 
 _EMPTY_CALLS = {"dict": "{}", "list": "[]", "set": "set()", "tuple": "()", "str": "''"}
 
@@ -134,120 +122,6 @@ def _truth(key: str) -> bool | None:
         return bool(ast.literal_eval(key))
     except (ValueError, SyntaxError):
         return None
-
-
-_CHANNEL_TOKENS = frozenset(
-    {
-        "exc",
-        "exception",
-        "warn",
-        "warning",
-        "error",
-        "err",
-        "fail",
-        "failure",
-        "abort",
-        "traceback",
-        "excepthook",
-    }
-)
-
-
-def reports_elsewhere(model: FileModel, handler: HandlerInfo) -> bool:
-    """The clause reports the failure through the component's own error channel
-    (`self.send_error(404)`, `parser.error(...)`, `self.fail(...)`, `onerror(...)`,
-    `t.print_exc()`, `_warn_unhandled_exception()`)."""
-    logs = {id(log.call) for log in handler.facts.logs}
-    for call in handler.facts.calls:
-        if model.ctx(call).handler is not handler or id(call) in logs:
-            continue
-        func = call.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if not name or name[0].isupper():
-            continue  # constructing an exception is not reporting one
-        lowered = name.lower()
-        tokens = set(lowered.strip("_").split("_"))
-        if tokens & _CHANNEL_TOKENS or any(
-            word in lowered for word in ("error", "fail", "traceback", "excepthook")
-        ):
-            return True
-    return False
-
-
-def documented_choice(model: FileModel, handler: HandlerInfo) -> bool:
-    """A narrow clause whose choice is explained by a comment in or just above the try."""
-    if handler.broad:
-        return False  # a comment does not make "everything" a specific condition
-    try_line = handler.try_.node.lineno
-    above = model.lines[max(try_line - 3, 0) : try_line - 1]
-    end = handler.node.end_lineno or handler.node.lineno
-    own = model.lines[handler.node.lineno - 1 : end]
-    return any(line.lstrip().startswith("#") for line in above) or any("#" in s for s in own)
-
-
-def reports_errors(function: FunctionInfo | None) -> bool:
-    """Is this function itself an error reporter (`handle_error`, `excepthook`,
-    `call_exception_handler`)? A failure while reporting another error has nowhere to go."""
-    if function is None:
-        return False
-    name = function.name.lower()
-    return any(w in name for w in ("error", "excepthook", "exception_handler"))
-
-
-def keeps_exception(handler: HandlerInfo) -> bool:
-    """`exc = e`: the exception object is kept in a variable (to be raised or shown later)."""
-    name = handler.facts.name
-    return name is not None and any(
-        isinstance(n, ast.Assign) and isinstance(n.value, ast.Name) and n.value.id == name
-        for n in ast.walk(handler.node)
-    )
-
-
-def at_boundary(model: FileModel, handler: HandlerInfo) -> bool:
-    """In a configured boundary function, or in module-level code of a `__main__` module or
-    under `if __name__ == "__main__":`."""
-    fn = handler.function
-    if fn is not None:
-        return model.is_boundary(fn)
-    if model.path.endswith("__main__.py"):
-        return True
-    node = model.parents.get(handler.try_.node)
-    while node is not None:
-        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
-            return True
-        node = model.parents.get(node)
-    return False
-
-
-def thread_targets(model: FileModel) -> frozenset[str]:
-    """Names passed as `target=` (threads, processes): Ctrl-C never arrives in their code."""
-    names: set[str] = set()
-    for call in model.calls:
-        for kw in call.node.keywords:
-            if kw.arg == "target":
-                value = kw.value
-                if isinstance(value, ast.Attribute):
-                    names.add(value.attr)
-                elif isinstance(value, ast.Name):
-                    names.add(value.id)
-    return frozenset(names)
-
-
-def in_thread(model: FileModel, function: FunctionInfo | None, targets: frozenset[str]) -> bool:
-    """Code that runs in another thread (a `target=` function or a `Thread` subclass's
-    method): Ctrl-C is delivered to the main thread only."""
-    while function is not None:
-        if function.name in targets:
-            return True
-        if function.class_name is not None:
-            cls = function.qualname.rsplit(".", 1)[0]
-            for info in model.classes:
-                if info.qualname == cls and any(b.endswith("Thread") for b in info.bases):
-                    return True
-            if function.class_name.endswith("Thread"):
-                return True
-        function = function.parent
-    return False
 
 
 def _predicate(function: FunctionInfo) -> bool:

@@ -20,7 +20,7 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LoopInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import documented_choice, reports_elsewhere
+from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]

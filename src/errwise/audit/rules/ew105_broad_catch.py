@@ -19,7 +19,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, verdict
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import (
+from errwise.audit.rules._handler_context import (
     at_boundary,
     in_thread,
     keeps_exception,

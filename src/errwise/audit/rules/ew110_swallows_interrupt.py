@@ -18,7 +18,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import (
+from errwise.audit.rules._handler_context import (
     in_thread,
     keeps_exception,
     reports_elsewhere,

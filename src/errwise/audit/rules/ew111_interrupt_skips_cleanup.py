@@ -19,7 +19,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import CallInfo, FileModel, HandlerInfo, TryInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import in_thread, thread_targets
+from errwise.audit.rules._handler_context import in_thread, thread_targets
 from errwise.audit.text import call_text
 
 __all__ = ["RULE"]

@@ -17,7 +17,7 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, HandlerInfo, LogCall
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
-from errwise.audit.rules.ew102_error_as_sentinel import at_boundary, reports_errors
+from errwise.audit.rules._handler_context import at_boundary, reports_errors
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
