@@ -55,6 +55,20 @@ POSITIVES = {
         """,
         "medium",
     ),
+    # at a boundary, a bug reaches the user as one line, without its traceback
+    "boundary_message_without_traceback": (
+        """
+        import sys
+        def main():
+            try:
+                run()
+            except Exception as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            return 0
+        """,
+        "medium",
+    ),
 }
 
 NEGATIVES = {

@@ -52,29 +52,25 @@ def check(model: FileModel) -> Iterator[Finding]:
         if v.loses_error and reports_elsewhere(model, handler):
             v = Verdict.RECORDS  # reported through the component's own error channel
         boundary = at_boundary(model, handler) or in_thread(model, fn, threads)
-        if boundary and _ends_run_loudly(model, handler, v):
+        if boundary and _ends_run_loudly(handler, v):
             continue
         yield _finding(model, handler, v, boundary)
 
 
-def _ends_run_loudly(model: FileModel, handler: HandlerInfo, v: Verdict) -> bool:
-    """A boundary clause that reports the error and returns a non-zero status."""
-    if v is not Verdict.RECORDS and not handler.facts.logs:
-        return False
-    if handler.facts.exits:
-        return True
+def _ends_run_loudly(handler: HandlerInfo, v: Verdict) -> bool:
+    """A boundary clause that keeps the traceback (or reports through the component's error
+    channel) and does not report success."""
+    if v is not Verdict.RECORDS:
+        return False  # a bug would reach the user as one line, without its traceback
     for ret in handler.facts.returns:
         value = ret.value
-        if (
+        if value is None or (
             isinstance(value, ast.Constant)
-            and isinstance(value.value, int)
-            and not isinstance(value.value, bool)
-            and value.value != 0
+            and (value.value is None or value.value is True or value.value == 0)
+            and not isinstance(value.value, float)
         ):
-            return True
-        if value is not None and not isinstance(value, ast.Constant):
-            return True  # an exit status computed from the error
-    return v is Verdict.RECORDS and not handler.facts.returns
+            return False  # the run ends as if it had succeeded
+    return True
 
 
 def _finding(model: FileModel, handler: HandlerInfo, v: Verdict, at_boundary: bool) -> Finding:
