@@ -171,6 +171,19 @@ NEGATIVES = {
                 return False
             return True
         """,
+    # a narrow clause whose choice is documented where it is made
+    "documented_choice": """
+        import os
+        def pidfd(pid):
+            opener = getattr(os, "pidfd_open", None)
+            if opener is None:
+                return None
+            try:
+                fd = opener(pid)
+            except OSError:
+                return None  # kernel without pidfd (ENOSYS) or sandboxed (EPERM): poll instead
+            return fd
+        """,
     # reported through the component's error channel
     "error_channel": """
         class Handler:

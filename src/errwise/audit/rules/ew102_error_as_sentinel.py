@@ -18,7 +18,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, short, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, ReturnInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules._handler_context import reports_elsewhere
+from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE", "Sentinel", "sentinel_handlers", "literal_key", "is_bool_function"]
@@ -160,8 +160,8 @@ def sentinel_handlers(model: FileModel, function: FunctionInfo) -> list[Sentinel
     for handler in handlers:
         if not verdict(model, handler).loses_error or expected_condition(handler):
             continue
-        if reports_elsewhere(model, handler):
-            continue
+        if reports_elsewhere(model, handler) or documented_choice(model, handler):
+            continue  # reported through the component's channel, or a documented choice
         for ret in handler.facts.returns:
             where = model.ctx(ret)
             if where.handler is not handler or where.try_ is not handler.try_:
