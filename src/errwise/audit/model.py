@@ -732,7 +732,10 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
             elif _is_err_value(node, model):
                 records = True
             elif isinstance(node.func, ast.Attribute) and node.func.attr in _RECORD_METHODS:
-                if any(_mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]):
+                if any(
+                    _mentions(a, name) or _is_exc_info(a, model)
+                    for a in [*node.args, *(k.value for k in node.keywords)]
+                ):
                     records = True
             elif any(
                 _mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]

@@ -46,6 +46,9 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # must not raise; or a failure while reporting another error
         if keeps_exception(handler):
             continue  # `exc = e`: kept to be raised or shown later
+        body = handler.try_.node.body
+        if len(body) == 1 and isinstance(body[0], ast.Raise):
+            continue  # `try: raise X / except X:` is a deliberate idiom (e.g. to get a frame)
         v = verdict(model, handler)
         if v is Verdict.PROPAGATES or handler.facts.records_error:
             continue  # re-raised, or the exception object itself is handed on intact
