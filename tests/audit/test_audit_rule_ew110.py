@@ -157,6 +157,26 @@ NEGATIVES = {
                 except:
                     self.failed = True
         """,
+    "raises_right_after": """
+        import sys
+        def quit(code=None):
+            try:
+                sys.stdin.close()
+            except:
+                pass
+            raise SystemExit(code)
+        """,
+    "process_exit_code": """
+        import sys, traceback
+        def bootstrap(target):
+            try:
+                target()
+                exitcode = 0
+            except:
+                exitcode = 1
+                traceback.print_exc()
+            return exitcode
+        """,
     "in_del": """
         class F:
             def __del__(self):

@@ -43,7 +43,7 @@ def check(model: FileModel) -> Iterator[Finding]:
         fn = handler.function
         if facts.reraises or facts.exits or facts.records_error or keeps_exception(handler):
             continue
-        if _exits(handler) or reports_elsewhere(model, handler) or reports_errors(fn):
+        if _exits(model, handler) or reports_elsewhere(model, handler) or reports_errors(fn):
             continue  # ends the process, or shows the interruption (a REPL's contract)
         if fn is not None and fn.name == "__del__":
             continue  # an exception cannot leave __del__ anyway
@@ -52,13 +52,29 @@ def check(model: FileModel) -> Iterator[Finding]:
         yield _finding(model, handler)
 
 
-def _exits(handler: HandlerInfo) -> bool:
-    """Calls `_exit(...)`/`exit(...)`/`abort()` however imported (a forked child)."""
+def _exits(model: FileModel, handler: HandlerInfo) -> bool:
+    """The process ends anyway: `_exit(...)`/`exit(...)`/`abort()` however imported (a forked
+    child), a non-zero `exitcode = 1` set for the process's end, or a `raise` right after the
+    `try` statement (`except: pass` then `raise SystemExit(code)`)."""
     for call in handler.facts.calls:
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name in ("_exit", "exit", "abort"):
             return True
+    for node in walk_scope(handler.node.body):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and "exit" in t.id.lower() for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value not in (0, None, False)
+        ):
+            return True
+    parent = model.parents.get(handler.try_.node)
+    siblings: list[ast.stmt] = getattr(parent, "body", []) if parent is not None else []
+    for index, stmt in enumerate(siblings):
+        if stmt is handler.try_.node:
+            following = siblings[index + 1 : index + 2]
+            return bool(following) and isinstance(following[0], ast.Raise)
     return False
 
 
