@@ -172,3 +172,13 @@ def test_seed_defects_are_found_by_the_right_rules(audit):
 def test_except_exception_is_not_said_to_catch_ctrl_c(audit):
     findings = audit(SEED_SHAPED, "EW110")
     assert findings == []  # no bare/BaseException clause: nothing eats Ctrl-C here
+
+
+def test_each_rule_finds_its_own_documented_example(audit):
+    from errwise.audit.rules import all_rules
+
+    for rule in all_rules():
+        if rule.id in MINE:
+            findings = audit(rule.example, rule.id)
+            assert [f.rule for f in findings][:1] == [rule.id], (rule.id, findings)
+            assert rule.doc_markdown().count("```") >= 2

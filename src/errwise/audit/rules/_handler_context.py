@@ -9,6 +9,7 @@ next to a narrow clause, a configured boundary) — and never raises on any mode
 from __future__ import annotations
 
 import ast
+import re
 
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo
 
@@ -61,14 +62,20 @@ def reports_elsewhere(model: FileModel, handler: HandlerInfo) -> bool:
 
 
 def documented_choice(model: FileModel, handler: HandlerInfo) -> bool:
-    """A narrow clause whose choice is explained by a comment in or just above the try."""
+    """A narrow clause whose choice is explained by a comment in or just above the try (a
+    `TODO`/`FIXME`/`XXX` or a question is an admission, not an explanation)."""
     if handler.broad:
         return False  # a comment does not make "everything" a specific condition
     try_line = handler.try_.node.lineno
     above = model.lines[max(try_line - 3, 0) : try_line - 1]
     end = handler.node.end_lineno or handler.node.lineno
     own = model.lines[handler.node.lineno - 1 : end]
-    return any(line.lstrip().startswith("#") for line in above) or any("#" in s for s in own)
+    comments = [line.lstrip() for line in above if line.lstrip().startswith("#")]
+    comments += [line[line.index("#") :] for line in own if "#" in line]
+    return any(not _ADMISSION.search(c) for c in comments)
+
+
+_ADMISSION = re.compile(r"TODO|FIXME|XXX|HACK|\?")
 
 
 def reports_errors(function: FunctionInfo | None) -> bool:

@@ -289,9 +289,9 @@ on success, `return False` on failure) is not this defect; neither is a handler 
 expected condition (`except FileNotFoundError: return None`).
 """,
     why="""
-The caller receives a plausible answer: "the lock does not exist" when in truth it could not be
-read (permission denied, disk error, a corrupt file). It acts on the wrong answer — removes a
-valid lock, retries forever, reports success — and nothing tells the operator why.
+The caller receives a plausible answer: `(False, None)`, "there is no lock", when in truth it
+could not be read (permission denied, disk error, a corrupt file). It acts on the wrong answer —
+removes a valid lock, retries forever, reports success — and nothing tells the operator why.
 """,
     example="""
 def check_lock_validity(lock_path):
@@ -302,7 +302,7 @@ def check_lock_validity(lock_path):
         return True, meta
     except (OSError, ValueError) as e:
         logger.error(f"Error parsing lock: {e}")
-        return False, None              # permission denied looks like "no lock"
+        return False, None
 """,
     fix="""
 Return a distinct, typed failure the caller must inspect, or raise a classified error:

@@ -157,8 +157,8 @@ low.
 def load_state(path):
     try:
         return parse(path.read_text())
-    except Exception as exc:          # a typo in parse() looks like a broken file
-        return errwise.Err(exc)
+    except Exception:                 # a typo in parse() looks like a missing state
+        return None
 """,
     fix="""
 Catch what the code can really raise and let bugs surface:
