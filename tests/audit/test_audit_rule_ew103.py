@@ -127,6 +127,27 @@ NEGATIVES = {
             except OSError:
                 return 2
         """,
+    # the fallback value is examined before it is used
+    "examined_after": """
+        import os
+        def read_record(fd, expected):
+            try:
+                raw = os.read(fd, len(expected) + 1)
+            except OSError:
+                raw = b""
+            if raw and raw == expected:
+                return True
+            return parse_slowly(fd)
+        """,
+    # a visible placeholder says it is not an answer
+    "placeholder": """
+        import os
+        def load_text():
+            try:
+                return " ".join(f"{v:.2f}" for v in os.getloadavg())
+            except OSError:
+                return "unknown"
+        """,
     # None is absence, not a default
     "returns_none": """
         def maybe_pid(path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
+from errwise.audit.handling import documented
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo
 
 __all__ = [
@@ -62,20 +63,33 @@ def reports_elsewhere(model: FileModel, handler: HandlerInfo) -> bool:
 
 
 def documented_choice(model: FileModel, handler: HandlerInfo) -> bool:
-    """A narrow clause whose choice is explained by a comment in or just above the try (a
-    `TODO`/`FIXME`/`XXX` or a question is an admission, not an explanation)."""
+    """A narrow clause whose choice is explained by a comment: in the clause
+    (`handling.documented`) or on the lines just above the `try`. A comment admitting a problem
+    (`TODO`, `FIXME`, `XXX`, a question) and tool directives explain nothing."""
     if handler.broad:
         return False  # a comment does not make "everything" a specific condition
+    node = handler.node
+    own = model.lines[node.lineno - 1 : node.end_lineno or node.lineno]
+    if any(_ADMISSION.search(line.partition("#")[2]) for line in own):
+        return False
+    if documented(model, handler):
+        return True
     try_line = handler.try_.node.lineno
-    above = model.lines[max(try_line - 3, 0) : try_line - 1]
-    end = handler.node.end_lineno or handler.node.lineno
-    own = model.lines[handler.node.lineno - 1 : end]
-    comments = [line.lstrip() for line in above if line.lstrip().startswith("#")]
-    comments += [line[line.index("#") :] for line in own if "#" in line]
-    return any(not _ADMISSION.search(c) for c in comments)
+    above = [
+        line.strip().lstrip("#").strip()
+        for line in model.lines[max(try_line - 3, 0) : try_line - 1]
+        if line.strip().startswith("#")
+    ]
+    return any(
+        len(text) >= 8
+        and not _ADMISSION.search(text)
+        and not text.lower().startswith(_TOOL_COMMENTS)
+        for text in above
+    )
 
 
 _ADMISSION = re.compile(r"TODO|FIXME|XXX|HACK|\?")
+_TOOL_COMMENTS = ("errwise:", "noqa", "pragma", "type:", "fmt:", "pylint:", "nosec")
 
 
 def reports_errors(function: FunctionInfo | None) -> bool:

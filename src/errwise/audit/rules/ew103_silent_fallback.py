@@ -51,6 +51,10 @@ def _literal(expr: ast.expr) -> bool:
     return False
 
 
+_PLACEHOLDERS = frozenset({"unknown", "<unknown>", "(unknown)", "n/a", "?", "unavailable"})
+"""Values that say they are not an answer: a visible placeholder is not a silent fallback."""
+
+
 def _constant_name(name: str) -> bool:
     return len(name) > 1 and name.isupper() and any(c.isalpha() for c in name)
 
@@ -63,6 +67,8 @@ def hard_default(
     if expr is None:
         return None
     if isinstance(expr, ast.Constant) and (expr.value is None or isinstance(expr.value, bool)):
+        return None
+    if isinstance(expr, ast.Constant) and str(expr.value).strip().lower() in _PLACEHOLDERS:
         return None
     if isinstance(expr, ast.Name):
         ok = expr.id in constants or _constant_name(expr.id)
@@ -159,9 +165,29 @@ def _assigns_default(
             and stmt.targets[0].id in computed
         ):
             value = hard_default(stmt.value, constants, model.source)
-            if value is not None:
+            if value is not None and not _examined_after(model, handler, stmt.targets[0].id):
                 return stmt, value, f"sets `{stmt.targets[0].id}` to"
     return None
+
+
+def _examined_after(model: FileModel, handler: HandlerInfo, name: str) -> bool:
+    """Is the variable tested right after the try (`if raw and ...`, `if mtime != cached`)?
+    Then the fallback value is looked at before it is used, not silently taken as an answer."""
+    try_node = handler.try_.node
+    parent = model.parents.get(try_node)
+    for field in ("body", "orelse", "finalbody"):
+        siblings: list[ast.stmt] = getattr(parent, field, None) or []
+        for index, stmt in enumerate(siblings):
+            if stmt is not try_node:
+                continue
+            following = siblings[index + 1 : index + 2]
+            return bool(following) and (
+                isinstance(following[0], (ast.If, ast.While, ast.Assert))
+                and any(
+                    isinstance(n, ast.Name) and n.id == name for n in ast.walk(following[0].test)
+                )
+            )
+    return False
 
 
 def _falls_to_default(
