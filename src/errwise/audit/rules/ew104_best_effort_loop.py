@@ -60,7 +60,7 @@ def _rollback_context(loop: LoopInfo) -> bool:
 
 
 def _leaves_loop(body: list[ast.stmt]) -> bool:
-    """Does the try body return or break out of the loop (a retry or first-success search)?"""
+    """Do the success paths return or break out of the loop (a retry or first-success search)?"""
     stack: list[tuple[ast.AST, bool]] = [(s, False) for s in body]
     while stack:
         node, nested = stack.pop()
