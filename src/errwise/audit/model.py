@@ -230,6 +230,7 @@ class Ctx:
     try_: TryInfo | None
     try_part: TryPart | None
     handler: HandlerInfo | None
+    """The innermost except clause the node sits in (within this scope), if any."""
     loop: LoopInfo | None
     scope: str
     """Qualified name of the enclosing scope ("" at module level)."""
@@ -318,15 +319,15 @@ class FileModel:
         if isinstance(node, _TRY_TYPES):
             info = self._try_of[node]
             pairs: list[tuple[ast.AST, Ctx]] = []
-            body = _replace(ctx, try_=info, try_part="body", handler=None)
+            body = _replace(ctx, try_=info, try_part="body")
             pairs += [(c, body) for c in node.body]
             for h in node.handlers:
                 pairs.append(
                     (h, _replace(ctx, try_=info, try_part=None, handler=self._handler_of[h]))
                 )
-            orelse = _replace(ctx, try_=info, try_part="orelse", handler=None)
+            orelse = _replace(ctx, try_=info, try_part="orelse")
             pairs += [(c, orelse) for c in node.orelse]
-            fin = _replace(ctx, try_=info, try_part="finally", handler=None)
+            fin = _replace(ctx, try_=info, try_part="finally")
             pairs += [(c, fin) for c in node.finalbody]
             return pairs
         if isinstance(node, _LOOP_TYPES):
@@ -421,7 +422,7 @@ class FileModel:
             self.calls.append(info_call)
             if ctx.function is not None:
                 ctx.function.calls.append(info_call)
-            if ctx.try_ is not None and ctx.handler is None:
+            if ctx.try_ is not None:
                 if ctx.try_part == "body":
                     ctx.try_.body_calls.append(info_call)
                 elif ctx.try_part == "finally":
@@ -732,12 +733,17 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
             elif _is_err_value(node, model):
                 records = True
             elif isinstance(node.func, ast.Attribute) and node.func.attr in _RECORD_METHODS:
-                if any(_mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]):
+                if any(
+                    _mentions(a, name) or _is_exc_info(a, model)
+                    for a in [*node.args, *(k.value for k in node.keywords)]
+                ):
                     records = True
             elif any(
                 _mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]
             ) and qual not in ("str", "repr", "format", "type", "len", "print"):
                 records = True  # handed to another function that can act on it
+            elif any(_is_exc_info(a, model) for a in node.args):
+                records = True  # `onerror(func, path, sys.exc_info())`: handed on
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
@@ -747,6 +753,10 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
                 and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
             ):
                 records = True
+            elif value is not None and _is_exc_info(
+                value.value if isinstance(value, ast.Subscript) else value, model
+            ):
+                records = True  # `details = sys.exc_info()`: kept to be re-raised or shown
     return HandlerFacts(
         name,
         pass_only,
@@ -762,6 +772,15 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
         inspects,
         calls,
         exits,
+    )
+
+
+def _is_exc_info(node: ast.expr, model: FileModel) -> bool:
+    if isinstance(node, (ast.Starred, ast.Subscript)):
+        node = node.value  # `*sys.exc_info()`, `sys.exc_info()[2]`
+    return isinstance(node, ast.Call) and model.qualify(node.func) in (
+        "sys.exc_info",
+        "sys.exception",
     )
 
 
