@@ -33,15 +33,26 @@ def _read_version(data: bytes) -> int:
 
 
 def _writer(target: Path, first: int) -> int:
+    """Fork a child writing versions until killed; return once it is about to write."""
+    ready_r, ready_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: write versions until killed, never return into pytest
         try:
+            os.close(ready_r)
+            os.write(ready_w, b"!")
             number = first
             while True:
                 errwise.atomic_write(target, _version(number))
                 number += 1
         finally:
             os._exit(1)
+    os.close(ready_w)
+    try:
+        # Wait until the child runs, so the random delay below measures from its first write
+        # and not from a fork that a loaded machine may take long to schedule.
+        os.read(ready_r, 1)
+    finally:
+        os.close(ready_r)
     return pid
 
 
