@@ -56,6 +56,7 @@ EXPECTED = [
     Expect("EW102", "lock.py", "update_lock_heartbeat", "except Exception as exc:"),
     Expect("EW111", "lock.py", "update_lock_heartbeat", "except Exception as exc:"),
     Expect("EW114", "lock.py", "update_lock_heartbeat", "os.unlink(temp_path)"),
+    Expect("EW109", "lock.py", "check_lock_validity", "except (OSError, ValueError) as exc:"),
     Expect("EW102", "lock.py", "check_lock_validity", "except (OSError, ValueError) as exc:"),
     Expect("EW102", "lock.py", "check_lock_validity", "except Exception as exc:"),
     Expect("EW101", "lock.py", "remove_lock", "except Exception:"),

@@ -729,7 +729,10 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
                 and node.args
                 and _mentions(node.args[0], name)
             ):
-                inspects = True
+                # `type(exc)` inspects only when compared; `type(exc).__name__` in a message
+                # does not tell failures apart.
+                if qual != "type" or isinstance(model.parents.get(node), ast.Compare):
+                    inspects = True
             elif _is_err_value(node, model):
                 records = True
             elif isinstance(node.func, ast.Attribute) and node.func.attr in _RECORD_METHODS:
