@@ -1,0 +1,458 @@
+"""Link per-file summaries into one program and compute every function's raise-set.
+
+Promise: `Program(facts_list)` resolves calls across files (following re-exports of
+`from x import y` in package `__init__`s), dispatches `self.method()` over the subclasses that
+override it, and iterates raise-sets to a fixpoint over the call graph: a function's raise-set is
+its explicit raises, its callees' raise-sets and its operations' errors, minus what its own
+handlers catch (respecting the class hierarchy; a bare `raise` or `raise e` re-raises what the
+handler caught, `raise X from e` raises X). Recursion and import cycles terminate (the sets only
+grow, over a finite universe). A raise-set is *complete* only when every call it depends on was
+resolved; unknown calls make it incomplete, never silently empty.
+
+Queries: `raise_set(qualname)`, `handler(path, line, col)` (what a try body raises and what one
+except clause receives), `hidden_errors(path, line)` and `errnos(path, line)`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from errwise.audit.infer.facts import Block, Call, CallKind, FileFacts, FuncFacts, Raise, Try
+from errwise.audit.infer.hierarchy import Hierarchy, errnos_of, item_class
+from errwise.audit.infer.kb import KnowledgeBase, default_kb
+from errwise.audit.infer.summarize import MODULE_CODE
+from errwise.error import usage
+
+__all__ = ["Flow", "HandlerResult", "Program"]
+
+_BROAD = frozenset({"Exception", "BaseException"})
+_MAX_ROUNDS = 200
+"""Safety net: evaluations per function before its set is declared incomplete."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """What may escape a piece of code: raise-set items, and whether more may (unknown code)."""
+
+    items: frozenset[str] = frozenset()
+    unknown: bool = False
+
+    def __or__(self, other: Flow) -> Flow:
+        if not other.items and not other.unknown:
+            return self
+        return Flow(self.items | other.items, self.unknown or other.unknown)
+
+
+_EMPTY = Flow()
+_UNKNOWN = Flow(frozenset(), True)
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerResult:
+    """One except clause, after inference."""
+
+    path: str
+    line: int
+    col: int
+    caught: tuple[str, ...]
+    body: Flow
+    """What the try body can raise (before any clause catches)."""
+    received: frozenset[str]
+    """What this clause catches (earlier clauses already took their part)."""
+    complete: bool
+    """`received` is complete: every call in the body resolved and every ancestry known."""
+    unresolved: tuple[str, ...]
+    """The calls of the try body (directly, or through audited code) that could not be resolved."""
+
+
+@dataclass(slots=True)
+class _Record:
+    handlers: dict[tuple[int, int], HandlerResult]
+    lines: dict[int, Flow]
+    path: str
+
+
+class Program:
+    """All files' summaries linked; raise-sets solved lazily on first query."""
+
+    def __init__(self, facts: Iterable[FileFacts], kb: KnowledgeBase | None = None) -> None:
+        self.kb = kb or default_kb()
+        self.files: dict[str, FileFacts] = {}
+        self.functions: dict[str, FuncFacts] = {}
+        self._path_of: dict[str, str] = {}
+        self.classes: dict[str, tuple[str, ...]] = {}
+        self._exports: dict[str, dict[str, str]] = {}
+        for f in facts:
+            if not isinstance(f, FileFacts):
+                raise usage("ERR_USAGE", f"Program() takes FileFacts, got {type(f).__name__}")
+            self.files[f.path] = f
+            self._exports[f.module] = f.exports
+            for fn in f.functions:
+                self.functions[fn.qualname] = fn
+                self._path_of[fn.qualname] = f.path
+        for f in self.files.values():
+            for cls, bases in f.classes.items():
+                self.classes[cls] = tuple(self.canonical_name(b) for b in bases)
+        self.hierarchy = Hierarchy(self.classes, self.kb)
+        self._subclasses: dict[str, list[str]] = {}
+        for cls, bases in self.classes.items():
+            for base in bases:
+                self._subclasses.setdefault(base, []).append(cls)
+        self._resolved: dict[int, tuple[tuple[str, ...], Flow]] = {}
+        self._state: dict[str, Flow] = {}
+        self._solved = False
+        self._records: dict[str, _Record] = {}
+        self._handler_index: dict[str, dict[tuple[int, int], str]] = {}
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def canonical_name(self, name: str) -> str:
+        """Follow re-exports (`pkg.X` where pkg/__init__ does `from ._impl import X`)."""
+        for _ in range(16):
+            if name in self.functions or name in self.classes:
+                return name
+            parts = name.split(".")
+            moved = False
+            for cut in range(len(parts) - 1, 0, -1):
+                module = ".".join(parts[:cut])
+                exports = self._exports.get(module)
+                if exports is not None and parts[cut] in exports:
+                    target = exports[parts[cut]]
+                    rest = parts[cut + 1 :]
+                    new = ".".join([target, *rest])
+                    if new != name:
+                        name, moved = new, True
+                    break
+            if not moved:
+                return self.kb.canonical(name)
+        return name
+
+    def _mro(self, cls: str) -> tuple[list[str], bool]:
+        """Program classes in method-resolution order (depth-first, left to right), and
+        whether every base was a program class, a known exception or `object`."""
+        order: list[str] = []
+        complete = True
+        stack = [cls]
+        seen: set[str] = set()
+        while stack:
+            current = stack.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in self.classes:
+                order.append(current)
+                stack = list(self.classes[current]) + stack
+            elif current != "object" and not self.hierarchy.known(current):
+                complete = False
+        return order, complete
+
+    def _method(self, cls: str, attr: str, skip_self: bool = False) -> tuple[str | None, bool]:
+        order, complete = self._mro(cls)
+        for c in order[1:] if skip_self else order:
+            qual = f"{c}.{attr}"
+            if qual in self.functions:
+                return qual, True
+        return None, complete
+
+    def _overrides(self, cls: str, attr: str) -> list[str]:
+        found: list[str] = []
+        todo = list(self._subclasses.get(cls, ()))
+        seen: set[str] = set()
+        while todo:
+            sub = todo.pop()
+            if sub in seen:
+                continue
+            seen.add(sub)
+            qual = f"{sub}.{attr}"
+            if qual in self.functions:
+                found.append(qual)
+            todo.extend(self._subclasses.get(sub, ()))
+        return found
+
+    # -- resolution ----------------------------------------------------------------------------
+
+    def _resolve(self, call: Call) -> tuple[tuple[str, ...], Flow]:
+        cached = self._resolved.get(id(call))
+        if cached is not None:
+            return cached
+        result = self._resolve_uncached(call)
+        self._resolved[id(call)] = result
+        return result
+
+    def _resolve_uncached(self, call: Call) -> tuple[tuple[str, ...], Flow]:
+        kind = call.kind
+        if kind is CallKind.KNOWN:
+            return (), Flow(call.items, call.incomplete)
+        if kind is CallKind.UNKNOWN or call.target is None:
+            return (), _UNKNOWN
+        if kind is CallKind.MODULE:
+            module_code = f"{call.target}.{MODULE_CODE}"
+            if module_code in self.functions:
+                return (module_code,), Flow(call.items)
+            return (), Flow(call.items, True)
+        target = self.canonical_name(call.target)
+        if kind is CallKind.FUNC:
+            if target in self.functions:
+                return (target,), _EMPTY
+            if target in self.classes:
+                init, complete = self._method(target, "__init__")
+                if init is not None:
+                    return (init,), _EMPTY
+                return (), _EMPTY if complete else _UNKNOWN
+            if self.hierarchy.known(target):
+                return (), _EMPTY  # constructing a known exception
+            return (), _UNKNOWN
+        attr = call.attr or ""
+        if target not in self.classes:
+            return (), _UNKNOWN
+        if kind is CallKind.SUPER:
+            found, complete = self._method(target, attr, skip_self=True)
+            if found is not None:
+                return (found,), _EMPTY
+            if attr == "__init__" and complete:
+                return (), _EMPTY
+            return (), _UNKNOWN
+        found, _ = self._method(target, attr)
+        overrides = self._overrides(target, attr)
+        if found is None:
+            return tuple(overrides), _UNKNOWN
+        return (found, *overrides), _EMPTY
+
+    # -- fixpoint ------------------------------------------------------------------------------
+
+    def _calls(self, block: Block) -> Iterable[Call]:
+        stack: list[Block] = [block]
+        while stack:
+            for s in stack.pop():
+                if isinstance(s, Call):
+                    yield s
+                elif isinstance(s, Try):
+                    stack.append(s.body)
+                    stack.append(s.orelse)
+                    stack.append(s.final)
+                    stack.extend(h.body for h in s.handlers)
+
+    def solve(self) -> None:
+        """Compute every function's raise-set (idempotent; queries call it)."""
+        if self._solved:
+            return
+        callers: dict[str, set[str]] = {}
+        for qual, fn in self.functions.items():
+            for call in self._calls(fn.block):
+                for callee in self._resolve(call)[0]:
+                    callers.setdefault(callee, set()).add(qual)
+        state = self._state
+        for qual in self.functions:
+            state[qual] = _EMPTY
+        rounds: dict[str, int] = {}
+        queue = deque(self.functions)
+        queued = set(queue)
+        while queue:
+            qual = queue.popleft()
+            queued.discard(qual)
+            rounds[qual] = rounds.get(qual, 0) + 1
+            new = self._eval(self.functions[qual].block, [], None)
+            if rounds[qual] > _MAX_ROUNDS:
+                new = Flow(new.items, True)
+            if new != state[qual]:
+                state[qual] = new
+                for caller in callers.get(qual, ()):
+                    if caller not in queued:
+                        queued.add(caller)
+                        queue.append(caller)
+        self._solved = True
+
+    def _eval(
+        self,
+        block: Block,
+        active: list[Flow],
+        record: _Record | None,
+    ) -> Flow:
+        items: set[str] = set()
+        unknown = False
+        state = self._state
+        for s in block:
+            if isinstance(s, Call):
+                callees, const = self._resolve(s)
+                flow = const
+                for callee in callees:
+                    flow = flow | state.get(callee, _EMPTY)
+            elif isinstance(s, Try):
+                flow = self._eval_try(s, active, record)
+            elif isinstance(s, Raise):
+                flow = self._raise_flow(s, active)
+            else:
+                flow = Flow(s.items)
+            items |= flow.items
+            unknown = unknown or flow.unknown
+            if record is not None and not isinstance(s, Try):
+                line = s.line
+                record.lines[line] = record.lines.get(line, _EMPTY) | flow
+        return Flow(frozenset(items), unknown)
+
+    def _raise_flow(self, s: Raise, active: list[Flow]) -> Flow:
+        if s.reraise:
+            return active[-1] if active else _UNKNOWN
+        for name in s.names:
+            canon = self.canonical_name(name)
+            if canon in self.functions:
+                continue  # a factory function: its result's class is not known here
+            if canon in self.classes or self.hierarchy.known(canon):
+                return Flow(frozenset({canon}))
+        for name in s.names:
+            last = name.rpartition(".")[2]
+            if last[:1].isupper() and self.canonical_name(name) not in self.functions:
+                return Flow(frozenset({self.canonical_name(name)}))
+        return _UNKNOWN
+
+    def _eval_try(self, t: Try, active: list[Flow], record: _Record | None) -> Flow:
+        body = self._eval(t.body, active, record)
+        remaining = body.items
+        escaping_unknown = body.unknown
+        out: set[str] = set()
+        out_unknown = False
+        for h in t.handlers:
+            if "?" in h.caught:
+                received: frozenset[str] = frozenset()
+                complete = False
+                h_active = Flow(remaining, True)
+            else:
+                received, remaining, uncertain = self.hierarchy.split(remaining, h.caught)
+                complete = not body.unknown and not uncertain
+                h_active = Flow(received, not complete)
+                if not h.caught or _BROAD & set(h.caught):
+                    escaping_unknown = False
+            flow = self._eval(h.body, [*active, h_active], record)
+            out |= flow.items
+            out_unknown = out_unknown or flow.unknown
+            if record is not None:
+                record.handlers[(h.line, h.col)] = HandlerResult(
+                    record.path,
+                    h.line,
+                    h.col,
+                    h.caught,
+                    body,
+                    received,
+                    complete,
+                    self._unresolved(t.body),
+                )
+        rest = self._eval(t.orelse, active, record) | self._eval(t.final, active, record)
+        return Flow(
+            frozenset(remaining | out | rest.items),
+            escaping_unknown or out_unknown or rest.unknown,
+        )
+
+    def _unresolved(self, block: Block) -> tuple[str, ...]:
+        names: list[str] = []
+        seen: set[str] = set()
+        todo = [block]
+        while todo and len(names) < 8:
+            current = todo.pop()
+            for call in self._calls(current):
+                callees, const = self._resolve(call)
+                if const.unknown or any(self._state.get(c, _EMPTY).unknown for c in callees):
+                    if const.unknown and not callees:
+                        text = call.text
+                    else:
+                        text = f"{call.text} (calls unresolved code)"
+                    if text not in seen:
+                        seen.add(text)
+                        names.append(text)
+        return tuple(names)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def raise_set(self, qualname: str) -> tuple[list[str], bool]:
+        """(exception names most specific first, complete) of a program function."""
+        self.solve()
+        qual = self.canonical_name(qualname)
+        flow = self._state.get(qual)
+        if flow is None:
+            return [], False
+        return self.hierarchy.ordered(flow.items), not flow.unknown
+
+    def flow(self, qualname: str) -> Flow | None:
+        """The raw raise-set items of a function (errno and quiet items included)."""
+        self.solve()
+        return self._state.get(self.canonical_name(qualname))
+
+    def _record(self, qual: str) -> _Record:
+        rec = self._records.get(qual)
+        if rec is None:
+            self.solve()
+            rec = _Record({}, {}, self._path_of.get(qual, ""))
+            self._eval(self.functions[qual].block, [], rec)
+            self._records[qual] = rec
+        return rec
+
+    def _index(self, path: str) -> dict[tuple[int, int], str]:
+        index = self._handler_index.get(path)
+        if index is None:
+            index = {}
+            facts = self.files.get(path)
+            for fn in facts.functions if facts is not None else ():
+                stack: list[Block] = [fn.block]
+                while stack:
+                    for s in stack.pop():
+                        if isinstance(s, Try):
+                            for h in s.handlers:
+                                index[(h.line, h.col)] = fn.qualname
+                                stack.append(h.body)
+                            stack.extend((s.body, s.orelse, s.final))
+            self._handler_index[path] = index
+        return index
+
+    def handler(self, path: str, line: int, col: int | None = None) -> HandlerResult | None:
+        """The except clause at `line` (and `col`, 0-based, when several share the line)."""
+        index = self._index(path)
+        keys = [k for k in index if k[0] == line and (col is None or k[1] == col)]
+        if not keys:
+            return None
+        key = min(keys)
+        return self._record(index[key]).handlers.get(key)
+
+    def hidden_errors(self, path: str, line: int, col: int | None = None) -> tuple[list[str], bool]:
+        """What the except clause at `line` hides: names most specific first, and whether
+        the list is complete. ([], False) when there is no clause there."""
+        result = self.handler(path, line, col)
+        if result is None:
+            return [], False
+        return self.hierarchy.ordered(result.received), result.complete
+
+    def errnos(self, path: str, line: int, col: int | None = None) -> list[str]:
+        """The errno names the except clause at `line` receives (EEXIST, EXDEV, ...)."""
+        result = self.handler(path, line, col)
+        return [] if result is None else errnos_of(result.received)
+
+    def line_flow(self, path: str, line: int) -> Flow | None:
+        """What the code on one line may raise (its calls and operations), or None."""
+        facts = self.files.get(path)
+        if facts is None:
+            return None
+        best: FuncFacts | None = None
+        for fn in facts.functions:
+            if (
+                fn.line <= line
+                and (best is None or fn.line >= best.line)
+                and line in self._lines_of(fn)
+            ):
+                best = fn
+        if best is None:
+            return None
+        return self._record(best.qualname).lines.get(line)
+
+    def _lines_of(self, fn: FuncFacts) -> set[int]:
+        lines: set[int] = set()
+        stack: list[Block] = [fn.block]
+        while stack:
+            for s in stack.pop():
+                if isinstance(s, Try):
+                    stack.extend((s.body, s.orelse, s.final, *(h.body for h in s.handlers)))
+                else:
+                    lines.add(s.line)
+        return lines
+
+    def classes_of(self, items: Iterable[str]) -> list[str]:
+        return self.hierarchy.ordered(item_class(i) for i in items)

@@ -1,0 +1,741 @@
+"""Per-file summary: what each function of one file raises locally, and whom it calls.
+
+Promise: `summarize(model, kb)` turns a `FileModel` into a `FileFacts` (no AST inside, picklable),
+resolving names locally: import aliases and `from x import y`, module-level and nested
+definitions, `self.method()` / `cls.method()` / `super().method()`, variables bound to
+`Path(...)`, `open(...)` and other known constructors or literals, annotated parameters
+(`p: Path`), and `self.x` attributes whose assignments in the class agree on one type. A call it
+cannot name is recorded as UNKNOWN, never dropped; code that defeats inference (dynamic imports,
+`getattr` strings, star imports, calls of callables held in variables) therefore yields
+*unknown*, not a wrong certainty. It never raises for any model the auditor can build.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+
+from errwise.audit.infer.facts import (
+    Block,
+    Call,
+    CallKind,
+    FileFacts,
+    FuncFacts,
+    Handler,
+    Op,
+    Raise,
+    Try,
+)
+from errwise.audit.infer.kb import CallSpec, KnowledgeBase, default_kb
+from errwise.audit.model import LOG_METHODS, FileModel, FunctionInfo
+from errwise.audit.names import BUILTIN_NAMES, dotted
+
+__all__ = ["summarize", "MODULE_CODE"]
+
+MODULE_CODE = "<module>"
+"""The pseudo-function holding a module's top-level code (`pkg.mod.<module>`)."""
+
+_BUILTIN_TYPES = frozenset({"str", "bytes", "list", "dict", "set", "frozenset", "tuple"})
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_DIVISION = (ast.Div, ast.FloorDiv, ast.Mod)
+_UNKNOWN_TYPE = ""
+"""Marks a name bound to values of different or unknown types."""
+
+
+def summarize(model: FileModel, kb: KnowledgeBase | None = None) -> FileFacts:
+    """The picklable summary of one file (see the module promise)."""
+    return _Summarizer(model, kb or default_kb()).run()
+
+
+def _walk(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Walk without entering nested functions, lambdas or classes (iterative)."""
+    stack = list(nodes)
+    stack.reverse()
+    while stack:
+        node = stack.pop()
+        yield node
+        children = [c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPES)]
+        children.reverse()
+        stack.extend(children)
+
+
+class _Scope:
+    """Name bindings of one function (or the module): locals and their inferred types."""
+
+    __slots__ = ("class_qual", "defs", "fn", "locals", "qual", "self_name", "types")
+
+    def __init__(self, fn: FunctionInfo | None, qual: str) -> None:
+        self.fn = fn
+        self.qual = qual
+        self.locals: set[str] = set()
+        self.types: dict[str, str] = {}
+        self.self_name: str | None = None
+        self.class_qual: str | None = None
+        self.defs: dict[str, str] = {}
+
+
+class _Summarizer:
+    def __init__(self, model: FileModel, kb: KnowledgeBase) -> None:
+        self.model = model
+        self.kb = kb
+        self.module = model.module_name or ""
+        self.prefix = f"{self.module}." if self.module else ""
+        self.imports = model.imports
+        self.kb_types = _kb_types(kb)
+        self.local_classes: set[str] = {c.qualname for c in model.classes}
+        self.defs: dict[str, dict[str, str]] = {}
+        for f in model.functions:
+            if isinstance(f.node, ast.Lambda):
+                continue
+            scope, _, name = f.qualname.rpartition(".")
+            self.defs.setdefault(scope, {})[name] = f.qualname
+        for c in model.classes:
+            scope, _, name = c.qualname.rpartition(".")
+            self.defs.setdefault(scope, {})[name] = c.qualname
+        self.module_scope = _Scope(None, "")
+        self.module_scope.defs = self.defs.get("", {})
+        self.scopes: dict[str, _Scope] = {}
+        self.class_attrs: dict[str, dict[str, str]] = {}
+        self.handler_names: list[str | None] = []
+
+    # -- driver --------------------------------------------------------------------------------
+
+    def run(self) -> FileFacts:
+        module_body = self.model.tree.body
+        self._bind(self.module_scope, module_body)
+        for f in self.model.functions:
+            if not isinstance(f.node, ast.Lambda):
+                self.scopes[f.qualname] = self._function_scope(f)
+        self._class_attributes()
+        functions = [
+            FuncFacts(self.prefix + MODULE_CODE, 1, self._block(module_body, self.module_scope))
+        ]
+        for f in self.model.functions:
+            if isinstance(f.node, ast.Lambda):
+                continue
+            scope = self.scopes[f.qualname]
+            self.handler_names = []
+            block = self._block(f.node.body, scope)
+            functions.append(FuncFacts(self.prefix + f.qualname, f.node.lineno, block))
+        classes = {
+            self.prefix + c.qualname: tuple(
+                self._qual_of(b, self._scope_for_class(c.qualname)) or "?" for b in c.node.bases
+            )
+            for c in self.model.classes
+        }
+        exports = {
+            name: target
+            for name, target in self.imports.bindings().items()
+            if name in {n.id for n in _top_level_names(module_body)}
+        }
+        return FileFacts(
+            self.model.path,
+            self.module,
+            tuple(functions),
+            classes,
+            exports,
+            tuple(self.imports.star_imports),
+        )
+
+    def _scope_for_class(self, class_qual: str) -> _Scope:
+        parent = class_qual.rpartition(".")[0]
+        return self.scopes.get(parent, self.module_scope)
+
+    # -- scopes and types ----------------------------------------------------------------------
+
+    def _function_scope(self, f: FunctionInfo) -> _Scope:
+        scope = _Scope(f, f.qualname)
+        scope.defs = self.defs.get(f.qualname, {})
+        node = f.node
+        assert not isinstance(node, ast.Lambda)
+        args = node.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        if args.vararg:
+            params.append(args.vararg)
+        if args.kwarg:
+            params.append(args.kwarg)
+        for a in params:
+            scope.locals.add(a.arg)
+        positional = [*args.posonlyargs, *args.args]
+        if (
+            f.class_name is not None
+            and positional
+            and not any(d.endswith("staticmethod") for d in f.decorators)
+        ):
+            scope.self_name = positional[0].arg
+            scope.class_qual = f.qualname.rpartition(".")[0]
+        for a in params:
+            if a.arg == scope.self_name:
+                continue
+            ann = self._annotation_type(a.annotation, scope) if a.annotation is not None else None
+            scope.types[a.arg] = ann or _UNKNOWN_TYPE
+        if args.vararg is not None:
+            scope.types[args.vararg.arg] = "tuple"
+        if args.kwarg is not None:
+            scope.types[args.kwarg.arg] = "dict"
+        self._bind(scope, node.body)
+        return scope
+
+    def _bind(self, scope: _Scope, body: list[ast.stmt]) -> None:
+        """Record assigned names and the type each is consistently bound to."""
+        assigns: list[tuple[int, int, str, ast.expr | None, bool]] = []
+        declared_global: set[str] = set()
+        annotated: set[str] = set()
+        for node in _walk(body):
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                declared_global.update(node.names)
+            elif isinstance(node, ast.Assign):
+                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    t = node.targets[0]
+                    assigns.append((t.lineno, t.col_offset, t.id, node.value, False))
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                target = node.target
+                ann_type = self._annotation_type(node.annotation, scope)
+                if ann_type:
+                    scope.types.setdefault(target.id, ann_type)
+                    scope.locals.add(target.id)
+                    annotated.add(target.id)
+                elif node.value is not None:
+                    assigns.append((target.lineno, target.col_offset, target.id, node.value, False))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        v = item.optional_vars
+                        assigns.append((v.lineno, v.col_offset, v.id, item.context_expr, True))
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                scope.locals.add(node.id)
+        assigns.sort(key=lambda a: (a[0], a[1]))
+        seen_store: dict[str, int] = {}
+        for node in _walk(body):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                seen_store[node.id] = seen_store.get(node.id, 0) + 1
+        counted: dict[str, int] = {}
+        for _, _, name, value, entered in assigns:
+            counted[name] = counted.get(name, 0) + 1
+            if name in annotated:
+                continue
+            bound = self._type_of(value, scope, entered) if value is not None else None
+            prev = scope.types.get(name)
+            if bound is None or (prev is not None and prev != bound):
+                scope.types[name] = _UNKNOWN_TYPE
+            else:
+                scope.types[name] = bound
+        for name, n in seen_store.items():
+            if name not in annotated and n > counted.get(name, 0):
+                scope.types[name] = _UNKNOWN_TYPE  # also bound by for/unpacking/...
+        scope.locals -= declared_global
+
+    def _class_attributes(self) -> None:
+        """`self.x = value` in a class's methods: the type when all assignments agree."""
+        for f in self.model.functions:
+            scope = self.scopes.get(f.qualname)
+            if scope is None or scope.self_name is None or scope.class_qual is None:
+                continue
+            attrs = self.class_attrs.setdefault(scope.class_qual, {})
+            for node in _walk(f.node.body if not isinstance(f.node, ast.Lambda) else []):
+                targets: list[ast.expr] = []
+                value: ast.expr | None = None
+                if isinstance(node, ast.Assign):
+                    targets, value = node.targets, node.value
+                elif isinstance(node, ast.AnnAssign):
+                    targets, value = [node.target], node.value
+                    t = self._annotation_type(node.annotation, scope)
+                    if t and self._self_attr(node.target, scope):
+                        assert isinstance(node.target, ast.Attribute)
+                        attrs.setdefault(node.target.attr, t)
+                        continue
+                elif isinstance(node, (ast.AugAssign,)):
+                    targets = [node.target]
+                for target in targets:
+                    for sub in ast.walk(target):
+                        if self._self_attr(sub, scope):
+                            assert isinstance(sub, ast.Attribute)
+                            t = (
+                                self._type_of(value, scope)
+                                if value is not None and sub is target
+                                else None
+                            )
+                            prev = attrs.get(sub.attr)
+                            attrs[sub.attr] = (
+                                t
+                                if t is not None and (prev is None or prev == t)
+                                else _UNKNOWN_TYPE
+                            )
+
+    @staticmethod
+    def _self_attr(node: ast.AST, scope: _Scope) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == scope.self_name
+        )
+
+    def _annotation_type(self, ann: ast.expr, scope: _Scope) -> str | None:
+        if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+            try:
+                ann = ast.parse(ann.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+            left = self._annotation_type(ann.left, scope)
+            right = self._annotation_type(ann.right, scope)
+            if _is_none(ann.left):
+                return right
+            if _is_none(ann.right):
+                return left
+            return left if left == right else None
+        if isinstance(ann, ast.Subscript):
+            base = self._qual_of(ann.value, scope)
+            if base in ("typing.Optional", "Optional") and not isinstance(ann.slice, ast.Tuple):
+                return self._annotation_type(ann.slice, scope)
+            return self._known_type(base) if base else None
+        name = self._qual_of(ann, scope)
+        return self._known_type(name) if name else None
+
+    def _known_type(self, name: str) -> str | None:
+        name = self.kb.canonical(name)
+        if name in _BUILTIN_TYPES or name in self.kb_types:
+            return name
+        if self._is_program_class_name(name):
+            return name
+        return None
+
+    def _is_program_class_name(self, name: str) -> bool:
+        if self.prefix and name.startswith(self.prefix):
+            return name[len(self.prefix) :] in self.local_classes
+        if not self.prefix and name in self.local_classes:
+            return True
+        last = name.rpartition(".")[2]
+        # A CapWords name from another module: a class until the linker says otherwise.
+        return "." in name and last[:1].isupper() and not last.isupper()
+
+    def _type_of(self, expr: ast.expr, scope: _Scope, entered: bool = False) -> str | None:
+        if isinstance(expr, ast.Constant):
+            if isinstance(expr.value, str):
+                return "str"
+            return "bytes" if isinstance(expr.value, bytes) else None
+        if isinstance(expr, ast.JoinedStr):
+            return "str"
+        if isinstance(expr, (ast.List, ast.ListComp)):
+            return "list"
+        if isinstance(expr, (ast.Dict, ast.DictComp)):
+            return "dict"
+        if isinstance(expr, (ast.Set, ast.SetComp)):
+            return "set"
+        if isinstance(expr, ast.Tuple):
+            return "tuple"
+        if isinstance(expr, ast.Name):
+            return self._name_type(expr.id, scope)
+        if isinstance(expr, ast.Attribute):
+            base = self._type_of(expr.value, scope)
+            if base:
+                attrs = self.class_attrs.get(base.removeprefix(self.prefix))
+                if attrs is not None and self._is_local_class(base):
+                    return attrs.get(expr.attr) or None
+                return self.kb.attribute_type(base, expr.attr)
+            qual = self._qual_of(expr, scope)
+            return self.kb.attributes.get(qual) if qual else None
+        if isinstance(expr, ast.Call):
+            return self._call_type(expr, scope, entered)
+        if isinstance(expr, ast.BinOp):
+            left = self._type_of(expr.left, scope)
+            if left == "pathlib.Path" and isinstance(expr.op, ast.Div):
+                return left
+            if left == "str" and isinstance(expr.op, (ast.Add, ast.Mod)):
+                return left
+            return None
+        if isinstance(expr, ast.IfExp):
+            a, b = self._type_of(expr.body, scope), self._type_of(expr.orelse, scope)
+            return a if a == b else None
+        return None
+
+    def _is_local_class(self, name: str) -> bool:
+        return name.removeprefix(self.prefix) in self.local_classes and (
+            not self.prefix or name.startswith(self.prefix)
+        )
+
+    def _name_type(self, name: str, scope: _Scope) -> str | None:
+        if name == scope.self_name and scope.class_qual is not None:
+            return self.prefix + scope.class_qual
+        if name in scope.locals or name in scope.types:
+            return scope.types.get(name) or None
+        fn = scope.fn.parent if scope.fn is not None else None
+        while fn is not None:
+            outer = self.scopes.get(fn.qualname)
+            if outer is not None and name in outer.locals:
+                return outer.types.get(name) or None
+            fn = fn.parent
+        if name in self.module_scope.locals:
+            return self.module_scope.types.get(name) or None
+        return None
+
+    def _call_type(self, call: ast.Call, scope: _Scope, entered: bool) -> str | None:
+        fact = self._call(call, scope)
+        if fact.kind is CallKind.KNOWN:
+            spec = self._spec_for(call, scope)
+            if spec is None:
+                if fact.target and (fact.target in _BUILTIN_TYPES or self.kb.is_class(fact.target)):
+                    return fact.target
+                return None
+            if entered and spec.enter:
+                return spec.enter
+            if spec.returns is None and spec.name in _BUILTIN_TYPES:
+                return spec.name
+            return spec.returns
+        if fact.kind is CallKind.FUNC and fact.target:
+            target = fact.target
+            if self._is_local_class(target) or (
+                "." in target and self._is_program_class_name(target)
+            ):
+                return target
+        return None
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def _resolve_head(self, name: str, scope: _Scope) -> tuple[str, str | None]:
+        """("qual", qualified) for a definition, import or builtin; ("var", None) for a variable;
+        ("self", class) for the method's self/cls."""
+        if name == scope.self_name and scope.class_qual is not None:
+            return "self", self.prefix + scope.class_qual
+        s: _Scope | None = scope
+        while s is not None:
+            if name in s.defs:
+                return "qual", self.prefix + s.defs[name]
+            if name in s.locals:
+                return "var", None
+            parent = s.fn.parent if s.fn is not None else None
+            s = self.scopes.get(parent.qualname) if parent is not None else None
+        target = self.imports.lookup(name)
+        if target is not None:
+            return "qual", target
+        if name in self.module_scope.defs:
+            return "qual", self.prefix + self.module_scope.defs[name]
+        if name in self.module_scope.locals:
+            return "var", None
+        if name in BUILTIN_NAMES:
+            return "qual", name
+        return "var", None
+
+    def _qual_of(self, expr: ast.expr, scope: _Scope) -> str | None:
+        name = dotted(expr)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        kind, qual = self._resolve_head(head, scope)
+        if kind != "qual" or qual is None:
+            return None
+        return self.kb.canonical(f"{qual}.{rest}" if rest else qual)
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def _spec_for(self, call: ast.Call, scope: _Scope) -> CallSpec | None:
+        func = call.func
+        qual = self._qual_of(func, scope)
+        if qual is not None:
+            spec = self.kb.spec(qual)
+            if spec is not None:
+                return spec
+        if isinstance(func, ast.Attribute):
+            recv = self._type_of(func.value, scope)
+            if recv:
+                return self.kb.method(recv, func.attr)
+        return None
+
+    def _call(self, call: ast.Call, scope: _Scope) -> Call:
+        func = call.func
+        line, col = call.lineno, call.col_offset
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Call)
+            and isinstance(func.value.func, ast.Name)
+            and func.value.func.id == "super"
+            and scope.class_qual is not None
+        ):
+            return Call(
+                line,
+                col,
+                f"super().{func.attr}",
+                CallKind.SUPER,
+                self.prefix + scope.class_qual,
+                func.attr,
+            )
+        qual = self._qual_of(func, scope)
+        text = qual or (f"….{func.attr}" if isinstance(func, ast.Attribute) else "<call>")
+        if qual is not None:
+            spec = self.kb.spec(qual)
+            if spec is not None:
+                return self._known(call, spec, text)
+            if self.kb.is_class(qual):
+                return Call(line, col, text, CallKind.KNOWN, qual)
+            if qual in BUILTIN_NAMES:
+                return Call(line, col, text, CallKind.UNKNOWN, qual)
+            return Call(line, col, text, CallKind.FUNC, qual)
+        if isinstance(func, ast.Name):
+            kind, target = self._resolve_head(func.id, scope)
+            if kind == "self" and target is not None:
+                return Call(line, col, func.id, CallKind.FUNC, target)  # cls(...)
+            return Call(line, col, func.id, CallKind.UNKNOWN)
+        if isinstance(func, ast.Attribute):
+            recv = self._type_of(func.value, scope)
+            shown = f"{_short(dotted(func.value) or recv or '…')}.{func.attr}"
+            if recv:
+                spec = self.kb.method(recv, func.attr)
+                if spec is not None:
+                    return self._known(call, spec, shown)
+                if recv not in _BUILTIN_TYPES and (
+                    self._is_local_class(recv) or self._is_program_class_name(recv)
+                ):
+                    return Call(line, col, shown, CallKind.METHOD, recv, func.attr)
+                return Call(line, col, shown, CallKind.UNKNOWN)
+            recv_name = dotted(func.value)
+            if (
+                func.attr in LOG_METHODS
+                and recv_name is not None
+                and "log" in recv_name.rpartition(".")[2].lower()
+            ):
+                return Call(line, col, shown, CallKind.KNOWN)
+            return Call(line, col, shown, CallKind.UNKNOWN)
+        return Call(line, col, "<call>", CallKind.UNKNOWN)
+
+    def _known(self, call: ast.Call, spec: CallSpec, text: str) -> Call:
+        true_kws: set[str] = set()
+        star_kw = False
+        for kw in call.keywords:
+            if kw.arg is None:
+                star_kw = True
+            elif not (isinstance(kw.value, ast.Constant) and kw.value.value in (False, None)):
+                true_kws.add(kw.arg)
+        if star_kw:  # **kwargs may pass anything: assume every conditional raise
+            true_kws.update(k for k, _ in spec.when_kw)
+        starred = any(isinstance(a, ast.Starred) for a in call.args)
+        nargs = 0 if starred else len(call.args)
+        consts = [i for i, a in enumerate(call.args) if isinstance(a, ast.Constant)]
+        items = spec.items(true_kws, nargs, consts)
+        if star_kw or starred:
+            items = items | spec.items(set(true_kws) - {k for k, _ in spec.unless_kw}, 0, ())
+        return Call(
+            call.lineno,
+            call.col_offset,
+            text,
+            CallKind.KNOWN,
+            spec.name,
+            None,
+            items,
+            spec.incomplete,
+        )
+
+    # -- blocks --------------------------------------------------------------------------------
+
+    def _block(self, stmts: list[ast.stmt], scope: _Scope) -> Block:
+        out: list[Call | Raise | Op | Try] = []
+        for stmt in stmts:
+            self._stmt(stmt, scope, out)
+        return tuple(out)
+
+    def _stmt(self, stmt: ast.stmt, scope: _Scope, out: list[Call | Raise | Op | Try]) -> None:
+        if isinstance(stmt, (ast.Try, ast.TryStar)):
+            handlers = []
+            for h in stmt.handlers:
+                self.handler_names.append(h.name)
+                body = self._block(h.body, scope)
+                self.handler_names.pop()
+                handlers.append(Handler(h.lineno, h.col_offset, self._caught(h, scope), body))
+            out.append(
+                Try(
+                    stmt.lineno,
+                    stmt.col_offset,
+                    stmt.end_lineno or stmt.lineno,
+                    self._block(stmt.body, scope),
+                    tuple(handlers),
+                    self._block(stmt.orelse, scope),
+                    self._block(stmt.finalbody, scope),
+                )
+            )
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._exprs(
+                [
+                    *stmt.decorator_list,
+                    *stmt.args.defaults,
+                    *(d for d in stmt.args.kw_defaults if d),
+                ],
+                scope,
+                out,
+            )
+        elif isinstance(stmt, ast.ClassDef):
+            self._exprs([*stmt.decorator_list, *stmt.bases], scope, out)
+            for sub in stmt.body:
+                self._stmt(sub, scope, out)
+        elif isinstance(stmt, (ast.If, ast.While)):
+            self._exprs([stmt.test], scope, out)
+            out.extend(self._block(stmt.body, scope))
+            out.extend(self._block(stmt.orelse, scope))
+        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self._exprs([stmt.iter, stmt.target], scope, out)
+            self._iteration(stmt.iter, scope, out)
+            out.extend(self._block(stmt.body, scope))
+            out.extend(self._block(stmt.orelse, scope))
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            for item in stmt.items:
+                self._exprs([item.context_expr], scope, out)
+                self._context_manager(item.context_expr, scope, out)
+            out.extend(self._block(stmt.body, scope))
+        elif isinstance(stmt, ast.Match):
+            self._exprs([stmt.subject], scope, out)
+            for case in stmt.cases:
+                if case.guard is not None:
+                    self._exprs([case.guard], scope, out)
+                out.extend(self._block(case.body, scope))
+        elif isinstance(stmt, ast.Raise):
+            out.append(self._raise(stmt, scope))
+            self._exprs([e for e in (stmt.exc, stmt.cause) if e is not None], scope, out)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            self._import(stmt, out)
+        elif isinstance(stmt, ast.AnnAssign):
+            self._exprs([e for e in (stmt.value, stmt.target) if e is not None], scope, out)
+        else:
+            self._exprs([stmt], scope, out)
+
+    def _exprs(
+        self, nodes: list[ast.AST], scope: _Scope, out: list[Call | Raise | Op | Try]
+    ) -> None:
+        for node in _walk(nodes):
+            if isinstance(node, ast.Call):
+                out.append(self._call(node, scope))
+            elif isinstance(node, ast.Subscript):
+                op = self._subscript(node, scope)
+                if op is not None:
+                    out.append(op)
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, _DIVISION):
+                divisor = node.right
+                if not (isinstance(divisor, ast.Constant) and divisor.value):
+                    if isinstance(node.op, ast.Mod) and self._type_of(node.left, scope) in (
+                        "str",
+                        "bytes",
+                    ):
+                        continue  # %-formatting
+                    out.append(Op(node.lineno, frozenset({"ZeroDivisionError"})))
+            elif (
+                isinstance(node, ast.Assign)
+                and any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets)
+                and not isinstance(node.value, (ast.Tuple, ast.List))
+            ):
+                out.append(Op(node.lineno, frozenset({"~ValueError"})))
+
+    def _subscript(self, node: ast.Subscript, scope: _Scope) -> Op | None:
+        if isinstance(node.slice, ast.Slice):
+            return None
+        t = self._type_of(node.value, scope)
+        qual = self._qual_of(node.value, scope)
+        store = isinstance(node.ctx, ast.Store)
+        if t == "dict" or qual == "os.environ":
+            return None if store else Op(node.lineno, frozenset({"KeyError"}))
+        if t in ("list", "tuple", "str", "bytes"):
+            return Op(node.lineno, frozenset({"IndexError"}))
+        if t is not None:
+            return None if store else Op(node.lineno, frozenset({"~KeyError", "~IndexError"}))
+        if store:
+            return Op(node.lineno, frozenset({"~IndexError"}))
+        return Op(node.lineno, frozenset({"KeyError", "IndexError"}))
+
+    def _iteration(
+        self, iterable: ast.expr, scope: _Scope, out: list[Call | Raise | Op | Try]
+    ) -> None:
+        t = self._type_of(iterable, scope)
+        if t:
+            spec = self.kb.method(t, "__next__")
+            if spec is not None:
+                out.append(
+                    Call(
+                        iterable.lineno,
+                        iterable.col_offset,
+                        f"iteration over {_short(t)}",
+                        CallKind.KNOWN,
+                        spec.name,
+                        None,
+                        spec.items((), 0),
+                        spec.incomplete,
+                    )
+                )
+
+    def _context_manager(
+        self, expr: ast.expr, scope: _Scope, out: list[Call | Raise | Op | Try]
+    ) -> None:
+        if not isinstance(expr, ast.Call):
+            return
+        t = self._type_of(expr, scope)
+        if t and self._is_local_class(t):
+            out.extend(
+                Call(expr.lineno, expr.col_offset, f"{_short(t)}.{a}", CallKind.METHOD, t, a)
+                for a in ("__enter__", "__exit__")
+            )
+
+    def _import(
+        self, stmt: ast.Import | ast.ImportFrom, out: list[Call | Raise | Op | Try]
+    ) -> None:
+        items = frozenset({"ModuleNotFoundError", "ImportError"})
+        modules: list[str] = []
+        if isinstance(stmt, ast.Import):
+            modules = [a.name for a in stmt.names]
+        else:
+            base = stmt.module or ""
+            if stmt.level:
+                package = self.module.rsplit(".", stmt.level)[0] if "." in self.module else ""
+                base = f"{package}.{base}".strip(".") if base else package
+            modules = [base] if base else []
+            if any(a.name == "*" for a in stmt.names):
+                out.append(
+                    Call(stmt.lineno, stmt.col_offset, f"from {base} import *", CallKind.UNKNOWN)
+                )
+        out.extend(
+            Call(stmt.lineno, stmt.col_offset, f"import {m}", CallKind.MODULE, m, None, items)
+            for m in modules
+        )
+
+    def _raise(self, stmt: ast.Raise, scope: _Scope) -> Raise:
+        exc = stmt.exc
+        if exc is None:
+            return Raise(stmt.lineno, (), reraise=bool(self.handler_names))
+        if isinstance(exc, ast.Name) and self.handler_names and exc.id == self.handler_names[-1]:
+            return Raise(stmt.lineno, (), reraise=True)
+        names: list[str] = []
+        t = self._type_of(exc, scope)
+        if t and t not in _BUILTIN_TYPES:
+            names.append(t)
+        target = exc.func if isinstance(exc, ast.Call) else exc
+        qual = self._qual_of(target, scope)
+        if qual is not None and qual not in names:
+            names.append(qual)
+        return Raise(stmt.lineno, tuple(names))
+
+    def _caught(self, handler: ast.ExceptHandler, scope: _Scope) -> tuple[str, ...]:
+        if handler.type is None:
+            return ()
+        elts = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        return tuple(self._qual_of(e, scope) or "?" for e in elts)
+
+
+def _kb_types(kb: KnowledgeBase) -> frozenset[str]:
+    types = {name.rpartition(".")[0] for name in kb.calls if "." in name}
+    types.update(s.returns for s in kb.calls.values() if s.returns)
+    types.update(kb.classes)
+    return frozenset(types)
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
+
+
+def _short(name: str) -> str:
+    return name.rpartition(".")[2] if name.count(".") > 1 else name
+
+
+def _top_level_names(body: list[ast.stmt]) -> Iterator[ast.Name]:
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                yield ast.Name((alias.asname or alias.name).partition(".")[0])
+        elif isinstance(stmt, (ast.If, ast.Try)):
+            yield from _top_level_names([*stmt.body, *stmt.orelse])
+            if isinstance(stmt, ast.Try):
+                for h in stmt.handlers:
+                    yield from _top_level_names(h.body)
