@@ -62,7 +62,7 @@ def errnos_of(items: Iterable[str]) -> list[str]:
 class Hierarchy:
     """Builtins + knowledge-base classes + the audited program's classes."""
 
-    __slots__ = ("_ancestors", "_bases", "_kb")
+    __slots__ = ("_ancestors", "_bases", "_kb", "_splits")
 
     def __init__(
         self,
@@ -76,6 +76,10 @@ class Hierarchy:
         for name, user_bases in (user_classes or {}).items():
             self._bases.setdefault(name, tuple(self._kb.canonical(b) for b in user_bases))
         self._ancestors: dict[str, tuple[frozenset[str], bool]] = {}
+        self._splits: dict[
+            tuple[frozenset[str], tuple[str, ...]],
+            tuple[frozenset[str], frozenset[str], bool],
+        ] = {}
 
     def canonical(self, name: str) -> str:
         return self._kb.canonical(name)
@@ -170,7 +174,18 @@ class Hierarchy:
         than an item (an `OSError` item with `except FileNotFoundError` receives
         FileNotFoundError and keeps escaping as OSError). uncertain: some item's ancestry is
         unknown, so the clause may catch it too."""
-        caught = tuple(self.canonical(c) for c in caught)
+        caught = tuple(caught)
+        items = frozenset(items)
+        key = (items, caught)
+        cached = self._splits.get(key)
+        if cached is None:
+            cached = self._split(items, tuple(self.canonical(c) for c in caught))
+            self._splits[key] = cached
+        return cached
+
+    def _split(
+        self, items: frozenset[str], caught: tuple[str, ...]
+    ) -> tuple[frozenset[str], frozenset[str], bool]:
         received: set[str] = set()
         escaping: set[str] = set()
         uncertain = False

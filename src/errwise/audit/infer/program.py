@@ -101,10 +101,14 @@ class Program:
             for base in bases:
                 self._subclasses.setdefault(base, []).append(cls)
         self._resolved: dict[int, tuple[tuple[str, ...], Flow]] = {}
+        self._compiled: dict[int, tuple[Flow, tuple[str, ...], tuple[Try, ...], bool]] = {}
+        self._keep: list[Block] = []
+        """Blocks whose id() keys `_compiled` (kept alive so ids are not reused)."""
         self._state: dict[str, Flow] = {}
         self._solved = False
         self._records: dict[str, _Record] = {}
         self._handler_index: dict[str, dict[tuple[int, int], str]] = {}
+        self._try_index: dict[str, dict[tuple[int, int], Try]] = {}
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -222,6 +226,14 @@ class Program:
 
     # -- fixpoint ------------------------------------------------------------------------------
 
+    def calls(self, block: Block) -> Iterable[Call]:
+        """Every call recorded in a block, nested tries included."""
+        return self._calls(block)
+
+    def resolved(self, call: Call) -> tuple[tuple[str, ...], Flow]:
+        """(program functions it may run, what it raises besides them)."""
+        return self._resolve(call)
+
     def _calls(self, block: Block) -> Iterable[Call]:
         stack: list[Block] = [block]
         while stack:
@@ -264,7 +276,63 @@ class Program:
                         queue.append(caller)
         self._solved = True
 
+    def _compile(self, block: Block) -> tuple[Flow, tuple[str, ...], tuple[Try, ...], bool]:
+        """A block's constant part (known calls, operations, explicit raises), the program
+        functions it calls, its tries, and whether it re-raises."""
+        key = id(block)
+        cached = self._compiled.get(key)
+        if cached is not None:
+            return cached
+        const = _EMPTY
+        callees: list[str] = []
+        tries: list[Try] = []
+        reraises = False
+        for s in block:
+            if isinstance(s, Call):
+                targets, flow = self._resolve(s)
+                const = const | flow
+                callees.extend(targets)
+            elif isinstance(s, Try):
+                tries.append(s)
+            elif isinstance(s, Raise):
+                if s.reraise:
+                    reraises = True
+                else:
+                    const = const | self._raise_flow(s, [])
+            else:
+                const = const | Flow(s.items)
+        result = (const, tuple(dict.fromkeys(callees)), tuple(tries), reraises)
+        self._compiled[key] = result
+        self._keep.append(block)
+        return result
+
     def _eval(
+        self,
+        block: Block,
+        active: list[Flow],
+        record: _Record | None,
+    ) -> Flow:
+        if record is None:
+            const, callees, tries, reraises = self._compile(block)
+            items = set(const.items)
+            unknown = const.unknown
+            state = self._state
+            for callee in callees:
+                flow = state.get(callee, _EMPTY)
+                items.update(flow.items)
+                unknown = unknown or flow.unknown
+            for t in tries:
+                flow = self._eval_try(t, active, None)
+                items.update(flow.items)
+                unknown = unknown or flow.unknown
+            if reraises:
+                flow = active[-1] if active else _UNKNOWN
+                items.update(flow.items)
+                unknown = unknown or flow.unknown
+            return Flow(frozenset(items), unknown)
+        return self._eval_slow(block, active, record)
+
+    def _eval_slow(
         self,
         block: Block,
         active: list[Flow],
@@ -391,6 +459,7 @@ class Program:
         index = self._handler_index.get(path)
         if index is None:
             index = {}
+            tries: dict[tuple[int, int], Try] = {}
             facts = self.files.get(path)
             for fn in facts.functions if facts is not None else ():
                 stack: list[Block] = [fn.block]
@@ -399,10 +468,19 @@ class Program:
                         if isinstance(s, Try):
                             for h in s.handlers:
                                 index[(h.line, h.col)] = fn.qualname
+                                tries[(h.line, h.col)] = s
                                 stack.append(h.body)
                             stack.extend((s.body, s.orelse, s.final))
             self._handler_index[path] = index
+            self._try_index[path] = tries
         return index
+
+    def try_of(self, path: str, line: int, col: int | None = None) -> Try | None:
+        """The try statement owning the except clause at `line` (and `col`)."""
+        self._index(path)
+        tries = self._try_index.get(path, {})
+        keys = [k for k in tries if k[0] == line and (col is None or k[1] == col)]
+        return tries[min(keys)] if keys else None
 
     def handler(self, path: str, line: int, col: int | None = None) -> HandlerResult | None:
         """The except clause at `line` (and `col`, 0-based, when several share the line)."""

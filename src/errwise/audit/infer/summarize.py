@@ -27,7 +27,7 @@ from errwise.audit.infer.facts import (
     Try,
 )
 from errwise.audit.infer.kb import CallSpec, KnowledgeBase, default_kb
-from errwise.audit.model import LOG_METHODS, FileModel, FunctionInfo
+from errwise.audit.model import LOG_METHODS, Ctx, FileModel, FunctionInfo, TryInfo
 from errwise.audit.names import BUILTIN_NAMES, dotted
 
 __all__ = ["summarize", "MODULE_CODE"]
@@ -62,7 +62,17 @@ def _walk(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
 class _Scope:
     """Name bindings of one function (or the module): locals and their inferred types."""
 
-    __slots__ = ("class_qual", "defs", "fn", "locals", "qual", "self_name", "types")
+    __slots__ = (
+        "annotated",
+        "class_qual",
+        "defs",
+        "fn",
+        "globals",
+        "locals",
+        "qual",
+        "self_name",
+        "types",
+    )
 
     def __init__(self, fn: FunctionInfo | None, qual: str) -> None:
         self.fn = fn
@@ -72,6 +82,8 @@ class _Scope:
         self.self_name: str | None = None
         self.class_qual: str | None = None
         self.defs: dict[str, str] = {}
+        self.annotated: set[str] = set()
+        self.globals: set[str] = set()
 
 
 class _Summarizer:
@@ -94,42 +106,43 @@ class _Summarizer:
             self.defs.setdefault(scope, {})[name] = c.qualname
         self.module_scope = _Scope(None, "")
         self.module_scope.defs = self.defs.get("", {})
+        self.class_scope = _Scope(None, "<class body>")
         self.scopes: dict[str, _Scope] = {}
         self.class_attrs: dict[str, dict[str, str]] = {}
-        self.handler_names: list[str | None] = []
+        self.containers: dict[object, list[Call | Raise | Op | Try]] = {}
 
     # -- driver --------------------------------------------------------------------------------
 
     def run(self) -> FileFacts:
-        module_body = self.model.tree.body
-        self._bind(self.module_scope, module_body)
-        for f in self.model.functions:
+        model = self.model
+        for f in model.functions:
             if not isinstance(f.node, ast.Lambda):
                 self.scopes[f.qualname] = self._function_scope(f)
-        self._class_attributes()
+        self._bind_all()
+        self._collect_sources()
         functions = [
-            FuncFacts(self.prefix + MODULE_CODE, 1, self._block(module_body, self.module_scope))
+            FuncFacts(self.prefix + MODULE_CODE, 1, self._finish(None, model.tries)),
         ]
-        for f in self.model.functions:
+        tries_of: dict[str, list[TryInfo]] = {}
+        for t in model.tries:
+            owner = self._owner(model.ctx(t.node))
+            if owner is not None:
+                tries_of.setdefault(owner.qualname, []).append(t)
+        for f in model.functions:
             if isinstance(f.node, ast.Lambda):
                 continue
-            scope = self.scopes[f.qualname]
-            self.handler_names = []
-            block = self._block(f.node.body, scope)
+            block = self._finish(f, tries_of.get(f.qualname, []))
             functions.append(FuncFacts(self.prefix + f.qualname, f.node.lineno, block))
         classes = {
             self.prefix + c.qualname: tuple(
                 self._qual_of(b, self._scope_for_class(c.qualname)) or "?" for b in c.node.bases
             )
-            for c in self.model.classes
+            for c in model.classes
         }
-        exports = {
-            name: target
-            for name, target in self.imports.bindings().items()
-            if name in {n.id for n in _top_level_names(module_body)}
-        }
+        top = {n.id for n in _top_level_names(model.tree.body)}
+        exports = {name: t for name, t in self.imports.bindings().items() if name in top}
         return FileFacts(
-            self.model.path,
+            model.path,
             self.module,
             tuple(functions),
             classes,
@@ -140,6 +153,27 @@ class _Summarizer:
     def _scope_for_class(self, class_qual: str) -> _Scope:
         parent = class_qual.rpartition(".")[0]
         return self.scopes.get(parent, self.module_scope)
+
+    @staticmethod
+    def _owner(ctx: Ctx) -> FunctionInfo | None:
+        """The named function whose code this is (lambda bodies run where they are called,
+        usually inline: they count for the enclosing function)."""
+        fn = ctx.function
+        while fn is not None and isinstance(fn.node, ast.Lambda):
+            fn = fn.parent
+        return fn
+
+    def _scope_of(self, ctx: Ctx) -> _Scope:
+        fn = self._owner(ctx)
+        if fn is not None:
+            return self.scopes[fn.qualname]
+        return self.module_scope
+
+    def _binding_scope(self, ctx: Ctx) -> _Scope:
+        fn = self._owner(ctx)
+        if fn is not None:
+            return self.scopes[fn.qualname]
+        return self.module_scope if ctx.class_name is None else self.class_scope
 
     # -- scopes and types ----------------------------------------------------------------------
 
@@ -173,94 +207,155 @@ class _Summarizer:
             scope.types[args.vararg.arg] = "tuple"
         if args.kwarg is not None:
             scope.types[args.kwarg.arg] = "dict"
-        self._bind(scope, node.body)
         return scope
 
-    def _bind(self, scope: _Scope, body: list[ast.stmt]) -> None:
-        """Record assigned names and the type each is consistently bound to."""
-        assigns: list[tuple[int, int, str, ast.expr | None, bool]] = []
-        declared_global: set[str] = set()
-        annotated: set[str] = set()
-        for node in _walk(body):
-            if isinstance(node, (ast.Global, ast.Nonlocal)):
-                declared_global.update(node.names)
-            elif isinstance(node, ast.Assign):
-                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    t = node.targets[0]
-                    assigns.append((t.lineno, t.col_offset, t.id, node.value, False))
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                target = node.target
-                ann_type = self._annotation_type(node.annotation, scope)
-                if ann_type:
-                    scope.types.setdefault(target.id, ann_type)
-                    scope.locals.add(target.id)
-                    annotated.add(target.id)
-                elif node.value is not None:
-                    assigns.append((target.lineno, target.col_offset, target.id, node.value, False))
-            elif isinstance(node, (ast.With, ast.AsyncWith)):
-                for item in node.items:
-                    if isinstance(item.optional_vars, ast.Name):
-                        v = item.optional_vars
-                        assigns.append((v.lineno, v.col_offset, v.id, item.context_expr, True))
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-                scope.locals.add(node.id)
+    def _bind_all(self) -> None:
+        """Assigned names per scope, and the type each is consistently bound to."""
+        model = self.model
+        stores: dict[int, dict[str, int]] = {}
+        scopes_by_id: dict[int, _Scope] = {}
+        for name_node in model.nodes(ast.Name):
+            if isinstance(name_node.ctx, ast.Load):
+                continue
+            scope = self._binding_scope(model.ctx(name_node))
+            scope.locals.add(name_node.id)
+            if isinstance(name_node.ctx, ast.Store):
+                counts = stores.setdefault(id(scope), {})
+                counts[name_node.id] = counts.get(name_node.id, 0) + 1
+                scopes_by_id[id(scope)] = scope
+        declarations: list[ast.Global | ast.Nonlocal] = [
+            *model.nodes(ast.Global),
+            *model.nodes(ast.Nonlocal),
+        ]
+        for g in declarations:
+            scope = self._binding_scope(model.ctx(g))
+            scope.locals.difference_update(g.names)
+            scope.globals.update(g.names)
+        assigns: dict[int, list[tuple[int, int, str, ast.expr, bool]]] = {}
+        for a in model.nodes(ast.Assign):
+            if len(a.targets) == 1 and isinstance(a.targets[0], ast.Name):
+                t = a.targets[0]
+                scope = self._binding_scope(model.ctx(a))
+                assigns.setdefault(id(scope), []).append(
+                    (t.lineno, t.col_offset, t.id, a.value, False)
+                )
+        for ann in model.nodes(ast.AnnAssign):
+            if not isinstance(ann.target, ast.Name):
+                continue
+            scope = self._binding_scope(model.ctx(ann))
+            ann_type = self._annotation_type(ann.annotation, scope)
+            if ann_type:
+                scope.types.setdefault(ann.target.id, ann_type)
+                scope.annotated.add(ann.target.id)
+            elif ann.value is not None:
+                assigns.setdefault(id(scope), []).append(
+                    (ann.lineno, ann.col_offset, ann.target.id, ann.value, False)
+                )
+        withs: list[ast.With | ast.AsyncWith] = [
+            *model.nodes(ast.With),
+            *model.nodes(ast.AsyncWith),
+        ]
+        for w in withs:
+            scope = self._binding_scope(model.ctx(w))
+            for item in w.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    v = item.optional_vars
+                    assigns.setdefault(id(scope), []).append(
+                        (v.lineno, v.col_offset, v.id, item.context_expr, True)
+                    )
+        for scope in [self.module_scope, *self.scopes.values()]:
+            self._bind(scope, assigns.get(id(scope), []), stores.get(id(scope), {}))
+        self._class_attributes()
+        if self.class_attrs:  # again for methods: their types may depend on self.x
+            for scope in self.scopes.values():
+                if scope.self_name is not None and id(scope) in assigns:
+                    self._bind(scope, assigns[id(scope)], stores.get(id(scope), {}))
+            self._class_attributes()
+
+    def _bind(
+        self,
+        scope: _Scope,
+        assigns: list[tuple[int, int, str, ast.expr, bool]],
+        stores: dict[str, int],
+    ) -> None:
         assigns.sort(key=lambda a: (a[0], a[1]))
-        seen_store: dict[str, int] = {}
-        for node in _walk(body):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                seen_store[node.id] = seen_store.get(node.id, 0) + 1
+        for name in {a[2] for a in assigns}:
+            if name not in scope.annotated and scope.types.get(name) != _UNKNOWN_TYPE:
+                scope.types.pop(name, None)
+        if scope.fn is not None:
+            self._reset_params(scope)
         counted: dict[str, int] = {}
         for _, _, name, value, entered in assigns:
             counted[name] = counted.get(name, 0) + 1
-            if name in annotated:
+            if name in scope.annotated:
                 continue
-            bound = self._type_of(value, scope, entered) if value is not None else None
+            bound = self._type_of(value, scope, entered)
             prev = scope.types.get(name)
             if bound is None or (prev is not None and prev != bound):
                 scope.types[name] = _UNKNOWN_TYPE
             else:
                 scope.types[name] = bound
-        for name, n in seen_store.items():
-            if name not in annotated and n > counted.get(name, 0):
+        for name, n in stores.items():
+            if name not in scope.annotated and n > counted.get(name, 0):
                 scope.types[name] = _UNKNOWN_TYPE  # also bound by for/unpacking/...
-        scope.locals -= declared_global
+
+    def _reset_params(self, scope: _Scope) -> None:
+        assert scope.fn is not None and not isinstance(scope.fn.node, ast.Lambda)
+        args = scope.fn.node.args
+        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+            if a.arg == scope.self_name:
+                continue
+            ann = self._annotation_type(a.annotation, scope) if a.annotation is not None else None
+            scope.types[a.arg] = ann or _UNKNOWN_TYPE
 
     def _class_attributes(self) -> None:
         """`self.x = value` in a class's methods: the type when all assignments agree."""
-        for f in self.model.functions:
-            scope = self.scopes.get(f.qualname)
-            if scope is None or scope.self_name is None or scope.class_qual is None:
+        model = self.model
+        self.class_attrs = {}
+        nodes: list[ast.Assign | ast.AnnAssign | ast.AugAssign] = [
+            *model.nodes(ast.Assign),
+            *model.nodes(ast.AnnAssign),
+            *model.nodes(ast.AugAssign),
+        ]
+        for node in nodes:
+            scope = self._binding_scope(model.ctx(node))
+            if scope.self_name is None or scope.class_qual is None:
                 continue
             attrs = self.class_attrs.setdefault(scope.class_qual, {})
-            for node in _walk(f.node.body if not isinstance(f.node, ast.Lambda) else []):
-                targets: list[ast.expr] = []
-                value: ast.expr | None = None
-                if isinstance(node, ast.Assign):
-                    targets, value = node.targets, node.value
-                elif isinstance(node, ast.AnnAssign):
-                    targets, value = [node.target], node.value
+            value: ast.expr | None
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            else:
+                targets, value = [node.target], node.value
+                if isinstance(node, ast.AnnAssign) and self._self_attr(node.target, scope):
                     t = self._annotation_type(node.annotation, scope)
-                    if t and self._self_attr(node.target, scope):
+                    if t:
                         assert isinstance(node.target, ast.Attribute)
                         attrs.setdefault(node.target.attr, t)
                         continue
-                elif isinstance(node, (ast.AugAssign,)):
-                    targets = [node.target]
-                for target in targets:
-                    for sub in ast.walk(target):
-                        if self._self_attr(sub, scope):
-                            assert isinstance(sub, ast.Attribute)
-                            t = (
-                                self._type_of(value, scope)
-                                if value is not None and sub is target
-                                else None
-                            )
-                            prev = attrs.get(sub.attr)
-                            attrs[sub.attr] = (
-                                t
-                                if t is not None and (prev is None or prev == t)
-                                else _UNKNOWN_TYPE
-                            )
+                if isinstance(node, ast.AugAssign):
+                    value = None
+            for target in targets:
+                if not self._self_attr(target, scope):
+                    continue
+                assert isinstance(target, ast.Attribute)
+                t = self._type_of(value, scope) if value is not None else None
+                prev = attrs.get(target.attr)
+                attrs[target.attr] = (
+                    t if t is not None and (prev is None or prev == t) else _UNKNOWN_TYPE
+                )
+
+    def _in_annotation(self, node: ast.AST) -> bool:
+        parents = self.model.parents
+        child: ast.AST = node
+        parent = parents.get(node)
+        while parent is not None and not isinstance(parent, ast.stmt):
+            if isinstance(parent, ast.arg):
+                return True
+            child, parent = parent, parents.get(parent)
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return child is parent.returns
+        return isinstance(parent, ast.AnnAssign) and child is parent.annotation
 
     @staticmethod
     def _self_attr(node: ast.AST, scope: _Scope) -> bool:
@@ -526,106 +621,121 @@ class _Summarizer:
 
     # -- blocks --------------------------------------------------------------------------------
 
-    def _block(self, stmts: list[ast.stmt], scope: _Scope) -> Block:
-        out: list[Call | Raise | Op | Try] = []
-        for stmt in stmts:
-            self._stmt(stmt, scope, out)
-        return tuple(out)
+    # -- sources and blocks --------------------------------------------------------------------
 
-    def _stmt(self, stmt: ast.stmt, scope: _Scope, out: list[Call | Raise | Op | Try]) -> None:
-        if isinstance(stmt, (ast.Try, ast.TryStar)):
-            handlers = []
-            for h in stmt.handlers:
-                self.handler_names.append(h.name)
-                body = self._block(h.body, scope)
-                self.handler_names.pop()
-                handlers.append(Handler(h.lineno, h.col_offset, self._caught(h, scope), body))
-            out.append(
-                Try(
-                    stmt.lineno,
-                    stmt.col_offset,
-                    stmt.end_lineno or stmt.lineno,
-                    self._block(stmt.body, scope),
-                    tuple(handlers),
-                    self._block(stmt.orelse, scope),
-                    self._block(stmt.finalbody, scope),
-                )
-            )
-        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self._exprs(
-                [
-                    *stmt.decorator_list,
-                    *stmt.args.defaults,
-                    *(d for d in stmt.args.kw_defaults if d),
-                ],
-                scope,
-                out,
-            )
-        elif isinstance(stmt, ast.ClassDef):
-            self._exprs([*stmt.decorator_list, *stmt.bases], scope, out)
-            for sub in stmt.body:
-                self._stmt(sub, scope, out)
-        elif isinstance(stmt, (ast.If, ast.While)):
-            self._exprs([stmt.test], scope, out)
-            out.extend(self._block(stmt.body, scope))
-            out.extend(self._block(stmt.orelse, scope))
-        elif isinstance(stmt, (ast.For, ast.AsyncFor)):
-            self._exprs([stmt.iter, stmt.target], scope, out)
-            self._iteration(stmt.iter, scope, out)
-            out.extend(self._block(stmt.body, scope))
-            out.extend(self._block(stmt.orelse, scope))
-        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
-            for item in stmt.items:
-                self._exprs([item.context_expr], scope, out)
-                self._context_manager(item.context_expr, scope, out)
-            out.extend(self._block(stmt.body, scope))
-        elif isinstance(stmt, ast.Match):
-            self._exprs([stmt.subject], scope, out)
-            for case in stmt.cases:
-                if case.guard is not None:
-                    self._exprs([case.guard], scope, out)
-                out.extend(self._block(case.body, scope))
-        elif isinstance(stmt, ast.Raise):
-            out.append(self._raise(stmt, scope))
-            self._exprs([e for e in (stmt.exc, stmt.cause) if e is not None], scope, out)
-        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            self._import(stmt, out)
-        elif isinstance(stmt, ast.AnnAssign):
-            self._exprs([e for e in (stmt.value, stmt.target) if e is not None], scope, out)
-        else:
-            self._exprs([stmt], scope, out)
+    def _container(self, ctx: Ctx) -> object:
+        """Where a source sits: its function and the innermost try part or except clause."""
+        fn = self._owner(ctx)
+        key: object = None
+        if ctx.try_ is not None and (ctx.function is None or fn is ctx.function):
+            handler = ctx.handler
+            if handler is not None and handler.try_ is ctx.try_:
+                key = (id(ctx.try_.node), handler.index)
+            else:
+                key = (id(ctx.try_.node), ctx.try_part)
+        elif fn is not None and fn is not ctx.function:
+            # inside a lambda: the lambda's own position decides
+            lam = ctx.function
+            while lam is not None and lam.parent is not fn:
+                lam = lam.parent
+            if lam is not None:
+                return self._container(self.model.ctx(lam.node))
+        return (fn.qualname if fn is not None else None, key)
 
-    def _exprs(
-        self, nodes: list[ast.AST], scope: _Scope, out: list[Call | Raise | Op | Try]
-    ) -> None:
-        for node in _walk(nodes):
-            if isinstance(node, ast.Call):
-                out.append(self._call(node, scope))
-            elif isinstance(node, ast.Subscript):
-                op = self._subscript(node, scope)
-                if op is not None:
-                    out.append(op)
-            elif isinstance(node, ast.BinOp) and isinstance(node.op, _DIVISION):
-                divisor = node.right
-                if not (isinstance(divisor, ast.Constant) and divisor.value):
-                    if isinstance(node.op, ast.Mod) and self._type_of(node.left, scope) in (
-                        "str",
-                        "bytes",
-                    ):
-                        continue  # %-formatting
-                    out.append(Op(node.lineno, frozenset({"ZeroDivisionError"})))
-            elif (
-                isinstance(node, ast.Assign)
-                and any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets)
-                and not isinstance(node.value, (ast.Tuple, ast.List))
+    def _add(self, ctx: Ctx, source: Call | Raise | Op | Try) -> None:
+        self.containers.setdefault(self._container(ctx), []).append(source)
+
+    def _collect_sources(self) -> None:
+        model = self.model
+        for info in model.calls:
+            self._add(info.ctx, self._call(info.node, self._scope_of(info.ctx)))
+        for r in model.raises:
+            self._add(r.ctx, self._raise(r.node, r.ctx))
+        for sub in model.nodes(ast.Subscript):
+            ctx = model.ctx(sub)
+            op = self._subscript(sub, self._scope_of(ctx))
+            if op is not None:
+                self._add(ctx, op)
+        for binop in model.nodes(ast.BinOp):
+            if isinstance(binop.op, _DIVISION):
+                ctx = model.ctx(binop)
+                divisor = binop.right
+                if isinstance(divisor, ast.Constant) and divisor.value:
+                    continue
+                if isinstance(binop.op, ast.Mod) and (
+                    isinstance(binop.left, (ast.Constant, ast.JoinedStr))
+                    or self._type_of(binop.left, self._scope_of(ctx)) in ("str", "bytes")
+                ):
+                    continue  # %-formatting
+                self._add(ctx, Op(binop.lineno, frozenset({"ZeroDivisionError"})))
+        for assign in model.nodes(ast.Assign):
+            if any(isinstance(t, (ast.Tuple, ast.List)) for t in assign.targets) and not isinstance(
+                assign.value, (ast.Tuple, ast.List)
             ):
-                out.append(Op(node.lineno, frozenset({"~ValueError"})))
+                self._add(model.ctx(assign), Op(assign.lineno, frozenset({"~ValueError"})))
+        imports: list[ast.Import | ast.ImportFrom] = [
+            *model.nodes(ast.Import),
+            *model.nodes(ast.ImportFrom),
+        ]
+        for imp in imports:
+            ctx = model.ctx(imp)
+            for call in self._import(imp):
+                self._add(ctx, call)
+        loops: list[ast.For | ast.AsyncFor] = [*model.nodes(ast.For), *model.nodes(ast.AsyncFor)]
+        for loop in loops:
+            ctx = model.ctx(loop)
+            it = self._iteration(loop.iter, self._scope_of(ctx))
+            if it is not None:
+                self._add(ctx, it)
+        withs: list[ast.With | ast.AsyncWith] = [
+            *model.nodes(ast.With),
+            *model.nodes(ast.AsyncWith),
+        ]
+        for w in withs:
+            ctx = model.ctx(w)
+            for item in w.items:
+                for call in self._context_manager(item.context_expr, self._scope_of(ctx)):
+                    self._add(ctx, call)
+
+    def _finish(self, fn: FunctionInfo | None, tries: list[TryInfo]) -> Block:
+        """Assemble one function's block: nested tries bottom-up (model order is pre-order)."""
+        qual = fn.qualname if fn is not None else None
+        model = self.model
+        for t in reversed(tries):
+            ctx = model.ctx(t.node)
+            if fn is None and self._owner(ctx) is not None:
+                continue
+            tid = id(t.node)
+            scope = self._scope_of(ctx)
+
+            def part(key: object, tid: int = tid) -> Block:
+                return tuple(self.containers.pop((qual, (tid, key)), ()))
+
+            handlers = tuple(
+                Handler(
+                    h.node.lineno, h.node.col_offset, self._caught(h.node, scope), part(h.index)
+                )
+                for h in t.handlers
+            )
+            fact = Try(
+                t.node.lineno,
+                t.node.col_offset,
+                t.node.end_lineno or t.node.lineno,
+                part("body"),
+                handlers,
+                part("orelse"),
+                part("finally"),
+            )
+            self._add(ctx, fact)
+        return tuple(self.containers.pop((qual, None), ()))
 
     def _subscript(self, node: ast.Subscript, scope: _Scope) -> Op | None:
-        if isinstance(node.slice, ast.Slice):
+        if isinstance(node.slice, ast.Slice) or self._in_annotation(node):
             return None
         t = self._type_of(node.value, scope)
         qual = self._qual_of(node.value, scope)
+        if t is None and qual is not None and _looks_like_type(qual):
+            return None  # a generic alias: list[int], Optional[str], MyGeneric[T]
         store = isinstance(node.ctx, ast.Store)
         if t == "dict" or qual == "os.environ":
             return None if store else Op(node.lineno, frozenset({"KeyError"}))
@@ -637,42 +747,36 @@ class _Summarizer:
             return Op(node.lineno, frozenset({"~IndexError"}))
         return Op(node.lineno, frozenset({"KeyError", "IndexError"}))
 
-    def _iteration(
-        self, iterable: ast.expr, scope: _Scope, out: list[Call | Raise | Op | Try]
-    ) -> None:
+    def _iteration(self, iterable: ast.expr, scope: _Scope) -> Call | None:
         t = self._type_of(iterable, scope)
-        if t:
-            spec = self.kb.method(t, "__next__")
-            if spec is not None:
-                out.append(
-                    Call(
-                        iterable.lineno,
-                        iterable.col_offset,
-                        f"iteration over {_short(t)}",
-                        CallKind.KNOWN,
-                        spec.name,
-                        None,
-                        spec.items((), 0),
-                        spec.incomplete,
-                    )
-                )
+        spec = self.kb.method(t, "__next__") if t else None
+        if t is None or spec is None:
+            return None
+        return Call(
+            iterable.lineno,
+            iterable.col_offset,
+            f"iteration over {_short(t)}",
+            CallKind.KNOWN,
+            spec.name,
+            None,
+            spec.items((), 0),
+            spec.incomplete,
+        )
 
-    def _context_manager(
-        self, expr: ast.expr, scope: _Scope, out: list[Call | Raise | Op | Try]
-    ) -> None:
+    def _context_manager(self, expr: ast.expr, scope: _Scope) -> list[Call]:
         if not isinstance(expr, ast.Call):
-            return
+            return []
         t = self._type_of(expr, scope)
-        if t and self._is_local_class(t):
-            out.extend(
-                Call(expr.lineno, expr.col_offset, f"{_short(t)}.{a}", CallKind.METHOD, t, a)
-                for a in ("__enter__", "__exit__")
-            )
+        if not t or not self._is_local_class(t):
+            return []
+        return [
+            Call(expr.lineno, expr.col_offset, f"{_short(t)}.{a}", CallKind.METHOD, t, a)
+            for a in ("__enter__", "__exit__")
+        ]
 
-    def _import(
-        self, stmt: ast.Import | ast.ImportFrom, out: list[Call | Raise | Op | Try]
-    ) -> None:
+    def _import(self, stmt: ast.Import | ast.ImportFrom) -> list[Call]:
         items = frozenset({"ModuleNotFoundError", "ImportError"})
+        out: list[Call] = []
         modules: list[str] = []
         if isinstance(stmt, ast.Import):
             modules = [a.name for a in stmt.names]
@@ -690,13 +794,16 @@ class _Summarizer:
             Call(stmt.lineno, stmt.col_offset, f"import {m}", CallKind.MODULE, m, None, items)
             for m in modules
         )
+        return out
 
-    def _raise(self, stmt: ast.Raise, scope: _Scope) -> Raise:
+    def _raise(self, stmt: ast.Raise, ctx: Ctx) -> Raise:
         exc = stmt.exc
+        handler = ctx.handler
         if exc is None:
-            return Raise(stmt.lineno, (), reraise=bool(self.handler_names))
-        if isinstance(exc, ast.Name) and self.handler_names and exc.id == self.handler_names[-1]:
+            return Raise(stmt.lineno, (), reraise=handler is not None)
+        if isinstance(exc, ast.Name) and handler is not None and exc.id == handler.node.name:
             return Raise(stmt.lineno, (), reraise=True)
+        scope = self._scope_of(ctx)
         names: list[str] = []
         t = self._type_of(exc, scope)
         if t and t not in _BUILTIN_TYPES:
@@ -714,7 +821,30 @@ class _Summarizer:
         return tuple(self._qual_of(e, scope) or "?" for e in elts)
 
 
+def _looks_like_type(qual: str) -> bool:
+    last = qual.rpartition(".")[2]
+    return (
+        last in _BUILTIN_TYPES
+        or last in ("type", "object")
+        or qual.startswith(("typing.", "collections.abc.", "typing_extensions."))
+        or (last[:1].isupper() and not last.isupper())
+    )
+
+
+_KB_TYPES: dict[int, tuple[KnowledgeBase, frozenset[str]]] = {}
+
+
 def _kb_types(kb: KnowledgeBase) -> frozenset[str]:
+    """The type names the knowledge base knows methods or results of (cached per base)."""
+    cached = _KB_TYPES.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    types = _compute_kb_types(kb)
+    _KB_TYPES[id(kb)] = (kb, types)
+    return types
+
+
+def _compute_kb_types(kb: KnowledgeBase) -> frozenset[str]:
     types = {name.rpartition(".")[0] for name in kb.calls if "." in name}
     types.update(s.returns for s in kb.calls.values() if s.returns)
     types.update(kb.classes)
