@@ -82,7 +82,7 @@ def main() -> int:
     handlers = 0
     complete = 0
     for f in facts:
-        for (line, col), _ in program._index(f.path).items():
+        for line, col in program.handler_positions(f.path):
             result = program.handler(f.path, line, col)
             handlers += 1
             complete += bool(result and result.complete)
@@ -93,7 +93,7 @@ def main() -> int:
     infer = t_sum + t_link
     share = infer / t_parse if t_parse else 0.0
     functions = len(program.functions)
-    fn_complete = sum(1 for q in program.functions if not program._state[q].unknown)
+    fn_complete = sum(1 for q in program.functions if program.raise_set(q)[1])
     print(f"files {len(facts)}, lines {lines}, functions {functions}, except clauses {handlers}")
     print(f"parse            {t_parse:8.2f} s")
     print(f"model build      {t_model:8.2f} s  ({t_model / t_parse:.2f}x parse)")

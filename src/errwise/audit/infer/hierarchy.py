@@ -35,12 +35,10 @@ NEVER_DEAD = frozenset(
         "GeneratorExit",
         "AssertionError",
         "SystemError",
-        "BaseException",
-        "Exception",
     }
 )
 """Exceptions any code may raise (wrong types, bugs, signals): a handler catching one of these, a
-subclass or a superclass is never judged dead."""
+subclass or a superclass (Exception, RuntimeError) is never judged dead."""
 
 
 def is_quiet(item: str) -> bool:

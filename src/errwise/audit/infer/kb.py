@@ -32,7 +32,13 @@ File format (`raises.toml`; the same shapes are accepted from `[tool.errwise]`):
   - `const_arg`: the raises apply only when this positional argument is not a literal
     (`re.compile("x+")` cannot raise `re.error` for a valid constant pattern);
   - `incomplete`: the call may raise more than is listed (it runs other code: `exec`,
-    `importlib.import_module`).
+    `importlib.import_module`);
+  - `positional`: parameter names of the leading positional arguments, so `when_kw` /
+    `unless_kw` also see them passed by position (`p.wait(5)` is `timeout=5`);
+  - `from_arg`: `raises` apply only when at least this many + 1 positional arguments are passed
+    (`str(b, "utf-8")` decodes, `str(x)` does not);
+  - `callbacks`: positions (`"0"`) or keywords (`"key"`) of callables the call invokes
+    (`map`, `sorted(key=)`, `re.sub(repl)`): what they raise counts too.
 
 From `pyproject.toml`:
 
@@ -135,6 +141,9 @@ class CallSpec:
     default_drops: tuple[str, ...] = ()
     const_arg: int | None = None
     incomplete: bool = False
+    positional: tuple[str, ...] = ()
+    from_arg: int | None = None
+    callbacks: tuple[str, ...] = ()
 
     def items(
         self,
@@ -147,6 +156,8 @@ class CallSpec:
         if self.const_arg is not None and self.const_arg in set(const_args):
             return frozenset()
         names = set(self.raises) | {errno_token(e) for e in self.errnos}
+        if self.from_arg is not None and nargs <= self.from_arg:
+            names = set()
         for kw, extra in self.when_kw:
             if kw in kws:
                 names.update(extra)
@@ -320,6 +331,9 @@ _KEYS = frozenset(
         "default_drops",
         "const_arg",
         "incomplete",
+        "positional",
+        "from_arg",
+        "callbacks",
     }
 )
 
@@ -349,6 +363,9 @@ def _specs(table: Mapping[str, Any], where: str) -> list[CallSpec]:
         "default_drops": _str_list(table.get("default_drops", []), f"{where}.default_drops"),
         "const_arg": _opt_int(table, "const_arg", where),
         "incomplete": incomplete,
+        "positional": _str_list(table.get("positional", []), f"{where}.positional"),
+        "from_arg": _opt_int(table, "from_arg", where),
+        "callbacks": _str_list(table.get("callbacks", []), f"{where}.callbacks"),
     }
     names = _str_list(table.get("names"), f"{where}.names")
     return [CallSpec(name, **common) for name in names]

@@ -133,11 +133,11 @@ class Program:
                 return self.kb.canonical(name)
         return name
 
-    def _mro(self, cls: str) -> tuple[list[str], bool]:
-        """Program classes in method-resolution order (depth-first, left to right), and
-        whether every base was a program class, a known exception or `object`."""
-        order: list[str] = []
-        complete = True
+    def _mro(self, cls: str) -> list[str | None]:
+        """Classes in method-resolution order (depth-first, left to right): program classes
+        by name, None for a base that is neither a program class, a known exception nor
+        `object` (its methods, or its metaclass, are unknown)."""
+        order: list[str | None] = []
         stack = [cls]
         seen: set[str] = set()
         while stack:
@@ -149,16 +149,19 @@ class Program:
                 order.append(current)
                 stack = list(self.classes[current]) + stack
             elif current != "object" and not self.hierarchy.known(current):
-                complete = False
-        return order, complete
+                order.append(None)
+        return order
 
     def _method(self, cls: str, attr: str, skip_self: bool = False) -> tuple[str | None, bool]:
-        order, complete = self._mro(cls)
+        """(the function `cls.attr` resolves to, whether the lookup is certain)."""
+        order = self._mro(cls)
         for c in order[1:] if skip_self else order:
+            if c is None:
+                return None, False
             qual = f"{c}.{attr}"
             if qual in self.functions:
                 return qual, True
-        return None, complete
+        return None, True
 
     def _overrides(self, cls: str, attr: str) -> list[str]:
         found: list[str] = []
@@ -201,10 +204,12 @@ class Program:
             if target in self.functions:
                 return (target,), _EMPTY
             if target in self.classes:
-                init, complete = self._method(target, "__init__")
-                if init is not None:
-                    return (init,), _EMPTY
-                return (), _EMPTY if complete else _UNKNOWN
+                if None in self._mro(target):
+                    return (), _UNKNOWN  # an unknown base or metaclass takes part
+                ctors = [
+                    self._method(target, m)[0] for m in ("__init__", "__new__", "__post_init__")
+                ]
+                return tuple(q for q in ctors if q is not None), _EMPTY
             if self.hierarchy.known(target):
                 return (), _EMPTY  # constructing a known exception
             return (), _UNKNOWN
@@ -212,15 +217,15 @@ class Program:
         if target not in self.classes:
             return (), _UNKNOWN
         if kind is CallKind.SUPER:
-            found, complete = self._method(target, attr, skip_self=True)
-            if found is not None:
-                return (found,), _EMPTY
+            base_method, complete = self._method(target, attr, skip_self=True)
+            if base_method is not None:
+                return (base_method,), _EMPTY
             if attr == "__init__" and complete:
                 return (), _EMPTY
             return (), _UNKNOWN
-        found, _ = self._method(target, attr)
+        found, certain = self._method(target, attr)
         overrides = self._overrides(target, attr)
-        if found is None:
+        if found is None or not certain:
             return tuple(overrides), _UNKNOWN
         return (found, *overrides), _EMPTY
 
@@ -474,6 +479,10 @@ class Program:
             self._handler_index[path] = index
             self._try_index[path] = tries
         return index
+
+    def handler_positions(self, path: str) -> list[tuple[int, int]]:
+        """(line, col) of every except clause of a file, sorted."""
+        return sorted(self._index(path))
 
     def try_of(self, path: str, line: int, col: int | None = None) -> Try | None:
         """The try statement owning the except clause at `line` (and `col`)."""

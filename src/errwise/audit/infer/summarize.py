@@ -38,6 +38,16 @@ MODULE_CODE = "<module>"
 _BUILTIN_TYPES = frozenset({"str", "bytes", "list", "dict", "set", "frozenset", "tuple"})
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _DIVISION = (ast.Div, ast.FloorDiv, ast.Mod)
+_HARMLESS_CLASS_DECORATORS = frozenset(
+    {
+        "dataclasses.dataclass",
+        "functools.total_ordering",
+        "typing.final",
+        "typing.runtime_checkable",
+        "typing_extensions.final",
+        "enum.unique",
+    }
+)
 _UNKNOWN_TYPE = ""
 """Marks a name bound to values of different or unknown types."""
 
@@ -107,7 +117,9 @@ class _Summarizer:
         self.module_scope = _Scope(None, "")
         self.module_scope.defs = self.defs.get("", {})
         self.class_scope = _Scope(None, "<class body>")
-        self.scopes: dict[str, _Scope] = {}
+        self.scopes: dict[int, _Scope] = {}
+        """By id() of the FunctionInfo: a name may be defined twice (`if x: def f(): ...`)."""
+        self.scope_by_qual: dict[str, _Scope] = {}
         self.class_attrs: dict[str, dict[str, str]] = {}
         self.containers: dict[object, list[Call | Raise | Op | Try]] = {}
 
@@ -117,26 +129,35 @@ class _Summarizer:
         model = self.model
         for f in model.functions:
             if not isinstance(f.node, ast.Lambda):
-                self.scopes[f.qualname] = self._function_scope(f)
+                scope = self._function_scope(f)
+                self.scopes[id(f)] = scope
+                self.scope_by_qual.setdefault(f.qualname, scope)
         self._bind_all()
         self._collect_sources()
         functions = [
             FuncFacts(self.prefix + MODULE_CODE, 1, self._finish(None, model.tries)),
         ]
-        tries_of: dict[str, list[TryInfo]] = {}
+        tries_of: dict[int, list[TryInfo]] = {}
+        merged: dict[str, FuncFacts] = {}
         for t in model.tries:
             owner = self._owner(model.ctx(t.node))
             if owner is not None:
-                tries_of.setdefault(owner.qualname, []).append(t)
+                tries_of.setdefault(id(owner), []).append(t)
         for f in model.functions:
             if isinstance(f.node, ast.Lambda):
                 continue
-            block = self._finish(f, tries_of.get(f.qualname, []))
-            functions.append(FuncFacts(self.prefix + f.qualname, f.node.lineno, block))
+            block = self._finish(f, tries_of.get(id(f), []))
+            qual = self.prefix + f.qualname
+            previous = merged.get(qual)
+            if previous is not None:  # defined twice: either definition may run
+                block = previous.block + block
+            merged[qual] = FuncFacts(qual, f.node.lineno, block)
+        functions.extend(merged.values())
         classes = {
             self.prefix + c.qualname: tuple(
                 self._qual_of(b, self._scope_for_class(c.qualname)) or "?" for b in c.node.bases
             )
+            + (("?",) if self._class_is_opaque(c.node) else ())
             for c in model.classes
         }
         top = {n.id for n in _top_level_names(model.tree.body)}
@@ -150,9 +171,19 @@ class _Summarizer:
             tuple(self.imports.star_imports),
         )
 
+    def _class_is_opaque(self, node: ast.ClassDef) -> bool:
+        """A metaclass or a class decorator may change what calling the class does."""
+        if any(k.arg == "metaclass" for k in node.keywords):
+            return True
+        for d in node.decorator_list:
+            qual = self._qual_of(d.func if isinstance(d, ast.Call) else d, self.module_scope)
+            if qual not in _HARMLESS_CLASS_DECORATORS:
+                return True
+        return False
+
     def _scope_for_class(self, class_qual: str) -> _Scope:
         parent = class_qual.rpartition(".")[0]
-        return self.scopes.get(parent, self.module_scope)
+        return self.scope_by_qual.get(parent, self.module_scope)
 
     @staticmethod
     def _owner(ctx: Ctx) -> FunctionInfo | None:
@@ -166,13 +197,13 @@ class _Summarizer:
     def _scope_of(self, ctx: Ctx) -> _Scope:
         fn = self._owner(ctx)
         if fn is not None:
-            return self.scopes[fn.qualname]
+            return self.scopes[id(fn)]
         return self.module_scope
 
     def _binding_scope(self, ctx: Ctx) -> _Scope:
         fn = self._owner(ctx)
         if fn is not None:
-            return self.scopes[fn.qualname]
+            return self.scopes[id(fn)]
         return self.module_scope if ctx.class_name is None else self.class_scope
 
     # -- scopes and types ----------------------------------------------------------------------
@@ -456,7 +487,7 @@ class _Summarizer:
             return scope.types.get(name) or None
         fn = scope.fn.parent if scope.fn is not None else None
         while fn is not None:
-            outer = self.scopes.get(fn.qualname)
+            outer = self.scopes.get(id(fn))
             if outer is not None and name in outer.locals:
                 return outer.types.get(name) or None
             fn = fn.parent
@@ -499,7 +530,7 @@ class _Summarizer:
             if name in s.locals:
                 return "var", None
             parent = s.fn.parent if s.fn is not None else None
-            s = self.scopes.get(parent.qualname) if parent is not None else None
+            s = self.scopes.get(id(parent)) if parent is not None else None
         target = self.imports.lookup(name)
         if target is not None:
             return "qual", target
@@ -559,7 +590,7 @@ class _Summarizer:
         if qual is not None:
             spec = self.kb.spec(qual)
             if spec is not None:
-                return self._known(call, spec, text)
+                return self._known(call, spec, text, scope)
             if self.kb.is_class(qual):
                 return Call(line, col, text, CallKind.KNOWN, qual)
             if qual in BUILTIN_NAMES:
@@ -576,7 +607,7 @@ class _Summarizer:
             if recv:
                 spec = self.kb.method(recv, func.attr)
                 if spec is not None:
-                    return self._known(call, spec, shown)
+                    return self._known(call, spec, shown, scope)
                 if recv not in _BUILTIN_TYPES and (
                     self._is_local_class(recv) or self._is_program_class_name(recv)
                 ):
@@ -592,9 +623,14 @@ class _Summarizer:
             return Call(line, col, shown, CallKind.UNKNOWN)
         return Call(line, col, "<call>", CallKind.UNKNOWN)
 
-    def _known(self, call: ast.Call, spec: CallSpec, text: str) -> Call:
+    def _known(self, call: ast.Call, spec: CallSpec, text: str, scope: _Scope) -> Call:
         true_kws: set[str] = set()
         star_kw = False
+        for name, arg in zip(spec.positional, call.args, strict=False):
+            if isinstance(arg, ast.Starred):
+                break
+            if not (isinstance(arg, ast.Constant) and arg.value in (False, None)):
+                true_kws.add(name)
         for kw in call.keywords:
             if kw.arg is None:
                 star_kw = True
@@ -607,7 +643,15 @@ class _Summarizer:
         consts = [i for i, a in enumerate(call.args) if isinstance(a, ast.Constant)]
         items = spec.items(true_kws, nargs, consts)
         if star_kw or starred:
-            items = items | spec.items(set(true_kws) - {k for k, _ in spec.unless_kw}, 0, ())
+            kws = set(true_kws) - {k for k, _ in spec.unless_kw}
+            items = items | spec.items(kws, 0, ()) | spec.items(kws, 99, ())
+        incomplete = spec.incomplete
+        if spec.name == "next" and call.args:
+            t = self._type_of(call.args[0], scope)
+            nxt = self.kb.method(t, "__next__") if t else None
+            if nxt is not None:
+                items = items | nxt.items((), 0)
+                incomplete = nxt.incomplete
         return Call(
             call.lineno,
             call.col_offset,
@@ -616,8 +660,65 @@ class _Summarizer:
             spec.name,
             None,
             items,
-            spec.incomplete,
+            incomplete,
         )
+
+    def _callbacks(self, call: ast.Call, spec: CallSpec, scope: _Scope) -> list[Call]:
+        """What the callables a call invokes raise (`map(int, xs)`, `sorted(key=f)`)."""
+        out: list[Call] = []
+        for where in spec.callbacks:
+            arg: ast.expr | None = None
+            if where.isdigit():
+                index = int(where)
+                if index < len(call.args) and not any(
+                    isinstance(a, ast.Starred) for a in call.args[: index + 1]
+                ):
+                    arg = call.args[index]
+            else:
+                arg = next((k.value for k in call.keywords if k.arg == where), None)
+            if arg is None or isinstance(arg, (ast.Lambda, ast.Constant, ast.JoinedStr)):
+                continue  # lambda bodies are analysed where they stand
+            line, col = arg.lineno, arg.col_offset
+            qual = self._qual_of(arg, scope)
+            if qual is not None:
+                cb_spec = self.kb.spec(qual)
+                if cb_spec is not None:
+                    out.append(
+                        Call(
+                            line,
+                            col,
+                            qual,
+                            CallKind.KNOWN,
+                            cb_spec.name,
+                            None,
+                            cb_spec.items((), 1),
+                            cb_spec.incomplete,
+                        )
+                    )
+                elif self.kb.is_class(qual):
+                    continue
+                else:
+                    out.append(Call(line, col, qual, CallKind.FUNC, qual))
+                continue
+            if (
+                isinstance(arg, ast.Attribute)
+                and isinstance(arg.value, ast.Name)
+                and arg.value.id == scope.self_name
+                and scope.class_qual is not None
+            ):
+                out.append(
+                    Call(
+                        line,
+                        col,
+                        f"self.{arg.attr}",
+                        CallKind.METHOD,
+                        self.prefix + scope.class_qual,
+                        arg.attr,
+                    )
+                )
+                continue
+            out.append(Call(line, col, "<callback>", CallKind.UNKNOWN))
+        return out
 
     # -- blocks --------------------------------------------------------------------------------
 
@@ -640,7 +741,7 @@ class _Summarizer:
                 lam = lam.parent
             if lam is not None:
                 return self._container(self.model.ctx(lam.node))
-        return (fn.qualname if fn is not None else None, key)
+        return (id(fn) if fn is not None else None, key)
 
     def _add(self, ctx: Ctx, source: Call | Raise | Op | Try) -> None:
         self.containers.setdefault(self._container(ctx), []).append(source)
@@ -648,7 +749,15 @@ class _Summarizer:
     def _collect_sources(self) -> None:
         model = self.model
         for info in model.calls:
-            self._add(info.ctx, self._call(info.node, self._scope_of(info.ctx)))
+            scope = self._scope_of(info.ctx)
+            fact = self._call(info.node, scope)
+            self._add(info.ctx, fact)
+            if fact.kind is CallKind.KNOWN and fact.target is not None:
+                spec = self.kb.calls.get(fact.target)
+                if spec is not None and spec.callbacks:
+                    for cb in self._callbacks(info.node, spec, scope):
+                        self._add(info.ctx, cb)
+        self._properties()
         for r in model.raises:
             self._add(r.ctx, self._raise(r.node, r.ctx))
         for sub in model.nodes(ast.Subscript):
@@ -662,11 +771,14 @@ class _Summarizer:
                 divisor = binop.right
                 if isinstance(divisor, ast.Constant) and divisor.value:
                     continue
-                if isinstance(binop.op, ast.Mod) and (
-                    isinstance(binop.left, (ast.Constant, ast.JoinedStr))
-                    or self._type_of(binop.left, self._scope_of(ctx)) in ("str", "bytes")
-                ):
-                    continue  # %-formatting
+                formatting = frozenset({"~KeyError", "~ValueError"})
+                if isinstance(binop.op, ast.Mod):
+                    if isinstance(binop.left, (ast.Constant, ast.JoinedStr)) or self._type_of(
+                        binop.left, self._scope_of(ctx)
+                    ) in ("str", "bytes"):
+                        self._add(ctx, Op(binop.lineno, formatting))  # %-formatting
+                        continue
+                    self._add(ctx, Op(binop.lineno, formatting))  # maybe formatting
                 self._add(ctx, Op(binop.lineno, frozenset({"ZeroDivisionError"})))
         for assign in model.nodes(ast.Assign):
             if any(isinstance(t, (ast.Tuple, ast.List)) for t in assign.targets) and not isinstance(
@@ -697,9 +809,39 @@ class _Summarizer:
                 for call in self._context_manager(item.context_expr, self._scope_of(ctx)):
                     self._add(ctx, call)
 
+    def _properties(self) -> None:
+        """`self.x` where x is a property of the class runs the property's code."""
+        props: dict[str, set[str]] = {}
+        for f in self.model.functions:
+            if f.class_name is not None and any(d.endswith("property") for d in f.decorators):
+                cls, _, name = f.qualname.rpartition(".")
+                props.setdefault(name, set()).add(cls)
+        if not props:
+            return
+        for attr in self.model.nodes(ast.Attribute):
+            if attr.attr not in props or not isinstance(attr.ctx, ast.Load):
+                continue
+            ctx = self.model.ctx(attr)
+            scope = self._scope_of(ctx)
+            if not (isinstance(attr.value, ast.Name) and attr.value.id == scope.self_name):
+                continue
+            if scope.class_qual is None:
+                continue
+            self._add(
+                ctx,
+                Call(
+                    attr.lineno,
+                    attr.col_offset,
+                    f"self.{attr.attr}",
+                    CallKind.METHOD,
+                    self.prefix + scope.class_qual,
+                    attr.attr,
+                ),
+            )
+
     def _finish(self, fn: FunctionInfo | None, tries: list[TryInfo]) -> Block:
         """Assemble one function's block: nested tries bottom-up (model order is pre-order)."""
-        qual = fn.qualname if fn is not None else None
+        qual = id(fn) if fn is not None else None
         model = self.model
         for t in reversed(tries):
             ctx = model.ctx(t.node)
@@ -729,14 +871,23 @@ class _Summarizer:
             self._add(ctx, fact)
         return tuple(self.containers.pop((qual, None), ()))
 
-    def _subscript(self, node: ast.Subscript, scope: _Scope) -> Op | None:
+    def _subscript(self, node: ast.Subscript, scope: _Scope) -> Op | Call | None:
         if isinstance(node.slice, ast.Slice) or self._in_annotation(node):
             return None
         t = self._type_of(node.value, scope)
         qual = self._qual_of(node.value, scope)
         if t is None and qual is not None and _looks_like_type(qual):
             return None  # a generic alias: list[int], Optional[str], MyGeneric[T]
-        store = isinstance(node.ctx, ast.Store)
+        parent = self.model.parents.get(node)
+        augmented = isinstance(parent, ast.AugAssign) and parent.target is node
+        store = isinstance(node.ctx, ast.Store) and not augmented
+        if t is not None and t not in _BUILTIN_TYPES and self._is_program_class_name(t):
+            dunder = {ast.Load: "__getitem__", ast.Store: "__setitem__"}.get(
+                type(node.ctx), "__delitem__"
+            )
+            return Call(
+                node.lineno, node.col_offset, f"{_short(t)}.{dunder}", CallKind.METHOD, t, dunder
+            )
         if t == "dict" or qual == "os.environ":
             return None if store else Op(node.lineno, frozenset({"KeyError"}))
         if t in ("list", "tuple", "str", "bytes"):
