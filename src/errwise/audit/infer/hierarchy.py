@@ -109,6 +109,8 @@ class Hierarchy:
                 complete = False
                 continue
             todo.extend(bases)
+        if any(name in self._bases.get(c, ()) for c in seen):
+            complete = False  # a cyclic hierarchy (broken code): nothing is certain
         result = (frozenset(seen), complete)
         self._ancestors[name] = result
         return result

@@ -310,8 +310,8 @@ class _Summarizer:
         stores: dict[str, int],
     ) -> None:
         assigns.sort(key=lambda a: (a[0], a[1]))
-        for name in {a[2] for a in assigns}:
-            if name not in scope.annotated and scope.types.get(name) != _UNKNOWN_TYPE:
+        for name in {a[2] for a in assigns} | set(stores):
+            if name not in scope.annotated:
                 scope.types.pop(name, None)
         if scope.fn is not None:
             self._reset_params(scope)

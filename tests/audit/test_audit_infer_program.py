@@ -1,0 +1,366 @@
+"""Interprocedural propagation: across modules and classes, through handlers, to a fixpoint."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import textwrap
+
+import pytest
+
+from errwise.audit.config import AuditConfig
+from errwise.audit.engine import analyze_source
+from errwise.audit.infer import Program, fill_hidden_errors, program_for, summarize
+from errwise.audit.infer.facts import FileFacts
+from errwise.audit.model import FileModel
+from errwise.error import UsageError
+
+
+def facts_of(modules: dict[str, str]) -> list[FileFacts]:
+    out = []
+    for module, raw in modules.items():
+        source = textwrap.dedent(raw)
+        path = module.replace(".", "/") + ".py"
+        model = FileModel.build(ast.parse(source), path, source, module)
+        out.append(summarize(model))
+    return out
+
+
+def program(modules: dict[str, str]) -> Program:
+    return Program(facts_of(modules))
+
+
+def line_of(source: str, text: str) -> int:
+    for number, line in enumerate(textwrap.dedent(source).splitlines(), 1):
+        if text in line:
+            return number
+    raise AssertionError(text)
+
+
+STORE = """
+    import os
+    from pathlib import Path
+
+    from pkg.errors import StoreError
+
+    class Store:
+        def __init__(self, root: str) -> None:
+            self.root = Path(root)
+
+        def save(self, name, data):
+            tmp = self.root / (name + ".tmp")
+            tmp.write_text(data)
+            os.replace(tmp, self.root / name)
+
+        def load(self, name):
+            try:
+                return (self.root / name).read_text()
+            except FileNotFoundError:
+                raise StoreError(name) from None
+"""
+APP = """
+    from pkg import Store
+
+    def publish(root, name, data):
+        store = Store(root)
+        try:
+            store.save(name, data)
+        except OSError:
+            return False
+        return True
+
+    def show(root, name):
+        try:
+            return Store(root).load(name)
+        except Exception:
+            return None
+"""
+MODULES = {
+    "pkg": "from pkg.store import Store\nfrom pkg.errors import StoreError\n",
+    "pkg.errors": "class StoreError(LookupError):\n    pass\n",
+    "pkg.store": STORE,
+    "app": APP,
+}
+
+
+def test_propagation_across_modules_and_classes() -> None:
+    prog = program(MODULES)
+    names, complete = prog.raise_set("pkg.store.Store.save")
+    assert complete
+    assert {"FileNotFoundError", "PermissionError", "IsADirectoryError", "OSError"} <= set(names)
+    assert "UnicodeEncodeError" in names  # write_text
+    load, complete = prog.raise_set("pkg.store.Store.load")
+    assert complete
+    assert "pkg.errors.StoreError" in load
+    assert "FileNotFoundError" not in load  # caught and replaced (raise ... from None)
+    assert "UnicodeDecodeError" in load
+    # through the package re-export `from pkg import Store` and the constructor
+    hidden, complete = prog.hidden_errors("app.py", line_of(APP, "except OSError"))
+    assert complete
+    assert hidden[0] != "OSError"  # most specific first
+    assert {"FileNotFoundError", "PermissionError", "OSError"} <= set(hidden)
+    assert "UnicodeEncodeError" not in hidden  # not an OSError: the clause does not hide it
+    assert "EXDEV" in prog.errnos("app.py", line_of(APP, "except OSError"))
+    broad, _ = prog.hidden_errors("app.py", line_of(APP, "except Exception"))
+    assert "pkg.errors.StoreError" in broad
+    assert "FileNotFoundError" not in broad
+
+
+def test_self_method_dispatch_covers_overrides() -> None:
+    src = """
+        import json, os
+        class Base:
+            def run(self):
+                return self.step()
+            def step(self):
+                return 1
+        class Child(Base):
+            def step(self):
+                return json.loads("x")
+        class Other:
+            def step(self):
+                os.remove("x")
+    """
+    prog = program({"m": src})
+    names, complete = prog.raise_set("m.Base.run")
+    assert complete
+    assert "json.JSONDecodeError" in names  # Child may override step
+    assert "FileNotFoundError" not in names  # Other is unrelated
+
+
+def test_mutual_recursion_reaches_a_fixpoint() -> None:
+    src = """
+        def even(n, d):
+            if n == 0:
+                return d["even"]
+            return odd(n - 1, d)
+        def odd(n, d):
+            if n == 0:
+                raise ValueError(n)
+            return even(n - 1, d)
+        def guarded(n):
+            try:
+                return even(n, {})
+            except LookupError:
+                return None
+    """
+    prog = program({"m": src})
+    for fn in ("m.even", "m.odd"):
+        names, complete = prog.raise_set(fn)
+        assert complete
+        assert {"KeyError", "ValueError"} <= set(names), fn
+    names, complete = prog.raise_set("m.guarded")
+    assert complete
+    assert "ValueError" in names
+    assert "KeyError" not in names and "IndexError" not in names
+
+
+def test_import_cycle_terminates() -> None:
+    prog = program(
+        {
+            "a": "import b\ndef f():\n    return b.g()\n",
+            "b": "import a\ndef g():\n    return a.f()\n",
+        }
+    )
+    assert prog.raise_set("a.f") == ([], True)
+
+
+def test_handlers_reraise_narrow_and_replace() -> None:
+    src = """
+        import os
+        def bare(p):
+            try:
+                os.remove(p)
+            except FileNotFoundError:
+                raise
+        def named(p):
+            try:
+                os.remove(p)
+            except PermissionError as e:
+                raise e
+        def replaced(p):
+            try:
+                os.remove(p)
+            except OSError as e:
+                raise ValueError(p) from e
+        def conditional(p):
+            try:
+                os.remove(p)
+            except OSError as e:
+                if e.errno != 2:
+                    raise
+    """
+    prog = program({"m": src})
+    bare, complete = prog.raise_set("m.bare")
+    assert complete
+    assert set(bare) == {
+        "FileNotFoundError",  # re-raised
+        "IsADirectoryError",
+        "NotADirectoryError",
+        "PermissionError",
+        "OSError",
+        "ValueError",
+    }
+    named, _ = prog.raise_set("m.named")
+    assert "PermissionError" in named and "FileNotFoundError" in named
+    assert prog.raise_set("m.replaced") == (["ValueError"], True)
+    conditional = prog.flow("m.conditional")
+    assert conditional is not None
+    assert "E:EXDEV" not in conditional.items  # os.remove does not raise EXDEV
+    assert "E:EBUSY" in conditional.items  # re-raised
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "importlib.import_module(name).run()",
+        "getattr(obj, 'do_' + name)()",
+        "callback()",
+        "obj.method()",
+        "from os import *\n    remove(name)",
+        "exec(name)",
+    ],
+)
+def test_code_that_defeats_inference_is_unknown(body: str) -> None:
+    src = f"import importlib\ndef f(obj, name, callback):\n    {body}\n"
+    prog = program({"m": src})
+    _, complete = prog.raise_set("m.f")
+    assert not complete
+
+
+def test_unknown_call_is_marked_not_silently_empty() -> None:
+    src = """
+        import os, somelib
+        def f(p):
+            try:
+                os.remove(p)
+                somelib.frob(p)
+            except OSError:
+                pass
+    """
+    prog = program({"m": src})
+    result = prog.handler("m.py", line_of(src, "except OSError"))
+    assert result is not None
+    assert not result.complete
+    assert "somelib.frob" in result.unresolved
+    hidden, complete = prog.hidden_errors("m.py", line_of(src, "except OSError"))
+    assert "FileNotFoundError" in hidden and not complete
+
+
+def test_broad_handler_makes_unknown_code_complete_again() -> None:
+    src = """
+        import somelib
+        def f():
+            try:
+                somelib.frob()
+            except Exception:
+                return None
+    """
+    assert program({"m": src}).raise_set("m.f") == ([], True)
+
+
+def test_local_resolution_forms() -> None:
+    src = """
+        import subprocess as sp
+        from json import loads as parse
+        from pathlib import Path
+        import tarfile
+
+        class Repo:
+            def __init__(self, root: str):
+                self.root = Path(root)
+                self.archive = tarfile.open(root)
+
+            def clean(self):
+                self.root.rmdir()
+                self.archive.extractall()
+
+        def a(p: Path):
+            p.unlink(missing_ok=True)
+        def b(text):
+            return parse(text)
+        def c():
+            sp.run(["x"], check=True, timeout=3)
+        def d(name):
+            with open(name) as f:
+                for line in f:
+                    pass
+        def e(root):
+            p = Path(root) / "x"
+            p.touch()
+    """
+    prog = program({"m": src})
+    a, ok = prog.raise_set("m.a")
+    assert ok and "FileNotFoundError" not in a and "PermissionError" in a
+    assert prog.raise_set("m.b") == (["UnicodeDecodeError", "json.JSONDecodeError"], True)
+    c, ok = prog.raise_set("m.c")
+    assert ok and {"subprocess.CalledProcessError", "subprocess.TimeoutExpired"} <= set(c)
+    d, ok = prog.raise_set("m.d")
+    assert ok and {"FileNotFoundError", "UnicodeDecodeError"} <= set(d)  # iteration reads
+    e, ok = prog.raise_set("m.e")
+    assert ok and "FileExistsError" in e
+    clean, ok = prog.raise_set("m.Repo.clean")
+    assert ok and {"NotADirectoryError", "tarfile.ExtractError"} <= set(clean)
+
+
+def test_facts_are_picklable_and_link_the_same() -> None:
+    facts = facts_of(MODULES)
+    copies = pickle.loads(pickle.dumps(facts))
+    a, b = Program(facts), Program(copies)
+    for fn in ("pkg.store.Store.save", "app.publish", "app.show"):
+        assert a.raise_set(fn) == b.raise_set(fn)
+
+
+def test_program_rejects_non_facts() -> None:
+    with pytest.raises(UsageError, match="FileFacts"):
+        Program([object()])  # type: ignore[list-item]
+
+
+def test_unknown_queries_answer_unknown() -> None:
+    prog = program({"m": "def f():\n    pass\n"})
+    assert prog.raise_set("m.nope") == ([], False)
+    assert prog.hidden_errors("m.py", 99) == ([], False)
+    assert prog.hidden_errors("other.py", 1) == ([], False)
+    assert prog.handler("m.py", 1) is None
+
+
+def test_single_file_program_for_a_model() -> None:
+    src = "import os\ndef f(p):\n    try:\n        os.rmdir(p)\n    except OSError:\n        pass\n"
+    model = FileModel.build(ast.parse(src), "s.py", src, "s")
+    prog = program_for(model)
+    assert program_for(model) is prog  # built once
+    assert "NotADirectoryError" in prog.hidden_errors("s.py", 5)[0]
+
+
+def test_fill_hidden_errors_on_claimed_handler() -> None:
+    src = textwrap.dedent(
+        """
+        import subprocess
+        def push():
+            try:
+                subprocess.run(["git", "push"], check=True, timeout=30)
+            except Exception:
+                pass
+        """
+    )
+    result = analyze_source(src, "s.py", AuditConfig(select=frozenset({"EW101"})))
+    [finding] = result.findings
+    finding.hidden_errors = []
+    model = FileModel.build(ast.parse(src), "s.py", src, None)
+    fill_hidden_errors([finding], program_for(model))
+    assert finding.hidden_errors_complete
+    assert {"subprocess.CalledProcessError", "subprocess.TimeoutExpired"} <= set(
+        finding.hidden_errors
+    )
+    assert finding.hidden_errors.index("FileNotFoundError") < finding.hidden_errors.index("OSError")
+
+
+def test_pathological_input_never_crashes() -> None:
+    src = "def f():\n    return " + "(" * 150 + "1" + ")" * 150 + "\n"
+    src += "x = [" + ", ".join(f"a{i}[{i}]" for i in range(300)) + "]\n"
+    src += "class A(A): pass\nclass B(metaclass=A): pass\n"
+    src += "def g():\n    raise\n" + "def h():\n    raise g\n" + "def k():\n    raise k()()\n"
+    prog = program({"m": src})
+    for fn in ("m.f", "m.g", "m.h", "m.k", "m.<module>"):
+        prog.raise_set(fn)
+    assert prog.raise_set("m.g") == ([], False)  # bare raise outside a handler
