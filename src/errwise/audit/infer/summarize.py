@@ -505,6 +505,10 @@ class _Summarizer:
                 return None
             if entered and spec.enter:
                 return spec.enter
+            if spec.name in _OPENERS:
+                mode = _open_mode(call, _OPENERS[spec.name])
+                if mode is not None and not set(mode) & set("wax+"):
+                    return "io.ReadableFile"
             if spec.returns is None and spec.name in _BUILTIN_TYPES:
                 return spec.name
             return spec.returns
@@ -646,6 +650,8 @@ class _Summarizer:
             kws = set(true_kws) - {k for k, _ in spec.unless_kw}
             items = items | spec.items(kws, 0, ()) | spec.items(kws, 99, ())
         incomplete = spec.incomplete
+        if spec.name in _OPENERS:
+            items = _by_open_mode(items, _open_mode(call, _OPENERS[spec.name]))
         if spec.name == "next" and call.args:
             t = self._type_of(call.args[0], scope)
             nxt = self.kb.method(t, "__next__") if t else None
@@ -970,6 +976,46 @@ class _Summarizer:
             return ()
         elts = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
         return tuple(self._qual_of(e, scope) or "?" for e in elts)
+
+
+_OPENERS = {
+    "open": 1,
+    "io.open": 1,
+    "builtins.open": 1,
+    "codecs.open": 1,
+    "os.fdopen": 1,
+    "pathlib.Path.open": 0,
+}
+"""Calls whose failures depend on the file mode, and the position of their mode argument."""
+_WRITE_ONLY = frozenset({"E:ENOSPC", "E:EROFS", "E:EDQUOT", "UnicodeEncodeError"})
+
+
+def _open_mode(call: ast.Call, position: int) -> str | None:
+    mode: ast.expr | None = call.args[position] if len(call.args) > position else None
+    for kw in call.keywords:
+        if kw.arg == "mode":
+            mode = kw.value
+        elif kw.arg is None:
+            return None
+    if any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+        return None
+    if mode is None:
+        return "r"
+    if isinstance(mode, ast.Constant) and isinstance(mode.value, str):
+        return mode.value
+    return None
+
+
+def _by_open_mode(items: frozenset[str], mode: str | None) -> frozenset[str]:
+    """Only mode "x" raises FileExistsError; only writing modes fill the disk."""
+    if mode is None:
+        return items
+    drop: set[str] = set()
+    if "x" not in mode:
+        drop |= {"FileExistsError", "E:EEXIST"}
+    if not set(mode) & set("wax+"):
+        drop |= _WRITE_ONLY
+    return items - drop
 
 
 def _looks_like_type(qual: str) -> bool:
