@@ -27,6 +27,31 @@ from errwise.error import usage
 
 __all__ = ["Flow", "HandlerResult", "Program"]
 
+
+def _callees_first(nodes: Iterable[str], callees: dict[str, list[str]]) -> list[str]:
+    """A depth-first post-order of the call graph: callees before their callers where the
+    graph allows it, so most raise-sets are computed once (iterative, any depth)."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in nodes:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            node, index = stack[-1]
+            succ = callees.get(node, ())
+            if index < len(succ):
+                stack[-1] = (node, index + 1)
+                nxt = succ[index]
+                if nxt not in seen and nxt in callees:
+                    seen.add(nxt)
+                    stack.append((nxt, 0))
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
 _BROAD = frozenset({"Exception", "BaseException"})
 _MAX_ROUNDS = 200
 """Safety net: evaluations per function before its set is declared incomplete."""
@@ -83,6 +108,7 @@ class Program:
         self.functions: dict[str, FuncFacts] = {}
         self._path_of: dict[str, str] = {}
         self.classes: dict[str, tuple[str, ...]] = {}
+        self._canonical: dict[str, str] = {}
         self._exports: dict[str, dict[str, str]] = {}
         for f in facts:
             if not isinstance(f, FileFacts):
@@ -94,13 +120,14 @@ class Program:
                 self._path_of[fn.qualname] = f.path
         for f in self.files.values():
             for cls, bases in f.classes.items():
-                self.classes[cls] = tuple(self.canonical_name(b) for b in bases)
+                self.classes[cls] = tuple(self._canonical_uncached(b) for b in bases)
         self.hierarchy = Hierarchy(self.classes, self.kb)
         self._subclasses: dict[str, list[str]] = {}
         for cls, bases in self.classes.items():
             for base in bases:
                 self._subclasses.setdefault(base, []).append(cls)
         self._resolved: dict[int, tuple[tuple[str, ...], Flow]] = {}
+        self._mros: dict[str, list[str | None]] = {}
         self._compiled: dict[int, tuple[Flow, tuple[str, ...], tuple[Try, ...], bool]] = {}
         self._keep: list[Block] = []
         """Blocks whose id() keys `_compiled` (kept alive so ids are not reused)."""
@@ -114,6 +141,12 @@ class Program:
 
     def canonical_name(self, name: str) -> str:
         """Follow re-exports (`pkg.X` where pkg/__init__ does `from ._impl import X`)."""
+        cached = self._canonical.get(name)
+        if cached is None:
+            cached = self._canonical[name] = self._canonical_uncached(name)
+        return cached
+
+    def _canonical_uncached(self, name: str) -> str:
         for _ in range(16):
             if name in self.functions or name in self.classes:
                 return name
@@ -137,7 +170,11 @@ class Program:
         """Classes in method-resolution order (depth-first, left to right): program classes
         by name, None for a base that is neither a program class, a known exception nor
         `object` (its methods, or its metaclass, are unknown)."""
+        cached = self._mros.get(cls)
+        if cached is not None:
+            return cached
         order: list[str | None] = []
+        self._mros[cls] = order
         stack = [cls]
         seen: set[str] = set()
         while stack:
@@ -256,15 +293,18 @@ class Program:
         if self._solved:
             return
         callers: dict[str, set[str]] = {}
+        callees: dict[str, list[str]] = {}
         for qual, fn in self.functions.items():
+            out = callees[qual] = []
             for call in self._calls(fn.block):
                 for callee in self._resolve(call)[0]:
                     callers.setdefault(callee, set()).add(qual)
+                    out.append(callee)
         state = self._state
         for qual in self.functions:
             state[qual] = _EMPTY
         rounds: dict[str, int] = {}
-        queue = deque(self.functions)
+        queue = deque(_callees_first(self.functions, callees))
         queued = set(queue)
         while queue:
             qual = queue.popleft()

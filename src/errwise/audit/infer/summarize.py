@@ -74,6 +74,7 @@ class _Scope:
 
     __slots__ = (
         "annotated",
+        "assigns",
         "class_qual",
         "defs",
         "fn",
@@ -93,6 +94,7 @@ class _Scope:
         self.class_qual: str | None = None
         self.defs: dict[str, str] = {}
         self.annotated: set[str] = set()
+        self.assigns: dict[str, list[tuple[ast.expr | None, bool]]] = {}
         self.globals: set[str] = set()
 
 
@@ -121,6 +123,9 @@ class _Summarizer:
         """By id() of the FunctionInfo: a name may be defined twice (`if x: def f(): ...`)."""
         self.scope_by_qual: dict[str, _Scope] = {}
         self.class_attrs: dict[str, dict[str, str]] = {}
+        self.class_assigns: dict[
+            str, dict[str, list[tuple[ast.expr | None, _Scope, ast.expr | None]]]
+        ] = {}
         self.containers: dict[object, list[Call | Raise | Op | Try]] = {}
 
     # -- driver --------------------------------------------------------------------------------
@@ -241,19 +246,31 @@ class _Summarizer:
         return scope
 
     def _bind_all(self) -> None:
-        """Assigned names per scope, and the type each is consistently bound to."""
+        """Record every binding per scope; types are inferred lazily, when a call needs one."""
         model = self.model
-        stores: dict[int, dict[str, int]] = {}
-        scopes_by_id: dict[int, _Scope] = {}
+        parents = model.parents
         for name_node in model.nodes(ast.Name):
             if isinstance(name_node.ctx, ast.Load):
                 continue
             scope = self._binding_scope(model.ctx(name_node))
             scope.locals.add(name_node.id)
-            if isinstance(name_node.ctx, ast.Store):
-                counts = stores.setdefault(id(scope), {})
-                counts[name_node.id] = counts.get(name_node.id, 0) + 1
-                scopes_by_id[id(scope)] = scope
+            if isinstance(name_node.ctx, ast.Del):
+                continue
+            parent = parents.get(name_node)
+            value: ast.expr | None = None
+            entered = False
+            if isinstance(parent, ast.Assign) and parent.targets == [name_node]:
+                value = parent.value
+            elif isinstance(parent, ast.AnnAssign) and parent.target is name_node:
+                ann_type = self._annotation_type(parent.annotation, scope)
+                if ann_type:
+                    scope.types.setdefault(name_node.id, ann_type)
+                    scope.annotated.add(name_node.id)
+                    continue
+                value = parent.value
+            elif isinstance(parent, ast.withitem) and parent.optional_vars is name_node:
+                value, entered = parent.context_expr, True
+            scope.assigns.setdefault(name_node.id, []).append((value, entered))
         declarations: list[ast.Global | ast.Nonlocal] = [
             *model.nodes(ast.Global),
             *model.nodes(ast.Nonlocal),
@@ -262,119 +279,68 @@ class _Summarizer:
             scope = self._binding_scope(model.ctx(g))
             scope.locals.difference_update(g.names)
             scope.globals.update(g.names)
-        assigns: dict[int, list[tuple[int, int, str, ast.expr, bool]]] = {}
-        for a in model.nodes(ast.Assign):
-            if len(a.targets) == 1 and isinstance(a.targets[0], ast.Name):
-                t = a.targets[0]
-                scope = self._binding_scope(model.ctx(a))
-                assigns.setdefault(id(scope), []).append(
-                    (t.lineno, t.col_offset, t.id, a.value, False)
-                )
-        for ann in model.nodes(ast.AnnAssign):
-            if not isinstance(ann.target, ast.Name):
-                continue
-            scope = self._binding_scope(model.ctx(ann))
-            ann_type = self._annotation_type(ann.annotation, scope)
-            if ann_type:
-                scope.types.setdefault(ann.target.id, ann_type)
-                scope.annotated.add(ann.target.id)
-            elif ann.value is not None:
-                assigns.setdefault(id(scope), []).append(
-                    (ann.lineno, ann.col_offset, ann.target.id, ann.value, False)
-                )
-        withs: list[ast.With | ast.AsyncWith] = [
-            *model.nodes(ast.With),
-            *model.nodes(ast.AsyncWith),
-        ]
-        for w in withs:
-            scope = self._binding_scope(model.ctx(w))
-            for item in w.items:
-                if isinstance(item.optional_vars, ast.Name):
-                    v = item.optional_vars
-                    assigns.setdefault(id(scope), []).append(
-                        (v.lineno, v.col_offset, v.id, item.context_expr, True)
-                    )
-        for scope in [self.module_scope, *self.scopes.values()]:
-            self._bind(scope, assigns.get(id(scope), []), stores.get(id(scope), {}))
-        self._class_attributes()
-        if self.class_attrs:  # again for methods: their types may depend on self.x
-            for scope in self.scopes.values():
-                if scope.self_name is not None and id(scope) in assigns:
-                    self._bind(scope, assigns[id(scope)], stores.get(id(scope), {}))
-            self._class_attributes()
+        self._collect_class_assigns()
 
-    def _bind(
-        self,
-        scope: _Scope,
-        assigns: list[tuple[int, int, str, ast.expr, bool]],
-        stores: dict[str, int],
-    ) -> None:
-        assigns.sort(key=lambda a: (a[0], a[1]))
-        for name in {a[2] for a in assigns} | set(stores):
-            if name not in scope.annotated:
-                scope.types.pop(name, None)
-        if scope.fn is not None:
-            self._reset_params(scope)
-        counted: dict[str, int] = {}
-        for _, _, name, value, entered in assigns:
-            counted[name] = counted.get(name, 0) + 1
-            if name in scope.annotated:
-                continue
-            bound = self._type_of(value, scope, entered)
-            prev = scope.types.get(name)
-            if bound is None or (prev is not None and prev != bound):
-                scope.types[name] = _UNKNOWN_TYPE
-            else:
-                scope.types[name] = bound
-        for name, n in stores.items():
-            if name not in scope.annotated and n > counted.get(name, 0):
-                scope.types[name] = _UNKNOWN_TYPE  # also bound by for/unpacking/...
+    def _local_type(self, name: str, scope: _Scope) -> str | None:
+        """The one type every binding of a local name agrees on (memoised; None: unknown)."""
+        known = scope.types.get(name)
+        if known is not None or name not in scope.assigns:
+            return known or None
+        scope.types[name] = _UNKNOWN_TYPE  # guards against `x = x + 1` recursion
+        result: str | None = None
+        for value, entered in scope.assigns[name]:
+            bound = self._type_of(value, scope, entered) if value is not None else None
+            if bound is None or (result is not None and bound != result):
+                result = None
+                break
+            result = bound
+        scope.types[name] = result or _UNKNOWN_TYPE
+        return result
 
-    def _reset_params(self, scope: _Scope) -> None:
-        assert scope.fn is not None and not isinstance(scope.fn.node, ast.Lambda)
-        args = scope.fn.node.args
-        for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-            if a.arg == scope.self_name:
-                continue
-            ann = self._annotation_type(a.annotation, scope) if a.annotation is not None else None
-            scope.types[a.arg] = ann or _UNKNOWN_TYPE
-
-    def _class_attributes(self) -> None:
-        """`self.x = value` in a class's methods: the type when all assignments agree."""
+    def _collect_class_assigns(self) -> None:
+        """`self.x = value` in a class's methods, by class and attribute."""
         model = self.model
-        self.class_attrs = {}
         nodes: list[ast.Assign | ast.AnnAssign | ast.AugAssign] = [
             *model.nodes(ast.Assign),
             *model.nodes(ast.AnnAssign),
             *model.nodes(ast.AugAssign),
         ]
         for node in nodes:
-            scope = self._binding_scope(model.ctx(node))
-            if scope.self_name is None or scope.class_qual is None:
-                continue
-            attrs = self.class_attrs.setdefault(scope.class_qual, {})
-            value: ast.expr | None
-            if isinstance(node, ast.Assign):
-                targets, value = node.targets, node.value
-            else:
-                targets, value = [node.target], node.value
-                if isinstance(node, ast.AnnAssign) and self._self_attr(node.target, scope):
-                    t = self._annotation_type(node.annotation, scope)
-                    if t:
-                        assert isinstance(node.target, ast.Attribute)
-                        attrs.setdefault(node.target.attr, t)
-                        continue
-                if isinstance(node, ast.AugAssign):
-                    value = None
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if not self._self_attr(target, scope):
+                if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
                     continue
-                assert isinstance(target, ast.Attribute)
-                t = self._type_of(value, scope) if value is not None else None
-                prev = attrs.get(target.attr)
-                attrs[target.attr] = (
-                    t if t is not None and (prev is None or prev == t) else _UNKNOWN_TYPE
-                )
+                scope = self._binding_scope(model.ctx(node))
+                if target.value.id != scope.self_name or scope.class_qual is None:
+                    continue
+                attrs = self.class_assigns.setdefault(scope.class_qual, {})
+                entry: tuple[ast.expr | None, _Scope, ast.expr | None]
+                if isinstance(node, ast.AugAssign):
+                    entry = (None, scope, None)
+                elif isinstance(node, ast.AnnAssign):
+                    entry = (node.value, scope, node.annotation)
+                else:
+                    entry = (node.value, scope, None)
+                attrs.setdefault(target.attr, []).append(entry)
+
+    def _class_attr_type(self, class_qual: str, attr: str) -> str | None:
+        """The one type every `self.attr = ...` of the class agrees on (memoised)."""
+        memo = self.class_attrs.setdefault(class_qual, {})
+        if attr in memo:
+            return memo[attr] or None
+        memo[attr] = _UNKNOWN_TYPE
+        result: str | None = None
+        for value, scope, annotation in self.class_assigns.get(class_qual, {}).get(attr, []):
+            if annotation is not None:
+                bound = self._annotation_type(annotation, scope)
+            else:
+                bound = self._type_of(value, scope) if value is not None else None
+            if bound is None or (result is not None and bound != result):
+                result = None
+                break
+            result = bound
+        memo[attr] = result or _UNKNOWN_TYPE
+        return result
 
     def _in_annotation(self, node: ast.AST) -> bool:
         parents = self.model.parents
@@ -455,9 +421,8 @@ class _Summarizer:
         if isinstance(expr, ast.Attribute):
             base = self._type_of(expr.value, scope)
             if base:
-                attrs = self.class_attrs.get(base.removeprefix(self.prefix))
-                if attrs is not None and self._is_local_class(base):
-                    return attrs.get(expr.attr) or None
+                if self._is_local_class(base):
+                    return self._class_attr_type(base.removeprefix(self.prefix), expr.attr)
                 return self.kb.attribute_type(base, expr.attr)
             qual = self._qual_of(expr, scope)
             return self.kb.attributes.get(qual) if qual else None
@@ -484,15 +449,15 @@ class _Summarizer:
         if name == scope.self_name and scope.class_qual is not None:
             return self.prefix + scope.class_qual
         if name in scope.locals or name in scope.types:
-            return scope.types.get(name) or None
+            return self._local_type(name, scope)
         fn = scope.fn.parent if scope.fn is not None else None
         while fn is not None:
             outer = self.scopes.get(id(fn))
             if outer is not None and name in outer.locals:
-                return outer.types.get(name) or None
+                return self._local_type(name, outer)
             fn = fn.parent
         if name in self.module_scope.locals:
-            return self.module_scope.types.get(name) or None
+            return self._local_type(name, self.module_scope)
         return None
 
     def _call_type(self, call: ast.Call, scope: _Scope, entered: bool) -> str | None:
