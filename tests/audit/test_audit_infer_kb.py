@@ -441,3 +441,52 @@ def test_exists_returns_false_instead_of_raising(tmp_path: Path) -> None:
 
 def test_python_version_assumptions() -> None:
     assert sys.version_info >= (3, 11)
+
+
+def test_kb_from_config() -> None:
+    from errwise.audit.infer.kb import kb_from_config
+
+    assert kb_from_config({}) is default_kb()
+    assert kb_from_config({"select": ["EW101"]}) is default_kb()
+    kb = kb_from_config(
+        {
+            "raises": {"acme.deploy": ["acme.DeployError"]},
+            "exception-classes": {"acme.DeployError": ["RuntimeError"]},
+        }
+    )
+    spec = kb.spec("acme.deploy")
+    assert spec is not None
+    assert spec.raises == ("acme.DeployError",)
+    with pytest.raises(UsageError, match="must be a table"):
+        kb_from_config({"raises": ["acme.deploy"]})
+    with pytest.raises(UsageError, match="must be a table"):
+        kb_from_config([])  # type: ignore[arg-type]
+
+
+def test_project_entries_reach_the_inference() -> None:
+    import ast as ast_module
+    import textwrap
+
+    from errwise.audit.infer import Program, summarize
+    from errwise.audit.infer.kb import kb_from_config
+    from errwise.audit.model import FileModel
+
+    src = textwrap.dedent(
+        """
+        import acme
+        def ship():
+            try:
+                acme.deploy()
+            except acme.DeployError:
+                return False
+        """
+    )
+    kb = kb_from_config(
+        {
+            "raises": {"acme.deploy": ["acme.DeployError"]},
+            "exception-classes": {"acme.DeployError": ["RuntimeError"]},
+        }
+    )
+    model = FileModel.build(ast_module.parse(src), "s.py", src, "s")
+    prog = Program([summarize(model, kb)], kb)
+    assert prog.hidden_errors("s.py", 6) == (["acme.DeployError"], True)

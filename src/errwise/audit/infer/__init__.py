@@ -7,10 +7,13 @@ introspected, library classes from the knowledge base, the audited code's own cl
 propagates raise-sets across the audited program to a fixpoint.
 
 How the pieces are used:
+- configuration: `kb = kb_from_config(pyproject["tool"]["errwise"])` (keys `raises`,
+  `exception-classes`; see `kb.py`);
 - per file (in worker processes): `facts = summarize(model, kb)` — a picklable `FileFacts`;
-- once: `program = Program(all_facts, kb)`; then `program.raise_set("pkg.mod.func")`,
-  `program.hidden_errors(path, except_line)`, `program.errnos(path, except_line)`,
-  `program.handler(path, line, col)` (a `HandlerResult`);
+- once: `program = Program(all_facts, kb)`; set `model.program = program` before running the
+  rules on a model (the model's `path` must be the one its facts were built with); then
+  `program.raise_set("pkg.mod.func")`, `program.hidden_errors(path, except_line)`,
+  `program.errnos(path, except_line)`, `program.handler(path, line, col)` (a `HandlerResult`);
 - rules: `program_for(model)` — the runner's Program when it set `model.program`, else a
   one-file Program built (once) from the model;
 - findings: `fill_hidden_errors(findings, program)`.
@@ -21,7 +24,13 @@ from __future__ import annotations
 from errwise.audit.infer.facts import FileFacts
 from errwise.audit.infer.hidden import describe, fill_hidden_errors, hidden_for
 from errwise.audit.infer.hierarchy import NEVER_DEAD, Hierarchy, errnos_of, item_class
-from errwise.audit.infer.kb import ERRNO_CLASS, CallSpec, KnowledgeBase, default_kb
+from errwise.audit.infer.kb import (
+    ERRNO_CLASS,
+    CallSpec,
+    KnowledgeBase,
+    default_kb,
+    kb_from_config,
+)
 from errwise.audit.infer.program import Flow, HandlerResult, Program
 from errwise.audit.infer.summarize import summarize
 from errwise.audit.model import FileModel
@@ -42,6 +51,7 @@ __all__ = [
     "fill_hidden_errors",
     "hidden_for",
     "item_class",
+    "kb_from_config",
     "program_for",
     "summarize",
 ]

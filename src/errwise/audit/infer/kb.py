@@ -66,6 +66,7 @@ __all__ = [
     "CallSpec",
     "KnowledgeBase",
     "default_kb",
+    "kb_from_config",
     "BUILTIN_EXCEPTIONS",
     "ERRNO_CLASS",
     "errno_token",
@@ -392,6 +393,26 @@ def load_kb(text: str, source: str) -> KnowledgeBase:
     kb = KnowledgeBase(calls, classes, aliases, attributes)
     kb.validate(source)
     return kb
+
+
+CONFIG_KEYS = ("raises", "exception-classes")
+"""The keys of `[tool.errwise]` that extend the knowledge base."""
+
+
+def kb_from_config(tool: Mapping[str, Any], source: str = "[tool.errwise]") -> KnowledgeBase:
+    """The knowledge base for a project: the shipped one, extended by the `raises` and
+    `exception-classes` tables of its `[tool.errwise]` (the shipped one when both are absent).
+    A UsageError names the bad key."""
+    if not isinstance(tool, Mapping):
+        raise usage("ERR_USAGE", f"{source} must be a table, not {type(tool).__name__}")
+    raises = tool.get("raises")
+    classes = tool.get("exception-classes")
+    if raises is None and classes is None:
+        return default_kb()
+    for key, value in (("raises", raises), ("exception-classes", classes)):
+        if value is not None and not isinstance(value, Mapping):
+            raise usage("ERR_USAGE", f"{source} {key} must be a table")
+    return default_kb().extended(raises=raises, classes=classes, source=source)
 
 
 @functools.cache

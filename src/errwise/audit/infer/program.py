@@ -52,6 +52,7 @@ def _callees_first(nodes: Iterable[str], callees: dict[str, list[str]]) -> list[
                 order.append(node)
     return order
 
+
 _BROAD = frozenset({"Exception", "BaseException"})
 _MAX_ROUNDS = 200
 """Safety net: evaluations per function before its set is declared incomplete."""

@@ -127,6 +127,8 @@ class _Summarizer:
             str, dict[str, list[tuple[ast.expr | None, _Scope, ast.expr | None]]]
         ] = {}
         self.containers: dict[object, list[Call | Raise | Op | Try]] = {}
+        self._call_memo: dict[int, Call] = {}
+        """By id() of the call node (the model keeps the nodes alive)."""
 
     # -- driver --------------------------------------------------------------------------------
 
@@ -537,6 +539,12 @@ class _Summarizer:
         return None
 
     def _call(self, call: ast.Call, scope: _Scope) -> Call:
+        memo = self._call_memo.get(id(call))
+        if memo is None:
+            memo = self._call_memo[id(call)] = self._call_uncached(call, scope)
+        return memo
+
+    def _call_uncached(self, call: ast.Call, scope: _Scope) -> Call:
         func = call.func
         line, col = call.lineno, call.col_offset
         if (
