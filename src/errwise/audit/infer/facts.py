@@ -69,6 +69,8 @@ class Handler:
     caught: tuple[str, ...]
     """Canonical qualified names; empty for a bare `except:`; "?" for an unresolvable one."""
     body: Block
+    verdict: str = ""
+    """How the clause treats the error (`handling.Verdict` value: "swallows", "logs", ...)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from errwise.audit.finding import Finding
 from errwise.audit.infer.facts import Block, Try
 from errwise.audit.infer.hierarchy import errnos_of
+from errwise.audit.infer.kb import ERRNO_CLASS
 from errwise.audit.infer.program import Program
 
 __all__ = ["fill_hidden_errors", "hidden_for", "describe"]
@@ -68,13 +69,15 @@ def fill_hidden_errors(findings: Iterable[Finding], program: Program) -> None:
 def describe(
     names: Sequence[str], errnos: Sequence[str] = (), complete: bool = True, limit: int = 5
 ) -> str:
-    """ "PermissionError, FileNotFoundError (ENOSPC, EXDEV) and possibly more"."""
+    """E.g. "PermissionError, FileNotFoundError, OSError (ENOSPC, EXDEV), possibly more"."""
     shown = [n.removeprefix("builtins.") for n in names[:limit]]
     text = ", ".join(shown)
     if len(names) > limit:
         text += f" and {len(names) - limit} more"
-    if errnos:
-        text += f" ({', '.join(errnos[:6])})"
+    # errnos a named subclass already stands for (EACCES: PermissionError) add nothing
+    extra = [e for e in errnos if ERRNO_CLASS.get(e) not in names]
+    if extra:
+        text += f" ({', '.join(extra[:6])}{', ...' if len(extra) > 6 else ''})"
     if not complete:
         text += (", " if text else "") + "possibly more (some calls could not be resolved)"
     return text or "nothing known"

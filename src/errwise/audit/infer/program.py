@@ -19,13 +19,22 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from errwise.audit.infer.facts import Block, Call, CallKind, FileFacts, FuncFacts, Raise, Try
+from errwise.audit.infer.facts import (
+    Block,
+    Call,
+    CallKind,
+    FileFacts,
+    FuncFacts,
+    Handler,
+    Raise,
+    Try,
+)
 from errwise.audit.infer.hierarchy import Hierarchy, errnos_of, item_class
 from errwise.audit.infer.kb import KnowledgeBase, default_kb
 from errwise.audit.infer.summarize import MODULE_CODE
 from errwise.error import usage
 
-__all__ = ["Flow", "HandlerResult", "Program"]
+__all__ = ["CallSite", "Flow", "HandlerResult", "Program"]
 
 
 def _callees_first(nodes: Iterable[str], callees: dict[str, list[str]]) -> list[str]:
@@ -93,6 +102,17 @@ class HandlerResult:
     """The calls of the try body (directly, or through audited code) that could not be resolved."""
 
 
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """Where a program function is called from."""
+
+    caller: str
+    path: str
+    line: int
+    guards: tuple[Handler, ...]
+    """The except clauses of the try bodies around the call, innermost try first."""
+
+
 @dataclass(slots=True)
 class _Record:
     handlers: dict[tuple[int, int], HandlerResult]
@@ -137,6 +157,8 @@ class Program:
         self._records: dict[str, _Record] = {}
         self._handler_index: dict[str, dict[tuple[int, int], str]] = {}
         self._try_index: dict[str, dict[tuple[int, int], Try]] = {}
+        self._sites: dict[str, list[CallSite]] | None = None
+        self._calls_at: dict[str, dict[tuple[int, int], Call]] = {}
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -581,6 +603,41 @@ class Program:
                 else:
                     lines.add(s.line)
         return lines
+
+    def call_sites(self, qualname: str) -> list[CallSite]:
+        """Every place the program calls this function, with the except clauses around it."""
+        if self._sites is None:
+            sites: dict[str, list[CallSite]] = {}
+            for qual, fn in self.functions.items():
+                path = self._path_of.get(qual, "")
+                todo: list[tuple[Block, tuple[Handler, ...]]] = [(fn.block, ())]
+                while todo:
+                    block, guards = todo.pop()
+                    for s in block:
+                        if isinstance(s, Call):
+                            for callee in self._resolve(s)[0]:
+                                sites.setdefault(callee, []).append(
+                                    CallSite(qual, path, s.line, guards)
+                                )
+                        elif isinstance(s, Try):
+                            todo.append((s.body, (*s.handlers, *guards)))
+                            todo.extend((h.body, guards) for h in s.handlers)
+                            todo.append((s.orelse, guards))
+                            todo.append((s.final, guards))
+            self._sites = sites
+        return self._sites.get(self.canonical_name(qualname), [])
+
+    def call_at(self, path: str, line: int, col: int) -> Call | None:
+        """The call recorded at this position of a file (col 0-based)."""
+        index = self._calls_at.get(path)
+        if index is None:
+            index = {}
+            facts = self.files.get(path)
+            for fn in facts.functions if facts is not None else ():
+                for call in self._calls(fn.block):
+                    index.setdefault((call.line, call.col), call)
+            self._calls_at[path] = index
+        return index.get((line, col))
 
     def classes_of(self, items: Iterable[str]) -> list[str]:
         return self.hierarchy.ordered(item_class(i) for i in items)

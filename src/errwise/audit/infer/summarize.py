@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 
+from errwise.audit.handling import verdict
 from errwise.audit.infer.facts import (
     Block,
     Call,
@@ -834,7 +835,11 @@ class _Summarizer:
 
             handlers = tuple(
                 Handler(
-                    h.node.lineno, h.node.col_offset, self._caught(h.node, scope), part(h.index)
+                    h.node.lineno,
+                    h.node.col_offset,
+                    self._caught(h.node, scope),
+                    part(h.index),
+                    verdict(model, h).value,
                 )
                 for h in t.handlers
             )
