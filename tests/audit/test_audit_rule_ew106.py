@@ -13,45 +13,47 @@ from errwise.audit.rules.ew106_missing_context import RULE
 
 POSITIVES = {
     "logs_and_returns_false": """
-        import logging, os
+        import json, logging, os
         log = logging.getLogger(__name__)
-        def save(order_id, text):
-            tmp = f"/srv/orders/{order_id}.tmp"
-            with open(tmp, "w") as f:
-                f.write(text)
-            os.replace(tmp, f"/srv/orders/{order_id}")
-        def publish(order_id, text):
+        STATE = "/srv/orders/state.json"
+        def set_status(order_id, status):
+            with open(STATE + ".tmp", "w") as f:
+                json.dump({"status": status}, f)
+            os.replace(STATE + ".tmp", STATE)
+        def publish(order_id):
             try:
-                save(order_id, text)
+                set_status(order_id, "published")
             except OSError:
-                log.warning("save failed")
+                log.warning("publish failed")
                 return False
             return True
         """,
     "two_frames_up_swallowed": """
         import subprocess
-        def push(branch):
-            subprocess.run(["git", "push", "origin", branch], check=True, timeout=60)
-        def release(branch):
-            push(branch)
-            return branch
-        def nightly(branches):
-            for b in branches:
+        def deploy(release_id):
+            subprocess.run(["make", "deploy"], check=True, timeout=600)
+        def release(release_id):
+            deploy(release_id)
+            return release_id
+        def nightly(releases):
+            for r in releases:
                 try:
-                    release(b)
+                    release(r)
                 except Exception:
                     pass
         """,
     "fallback_in_method": """
         from pathlib import Path
-        class Locks:
-            def remove(self, lock_path: Path):
-                lock_path.unlink()
-            def release_all(self, paths):
+        class Orders:
+            def __init__(self, root: str):
+                self.lock_file = Path(root) / "lock"
+            def release(self, order_id):
+                self.lock_file.unlink()
+            def release_all(self, order_ids):
                 done = 0
-                for p in paths:
+                for order_id in order_ids:
                     try:
-                        self.remove(p)
+                        self.release(order_id)
                     except Exception:
                         done = -1
                 return done
@@ -121,6 +123,54 @@ NEGATIVES = {
                 except OSError as exc:
                     failures.append((order_id, exc))
         """,
+    "error_names_the_path_argument": """
+        import os
+        def drop(lock_path):
+            os.unlink(lock_path)
+        def cleanup(paths):
+            for p in paths:
+                try:
+                    drop(p)
+                except OSError:
+                    pass
+        """,
+    "error_names_a_derived_path": """
+        import os
+        ROOT = "/srv/orders"
+        def save(order_id, text):
+            tmp = os.path.join(ROOT, f"{order_id}.tmp")
+            with open(tmp, "w") as f:
+                f.write(text)
+        def publish(order_id, text):
+            try:
+                save(order_id, text)
+            except OSError:
+                return False
+            return True
+        """,
+    "command_names_the_argument": """
+        import subprocess
+        def push(branch):
+            subprocess.run(["git", "push", "origin", branch], check=True, timeout=60)
+        def sync(branches):
+            for b in branches:
+                try:
+                    push(b)
+                except Exception:
+                    pass
+        """,
+    "main_boundary_reports": """
+        import os, sys
+        def install(package_id):
+            os.makedirs("/opt/pkgs", exist_ok=True)
+        def main():
+            try:
+                install(sys.argv[1])
+            except Exception as exc:
+                print("error:", exc, file=sys.stderr)
+                return 1
+            return 0
+        """,
     "read_only_operation": """
         import os
         def size(path):
@@ -153,10 +203,12 @@ def test_negative(audit, name: str) -> None:
 def test_message_names_the_call_the_arguments_and_the_catching_caller(audit) -> None:
     [finding] = audit(POSITIVES["logs_and_returns_false"], "EW106")
     assert "`os.replace()`" in finding.message
-    assert "`order_id`" in finding.message
+    assert "carrying none of `order_id`" in finding.message
+    assert "`status`" not in finding.message  # passed on in the data, not an identifier
     assert "`publish()`" in finding.message
     assert "logs it and carries on" in finding.message
-    assert "EXDEV" in finding.message or "ENOSPC" in finding.message
+    assert "ENOSPC" in finding.message
+    assert "with_context(order_id=order_id" in finding.recommendation
 
 
 def test_across_modules() -> None:
@@ -164,7 +216,7 @@ def test_across_modules() -> None:
         """
         import os
         def commit(work_order, tmp, final):
-            os.replace(tmp, final)
+            os.replace("/q/.tmp", "/q/current")
         """
     )
     cli = textwrap.dedent(

@@ -59,7 +59,9 @@ class Raise:
 class Op:
     line: int
     items: frozenset[str]
-    """What a built-in operation may raise (`d[k]`: KeyError, `a / b`: ZeroDivisionError)."""
+    """What a built-in operation may raise (`d[k]`: KeyError, `a / b`: ZeroDivisionError).
+    Items starting with `@` name attributes read from objects of unknown type: when the
+    program defines a property of that name, the read may run it (unknown code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +107,7 @@ class FileFacts:
     exports: dict[str, str] = field(default_factory=dict)
     """Top-level names bound by imports: name -> qualified target (for re-exports)."""
     star_imports: tuple[str, ...] = ()
+    properties: frozenset[str] = frozenset()
+    """Names of the properties the file defines."""
+    protocols: frozenset[str] = frozenset()
+    """Qualified names of its typing.Protocol classes (their methods dispatch structurally)."""

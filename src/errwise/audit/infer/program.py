@@ -143,6 +143,10 @@ class Program:
             for cls, bases in f.classes.items():
                 self.classes[cls] = tuple(self._canonical_uncached(b) for b in bases)
         self.hierarchy = Hierarchy(self.classes, self.kb)
+        self._property_reads = frozenset(
+            "@" + name for f in self.files.values() for name in f.properties
+        )
+        self._protocols = frozenset(p for f in self.files.values() for p in f.protocols)
         self._subclasses: dict[str, list[str]] = {}
         for cls, bases in self.classes.items():
             for base in bases:
@@ -212,6 +216,11 @@ class Program:
                 order.append(None)
         return order
 
+    def _is_protocol(self, cls: str) -> bool:
+        """A typing.Protocol (or a class deriving one): implementations need not subclass it,
+        so its methods' bodies say nothing about what a call dispatches to."""
+        return any(c in self._protocols for c in self._mro(cls) if c is not None)
+
     def _method(self, cls: str, attr: str, skip_self: bool = False) -> tuple[str | None, bool]:
         """(the function `cls.attr` resolves to, whether the lookup is certain)."""
         order = self._mro(cls)
@@ -274,7 +283,7 @@ class Program:
                 return (), _EMPTY  # constructing a known exception
             return (), _UNKNOWN
         attr = call.attr or ""
-        if target not in self.classes:
+        if target not in self.classes or self._is_protocol(target):
             return (), _UNKNOWN
         if kind is CallKind.SUPER:
             base_method, complete = self._method(target, attr, skip_self=True)
@@ -368,11 +377,29 @@ class Program:
                 else:
                     const = const | self._raise_flow(s, [])
             else:
-                const = const | Flow(s.items)
+                const = const | self._op_flow(s.items)
         result = (const, tuple(dict.fromkeys(callees)), tuple(tries), reraises)
         self._compiled[key] = result
         self._keep.append(block)
         return result
+
+    def _op_flow(self, items: frozenset[str]) -> Flow:
+        """An operation's items; attribute reads (`@name`) are unknown code when the program
+        has a property of that name."""
+        if not any(i.startswith("@") for i in items):
+            return Flow(items)
+        unknown = False
+        for item in items:
+            if not item.startswith("@"):
+                continue
+            cls, sep, attr = item[1:].rpartition(":")
+            if not sep:
+                unknown = unknown or item in self._property_reads
+            elif self.canonical_name(cls) in self.classes:
+                unknown = unknown or "@" + attr in self._property_reads
+            else:
+                unknown = True  # an attribute of a class outside the program: maybe a property
+        return Flow(frozenset(i for i in items if not i.startswith("@")), unknown)
 
     def _eval(
         self,
@@ -420,7 +447,7 @@ class Program:
             elif isinstance(s, Raise):
                 flow = self._raise_flow(s, active)
             else:
-                flow = Flow(s.items)
+                flow = self._op_flow(s.items)
             items |= flow.items
             unknown = unknown or flow.unknown
             if record is not None and not isinstance(s, Try):
@@ -626,6 +653,20 @@ class Program:
                             todo.append((s.final, guards))
             self._sites = sites
         return self._sites.get(self.canonical_name(qualname), [])
+
+    def handler_calls_raising_code(self, handler: Handler) -> bool:
+        """Does the clause call audited (or unresolved) code that may raise — a helper like
+        `manager.extraction_error()` that reports by raising?"""
+        self.solve()
+        for call in self._calls(handler.body):
+            callees, const = self._resolve(call)
+            if call.kind is not CallKind.KNOWN and const.unknown:
+                return True
+            for callee in callees:
+                flow = self._state.get(callee, _EMPTY)
+                if flow.items or flow.unknown:
+                    return True
+        return False
 
     def call_at(self, path: str, line: int, col: int) -> Call | None:
         """The call recorded at this position of a file (col 0-based)."""

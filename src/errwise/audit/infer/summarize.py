@@ -129,6 +129,7 @@ class _Summarizer:
         ] = {}
         self.containers: dict[object, list[Call | Raise | Op | Try]] = {}
         self._call_memo: dict[int, Call] = {}
+        self.property_names: set[str] = set()
         """By id() of the call node (the model keeps the nodes alive)."""
 
     # -- driver --------------------------------------------------------------------------------
@@ -177,6 +178,15 @@ class _Summarizer:
             classes,
             exports,
             tuple(self.imports.star_imports),
+            frozenset(self.property_names),
+            frozenset(
+                self.prefix + c.qualname
+                for c in model.classes
+                if any(
+                    (self._qual_of(b, self.module_scope) or "").endswith(".Protocol")
+                    for b in c.node.bases
+                )
+            ),
         )
 
     def _class_is_opaque(self, node: ast.ClassDef) -> bool:
@@ -626,6 +636,10 @@ class _Summarizer:
         incomplete = spec.incomplete
         if spec.name in _OPENERS:
             items = _by_open_mode(items, _open_mode(call, _OPENERS[spec.name]))
+        if spec.name in _DUNDER_CALLERS and call.args:
+            t = self._type_of(call.args[0], scope)
+            if t is None or self._is_program_class_name(t):
+                incomplete = True  # runs the object's __str__ / __repr__ / __format__
         if spec.name == "next" and call.args:
             t = self._type_of(call.args[0], scope)
             nxt = self.kb.method(t, "__next__") if t else None
@@ -790,22 +804,39 @@ class _Summarizer:
                     self._add(ctx, call)
 
     def _properties(self) -> None:
-        """`self.x` where x is a property of the class runs the property's code."""
+        """`self.x` where x is a property of the class runs the property's code; reading an
+        attribute of an object of unknown type may run a property of that name anywhere in
+        the program (recorded as an `@name` item, decided when the program is linked)."""
         props: dict[str, set[str]] = {}
         for f in self.model.functions:
-            if f.class_name is not None and any(d.endswith("property") for d in f.decorators):
+            if f.class_name is not None and any(
+                d.endswith(("property", "cached_property")) for d in f.decorators
+            ):
                 cls, _, name = f.qualname.rpartition(".")
                 props.setdefault(name, set()).add(cls)
-        if not props:
-            return
+        self.property_names = set(props)
+        reads: dict[object, tuple[int, set[str]]] = {}
         for attr in self.model.nodes(ast.Attribute):
-            if attr.attr not in props or not isinstance(attr.ctx, ast.Load):
+            if not isinstance(attr.ctx, ast.Load) or attr.attr.startswith("__"):
                 continue
             ctx = self.model.ctx(attr)
             scope = self._scope_of(ctx)
-            if not (isinstance(attr.value, ast.Name) and attr.value.id == scope.self_name):
-                continue
-            if scope.class_qual is None:
+            value = attr.value
+            if isinstance(value, ast.Name) and value.id == scope.self_name:
+                if attr.attr not in props or scope.class_qual is None:
+                    continue
+            else:
+                parent = self.model.parents.get(attr)
+                if isinstance(parent, ast.Call) and parent.func is attr:
+                    continue  # a method call: resolved as a call
+                if isinstance(value, ast.Name) and self._resolve_head(value.id, scope)[0] == "qual":
+                    continue  # a module or class attribute
+                t = self._type_of(value, scope)
+                if t is not None and not self._is_program_class_name(t):
+                    continue  # a builtin or knowledge-base type: its attributes are data
+                key = self._container(ctx)
+                entry = reads.setdefault(key, (attr.lineno, set()))
+                entry[1].add(f"@{t}:{attr.attr}" if t else "@" + attr.attr)
                 continue
             self._add(
                 ctx,
@@ -818,6 +849,8 @@ class _Summarizer:
                     attr.attr,
                 ),
             )
+        for key, (line, names) in reads.items():
+            self.containers.setdefault(key, []).append(Op(line, frozenset(names)))
 
     def _finish(self, fn: FunctionInfo | None, tries: list[TryInfo]) -> Block:
         """Assemble one function's block: nested tries bottom-up (model order is pre-order)."""
@@ -956,6 +989,7 @@ class _Summarizer:
         return tuple(self._qual_of(e, scope) or "?" for e in elts)
 
 
+_DUNDER_CALLERS = frozenset({"str", "repr", "format", "ascii"})
 _OPENERS = {
     "open": 1,
     "io.open": 1,

@@ -12,7 +12,8 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, short
 from errwise.audit.infer import Program, describe, errnos_of, item_class, program_for
 from errwise.audit.infer.facts import CallKind, Handler
-from errwise.audit.model import CallInfo, FileModel, FunctionInfo
+from errwise.audit.infer.summarize import MODULE_CODE
+from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rule import Rule
 
 _LOW_LEVEL = ("OSError", "subprocess.SubprocessError")
@@ -43,12 +44,20 @@ def check(model: FileModel) -> Iterator[Finding]:
         escaping = _escaping_calls(model, program, fn)
         if not escaping:
             continue
-        items = frozenset().union(*(i for _, i in escaping))
+        derived = _derived_from_params(model, fn)
+        missing = [
+            (info, items, absent)
+            for info, items in escaping
+            if (absent := _absent_params(info, fn, derived))
+        ]
+        if not missing:
+            continue  # every failing call names the arguments (OSError filename, cmd)
+        items = frozenset().union(*(i for _, i, _ in missing))
         qual = f"{model.module_name}.{fn.qualname}" if model.module_name else fn.qualname
-        loss = _find_loss(program, qual, items)
+        loss = _find_loss(model, program, qual, items)
         if loss is None:
             continue
-        yield _finding(model, program, fn, escaping, loss)
+        yield _finding(model, program, fn, missing, loss)
 
 
 _IDENTIFYING = ("id", "name", "path", "key", "file", "dir", "url", "host", "user", "branch", "ref")
@@ -63,7 +72,51 @@ def _identifying_params(fn: FunctionInfo) -> list[str]:
     if fn.class_name is not None and names and names[0] in ("self", "cls"):
         names = names[1:]
     names = [n for n in names if not n.startswith("_")]
-    return sorted(names, key=lambda n: not any(w in n.lower() for w in _IDENTIFYING))
+    telling = [n for n in names if any(w in n.lower() for w in _IDENTIFYING)]
+    return telling or names
+
+
+def _derived_from_params(model: FileModel, fn: FunctionInfo) -> dict[str, set[str]]:
+    """For each local name of `fn`, the parameters its assigned values mention (transitively):
+    `tmp = root / f"{order_id}.tmp"` makes `tmp` carry `root` and `order_id`."""
+    params = set(_identifying_params(fn))
+    edges: dict[str, set[str]] = {}
+    for node in walk_scope(fn.node.body if not isinstance(fn.node, ast.Lambda) else []):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            for target in targets:
+                for t in ast.walk(target):
+                    if isinstance(t, ast.Name):
+                        edges.setdefault(t.id, set()).update(used)
+    carried: dict[str, set[str]] = {p: {p} for p in params}
+    for _ in range(8):  # a few rounds reach every chain that matters
+        changed = False
+        for name, used in edges.items():
+            now = carried.setdefault(name, set())
+            before = len(now)
+            for u in used:
+                now |= carried.get(u, set())
+            changed = changed or len(now) != before
+        if not changed:
+            break
+    return carried
+
+
+def _absent_params(info: CallInfo, fn: FunctionInfo, derived: dict[str, set[str]]) -> list[str]:
+    """The identifying parameters a failing call's own error will not mention: OSError
+    carries the path it was given, CalledProcessError the command."""
+    mentioned: set[str] = set()
+    for arg in [*info.node.args, *(k.value for k in info.node.keywords)]:
+        for n in ast.walk(arg):
+            if isinstance(n, ast.Name):
+                mentioned |= derived.get(n.id, set())
+    receiver = info.node.func.value if isinstance(info.node.func, ast.Attribute) else None
+    if receiver is not None:  # `lock_path.unlink()`: the path is the receiver
+        for n in ast.walk(receiver):
+            if isinstance(n, ast.Name):
+                mentioned |= derived.get(n.id, set())
+    return [p for p in _identifying_params(fn) if p not in mentioned]
 
 
 def _escaping_calls(
@@ -106,8 +159,11 @@ def _caught_in_function(
     return False
 
 
-def _find_loss(program: Program, qual: str, items: frozenset[str]) -> _Loss | None:
-    """A caller, up to a few frames up, that catches these errors broadly and loses them."""
+def _find_loss(
+    model: FileModel, program: Program, qual: str, items: frozenset[str]
+) -> _Loss | None:
+    """A caller, up to a few frames up, that catches these errors broadly and loses them
+    (a top-level boundary that reports the error is doing its job)."""
     hierarchy = program.hierarchy
     todo: deque[tuple[str, frozenset[str], int]] = deque([(qual, items, 1)])
     seen = {qual}
@@ -123,7 +179,12 @@ def _find_loss(program: Program, qual: str, items: frozenset[str]) -> _Loss | No
                 if not received:
                     continue
                 broad = not handler.caught or bool(_BROAD & set(handler.caught))
-                if broad and handler.verdict in _LOSES:
+                if (
+                    broad
+                    and handler.verdict in _LOSES
+                    and not _boundary(model, site.caller)
+                    and not program.handler_calls_raising_code(handler)
+                ):
                     return _Loss(site.caller, site.path, site.line, handler, depth)
                 if not remaining:
                     break
@@ -133,23 +194,30 @@ def _find_loss(program: Program, qual: str, items: frozenset[str]) -> _Loss | No
     return None
 
 
+def _boundary(model: FileModel, qual: str) -> bool:
+    short_name = qual.rpartition(".")[2]
+    if short_name == MODULE_CODE:
+        return True  # script code under `if __name__ == "__main__":` and friends
+    return model.config.is_boundary(qual, []) or model.config.is_boundary(short_name, [])
+
+
 def _finding(
     model: FileModel,
     program: Program,
     fn: FunctionInfo,
-    escaping: list[tuple[CallInfo, frozenset[str]]],
+    escaping: list[tuple[CallInfo, frozenset[str], list[str]]],
     loss: _Loss,
 ) -> Finding:
-    info = escaping[0][0]
+    info, _, absent = escaping[0]
     calls = []
-    for call, _ in escaping:
+    for call, _, _ in escaping:
         text = f"`{short(call.qualname or call.attr or 'call')}()`"
         if text not in calls:
             calls.append(text)
-    all_items = frozenset().union(*(i for _, i in escaping))
+    all_items = frozenset().union(*(i for _, i, _ in escaping))
     names = program.hierarchy.ordered(all_items)
     hidden = describe(names, errnos_of(all_items), True)
-    params = ", ".join(f"`{p}`" for p in _identifying_params(fn)[:3])
+    params = ", ".join(f"`{p}`" for p in absent[:3])
     caught = ", ".join(short(c) for c in loss.handler.caught) or "everything (bare except)"
     caller = loss.caller.rpartition(".")[2] if "." in loss.caller else loss.caller
     what = {
@@ -170,15 +238,15 @@ def _finding(
         hidden_errors=names,
         recommendation=(
             f"Add the identifying arguments where the operation fails: `except OSError as exc: "
-            f"raise errwise.classify(exc).with_context({_context_sketch(fn)}) from exc` "
+            f"raise errwise.classify(exc).with_context({_context_sketch(absent)}) from exc` "
             f"in `{fn.name}()`, so whoever handles it can say what failed; and make "
             f"`{caller}()` catch only what it can handle."
         ),
     )
 
 
-def _context_sketch(fn: FunctionInfo) -> str:
-    return ", ".join(f"{p}={p}" for p in _identifying_params(fn)[:2])
+def _context_sketch(params: list[str]) -> str:
+    return ", ".join(f"{p}={p}" for p in params[:2])
 
 
 RULE = Rule(
