@@ -35,6 +35,7 @@ NEVER_DEAD = frozenset(
         "GeneratorExit",
         "AssertionError",
         "SystemError",
+        "OverflowError",
     }
 )
 """Exceptions any code may raise (wrong types, bugs, signals): a handler catching one of these, a

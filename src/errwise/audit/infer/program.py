@@ -394,7 +394,9 @@ class Program:
                 continue
             cls, sep, attr = item[1:].rpartition(":")
             if not sep:
-                unknown = unknown or item in self._property_reads
+                unknown = unknown or "@" + item.removeprefix("@").removeprefix("?") in (
+                    self._property_reads
+                )
             elif self.canonical_name(cls) in self.classes:
                 unknown = unknown or "@" + attr in self._property_reads
             else:

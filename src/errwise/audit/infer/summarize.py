@@ -823,7 +823,12 @@ class _Summarizer:
             scope = self._scope_of(ctx)
             value = attr.value
             if isinstance(value, ast.Name) and value.id == scope.self_name:
-                if attr.attr not in props or scope.class_qual is None:
+                if scope.class_qual is None:
+                    continue
+                if attr.attr not in props:
+                    # maybe a property inherited from a class in another file
+                    key = self._container(ctx)
+                    reads.setdefault(key, (attr.lineno, set()))[1].add("@" + attr.attr)
                     continue
             else:
                 parent = self.model.parents.get(attr)
@@ -833,10 +838,25 @@ class _Summarizer:
                     continue  # a module or class attribute
                 t = self._type_of(value, scope)
                 if t is not None and not self._is_program_class_name(t):
-                    continue  # a builtin or knowledge-base type: its attributes are data
+                    spec = self.kb.method(t, attr.attr)
+                    if spec is not None:  # a documented attribute that raises
+                        self._add(
+                            ctx,
+                            Call(
+                                attr.lineno,
+                                attr.col_offset,
+                                f"{_short(t)}.{attr.attr}",
+                                CallKind.KNOWN,
+                                spec.name,
+                                None,
+                                spec.items((), 0),
+                                spec.incomplete,
+                            ),
+                        )
+                    continue  # otherwise a builtin or library type's data attribute
                 key = self._container(ctx)
                 entry = reads.setdefault(key, (attr.lineno, set()))
-                entry[1].add(f"@{t}:{attr.attr}" if t else "@" + attr.attr)
+                entry[1].add(f"@{t}:{attr.attr}" if t else "@?" + attr.attr)
                 continue
             self._add(
                 ctx,
@@ -905,6 +925,10 @@ class _Summarizer:
             return Call(
                 node.lineno, node.col_offset, f"{_short(t)}.{dunder}", CallKind.METHOD, t, dunder
             )
+        if t is None and store and qual is None:
+            # storing into an object of unknown type runs its __setitem__ (array: OverflowError,
+            # a DataFrame: ValueError, ...)
+            return Call(node.lineno, node.col_offset, "…[…] = …", CallKind.UNKNOWN)
         if t == "dict" or qual == "os.environ":
             return None if store else Op(node.lineno, frozenset({"KeyError"}))
         if t in ("list", "tuple", "str", "bytes"):
