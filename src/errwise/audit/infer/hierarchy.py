@@ -191,6 +191,11 @@ class Hierarchy:
         escaping: set[str] = set()
         uncertain = False
         for item in items:
+            if item.startswith("~?"):  # a marker, not a class: only broad clauses take it
+                if not caught or any(c in ("Exception", "BaseException") for c in caught):
+                    continue
+                escaping.add(item)
+                continue
             cls = item_class(item)
             if not caught or any(self.is_subclass(cls, c) for c in caught):
                 received.add(item)

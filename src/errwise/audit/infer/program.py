@@ -63,6 +63,9 @@ def _callees_first(nodes: Iterable[str], callees: dict[str, list[str]]) -> list[
 
 
 _BROAD = frozenset({"Exception", "BaseException"})
+UNKNOWN_ATTRIBUTE_READ = "~?attribute"
+"""A quiet item: the code reads an attribute of an object of unknown type, whose descriptor
+may raise (`cell.cell_contents`: ValueError). Never listed; only broad clauses catch it."""
 _MAX_ROUNDS = 200
 """Safety net: evaluations per function before its set is declared incomplete."""
 
@@ -111,6 +114,8 @@ class CallSite:
     line: int
     guards: tuple[Handler, ...]
     """The except clauses of the try bodies around the call, innermost try first."""
+    on_error_path: bool = False
+    """The call sits in an except clause or finally block (handling another failure)."""
 
 
 @dataclass(slots=True)
@@ -401,7 +406,10 @@ class Program:
                 unknown = unknown or "@" + attr in self._property_reads
             else:
                 unknown = True  # an attribute of a class outside the program: maybe a property
-        return Flow(frozenset(i for i in items if not i.startswith("@")), unknown)
+        kept = {i for i in items if not i.startswith("@")}
+        if any(i.startswith("@?") for i in items):
+            kept.add(UNKNOWN_ATTRIBUTE_READ)
+        return Flow(frozenset(kept), unknown)
 
     def _eval(
         self,
@@ -639,20 +647,20 @@ class Program:
             sites: dict[str, list[CallSite]] = {}
             for qual, fn in self.functions.items():
                 path = self._path_of.get(qual, "")
-                todo: list[tuple[Block, tuple[Handler, ...]]] = [(fn.block, ())]
+                todo: list[tuple[Block, tuple[Handler, ...], bool]] = [(fn.block, (), False)]
                 while todo:
-                    block, guards = todo.pop()
+                    block, guards, error_path = todo.pop()
                     for s in block:
                         if isinstance(s, Call):
                             for callee in self._resolve(s)[0]:
                                 sites.setdefault(callee, []).append(
-                                    CallSite(qual, path, s.line, guards)
+                                    CallSite(qual, path, s.line, guards, error_path)
                                 )
                         elif isinstance(s, Try):
-                            todo.append((s.body, (*s.handlers, *guards)))
-                            todo.extend((h.body, guards) for h in s.handlers)
-                            todo.append((s.orelse, guards))
-                            todo.append((s.final, guards))
+                            todo.append((s.body, (*s.handlers, *guards), error_path))
+                            todo.extend((h.body, guards, True) for h in s.handlers)
+                            todo.append((s.orelse, guards, error_path))
+                            todo.append((s.final, guards, True))
             self._sites = sites
         return self._sites.get(self.canonical_name(qualname), [])
 

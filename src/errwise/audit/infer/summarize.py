@@ -283,6 +283,8 @@ class _Summarizer:
                 value = parent.value
             elif isinstance(parent, ast.withitem) and parent.optional_vars is name_node:
                 value, entered = parent.context_expr, True
+            elif isinstance(parent, ast.NamedExpr) and parent.target is name_node:
+                value = parent.value
             scope.assigns.setdefault(name_node.id, []).append((value, entered))
         declarations: list[ast.Global | ast.Nonlocal] = [
             *model.nodes(ast.Global),

@@ -129,7 +129,7 @@ def _escaping_calls(
         if info.ctx.function is not fn or not info.effects.state_changing:
             continue
         fact = program.call_at(model.path, info.node.lineno, info.node.col_offset)
-        if fact is None or fact.kind is not CallKind.KNOWN:
+        if fact is None or fact.kind is not CallKind.KNOWN or _to_devnull(model, info):
             continue
         items = frozenset(
             i
@@ -140,6 +140,12 @@ def _escaping_calls(
             continue
         out.append((info, items))
     return out
+
+
+def _to_devnull(model: FileModel, info: CallInfo) -> bool:
+    return any(
+        model.qualify(a) == "os.devnull" for a in info.node.args if isinstance(a, ast.Attribute)
+    )
 
 
 def _caught_in_function(
@@ -170,6 +176,8 @@ def _find_loss(
     while todo:
         callee, pending, depth = todo.popleft()
         for site in program.call_sites(callee):
+            if site.on_error_path:
+                continue  # handling another failure: a secondary path, judged elsewhere
             remaining = pending
             for handler in site.guards:
                 if "?" in handler.caught:

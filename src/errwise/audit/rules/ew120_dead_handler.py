@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.infer import NEVER_DEAD, Program, program_for
-from errwise.audit.infer.facts import Call, CallKind, Op, Try
+from errwise.audit.infer.facts import Call, CallKind
 from errwise.audit.infer.hierarchy import item_class
+from errwise.audit.infer.program import UNKNOWN_ATTRIBUTE_READ
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
 from errwise.audit.text import caught_text
@@ -37,7 +38,7 @@ def _judge(model: FileModel, program: Program, handler: HandlerInfo) -> Finding 
     t = program.try_of(model.path, node.lineno, node.col_offset)
     if result is None or t is None or result.body.unknown:
         return None  # some call could not be resolved: the body may raise anything
-    if _may_receive_thrown(handler) or _reads_unknown_attributes(t):
+    if _may_receive_thrown(handler) or UNKNOWN_ATTRIBUTE_READ in result.body.items:
         return None
     hierarchy = program.hierarchy
     caught = [hierarchy.canonical(c) for c in result.caught]
@@ -82,19 +83,6 @@ def _may_receive_thrown(handler: HandlerInfo) -> bool:
         isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await))
         for n in walk_scope(handler.try_.node.body)
     )
-
-
-def _reads_unknown_attributes(t: Try) -> bool:
-    """The body reads attributes of objects of unknown type: a descriptor of a builtin type
-    (`cell.cell_contents`: ValueError) or of a library may raise anything."""
-    stack = [t.body]
-    while stack:
-        for s in stack.pop():
-            if isinstance(s, Op) and any(i.startswith("@?") for i in s.items):
-                return True
-            if isinstance(s, Try):
-                stack.extend((s.body, s.orelse, s.final))
-    return False
 
 
 def _call_names(calls: list[Call]) -> str:
