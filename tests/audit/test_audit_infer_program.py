@@ -364,3 +364,112 @@ def test_pathological_input_never_crashes() -> None:
     for fn in ("m.f", "m.g", "m.h", "m.k", "m.<module>"):
         prog.raise_set(fn)
     assert prog.raise_set("m.g") == ([], False)  # bare raise outside a handler
+
+
+def test_properties_run_code() -> None:
+    src = """
+        import json
+        class Config:
+            @property
+            def data(self):
+                return json.loads(self.text)
+            def get(self, key):
+                return self.data[key]
+        def read(cfg):
+            return cfg.data
+        def other(obj):
+            return obj.size
+    """
+    prog = program({"m": src})
+    names, complete = prog.raise_set("m.Config.get")
+    assert complete and {"json.JSONDecodeError", "KeyError"} <= set(names)
+    assert not prog.raise_set("m.read")[1]  # `data` is a property somewhere: unknown code
+    assert prog.raise_set("m.other") == ([], True)  # no property named `size` in the program
+
+
+def test_protocol_methods_are_unknown() -> None:
+    src = """
+        from typing import Protocol
+        class Conn(Protocol):
+            def send(self, data: bytes) -> None: ...
+        def push(conn: Conn, data):
+            conn.send(data)
+    """
+    assert not program({"m": src}).raise_set("m.push")[1]
+
+
+def test_opaque_classes_make_constructors_unknown() -> None:
+    src = """
+        import enum
+        from dataclasses import dataclass
+        class Color(enum.Enum):
+            RED = 1
+        def register(cls):
+            return cls
+        @register
+        class Plugin:
+            pass
+        @dataclass
+        class Point:
+            x: int
+        def a(v):
+            return Color(v)
+        def b():
+            return Plugin()
+        def c():
+            return Point(1)
+    """
+    prog = program({"m": src})
+    assert not prog.raise_set("m.a")[1]
+    assert not prog.raise_set("m.b")[1]
+    assert prog.raise_set("m.c") == ([], True)
+
+
+def test_callbacks_positional_keywords_walrus_and_modes() -> None:
+    src = """
+        import subprocess
+        from pathlib import Path
+        def parse(s):
+            return int(s)
+        def ints(xs):
+            return list(map(int, xs))
+        def by_key(xs):
+            return sorted(xs, key=parse)
+        def reap(cmd):
+            proc = subprocess.Popen(cmd)
+            proc.wait(5)
+        def walrus(name):
+            if (p := Path(name)).exists():
+                p.unlink(True)
+        def read(name):
+            with open(name) as f:
+                return f.read()
+        def write(name, text):
+            with open(name, "x") as f:
+                f.write(text)
+    """
+    prog = program({"m": src})
+    assert "ValueError" in prog.raise_set("m.ints")[0]
+    assert "ValueError" in prog.raise_set("m.by_key")[0]
+    assert "subprocess.TimeoutExpired" in prog.raise_set("m.reap")[0]
+    walrus, ok = prog.raise_set("m.walrus")
+    assert ok and "PermissionError" in walrus and "FileNotFoundError" not in walrus
+    read, ok = prog.raise_set("m.read")
+    assert ok and "FileExistsError" not in read and "UnicodeDecodeError" in read
+    assert "ENOSPC" not in prog.errnos_of_function("m.read")
+    write, _ = prog.raise_set("m.write")
+    assert "FileExistsError" in write and "ENOSPC" in prog.errnos_of_function("m.write")
+
+
+def test_a_function_defined_twice_keeps_both_bodies() -> None:
+    src = """
+        import os, json
+        if os.name == "nt":
+            def load(p):
+                return json.loads(p)
+        else:
+            def load(p):
+                os.remove(p)
+    """
+    names, complete = program({"m": src}).raise_set("m.load")
+    assert complete and {"json.JSONDecodeError", "FileNotFoundError"} <= set(names)

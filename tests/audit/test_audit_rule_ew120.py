@@ -67,6 +67,29 @@ POSITIVES = {
         """,
         Severity.MEDIUM,
     ),
+    "exists_never_raises_for_encoding": (
+        """
+        import os
+        def present(u_path):
+            try:
+                return os.path.exists(u_path)
+            except UnicodeEncodeError:
+                return False
+        """,
+        Severity.LOW,
+    ),
+    "popen_never_checks": (
+        """
+        import subprocess
+        def spawn(command):
+            try:
+                subprocess.Popen(command)
+                return 0
+            except subprocess.CalledProcessError as e:
+                return e.returncode
+        """,
+        Severity.LOW,
+    ),
     "tuple_all_dead": (
         """
         from pathlib import Path
@@ -195,6 +218,56 @@ NEGATIVES = {
                     self.details
                 except ImportError:
                     return False
+        """,
+    "descriptor_of_unknown_object": """
+        def contents(cells):
+            for cell in cells:
+                try:
+                    return cell.cell_contents
+                except ValueError:
+                    return None
+        """,
+    "protocol_dispatch": """
+        from typing import Protocol
+        class Conn(Protocol):
+            def send(self, data: bytes) -> None: ...
+        def push(conn: Conn, data):
+            try:
+                conn.send(data)
+            except OSError:
+                return False
+        """,
+    "enum_constructor": """
+        import enum
+        class Color(enum.Enum):
+            RED = 1
+        def parse(v):
+            try:
+                return Color(v)
+            except ValueError:
+                return None
+        """,
+    "store_into_unknown_container": """
+        def put(buf, i, n):
+            try:
+                buf[i] = n
+            except OverflowError:
+                return False
+        """,
+    "arithmetic_overflow": """
+        import datetime
+        def later(at, step):
+            try:
+                return min(at + step, datetime.datetime.max)
+            except OverflowError:
+                return datetime.datetime.max
+        """,
+    "print_encoding": """
+        def show(text):
+            try:
+                print(text)
+            except UnicodeEncodeError:
+                print(text.encode("ascii", "replace"))
         """,
 }
 

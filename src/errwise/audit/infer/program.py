@@ -546,6 +546,11 @@ class Program:
             return [], False
         return self.hierarchy.ordered(flow.items), not flow.unknown
 
+    def errnos_of_function(self, qualname: str) -> list[str]:
+        """The errno names a program function's raise-set carries."""
+        flow = self.flow(qualname)
+        return [] if flow is None else errnos_of(flow.items)
+
     def flow(self, qualname: str) -> Flow | None:
         """The raw raise-set items of a function (errno and quiet items included)."""
         self.solve()

@@ -450,6 +450,8 @@ class _Summarizer:
             if left == "str" and isinstance(expr.op, (ast.Add, ast.Mod)):
                 return left
             return None
+        if isinstance(expr, ast.NamedExpr):
+            return self._type_of(expr.value, scope, entered)
         if isinstance(expr, ast.IfExp):
             a, b = self._type_of(expr.body, scope), self._type_of(expr.orelse, scope)
             return a if a == b else None
