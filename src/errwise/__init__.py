@@ -8,9 +8,11 @@ the library imports only the standard library.
 
 from __future__ import annotations
 
-from errwise import codes
+from errwise import codes, metrics, policy
 from errwise.classify import classify, errno_code
 from errwise.codes import Code
+from errwise.diagnostics import JsonFormatter, configure_logging, log_error
+from errwise.entry import Terminated, entrypoint, run_main
 from errwise.error import (
     EnvError,
     Error,
@@ -28,13 +30,39 @@ from errwise.error import (
     target,
     usage,
 )
+from errwise.guard import Guard, guard
 from errwise.kind import Kind
+from errwise.ops.atomic import atomic_write, atomic_writer
+from errwise.ops.lock import FileLock
+from errwise.ops.lockinfo import LockInfo, LockProblem, inspect_lock
+from errwise.ops.run import RunResult, run, run_result
+from errwise.ops.staged import staged_output
+from errwise.ops.transaction import RecoveryReport, RollbackError, Transaction
+from errwise.policy import Policy
 from errwise.result import Err, Ok, Result, as_result
 from errwise.runid import run_id
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "run_main",
+    "policy",
+    "metrics",
+    "log_error",
+    "guard",
+    "entrypoint",
+    "configure_logging",
+    "Terminated",
+    "Policy",
+    "JsonFormatter",
+    "Guard",
+    "FileLock",
+    "LockInfo",
+    "LockProblem",
+    "RecoveryReport",
+    "RollbackError",
+    "Transaction",
+    "inspect_lock",
     "Code",
     "EnvError",
     "Err",
@@ -43,10 +71,13 @@ __all__ = [
     "Kind",
     "Ok",
     "Result",
+    "RunResult",
     "TargetError",
     "UsageError",
     "__version__",
     "as_result",
+    "atomic_write",
+    "atomic_writer",
     "bug",
     "classify",
     "codes",
@@ -58,7 +89,10 @@ __all__ = [
     "env",
     "errno_code",
     "never",
+    "run",
     "run_id",
+    "run_result",
+    "staged_output",
     "target",
     "usage",
 ]

@@ -69,13 +69,20 @@ def register(name: str, kind: Kind, title: str, *, doc: str, recoverable: bool =
     return code
 
 
-lookup = _registry.get
-"""`lookup(name)`: the registered code called `name`, or None."""
+_get = _registry.get
+"""The unchecked lookup for hot paths inside errwise (error.py): `_get(name)` or None."""
+
+
+def lookup(name: str) -> Code | None:
+    """The registered code called `name`, or None."""
+    if not isinstance(name, str):
+        raise _usage("lookup() takes a code name (str)", got=type(name).__name__)
+    return _registry.get(name)
 
 
 def is_registered(name: str) -> bool:
     """Is `name` a registered code?"""
-    return name in _registry
+    return lookup(name) is not None
 
 
 def resolve(code: Code | str) -> Code:
@@ -89,9 +96,14 @@ def resolve(code: Code | str) -> Code:
             )
         return found
     if isinstance(code, Code):
-        if _registry.get(code.name) != code:
-            raise _usage(f"error code {code.name!r} is not the registered one", code=code.name)
-        return code
+        registered = _registry.get(code.name)
+        if registered != code:
+            raise _usage(
+                f"error code {code.name!r} is not registered (or registered differently); "
+                "register it with errwise.codes.register()",
+                code=code.name,
+            )
+        return registered
     raise _usage("code must be an errwise.Code or a registered code name", got=type(code).__name__)
 
 
@@ -225,6 +237,13 @@ ERR_ROLLBACK_FAILED = register(
     _E,
     "rollback failed",
     doc="Undoing a failed transaction did not complete; manual recovery steps are listed.",
+)
+ERR_JOURNAL_CORRUPT = register(
+    "ERR_JOURNAL_CORRUPT",
+    _E,
+    "corrupt transaction journal",
+    doc="A transaction journal cannot be read (not JSON, wrong format, invalid step records); "
+    "the steps it lists must be checked and undone by hand.",
 )
 ERR_INTERRUPTED = register(
     "ERR_INTERRUPTED",

@@ -4,8 +4,9 @@ recoverable flag; one subclass per kind; constructors that make the right way th
 Promise:
 - `str(err)` reads `[ERR_DISK_FULL] cannot write report.json: no space left (path=/tmp/x)`.
 - `err.to_dict()` is the JSON form of ../shared/design.md and never fails, whatever the context.
-- Errors pickle and copy with every attribute (and notes; the cause when it pickles, else a
-  summary of it), are not frozen, and work with `add_note`, exception groups and `except*`.
+- Errors pickle and copy with every attribute, their notes and their cause (when the cause cannot
+  cross a process boundary, a summary of it does); an application code travels with its error.
+  They are not frozen, and work with `add_note`, exception groups and `except*`.
 - Bad input (an unknown code, a non-str context key, a wrong type) is a `UsageError` at the call.
 """
 
@@ -16,9 +17,9 @@ import pickle
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, NoReturn, Self, TypeVar
 
-from errwise._jsonable import jsonable, safe_str
+from errwise._jsonable import jsonable, safe_repr, safe_str
 from errwise.codes import Code, resolve
-from errwise.codes import lookup as _registry_get
+from errwise.codes import _get as _registry_get
 from errwise.kind import Kind
 from errwise.runid import run_id
 
@@ -37,6 +38,7 @@ __all__ = [
     "ensure_env",
     "ensure_target",
     "ensure_internal",
+    "never",
 ]
 
 
@@ -46,7 +48,7 @@ class Error(Exception):
     Construct it with a registered code (a `Code` or its name). When constructed as `Error(...)`
     directly, the instance becomes the subclass matching the code's default kind, so
     `except errwise.EnvError` catches every environment error however it was made. The context
-    mapping passed in is owned by the error from then on (constructors pass a fresh one).
+    mapping passed in is copied; `with_context` adds to the error's own copy.
     """
 
     __slots__ = ("_spec", "code", "context", "hints", "kind", "message", "recoverable")
@@ -85,25 +87,21 @@ class Error(Exception):
         self.code = spec.name
         self.kind = cls.fixed_kind or spec.kind
         self.message = message
-        if context:
-            if type(context) is not dict:
-                if not isinstance(context, Mapping):
-                    raise usage(
-                        "ERR_USAGE", "context must be a mapping", got=type(context).__name__
-                    )
-                context = dict(context)
+        if context is None:
+            self.context = {}
+        else:
+            if type(context) is not dict and not isinstance(context, Mapping):
+                raise usage("ERR_USAGE", "context must be a mapping", got=type(context).__name__)
             for key in context:
                 if type(key) is not str:
-                    raise usage("ERR_USAGE", "context keys must be str", key=repr(key))
-            self.context = context
+                    raise usage("ERR_USAGE", "context keys must be str", key=safe_repr(key))
+            self.context = dict(context)
+        if type(hints) is tuple or type(hints) is list:
+            self.hints = [_check_hint(h) for h in hints] if hints else []
+        elif isinstance(hints, (str, bytes)) or not isinstance(hints, Iterable):
+            raise usage("ERR_USAGE", "hints must be an iterable of str", got=type(hints).__name__)
         else:
-            self.context = {}
-        if hints:
-            if isinstance(hints, str):
-                raise usage("ERR_USAGE", "hints must be an iterable of str, not one str")
             self.hints = [_check_hint(h) for h in hints]
-        else:
-            self.hints = []
         if recoverable is None:
             self.recoverable = spec.recoverable
         elif type(recoverable) is bool:
@@ -131,11 +129,12 @@ class Error(Exception):
     def __str__(self) -> str:
         text = f"[{self.code}] {self.message}"
         if self.context:
-            text += " (" + ", ".join(f"{k}={v}" for k, v in self.context.items()) + ")"
+            text += " (" + ", ".join(f"{k}={safe_str(v)}" for k, v in self.context.items()) + ")"
         return text
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code!r}, {self.message!r}, context={self.context!r})"
+        context = ", ".join(f"{k!r}: {safe_repr(v)}" for k, v in self.context.items())
+        return f"{type(self).__name__}({self.code!r}, {self.message!r}, context={{{context}}})"
 
     # -- enriching -----------------------------------------------------------------------------
 
@@ -158,9 +157,9 @@ class Error(Exception):
             "code": self.code,
             "kind": self.kind.value,
             "title": self.title,
-            "message": self.message,
+            "message": safe_str(self.message),
             "context": jsonable(self.context),
-            "hints": list(self.hints),
+            "hints": [safe_str(hint) for hint in self.hints],
             "recoverable": self.recoverable,
             "cause": None
             if cause is None
@@ -170,27 +169,60 @@ class Error(Exception):
         }
 
     def to_json(self) -> str:
-        """`to_dict()` as one line of JSON."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        """`to_dict()` as one line of JSON, always encodable as UTF-8.
 
-    def __reduce__(self) -> tuple[Any, ...]:
+        Non-ASCII text stays readable; if some string holds lone surrogates (an undecodable file
+        name, decoded with `os.fsdecode`), the whole line is ASCII-escaped instead.
+        """
+        data = self.to_dict()
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(data, separators=(",", ":"))
+        return text
+
+    # -- copying and pickling: every attribute, the notes (`__dict__`) and the cause -------------
+
+    def _state(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         for name in _STATE_SLOTS:
             state[name] = getattr(self, name)
+        return state
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = self._state()
         cause = self.__cause__
         if cause is not None:
-            state["__cause__"] = _picklable_cause(cause)
+            state["__cause__"] = travelling = _picklable_cause(cause)
+            # After `raise classify(exc) from exc` inside `except ...: exc` the cause is also the
+            # context; keep that too (process pools overwrite `__cause__` with their traceback).
+            if self.__context__ is cause:
+                state["__context__"] = travelling
         return (_rebuild, (type(self), self.code, self.message), state)
+
+    def __copy__(self) -> Self:
+        new = _rebuild(type(self), self.code, self.message)
+        new.__setstate__(self._state())
+        new.__cause__ = self.__cause__
+        new.__context__ = self.__context__
+        new.__suppress_context__ = self.__suppress_context__
+        return new
 
     def __setstate__(self, state: dict[str, Any] | None) -> None:
         state = dict(state or {})
         cause = state.pop("__cause__", None)
+        context = state.pop("__context__", None)
         for name in _STATE_SLOTS:
             setattr(self, name, state.pop(name))
         self.__dict__.update(state)
-        self._spec = resolve(self.code)
+        # The receiving process may not have registered an application code: keep the carried one.
+        registered = _registry_get(self.code)
+        self._spec = registered if registered is not None else self._spec
         if cause is not None:
             self.__cause__ = cause
+        if context is not None:
+            self.__context__ = context
 
 
 class UsageError(Error):
@@ -227,7 +259,7 @@ class InternalError(Error):
 
 _E = TypeVar("_E", bound=Error)
 
-_STATE_SLOTS = ("code", "kind", "message", "context", "hints", "recoverable")
+_STATE_SLOTS = ("_spec", "code", "kind", "message", "context", "hints", "recoverable")
 
 _BY_KIND: dict[Kind, type[Error]] = {
     Kind.USAGE: UsageError,
@@ -237,17 +269,19 @@ _BY_KIND: dict[Kind, type[Error]] = {
 }
 
 
-def _rebuild(cls: type[Error], code: str, message: str) -> Error:
+def _rebuild(cls: type[_E], code: str, message: str) -> _E:
     err = Exception.__new__(cls)
     err.args = (code, message)
     return err
 
 
 def _picklable_cause(cause: BaseException) -> BaseException:
+    """The cause itself when it survives a pickle round trip, else a summary of it."""
     try:
-        pickle.dumps(cause)
-    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
-        # The original cannot cross a process boundary; keep what a reader needs of it.
+        pickle.loads(pickle.dumps(cause))
+    # errwise: ignore[broad-catch] -- any failure (a lambda attribute, an __init__ that unpickling
+    # cannot call) means "does not travel"; the summary below keeps what a reader needs.
+    except Exception:
         return Exception(f"{_qualname(type(cause))}: {safe_str(cause)}")
     return cause
 
@@ -268,9 +302,14 @@ def _check_hint(text: object) -> str:
 
 def _make(cls: type[_E], code: Code | str, message: str, context: dict[str, object]) -> _E:
     """Build an error whose context came from `**kwargs` (so its keys are str): the fast path."""
-    spec = _registry_get(code) if type(code) is str else None
+    if type(code) is str:
+        spec = _registry_get(code)
+    elif type(code) is Code and _registry_get(code.name) is code:
+        spec = code
+    else:
+        spec = None
     if spec is None or type(message) is not str:
-        return cls(code, message, context=context)
+        return cls(code, message, context=context)  # the checked path: raises the UsageError
     if cls is Error:
         cls = _BY_KIND[spec.kind]  # type: ignore[assignment]
     err = cls.__new__(cls, code, message)
@@ -282,6 +321,15 @@ def _make(cls: type[_E], code: Code | str, message: str, context: dict[str, obje
     err.hints = []
     err.recoverable = spec.recoverable
     return err
+
+
+def _check_args(code: Code | str, message: str) -> None:
+    """Reject a bad code or message even when an `ensure*` condition holds, so a typo in an
+    error path fails on its first run, not on the day the condition first turns false."""
+    if type(code) is not str or _registry_get(code) is None:
+        resolve(code)
+    if type(message) is not str:
+        raise usage("ERR_USAGE", "error message must be a str", got=type(message).__name__)
 
 
 def usage(code: Code | str, message: str, /, **context: object) -> UsageError:
@@ -305,35 +353,44 @@ def bug(message: str, /, **context: object) -> InternalError:
 
 
 def ensure(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise an error of `code`'s default kind when `cond` is false."""
+    """Raise an error of `code`'s default kind when `cond` is false.
+
+    The code and message are checked on every call, so a bad one fails at once, not later.
+    """
     if not cond:
         raise _make(Error, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_usage(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise a `UsageError` when `cond` is false."""
+    """Raise a `UsageError` when `cond` is false (arguments checked on every call)."""
     if not cond:
         raise _make(UsageError, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_env(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise an `EnvError` when `cond` is false."""
+    """Raise an `EnvError` when `cond` is false (arguments checked on every call)."""
     if not cond:
         raise _make(EnvError, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_target(cond: object, code: Code | str, message: str, /, **context: object) -> None:
-    """Raise a `TargetError` when `cond` is false."""
+    """Raise a `TargetError` when `cond` is false (arguments checked on every call)."""
     if not cond:
         raise _make(TargetError, code, message, context)
+    _check_args(code, message)
 
 
 def ensure_internal(cond: object, message: str, /, **context: object) -> None:
     """Raise an `InternalError` (ERR_INTERNAL) when `cond` is false: an invariant broke."""
     if not cond:
         raise _make(InternalError, "ERR_INTERNAL", message, context)
+    if type(message) is not str:
+        raise usage("ERR_USAGE", "error message must be a str", got=type(message).__name__)
 
 
 def never(value: NoReturn, /) -> NoReturn:
     """Mark an exhaustive match: mypy proves it unreachable; at run time it is a bug."""
-    raise bug("unreachable code reached", value=repr(value))
+    raise bug("unreachable code reached", value=safe_repr(value))

@@ -38,7 +38,7 @@ POSITIVES = {
                     continue
             return out
         """,
-        "high",
+        "medium",
     ),
     "bare_return_after_rename": (
         """
@@ -50,7 +50,7 @@ POSITIVES = {
                 return
             print("rotated")
         """,
-        "critical",
+        "high",
     ),
 }
 
@@ -160,3 +160,34 @@ def test_suppressed_on_except_line_and_comment_above(audit):
                 pass
         """
     assert [f.function for f in audit(source, "EW101")] == ["c"]
+
+
+def test_documented_silence(audit):
+    findings = audit(
+        """
+        import os, subprocess
+        def browser(url):
+            try:
+                subprocess.Popen(["konqueror", url])
+            except OSError:
+                # fall through to the next browser variant
+                pass
+        def drop(path):
+            try:
+                os.unlink(path)
+                os.unlink(path + ".idx")
+            except OSError:  # the index may be rebuilt later anyway
+                pass
+        def quiet(path):
+            try:
+                os.stat(path)
+            except OSError:  # pragma: no cover
+                pass
+        """,
+        "EW101",
+    )
+    assert [(f.function, f.severity.value) for f in findings] == [
+        ("drop", "low"),
+        ("quiet", "medium"),
+    ]
+    assert "deliberate" in findings[0].message

@@ -108,7 +108,10 @@ _NETWORK_PREFIXES = (
     "ftplib.",
     "paramiko.",
 )
-_LOCK_METHODS = frozenset({"acquire", "release", "flock", "lockf"})
+_LOCK_METHODS = frozenset({"acquire", "release", "flock", "lockf", "lock", "unlock"})
+_OS_OPEN_WRITE_FLAGS = frozenset(
+    {"O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND", "O_EXCL", "O_TMPFILE"}
+)
 _CLEANUP_WORDS = (
     "rollback",
     "roll_back",
@@ -138,6 +141,24 @@ def _open_mode(call: ast.Call) -> str | None:
     return None
 
 
+def _os_open_writes(call: ast.Call) -> bool:
+    """Do the flags of an `os.open` call ask for writing (unknown flags: assume they do)?"""
+    flags = call.args[1] if len(call.args) > 1 else None
+    for kw in call.keywords:
+        if kw.arg == "flags":
+            flags = kw.value
+    if flags is None:
+        return False
+    names = {
+        n.attr if isinstance(n, ast.Attribute) else n.id
+        for n in ast.walk(flags)
+        if isinstance(n, (ast.Attribute, ast.Name))
+    }
+    if not names:
+        return True
+    return bool(names & _OS_OPEN_WRITE_FLAGS) or not any(n.startswith("O_") for n in names)
+
+
 class StateChangeMatcher:
     """Matches project-declared state-changing calls (`extend-state-changing` patterns)."""
 
@@ -161,9 +182,12 @@ def effects_of_call(
     """The effects of one call (see the module promise)."""
     effect = Effect.NONE
     name = qualname or ""
-    if name in ("open", "io.open", "os.open", "codecs.open"):
-        mode = _open_mode(call) if name != "os.open" else None
-        if name == "os.open" or mode is None or _WRITE_MODE_CHARS & set(mode):
+    if name in ("open", "io.open", "codecs.open"):
+        mode = _open_mode(call)
+        if mode is None or _WRITE_MODE_CHARS & set(mode):
+            effect |= Effect.DISK
+    elif name == "os.open":
+        if _os_open_writes(call):
             effect |= Effect.DISK
     elif name in _DISK_FUNCS or (attr in _DISK_METHODS and "." in name):
         effect |= Effect.DISK
@@ -171,8 +195,14 @@ def effects_of_call(
         effect |= Effect.PROCESS
     if name.startswith(_NETWORK_PREFIXES):
         effect |= Effect.NETWORK
-    if attr in _LOCK_METHODS or name.startswith("fcntl.") or "lock" in name.lower():
+    if (
+        attr in _LOCK_METHODS
+        or name in ("fcntl.flock", "fcntl.lockf")
+        or (attr is not None and "lock" in attr.lower() and not attr[:1].isupper())
+    ):
         effect |= Effect.LOCK
+    if effect & Effect.DISK and "lock" in name.lower():
+        effect |= Effect.LOCK  # a lock file: `lock_path.unlink()`, `os.remove(LOCK_FILE)`
     lowered = (attr or name).lower()
     if any(word in lowered for word in _CLEANUP_WORDS):
         effect |= Effect.CLEANUP

@@ -19,7 +19,14 @@ import enum
 
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 
-__all__ = ["Verdict", "verdict", "expected_condition", "FAMILY_EXCEPTIONS", "short"]
+__all__ = [
+    "Verdict",
+    "verdict",
+    "expected_condition",
+    "documented",
+    "FAMILY_EXCEPTIONS",
+    "short",
+]
 
 
 class Verdict(enum.Enum):
@@ -137,7 +144,7 @@ def expected_condition(handler: HandlerInfo) -> bool:
 
 def _user_specific(name: str) -> bool:
     """A project's own exception class (not a family of the stdlib or a known library)."""
-    last = name.rsplit(".", 1)[-1]
+    last = name.rsplit(".", 1)[-1].lstrip("_")
     if name in FAMILY_EXCEPTIONS or last in ("Exception", "BaseException", "Error"):
         return False
     return last not in {short(f) for f in FAMILY_EXCEPTIONS} and last[:1].isupper()
@@ -170,3 +177,23 @@ def _does_work(model: FileModel, handler: HandlerInfo) -> bool:
     return any(
         model.qualify(c.func) not in ("print", "str", "repr", "len") for c in handler.facts.calls
     )
+
+
+_TOOL_COMMENTS = ("errwise:", "noqa", "pragma", "type:", "fmt:", "pylint:", "nosec")
+
+
+def documented(model: FileModel, handler: HandlerInfo) -> bool:
+    """Does a comment on the `except` line or in the handler body explain the choice?
+
+    Tool directives (`# noqa`, `# pragma: no cover`, `# errwise: ignore`, ...) do not count.
+    """
+    node = handler.node
+    end = node.end_lineno or node.lineno
+    for line in model.lines[node.lineno - 1 : end]:
+        _, hash_, comment = line.partition("#")
+        if not hash_:
+            continue
+        text = comment.strip().lower()
+        if len(text) >= 8 and not text.startswith(_TOOL_COMMENTS):
+            return True
+    return False

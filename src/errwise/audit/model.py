@@ -231,6 +231,7 @@ class Ctx:
     try_: TryInfo | None
     try_part: TryPart | None
     handler: HandlerInfo | None
+    """The innermost except clause the node sits in (within this scope), if any."""
     loop: LoopInfo | None
     scope: str
     """Qualified name of the enclosing scope ("" at module level)."""
@@ -288,66 +289,99 @@ class FileModel:
         state_matcher: StateChangeMatcher | None = None,
     ) -> FileModel:
         model = cls(tree, path, source, module_name, state_matcher)
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                model.imports.add(node, module_name)
         model._walk()
+        model._resolve_names()
         for handler in model.handlers:
             handler.facts = _handler_facts(handler.node, model)
         return model
 
     def _walk(self) -> None:
+        """One iterative pass: contexts, indexes and infos (names are resolved afterwards, once
+        every import — wherever it sits — is known)."""
+        ctx_of = self._ctx
+        by_type = self._by_type
+        parents = self.parents
+        enter = self._enter
         stack: list[tuple[ast.AST, Ctx]] = [(self.tree, _MODULE_CTX)]
+        pop, push = stack.pop, stack.append
         while stack:
-            node, ctx = stack.pop()
-            self._ctx[node] = ctx
-            self._by_type[type(node)].append(node)
-            child_ctx = self._enter(node, ctx)
-            children = list(ast.iter_child_nodes(node))
-            for child in reversed(children):
-                self.parents[child] = node
-                stack.append((child, self._ctx_for_child(node, child, ctx, child_ctx)))
+            node, ctx = pop()
+            kind = type(node)
+            ctx_of[node] = ctx
+            by_type[kind].append(node)
+            child_ctx = enter(node, ctx) if kind in _ENTER_TYPES else ctx
+            if kind in _SPLIT_TYPES:
+                pairs = self._split_children(node, ctx, child_ctx)
+            else:
+                pairs = [(c, child_ctx) for c in _children(node)]
+            for child, cctx in reversed(pairs):
+                parents[child] = node
+                push((child, cctx))
 
-    def _ctx_for_child(self, node: ast.AST, child: ast.AST, ctx: Ctx, child_ctx: Ctx) -> Ctx:
+    def _split_children(self, node: ast.AST, ctx: Ctx, inner: Ctx) -> list[tuple[ast.AST, Ctx]]:
+        """Children of nodes whose parts sit in different contexts, in source order."""
         if isinstance(node, _TRY_TYPES):
             info = self._try_of[node]
-            if child in node.handlers:
-                handler = self._handler_of[child]
-                return _replace(ctx, try_=info, try_part=None, handler=handler)
-            part: TryPart = (
-                "orelse"
-                if child in node.orelse
-                else "finally"
-                if child in node.finalbody
-                else "body"
-            )
-            return _replace(ctx, try_=info, try_part=part)
+            pairs: list[tuple[ast.AST, Ctx]] = []
+            body = _replace(ctx, try_=info, try_part="body")
+            pairs += [(c, body) for c in node.body]
+            for h in node.handlers:
+                pairs.append(
+                    (h, _replace(ctx, try_=info, try_part=None, handler=self._handler_of[h]))
+                )
+            orelse = _replace(ctx, try_=info, try_part="orelse")
+            pairs += [(c, orelse) for c in node.orelse]
+            fin = _replace(ctx, try_=info, try_part="finally")
+            pairs += [(c, fin) for c in node.finalbody]
+            return pairs
         if isinstance(node, _LOOP_TYPES):
-            # The iterable / test is evaluated outside the loop body.
-            in_body = child in node.body or child in node.orelse
-            return child_ctx if in_body else ctx
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            # Decorators, defaults and bases belong to the enclosing scope.
-            outer = list(node.decorator_list)
-            if isinstance(node, ast.ClassDef):
-                outer += node.bases + [k.value for k in node.keywords]
-            else:
-                outer += node.args.defaults + [d for d in node.args.kw_defaults if d]
-            return ctx if child in outer else child_ctx
-        return child_ctx
+            # The target, iterable and test are evaluated outside the loop body.
+            head: list[ast.AST] = (
+                [node.test] if isinstance(node, ast.While) else [node.target, node.iter]
+            )
+            return [(c, ctx) for c in head] + [(c, inner) for c in (*node.body, *node.orelse)]
+        if isinstance(node, ast.ClassDef):
+            outer = [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
+            return [(c, ctx) for c in outer] + [(c, inner) for c in node.body]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # Decorators and defaults are evaluated in the enclosing scope.
+            outer = [
+                *node.decorator_list,
+                *node.args.defaults,
+                *(d for d in node.args.kw_defaults if d is not None),
+            ]
+            return [(c, ctx) for c in outer] + [(c, inner) for c in node.body]
+        return [(c, inner) for c in _children(node)]
+
+    def _resolve_names(self) -> None:
+        imports: list[ast.Import | ast.ImportFrom] = [*self.nodes(ast.Import)]
+        imports += self.nodes(ast.ImportFrom)
+        for imp in imports:
+            self.imports.add(imp, self.module_name)
+        for call in self.calls:
+            call.qualname = self.qualify(call.node.func)
+            call.effects = effects_of_call(call.qualname, call.attr, call.node, self.state_matcher)
+        for function in self.functions:
+            fnode = function.node
+            if not isinstance(fnode, ast.Lambda):
+                function.decorators = [
+                    self.qualify(d.func if isinstance(d, ast.Call) else d) or "?"
+                    for d in fnode.decorator_list
+                ]
+        for info in self.classes:
+            info.bases = [self.qualify(b) or "?" for b in info.node.bases]
+        for handler in self.handlers:
+            handler.caught = self._caught(handler.node)
+        for raise_info in self.raises:
+            exc = raise_info.node.exc
+            target = exc.func if isinstance(exc, ast.Call) else exc
+            raise_info.exc_name = self.qualify(target) if target is not None else None
 
     def _enter(self, node: ast.AST, ctx: Ctx) -> Ctx:
         if isinstance(node, _FUNC_TYPES):
             name = node.name if not isinstance(node, ast.Lambda) else "<lambda>"
             qual = f"{ctx.scope}.{name}" if ctx.scope else name
-            decorators = (
-                []
-                if isinstance(node, ast.Lambda)
-                else [
-                    self.qualify(d.func if isinstance(d, ast.Call) else d) or "?"
-                    for d in node.decorator_list
-                ]
-            )
+            decorators: list[str] = []  # resolved after the walk
             info = FunctionInfo(
                 node,
                 qual,
@@ -360,22 +394,20 @@ class FileModel:
             return Ctx(info, None, None, None, None, None, qual)
         if isinstance(node, ast.ClassDef):
             cqual = f"{ctx.scope}.{node.name}" if ctx.scope else node.name
-            self.classes.append(
-                ClassInfo(node, cqual, [self.qualify(b) or "?" for b in node.bases])
-            )
+            self.classes.append(ClassInfo(node, cqual, []))  # bases resolved after the walk
             return Ctx(None, node.name, None, None, None, None, cqual)
         if isinstance(node, _TRY_TYPES):
             try_info = TryInfo(node, ctx.function, ctx.loop)
             self._try_of[node] = try_info
             for index, h in enumerate(node.handlers):
-                handler = HandlerInfo(h, try_info, index, self._caught(h), _EMPTY_FACTS)
+                handler = HandlerInfo(h, try_info, index, (), _EMPTY_FACTS)
                 try_info.handlers.append(handler)
                 self.handlers.append(handler)
                 self._handler_of[h] = handler
             self.tries.append(try_info)
             if ctx.function is not None:
                 ctx.function.tries.append(try_info)
-            if ctx.loop is not None and self._directly_in_loop(node, ctx.loop):
+            if ctx.loop is not None:  # the innermost loop of this scope
                 ctx.loop.tries.append(try_info)
             return ctx
         if isinstance(node, _LOOP_TYPES):
@@ -383,34 +415,25 @@ class FileModel:
             self.loops.append(loop)
             return _replace(ctx, loop=loop)
         if isinstance(node, ast.Call):
-            call_qual = self.qualify(node.func)
             attr = (
                 node.func.attr
                 if isinstance(node.func, ast.Attribute)
                 else (node.func.id if isinstance(node.func, ast.Name) else None)
             )
             parent = self.parents.get(node)
-            info_call = CallInfo(
-                node,
-                call_qual,
-                attr,
-                effects_of_call(call_qual, attr, node, self.state_matcher),
-                isinstance(parent, ast.Expr),
-                ctx,
-            )
+            # qualname and effects are filled in once every import is known
+            info_call = CallInfo(node, None, attr, Effect.NONE, isinstance(parent, ast.Expr), ctx)
             self.calls.append(info_call)
             if ctx.function is not None:
                 ctx.function.calls.append(info_call)
-            if ctx.try_ is not None and ctx.handler is None:
+            if ctx.try_ is not None:
                 if ctx.try_part == "body":
                     ctx.try_.body_calls.append(info_call)
                 elif ctx.try_part == "finally":
                     ctx.try_.finally_calls.append(info_call)
             return ctx
         if isinstance(node, ast.Raise):
-            exc = node.exc
-            target = exc.func if isinstance(exc, ast.Call) else exc
-            raise_info = RaiseInfo(node, ctx, self.qualify(target) if target is not None else None)
+            raise_info = RaiseInfo(node, ctx, None)  # exc_name resolved after the walk
             self.raises.append(raise_info)
             if ctx.function is not None:
                 ctx.function.raises.append(raise_info)
@@ -424,17 +447,6 @@ class FileModel:
         if isinstance(node, (ast.Yield, ast.YieldFrom)) and ctx.function is not None:
             ctx.function.is_generator = True
         return ctx
-
-    def _directly_in_loop(self, node: ast.AST, loop: LoopInfo) -> bool:
-        return self._nearest_loop_node(node) is loop.node
-
-    def _nearest_loop_node(self, node: ast.AST) -> ast.AST | None:
-        cur = self.parents.get(node)
-        while cur is not None and not isinstance(cur, _SCOPE_TYPES):
-            if isinstance(cur, _LOOP_TYPES):
-                return cur
-            cur = self.parents.get(cur)
-        return None
 
     def _caught(self, handler: ast.ExceptHandler) -> tuple[str, ...]:
         if handler.type is None:
@@ -533,6 +545,53 @@ class FileModel:
             claim=None if claim is None else (claim.lineno, claim.col_offset),
             specificity=rule.specificity,
         )
+
+
+_SKIP_CHILD_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_ENTER_TYPES = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.Lambda,
+        ast.ClassDef,
+        ast.Try,
+        ast.TryStar,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.Call,
+        ast.Raise,
+        ast.Return,
+        ast.Yield,
+        ast.YieldFrom,
+    }
+)
+_SPLIT_TYPES = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Try,
+        ast.TryStar,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+    }
+)
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """Child nodes in source order, without the context and operator singletons."""
+    out: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(
+                v for v in value if isinstance(v, ast.AST) and not isinstance(v, _SKIP_CHILD_TYPES)
+            )
+        elif isinstance(value, ast.AST) and not isinstance(value, _SKIP_CHILD_TYPES):
+            out.append(value)
+    return out
 
 
 def _replace(ctx: Ctx, **changes: object) -> Ctx:
@@ -678,12 +737,17 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
             elif _is_err_value(node, model):
                 records = True
             elif isinstance(node.func, ast.Attribute) and node.func.attr in _RECORD_METHODS:
-                if any(_mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]):
+                if any(
+                    _mentions(a, name) or _is_exc_info(a, model)
+                    for a in [*node.args, *(k.value for k in node.keywords)]
+                ):
                     records = True
             elif any(
                 _mentions(a, name) for a in [*node.args, *(k.value for k in node.keywords)]
             ) and qual not in ("str", "repr", "format", "type", "len", "print"):
                 records = True  # handed to another function that can act on it
+            elif any(_is_exc_info(a, model) for a in node.args):
+                records = True  # `onerror(func, path, sys.exc_info())`: handed on
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             value = node.value
@@ -693,6 +757,10 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
                 and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
             ):
                 records = True
+            elif value is not None and _is_exc_info(
+                value.value if isinstance(value, ast.Subscript) else value, model
+            ):
+                records = True  # `details = sys.exc_info()`: kept to be re-raised or shown
     return HandlerFacts(
         name,
         pass_only,
@@ -708,6 +776,15 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
         inspects,
         calls,
         exits,
+    )
+
+
+def _is_exc_info(node: ast.expr, model: FileModel) -> bool:
+    if isinstance(node, (ast.Starred, ast.Subscript)):
+        node = node.value  # `*sys.exc_info()`, `sys.exc_info()[2]`
+    return isinstance(node, ast.Call) and model.qualify(node.func) in (
+        "sys.exc_info",
+        "sys.exception",
     )
 
 

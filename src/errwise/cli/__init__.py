@@ -8,12 +8,12 @@ parser and sets `handler` (a callable taking the parsed namespace and returning 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from errwise import __version__
 from errwise.cli import cmd_codes
-from errwise.error import Error
+from errwise.entry import run_main
+from errwise.policy import add_arguments as add_policy_arguments
 
 __all__ = ["main", "build_parser"]
 
@@ -34,14 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the errwise command line and return its exit code."""
+    """Run the errwise command line and return its exit code.
+
+    The run goes through `errwise.run_main`: the policy flags (`--json-errors`, `--on-error`, …)
+    are accepted before or after the sub-command, errors become the exit code of their kind with
+    the message on stderr, Ctrl-C is 130, SIGTERM 143, and a closed stdout pipe exits quietly.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.handler(args)
-    except Error as err:
-        sys.stderr.write(f"errwise: error: {err}\n")
-        for hint in err.hints:
-            sys.stderr.write(f"hint: {hint}\n")
-        return err.exit_code
+    add_policy_arguments(parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in set(action.choices.values()):
+                add_policy_arguments(subparser.add_argument_group("error policy"))
+    return run_main(_dispatch, argv, parser=parser)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    code: int = args.handler(args)
     return code

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
-from errwise.audit.handling import Verdict, expected_condition, short, verdict
+from errwise.audit.handling import Verdict, documented, expected_condition, short, verdict
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
 from errwise.audit.text import call_list, caught_text
@@ -19,6 +19,11 @@ def check(model: FileModel) -> Iterator[Finding]:
         body = handler.try_.node.body
         effects = model.effects_in(body)
         severity, why = _judge(model, handler, effects)
+        if documented(model, handler):
+            # A comment explains the silence: report it only where state may be left wrong.
+            if not effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP):
+                continue
+            severity, why = Severity.LOW, why + " (a comment says this is deliberate)"
         calls = call_list(model, body)
         what = (
             f"`except{(' ' + caught_text(handler)) if not handler.bare else ''}` discards the error"
@@ -37,18 +42,25 @@ def check(model: FileModel) -> Iterator[Finding]:
 
 def _judge(model: FileModel, handler: HandlerInfo, effects: Effect) -> tuple[Severity, str]:
     if _secondary_cleanup(model, handler):
-        return (
-            Severity.LOW,
-            " (a cleanup failure on an error path; the primary error still surfaces)",
+        return Severity.LOW, " (on an error path already being handled; the primary error surfaces)"
+    body = handler.try_.node.body
+    disk_steps = {c.qualname or c.attr for c in model.calls_in(body) if c.effects & Effect.DISK}
+    if effects & (Effect.LOCK | Effect.CLEANUP):
+        return Severity.CRITICAL, (
+            "; the guarded code takes, releases or rolls back state, which is left wrong silently"
         )
-    if effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP):
-        return (
-            Severity.CRITICAL,
-            "; the guarded code changes on-disk or lock state, which is left wrong silently",
+    if len(disk_steps) >= 2:
+        return Severity.CRITICAL, (
+            "; the guarded code changes files in several steps, and a failure part-way leaves "
+            "them half-changed without a trace"
         )
+    if effects & Effect.DISK:
+        return Severity.HIGH, "; a failed file change looks like success"
     if effects & (Effect.PROCESS | Effect.NETWORK):
         return Severity.HIGH, "; a failed command or request looks like success"
-    return Severity.HIGH, ""
+    if handler.broad:
+        return Severity.HIGH, ""
+    return Severity.MEDIUM, ""
 
 
 def _secondary_cleanup(model: FileModel, handler: HandlerInfo) -> bool:
@@ -85,9 +97,10 @@ RULE = Rule(
 An `except` clause whose body does nothing with the error — `pass`, `continue`, `break`, a bare
 `return` — for anything broader than one specific, expected condition. Handlers for narrow types
 that name an expected situation (`FileNotFoundError`, `KeyError`, `ImportError`, `ValueError`
-...) are left alone: silence there is a decision. Handlers that log, re-raise, record the error or
-compute a fallback value are judged by the more specific rules (lost-traceback, silent-fallback,
-error-as-sentinel, best-effort-loop).
+...) are left alone: silence there is a decision. So is a handler whose comment explains the
+silence, unless the guarded code changes files or locks (then it is reported as low).
+Handlers that log, re-raise, record the error or compute a fallback value are judged by the more
+specific rules (lost-traceback, silent-fallback, error-as-sentinel, best-effort-loop).
 """,
     why="""
 The failure happened and nobody will ever know: the program carries on in a state it did not

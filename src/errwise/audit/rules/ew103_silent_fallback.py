@@ -1,0 +1,308 @@
+"""EW103 silent-fallback: a handler swallows the error and the function answers with a hard-coded
+default it never checked.
+
+Promise: a finding only for an except clause that neither propagates, logs nor records the error,
+catches more than one specific expected condition, and then (a) returns a hard-coded default
+itself, (b) assigns one to a variable the try was computing, or (c) falls through so that the
+function ends in `return <hard-coded default>` the try would otherwise have bypassed. `None`
+and booleans are not "defaults" here (absence and failure flags); a default the code checks
+before returning (an `if`/`assert` on it) is not silent.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import Verdict, expected_condition, verdict
+from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
+from errwise.audit.rule import Rule
+from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
+from errwise.audit.text import call_list, caught_text
+
+__all__ = ["RULE", "hard_default"]
+
+
+def _module_constants(model: FileModel) -> set[str]:
+    names: set[str] = set()
+    for stmt in model.tree.body:
+        if (
+            isinstance(stmt, (ast.Assign, ast.AnnAssign))
+            and stmt.value is not None
+            and _literal(stmt.value)
+        ):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _literal(expr: ast.expr) -> bool:
+    if isinstance(expr, ast.Constant):
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.operand, ast.Constant):
+        return True
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+        return all(_literal(e) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(k is not None and _literal(k) for k in expr.keys) and all(
+            _literal(v) for v in expr.values
+        )
+    return False
+
+
+_PLACEHOLDERS = frozenset({"unknown", "<unknown>", "(unknown)", "n/a", "?", "unavailable"})
+"""Values that say they are not an answer: a visible placeholder is not a silent fallback."""
+
+
+def _constant_name(name: str) -> bool:
+    return len(name) > 1 and name.isupper() and any(c.isalpha() for c in name)
+
+
+def hard_default(
+    expr: ast.expr | None, constants: set[str], source: str | None = None
+) -> str | None:
+    """The source of `expr` when it is a hard-coded default (a literal other than None and
+    booleans, an empty or literal container, or a module-level constant); None otherwise."""
+    if expr is None:
+        return None
+    if isinstance(expr, ast.Constant) and (expr.value is None or isinstance(expr.value, bool)):
+        return None
+    if isinstance(expr, ast.Constant) and str(expr.value).strip().lower() in _PLACEHOLDERS:
+        return None
+    if isinstance(expr, ast.Name):
+        ok = expr.id in constants or _constant_name(expr.id)
+    elif isinstance(expr, ast.Attribute):
+        ok = _constant_name(expr.attr) and isinstance(expr.value, ast.Name)
+    elif isinstance(expr, ast.Call):
+        ok = (
+            isinstance(expr.func, ast.Name)
+            and expr.func.id in ("dict", "list", "set", "tuple")
+            and not expr.args
+            and not expr.keywords
+        )
+    else:
+        ok = _literal(expr) and not (
+            isinstance(expr, ast.Tuple) and any(_is_none_or_bool(e) for e in expr.elts)
+        )
+    if not ok:
+        return None
+    text = ast.unparse(expr) if source is None else ast.get_source_segment(source, expr)
+    text = text or ast.unparse(expr)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _is_none_or_bool(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and (expr.value is None or isinstance(expr.value, bool))
+
+
+_CONTAINED = frozenset({"__repr__", "__str__", "__format__", "__del__", "__exit__"})
+"""Methods that must not raise: a placeholder value there is the correct design."""
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    constants = _module_constants(model)
+    for handler in model.handlers:
+        function = handler.function
+        if function is None or function.is_generator or expected_condition(handler):
+            continue
+        v = verdict(model, handler)
+        if v not in (Verdict.FALLBACK, Verdict.SWALLOWS) or function.name in _CONTAINED:
+            continue
+        if reports_elsewhere(model, handler) or documented_choice(model, handler):
+            continue
+        found = (
+            _returns_default(model, handler, constants)
+            or _assigns_default(model, handler, constants)
+            or _falls_to_default(model, handler, function, constants)
+        )
+        if found is None:
+            continue
+        node, value, how = found
+        yield _finding(model, handler, node, value, how)
+
+
+def _returns_default(
+    model: FileModel, handler: HandlerInfo, constants: set[str]
+) -> tuple[ast.AST, str, str] | None:
+    for ret in handler.facts.returns:
+        where = model.ctx(ret)
+        if where.handler is not handler or where.try_ is not handler.try_:
+            continue
+        value = hard_default(ret.value, constants, model.source)
+        if value is not None and not _int_literal(ret.value):
+            return ret, value, "returns"
+    return None
+
+
+def _int_literal(expr: ast.expr | None) -> bool:
+    """`return 2` / `return -1` from a handler is an error code the caller checks, not a
+    plausible answer."""
+    if isinstance(expr, ast.UnaryOp):
+        expr = expr.operand
+    return isinstance(expr, ast.Constant) and isinstance(expr.value, int)
+
+
+def _assigned_names(stmts: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for node in walk_scope(stmts):
+        if isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def _assigns_default(
+    model: FileModel, handler: HandlerInfo, constants: set[str]
+) -> tuple[ast.AST, str, str] | None:
+    computed = _assigned_names(handler.try_.node.body)
+    for stmt in handler.node.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id in computed
+        ):
+            value = hard_default(stmt.value, constants, model.source)
+            if value is not None and not _examined_after(model, handler, stmt.targets[0].id):
+                return stmt, value, f"sets `{stmt.targets[0].id}` to"
+    return None
+
+
+def _examined_after(model: FileModel, handler: HandlerInfo, name: str) -> bool:
+    """Is the variable tested right after the try (`if raw and ...`, `if mtime != cached`)?
+    Then the fallback value is looked at before it is used, not silently taken as an answer."""
+    try_node = handler.try_.node
+    parent = model.parents.get(try_node)
+    for field in ("body", "orelse", "finalbody"):
+        siblings: list[ast.stmt] = getattr(parent, field, None) or []
+        for index, stmt in enumerate(siblings):
+            if stmt is not try_node:
+                continue
+            following = siblings[index + 1 : index + 2]
+            return bool(following) and (
+                isinstance(following[0], (ast.If, ast.While, ast.Assert))
+                and any(
+                    isinstance(n, ast.Name) and n.id == name for n in ast.walk(following[0].test)
+                )
+            )
+    return False
+
+
+def _falls_to_default(
+    model: FileModel, handler: HandlerInfo, function: FunctionInfo, constants: set[str]
+) -> tuple[ast.AST, str, str] | None:
+    """The handler swallows; the try would have returned; the function ends on a default."""
+    if handler.facts.returns or handler.facts.continues or handler.facts.breaks:
+        return None
+    try_node = handler.try_.node
+    if not any(
+        isinstance(n, ast.Return) and n.value is not None for n in walk_scope(try_node.body)
+    ):
+        return None
+    node = function.node
+    if isinstance(node, ast.Lambda) or not node.body:
+        return None
+    last = node.body[-1]
+    if not isinstance(last, ast.Return) or last.lineno <= (try_node.end_lineno or 0):
+        return None
+    value = hard_default(last.value, constants, model.source)
+    if value is None or last.value is None:
+        return None
+    # Checked? An `if`/`assert`/call between the try and the return that looks at the default.
+    shown = ast.dump(last.value)
+    for stmt in node.body:
+        if stmt.lineno <= (try_node.end_lineno or 0) or stmt is last:
+            continue
+        for sub in walk_scope([stmt]):
+            tests = (
+                [sub.test]
+                if isinstance(sub, (ast.If, ast.Assert, ast.While))
+                else list(sub.args)
+                if isinstance(sub, ast.Call)
+                else []
+            )
+            if any(ast.dump(n) == shown for t in tests for n in ast.walk(t)):
+                return None
+    return last, value, "lets the function fall through to return"
+
+
+def _finding(
+    model: FileModel, handler: HandlerInfo, node: ast.AST, value: str, how: str
+) -> Finding:
+    body = handler.try_.node.body
+    calls = call_list(model, body)
+    clause = "a bare `except`" if handler.bare else f"`except {caught_text(handler)}`"
+    line = getattr(node, "lineno", handler.node.lineno)
+    where = "" if line == handler.node.lineno else f" (line {line})"
+    failure = f"a failure of {calls}" if calls else "the failure"
+    message = (
+        f"{clause} hides the error and {how} the hard-coded default `{value}`{where}, "
+        f"never checked: {failure} becomes a plausible answer, and the real cause surfaces "
+        "later, somewhere else"
+    )
+    return model.finding(
+        RULE,
+        handler.node,
+        message,
+        severity=Severity.HIGH if calls else Severity.MEDIUM,
+        recommendation=(
+            f"Do not answer `{value}` for an error you did not look at: let it propagate "
+            "with context (`raise errwise.classify(exc).with_context(...) from exc`) or return "
+            "`errwise.Err(...)`. If the default is right for one specific condition, catch only "
+            f"that condition, verify `{value}` is valid (e.g. that the branch or file exists) "
+            "and log that you fell back."
+        ),
+        anchor=node,
+        claim=handler.node,
+    )
+
+
+RULE = Rule(
+    id="EW103",
+    name="silent-fallback",
+    severity=Severity.HIGH,
+    summary="A handler swallows the error, then the function returns a hard-coded default.",
+    what="""
+An `except` clause that neither re-raises, logs nor records the error and, instead, makes the
+function answer with a hard-coded default: it returns a literal or a module constant itself
+(`return DEFAULT_BRANCH`, `return {}`), sets the variable the `try` was computing to one, or
+swallows so that the function falls through to a final `return DEFAULT_...` that the `try`
+would have bypassed. Handlers for one specific expected condition (`except FileNotFoundError:
+return default_config()`) are real fallbacks and are not reported; nor are `None`/`False`
+results (see error-as-sentinel), nor defaults the code validates before returning.
+""",
+    why="""
+The default is plausible, so nobody notices: `git` was missing or the repository broken, yet the
+tool carries on with branch "main", which may not exist. The error then surfaces far away — a
+cryptic "unknown revision" — with the original cause gone from every log.
+""",
+    example="""
+def git_default_branch(root):
+    try:
+        result = run(["git", "symbolic-ref", "refs/remotes/origin/HEAD"], cwd=root)
+        if result.returncode == 0:
+            return result.stdout.strip().rsplit("/", 1)[-1]
+    except Exception:
+        pass
+    return DEFAULT_BRANCH          # "main" might not exist
+""",
+    fix="""
+Propagate what you did not expect; validate a fallback before using it:
+
+```python
+def git_default_branch(root) -> str:
+    result = errwise.run(["git", "symbolic-ref", "--short", "refs/remotes/origin/HEAD"],
+                         cwd=root, check=False, timeout=10)
+    if result.returncode == 0:
+        return result.stdout.strip().rsplit("/", 1)[-1]
+    for branch in ("main", "master"):
+        if branch_exists(root, branch):
+            return branch
+    raise errwise.env("ERR_NOT_FOUND", "cannot determine the default branch", root=root)
+```
+""",
+    check=check,
+    specificity=30,
+)

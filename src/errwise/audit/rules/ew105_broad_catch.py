@@ -1,0 +1,181 @@
+"""EW105 broad-catch: `except Exception` / `BaseException` / bare `except` that does not re-raise,
+outside a documented top-level boundary.
+
+Promise: a finding for a broad except clause that never re-raises or exits, in a function that is
+not a boundary (`boundaries` in `[tool.errwise]`, default `main`, `cli`). At a boundary a broad
+clause is expected and fine when it logs the traceback (or records the error) and ends the run
+non-zero; one that does not is reported. Severity follows what the guarded code does and whether
+the error still surfaces: high when the guarded code changes state and the error is lost,
+low when nothing state-changing is guarded and the error is kept.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from errwise.audit.effects import Effect
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import Verdict, verdict
+from errwise.audit.model import FileModel, HandlerInfo
+from errwise.audit.rule import Rule
+from errwise.audit.rules._handler_context import (
+    at_boundary,
+    in_thread,
+    keeps_exception,
+    reports_elsewhere,
+    reports_errors,
+    thread_targets,
+)
+from errwise.audit.text import call_list, caught_text
+
+__all__ = ["RULE"]
+
+
+_CONTAINED = frozenset({"__del__", "__repr__", "__str__", "__format__"})
+"""Methods that must never raise: containment is their contract."""
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    threads = thread_targets(model)
+    for handler in model.handlers:
+        if not handler.broad:
+            continue
+        fn = handler.function
+        if (fn is not None and (fn.name in _CONTAINED or "repr" in fn.name)) or reports_errors(fn):
+            continue  # must not raise; or a failure while reporting another error
+        if keeps_exception(handler):
+            continue  # `exc = e`: kept to be raised or shown later
+        body = handler.try_.node.body
+        if len(body) == 1 and isinstance(body[0], ast.Raise):
+            continue  # `try: raise X / except X:` is a deliberate idiom (e.g. to get a frame)
+        v = verdict(model, handler)
+        if v is Verdict.PROPAGATES or handler.facts.records_error:
+            continue  # re-raised, or the exception object itself is handed on intact
+        if v.loses_error and reports_elsewhere(model, handler):
+            v = Verdict.RECORDS  # reported through the component's own error channel
+        boundary = at_boundary(model, handler) or in_thread(model, fn, threads)
+        if boundary and _ends_run_loudly(handler, v):
+            continue
+        yield _finding(model, handler, v, boundary)
+
+
+def _ends_run_loudly(handler: HandlerInfo, v: Verdict) -> bool:
+    """A boundary clause that keeps the traceback (or reports through the component's error
+    channel) and does not report success."""
+    if v is not Verdict.RECORDS:
+        return False  # a bug would reach the user as one line, without its traceback
+    for ret in handler.facts.returns:
+        value = ret.value
+        if value is None or (
+            isinstance(value, ast.Constant)
+            and (value.value is None or value.value is True or value.value == 0)
+            and not isinstance(value.value, float)
+        ):
+            return False  # the run ends as if it had succeeded
+    return True
+
+
+def _finding(model: FileModel, handler: HandlerInfo, v: Verdict, at_boundary: bool) -> Finding:
+    body = handler.try_.node.body
+    effects = model.effects_in(body)
+    calls = call_list(model, body)
+    state = bool(effects & (Effect.DISK | Effect.LOCK | Effect.CLEANUP))
+    lost = v.loses_error
+    if state:
+        severity = Severity.HIGH if lost else Severity.MEDIUM
+    elif calls:
+        severity = Severity.MEDIUM if lost else Severity.LOW
+    else:
+        severity = Severity.LOW
+    clause = "a bare `except`" if handler.bare else f"`except {caught_text(handler)}`"
+    guarded = f"around {calls}" if calls else "around code with no calls"
+    fate = {
+        Verdict.RECORDS: "reports it",
+        Verdict.LOGS: "only logs it",
+        Verdict.FALLBACK: "replaces it with a value",
+        Verdict.SWALLOWS: "drops it",
+    }[v]
+    message = (
+        f"{clause} {guarded} catches every error, programming bugs included "
+        f"(`TypeError`, `AttributeError`), and {fate} without re-raising"
+    )
+    if handler.catches_base:
+        message += "; it also catches `KeyboardInterrupt` and `SystemExit`"
+    if state:
+        message += "; the guarded code changes on-disk or lock state"
+    if at_boundary:
+        message += (
+            " — at a top-level boundary this is fine only when the traceback is logged and the "
+            "run ends non-zero"
+        )
+    return model.finding(
+        RULE,
+        handler.node,
+        message,
+        severity=severity,
+        recommendation=_recommend(handler, at_boundary),
+        claim=handler.node,
+    )
+
+
+def _recommend(handler: HandlerInfo, at_boundary: bool) -> str:
+    if at_boundary:
+        return (
+            "At a boundary, log with the traceback (`logger.exception(...)`) and exit non-zero "
+            "— or let `errwise.run_main(main)` do both; never carry on as if nothing happened."
+        )
+    return (
+        "Catch the failures this code can really raise (e.g. `OSError`, "
+        "`subprocess.CalledProcessError`) and let programming errors propagate to the top-level "
+        "boundary; if containment is the purpose here, say so with "
+        "`# errwise: ignore[broad-catch] -- <reason>` above the `except` line."
+    )
+
+
+RULE = Rule(
+    id="EW105",
+    name="broad-catch",
+    severity=Severity.MEDIUM,
+    summary="`except Exception`/`BaseException`/bare `except` that does not re-raise.",
+    what="""
+An `except Exception`, `except BaseException` or bare `except:` that never re-raises (nor
+exits), outside a top-level boundary (`boundaries` in `[tool.errwise]`; by default functions
+named `main` or `cli`). At a boundary, a broad clause is the right tool when it logs the traceback
+and ends the run with a non-zero status; one that does not is reported. When a more specific rule
+judges the same clause (swallowed-exception, lost-traceback, silent-fallback, error-as-sentinel,
+best-effort-loop) only that rule reports it.
+""",
+    why="""
+A broad clause treats a typo (`AttributeError`), a bug (`TypeError`) and a real environment
+failure alike: the program goes on with a wrong belief, and the bug that should have failed a
+test is hidden in production. Severity follows the guarded code: state changes under a broad
+clause that loses the error are high, a broad clause around pure code that keeps the error is
+low.
+""",
+    example="""
+def load_state(path):
+    try:
+        return parse(path.read_text())
+    except Exception:                 # a typo in parse() looks like a missing state
+        return None
+""",
+    fix="""
+Catch what the code can really raise and let bugs surface:
+
+```python
+def load_state(path):
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        return errwise.Err(errwise.classify(exc).with_context(path=str(path)))
+    return parse(text)
+```
+
+Where containment is the purpose (a plugin host, a worker loop), keep the broad clause, log
+the traceback and document it: `# errwise: ignore[broad-catch] -- one bad plugin must not stop
+the others`.
+""",
+    check=check,
+    specificity=10,
+)

@@ -1,0 +1,386 @@
+"""EW109 conflated-errno: `except OSError` around a call whose errnos mean different things.
+
+Promise: flags an `except OSError` / `IOError` / `EnvironmentError` / `os.error` clause whose
+try-body calls `os.link`, `os.open(..., O_EXCL ...)`, `os.mkdir`/`os.makedirs` (without
+`exist_ok=True`), `os.kill`/`os.killpg`, `os.rename`/`os.replace`, `os.rmdir` or their
+`pathlib.Path` equivalents, when neither that clause inspects the error (`errno`, `isinstance`,
+handing it on) nor the same try catches a narrower subclass (`FileExistsError`,
+`PermissionError`, `ProcessLookupError`, ...), and the clause does not re-raise the caught error
+itself. `ERRNO_TABLE` (data, reusable by the inference issue) names, per operation, the errno
+that means an expected outcome and the ones that mean a real failure.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from errwise.audit.effects import Effect
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import verdict
+from errwise.audit.model import CallInfo, FileModel, HandlerInfo
+from errwise.audit.rule import Rule
+from errwise.audit.rules._flow import exception_ancestors, imported_receiver
+from errwise.audit.text import caught_text
+
+__all__ = ["RULE", "ERRNO_TABLE", "ErrnoSplit"]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrnoSplit:
+    """The errnos of one operation that need different handling."""
+
+    expected: tuple[str, ...]
+    """Errnos that are an outcome the caller plans for (the thing exists, the process is gone)."""
+    expected_meaning: str
+    failures: tuple[str, ...]
+    """Errnos that are real failures (permission, space, a different file system)."""
+    subclasses: tuple[str, ...]
+    """The OSError subclasses that separate them."""
+
+
+ERRNO_TABLE: dict[str, ErrnoSplit] = {
+    "link": ErrnoSplit(
+        ("EEXIST",),
+        "the target already exists: someone else holds it",
+        ("EACCES", "EPERM", "ENOSPC", "EXDEV", "EROFS"),
+        ("FileExistsError", "PermissionError"),
+    ),
+    "open_excl": ErrnoSplit(
+        ("EEXIST",),
+        "the file already exists: someone else created it first",
+        ("EACCES", "ENOENT", "ENOSPC", "EROFS"),
+        ("FileExistsError", "PermissionError", "FileNotFoundError"),
+    ),
+    "mkdir": ErrnoSplit(
+        ("EEXIST",),
+        "the directory already exists",
+        ("EACCES", "ENOENT", "ENOSPC", "EROFS"),
+        ("FileExistsError", "PermissionError", "FileNotFoundError"),
+    ),
+    "kill": ErrnoSplit(
+        ("ESRCH",),
+        "the process no longer exists",
+        ("EPERM",),
+        ("ProcessLookupError", "PermissionError"),
+    ),
+    "rename": ErrnoSplit(
+        ("ENOENT",),
+        "the source is already gone",
+        ("EXDEV", "EACCES", "EPERM", "ENOTEMPTY", "EISDIR"),
+        ("FileNotFoundError", "PermissionError"),
+    ),
+    "rmdir": ErrnoSplit(
+        ("ENOENT", "ENOTEMPTY"),
+        "the directory is gone, or still holds files",
+        ("EACCES", "EPERM", "EBUSY"),
+        ("FileNotFoundError", "PermissionError"),
+    ),
+}
+
+_OS_FUNCS = {
+    "os.link": "link",
+    "os.mkdir": "mkdir",
+    "os.makedirs": "mkdir",
+    "os.kill": "kill",
+    "os.killpg": "kill",
+    "os.rename": "rename",
+    "os.replace": "rename",
+    "os.rmdir": "rmdir",
+}
+# pathlib methods (by attribute name, on a receiver that is not an imported module).
+_PATH_METHODS = {
+    "hardlink_to": "link",
+    "link_to": "link",
+    "mkdir": "mkdir",
+    "rename": "rename",
+    "rmdir": "rmdir",
+}
+_FAMILY = frozenset({"OSError", "IOError", "EnvironmentError", "os.error", "socket.error"})
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    for handler in model.handlers:
+        caught = [c.removeprefix("builtins.") for c in handler.caught]
+        family = [c for c in caught if c in _FAMILY]
+        if not family or _distinguishes(model, handler):
+            continue
+        body_calls = _body_calls(model, handler)
+        if any((c.qualname or "").startswith("tempfile.") for c in body_calls):
+            continue  # works in a fresh scratch place: "already exists" is not an outcome there
+        ops = [
+            (call, op)
+            for call in body_calls
+            if (op := _operation(model, call))
+            and not _renames_own_temp(model, call, op, handler)
+            and not _target_cleared_before(model, call, op, handler)
+        ]
+        if not ops:
+            continue
+        call, op = ops[0]
+        split = ERRNO_TABLE[op]
+        lost = verdict(model, handler).loses_error
+        what = _call_name(model, call)
+        outcome = (
+            "handles both the same way" if lost else "turns both into the same replacement error"
+        )
+        severity = Severity.HIGH if lost else Severity.MEDIUM
+        message = (
+            f"`except {caught_text(handler)}` around {what} (line {call.node.lineno}) does not "
+            f"look at errno: {'/'.join(split.expected)} ({split.expected_meaning}) and "
+            f"{'/'.join(split.failures)} (a real failure) need different handling, "
+            f"but this clause {outcome}"
+        )
+        exclusive = _rename_over_exclusive(model, call, op, handler) if op == "rename" else None
+        if exclusive is not None:
+            severity = Severity.CRITICAL
+            message += (
+                f"; worse, this rename is the fallback after the exclusive "
+                f"{_call_name(model, exclusive)} at line {exclusive.node.lineno} failed, and "
+                "rename silently replaces an existing target: when that failure was EEXIST "
+                "(another process holds it), the fallback takes it anyway — two owners"
+            )
+        yield model.finding(
+            RULE,
+            handler.node,
+            message,
+            severity=severity,
+            recommendation=(
+                f"Catch `{split.subclasses[0]}` for the expected case "
+                f"({'/'.join(split.expected)}) in its own clause and let other `OSError`s "
+                "propagate, or raise them classified: `raise errwise.classify(exc)"
+                ".with_context(...) from exc` (maps EACCES, ENOSPC, ... to distinct codes)"
+                + (
+                    "; for lock files use `errwise.FileLock`, which reports 'held by another' "
+                    "apart from real failures."
+                    if op in ("link", "open_excl")
+                    else "."
+                )
+            ),
+        )
+
+
+def _destination(call: CallInfo, op: str) -> ast.expr | None:
+    """The path a link/exclusive-open/rename creates."""
+    node, qual = call.node, call.qualname or ""
+    if qual.startswith("os."):
+        index = 0 if op == "open_excl" else 1
+        return node.args[index] if len(node.args) > index else None
+    if isinstance(node.func, ast.Attribute):
+        if op == "link":
+            return node.func.value  # target.hardlink_to(source)
+        return node.args[0] if node.args else None  # source.rename(target)
+    return None
+
+
+def _rename_over_exclusive(
+    model: FileModel, call: CallInfo, op: str, handler: HandlerInfo
+) -> CallInfo | None:
+    """The `os.link`/`O_EXCL` open whose failure this rename falls back from, onto the same
+    target (the lock-file fallback of seed 004's HIGH-4)."""
+    target = _destination(call, op)
+    outer = model.ctx(handler.try_.node).handler
+    if target is None or outer is None:
+        return None
+    for other in model.calls_in(outer.try_.node.body):
+        kind = _operation(model, other)
+        if kind in ("link", "open_excl"):
+            dest = _destination(other, kind)
+            if dest is not None and ast.dump(dest) == ast.dump(target):
+                return other
+    return None
+
+
+def _body_calls(model: FileModel, handler: HandlerInfo) -> list[CallInfo]:
+    """The calls of the try-body this clause guards, in source order."""
+    return sorted(
+        model.calls_in(handler.try_.node.body), key=lambda c: (c.node.lineno, c.node.col_offset)
+    )
+
+
+def _operation(model: FileModel, call: CallInfo) -> str | None:
+    qual = call.qualname or ""
+    if qual == "os.makedirs" and _exist_ok(call.node):
+        return None  # exist_ok=True: EEXIST cannot arise
+    if qual in _OS_FUNCS:
+        return _OS_FUNCS[qual]
+    if qual == "os.open":
+        flags = call.node.args[1] if len(call.node.args) > 1 else None
+        for kw in call.node.keywords:
+            if kw.arg == "flags":
+                flags = kw.value
+        if flags is not None and any(
+            (isinstance(n, ast.Attribute) and n.attr == "O_EXCL")
+            or (isinstance(n, ast.Name) and n.id == "O_EXCL")
+            for n in ast.walk(flags)
+        ):
+            return "open_excl"
+        return None
+    func = call.node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in _PATH_METHODS:
+        return None
+    if imported_receiver(model, func.value):
+        return None  # a module function of something else (ftp.mkd, shutil...)
+    if func.attr == "mkdir" and _exist_ok(call.node):
+        return None  # exist_ok=True: EEXIST cannot arise
+    if func.attr == "rename" and len(call.node.args) != 1:
+        return None  # Path.rename takes exactly one argument
+    return _PATH_METHODS[func.attr]
+
+
+def _exist_ok(node: ast.Call) -> bool:
+    return any(
+        kw.arg == "exist_ok" and not (isinstance(kw.value, ast.Constant) and not kw.value.value)
+        for kw in node.keywords
+    )
+
+
+def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
+    """Does this try tell the errnos apart (or hand the error on intact)?"""
+    facts = handler.facts
+    if facts.inspects_error or facts.records_error or facts.bare_reraise:
+        return True
+    if any(_hands_on_exc_info(model, call) for call in facts.calls):
+        return True  # `onerror(func, path, sys.exc_info())`: the callback gets the errno
+    if any(_reports_error(call) for call in facts.calls):
+        return True  # `manager.extraction_error()`: an error reporter that reads sys.exc_info
+    if facts.name is not None and any(
+        isinstance(r.exc, ast.Name) and r.exc.id == facts.name for r in facts.raises
+    ):
+        return True
+    for other in handler.try_.handlers:
+        for name in other.caught:
+            short = name.removeprefix("builtins.")
+            if short in _FAMILY:
+                continue
+            ancestry = exception_ancestors(model, short)
+            if ancestry is not None and "OSError" in ancestry:
+                return True
+    return False
+
+
+def _reports_error(call: ast.Call) -> bool:
+    func = call.func
+    name = (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")).lower()
+    return name.endswith(("_error", "_failure", "_failed")) or name in ("fail", "abort", "die")
+
+
+def _renames_own_temp(model: FileModel, call: CallInfo, op: str, handler: HandlerInfo) -> bool:
+    """`os.replace(tmp, path)` of a file this try just wrote: ENOENT is no expected outcome
+    there (write-temp-then-rename), so every errno is a failure alike."""
+    if op != "rename":
+        return False
+    node = call.node
+    source = node.args[0] if (call.qualname or "").startswith("os.") and node.args else None
+    if source is None and isinstance(node.func, ast.Attribute):
+        source = node.func.value
+    if source is None:
+        return False
+    wanted = ast.dump(source)
+    for other in model.calls_in(handler.try_.node.body):
+        if other.node.lineno >= node.lineno or not other.effects & Effect.DISK:
+            continue
+        target = other.node.func.value if isinstance(other.node.func, ast.Attribute) else None
+        first = other.node.args[0] if other.node.args else None
+        if any(t is not None and ast.dump(t) == wanted for t in (target, first)):
+            return True
+    return False
+
+
+_REMOVERS = frozenset({"os.unlink", "os.remove", "os.rmdir", "shutil.rmtree"})
+
+
+def _target_cleared_before(model: FileModel, call: CallInfo, op: str, handler: HandlerInfo) -> bool:
+    """`os.unlink(dst); os.link(src, dst)`: the code removed the target itself, so EEXIST is
+    no outcome it plans for — every errno is a failure alike."""
+    if op not in ("link", "open_excl", "mkdir"):
+        return False
+    target = _destination(call, op) if op != "mkdir" else _mkdir_target(call)
+    if target is None:
+        return False
+    wanted = ast.dump(target)
+    for other in model.calls_in(handler.try_.node.body):
+        if other.node.lineno > call.node.lineno or other.node is call.node:
+            continue
+        func = other.node.func
+        removed: ast.expr | None = None
+        if other.qualname in _REMOVERS and other.node.args:
+            removed = other.node.args[0]
+        elif isinstance(func, ast.Attribute) and func.attr in ("unlink", "rmdir"):
+            removed = func.value
+        if removed is not None and ast.dump(removed) == wanted:
+            return True
+    return False
+
+
+def _mkdir_target(call: CallInfo) -> ast.expr | None:
+    node = call.node
+    if (call.qualname or "").startswith("os."):
+        return node.args[0] if node.args else None
+    return node.func.value if isinstance(node.func, ast.Attribute) else None
+
+
+def _hands_on_exc_info(model: FileModel, call: ast.Call) -> bool:
+    return any(
+        isinstance(arg, ast.Call) and model.qualify(arg.func) in ("sys.exc_info", "sys.exception")
+        for arg in [*call.args, *(kw.value for kw in call.keywords)]
+    )
+
+
+def _call_name(model: FileModel, call: CallInfo) -> str:
+    qual = call.qualname
+    if qual is not None and qual.startswith("os."):
+        return f"`{qual}()`"
+    return f"`{ast.unparse(call.node.func)}()`"
+
+
+RULE = Rule(
+    id="EW109",
+    name="conflated-errno",
+    severity=Severity.HIGH,
+    summary="`except OSError` around link/mkdir/kill/rename/rmdir/O_EXCL without looking at errno.",
+    what="""
+An `except OSError` (or `IOError`, `EnvironmentError`) clause around `os.link`,
+`os.open(..., O_EXCL)`, `os.mkdir`, `os.kill`, `os.rename`/`os.replace`, `os.rmdir` or the
+`pathlib.Path` equivalents, when nothing in that `try` tells the errnos apart: the clause does not
+read `errno`, does not `isinstance`-check or hand on the error, no other clause catches a narrower
+subclass (`FileExistsError`, `PermissionError`, `ProcessLookupError`...), and the clause does not
+re-raise the caught error. High when the clause returns, logs or swallows; medium when it raises
+one replacement error for every errno; critical when the clause guards a `rename` that falls back
+from a failed `os.link`/`O_EXCL` create of the same target (rename replaces an existing target,
+so the fallback takes a lock another process holds).
+""",
+    why="""
+For these calls one errno is an outcome the caller plans for — the lock already exists, the
+process already exited — and the others are real failures: permission denied, disk full,
+read-only file system, a rename across devices. Folding them together makes "someone else holds
+the lock" look like "we may not write here" (or the reverse): callers retry what can never
+succeed, or give up on what only needed waiting, and the operator is never told.
+""",
+    example="""
+def create_lock(temp_path, lock_path):
+    try:
+        os.link(temp_path, lock_path)
+        return True
+    except OSError:
+        return False    # EEXIST (held) and EACCES/ENOSPC (broken) look the same
+""",
+    fix="""
+Catch the expected case by its subclass and let everything else surface, classified:
+
+```python
+def create_lock(temp_path, lock_path):
+    try:
+        os.link(temp_path, lock_path)
+    except FileExistsError:
+        return errwise.Err(LockHeld(lock_path))          # expected: retry later
+    except OSError as exc:
+        raise errwise.classify(exc).with_context(lock=str(lock_path)) from exc
+    return errwise.Ok(None)
+```
+
+For lock files, `errwise.FileLock` does this for you.
+""",
+    check=check,
+)

@@ -1,0 +1,189 @@
+"""EW110 swallows-interrupt: a bare `except` or `except BaseException` that does not re-raise
+eats Ctrl-C (`KeyboardInterrupt`) and `SystemExit`.
+
+Promise: a finding for a bare/`BaseException` clause with no `raise` and no exit anywhere in its
+body, unless an earlier clause of the same `try` already handles `KeyboardInterrupt`, or the
+clause hands the exception object on (stores it, passes it to `set_exception`, returns it) so
+another thread or a caller re-raises it. Does not claim the clause: this harm is separate from
+how the error itself is handled.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from errwise.audit.effects import Effect
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import short
+from errwise.audit.model import FileModel, HandlerInfo, walk_scope
+from errwise.audit.rule import Rule
+from errwise.audit.rules._handler_context import (
+    in_thread,
+    keeps_exception,
+    reports_elsewhere,
+    reports_errors,
+    thread_targets,
+)
+
+__all__ = ["RULE"]
+
+_INTERRUPTS = ("KeyboardInterrupt", "BaseException")
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    tuples = _module_tuples(model)
+    threads = thread_targets(model)
+    for handler in model.handlers:
+        if not handler.catches_base:
+            continue
+        if in_thread(model, handler.function, threads):
+            continue  # a thread's code: Ctrl-C is delivered to the main thread only
+        facts = handler.facts
+        fn = handler.function
+        if facts.reraises or facts.exits or facts.records_error or keeps_exception(handler):
+            continue
+        if _exits(model, handler) or reports_elsewhere(model, handler) or reports_errors(fn):
+            continue  # ends the process, or shows the interruption (a REPL's contract)
+        if fn is not None and fn.name == "__del__":
+            continue  # an exception cannot leave __del__ anyway
+        if _interrupt_handled_earlier(handler, tuples) or _mentions_interrupt(model, handler):
+            continue
+        yield _finding(model, handler)
+
+
+def _exits(model: FileModel, handler: HandlerInfo) -> bool:
+    """The process ends anyway: `_exit(...)`/`exit(...)`/`abort()` however imported (a forked
+    child), a non-zero `exitcode = 1` set for the process's end, or a `raise` right after the
+    `try` statement (`except: pass` then `raise SystemExit(code)`)."""
+    for call in handler.facts.calls:
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in ("_exit", "exit", "abort"):
+            return True
+    for node in walk_scope(handler.node.body):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and "exit" in t.id.lower() for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value not in (0, None, False)
+        ):
+            return True
+    parent = model.parents.get(handler.try_.node)
+    siblings: list[ast.stmt] = getattr(parent, "body", []) if parent is not None else []
+    for index, stmt in enumerate(siblings):
+        if stmt is handler.try_.node:
+            following = siblings[index + 1 : index + 2]
+            return bool(following) and isinstance(following[0], ast.Raise)
+    return False
+
+
+def _module_tuples(model: FileModel) -> dict[str, set[str]]:
+    """Module-level names bound to a tuple of exception names (`_reraised = (KeyboardInterrupt,
+    SystemExit)`), by name."""
+    out: dict[str, set[str]] = {}
+    for stmt in model.tree.body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Tuple):
+            names = {short(model.qualify(e) or "?") for e in stmt.value.elts}
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = names
+    return out
+
+
+def _interrupt_handled_earlier(handler: HandlerInfo, tuples: dict[str, set[str]]) -> bool:
+    for earlier in handler.try_.handlers[: handler.index]:
+        for caught in earlier.caught:
+            names = tuples.get(caught, {short(caught)})
+            if names & set(_INTERRUPTS):
+                return True
+    return False
+
+
+def _mentions_interrupt(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause deals with an interruption on purpose (a REPL printing "KeyboardInterrupt")."""
+    for node in walk_scope(handler.node.body):
+        if isinstance(node, ast.Name) and node.id in ("KeyboardInterrupt", "SystemExit"):
+            return True
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "interrupt" in node.value.lower()
+        ):
+            return True
+    return False
+
+
+def _finding(model: FileModel, handler: HandlerInfo) -> Finding:
+    clause = "bare `except:`" if handler.bare else "`except BaseException`"
+    in_loop = model.ctx(handler.try_.node).loop is not None
+    generator = handler.function is not None and handler.function.is_generator
+    effects = model.effects_in(handler.try_.node.body)
+    consequence = (
+        "the loop goes on and the user cannot stop the program"
+        if in_loop
+        else "the program carries on as if nothing happened"
+    )
+    message = (
+        f"{clause} without re-raise catches `KeyboardInterrupt` and `SystemExit`: "
+        f"Ctrl-C and `sys.exit()` are swallowed and {consequence}"
+    )
+    if generator:
+        message += "; in a generator it also swallows `GeneratorExit`"
+    severity = (
+        Severity.HIGH
+        if in_loop or effects & (Effect.DISK | Effect.LOCK | Effect.PROCESS)
+        else Severity.MEDIUM
+    )
+    name = handler.facts.name or "exc"
+    return model.finding(
+        RULE,
+        handler.node,
+        message,
+        severity=severity,
+        recommendation=(
+            "Catch `Exception` (or narrower) instead; if this must run on interruption too "
+            f"(cleanup, rollback), use `finally:` or re-raise: `except BaseException as {name}: "
+            "cleanup(); raise`. An `errwise.Transaction` undoes its steps on Ctrl-C and "
+            "re-raises it."
+        ),
+    )
+
+
+RULE = Rule(
+    id="EW110",
+    name="swallows-interrupt",
+    severity=Severity.HIGH,
+    summary="Bare `except:` / `except BaseException` without re-raise eats Ctrl-C and SystemExit.",
+    what="""
+A bare `except:` or `except BaseException` clause that neither re-raises nor exits. It catches
+`KeyboardInterrupt`, `SystemExit` and (in generators) `GeneratorExit` along with every error.
+Not reported when an earlier clause of the same `try` handles `KeyboardInterrupt`, or when the
+clause hands the exception object on (e.g. `future.set_exception(exc)`, `self.error = exc`) to be
+re-raised elsewhere.
+""",
+    why="""
+The user presses Ctrl-C and nothing happens — or worse, a loop skips to its next item and goes
+on. A `sys.exit(2)` deep in the code turns into "carry on". Supervisors that stop a program with
+SIGINT wait forever.
+""",
+    example="""
+for job in jobs:
+    try:
+        run(job)
+    except:                        # Ctrl-C moves on to the next job
+        logger.warning("job failed")
+""",
+    fix="""
+Catch `Exception` for errors, and let interrupts through; do cleanup in `finally`:
+
+```python
+for job in jobs:
+    try:
+        run(job)
+    except JobError:
+        logger.exception("job %s failed", job)
+```
+""",
+    check=check,
+)

@@ -1,0 +1,170 @@
+"""EW113 lost-traceback: an error logged without its traceback, and not re-raised.
+
+Promise: a finding for an except clause whose only trace of the error is a log line or a print
+without the traceback (`logger.error(f"...{e}")`, `print(e)`), that neither re-raises, exits nor
+records the error. Not reported for a clause catching one specific expected condition, nor at a
+top-level boundary that reports the error and ends the run non-zero (a clean one-line message is
+the right thing for a user there).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import Verdict, expected_condition, verdict
+from errwise.audit.model import FileModel, HandlerInfo, LogCall
+from errwise.audit.names import dotted
+from errwise.audit.rule import Rule
+from errwise.audit.rules._handler_context import at_boundary, reports_errors
+from errwise.audit.text import call_list, caught_text
+
+__all__ = ["RULE"]
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    for handler in model.handlers:
+        if verdict(model, handler) is not Verdict.LOGS or expected_condition(handler):
+            continue
+        if at_boundary(model, handler) and not _returns_success(handler):
+            continue  # a clean message for the user, and the run ends (non-zero)
+        if reports_errors(handler.function):
+            continue  # a failure while reporting another error: nothing better to do
+        own = [log for log in handler.facts.logs if model.ctx(log.call).handler is handler]
+        if not own:
+            continue  # only a nested clause logs: that clause is judged on its own
+        if not handler.broad and (
+            any(_mentions_error(log, handler.facts.name) for log in own)
+            or all(log.level == "debug" for log in own)
+        ):
+            continue  # a specific failure reported with its cause, or an expected probe miss
+        yield _finding(model, handler, own)
+
+
+def _returns_success(handler: HandlerInfo) -> bool:
+    """Does the clause return `0`/`None`/`True` (a boundary reporting success)?"""
+    for ret in handler.facts.returns:
+        value = ret.value
+        if value is None:
+            return True
+        if isinstance(value, ast.Constant) and any(
+            value.value is v or (type(value.value) is int and value.value == 0)
+            for v in (None, True)
+        ):
+            return True
+    return False
+
+
+def _mentions_error(log: LogCall, name: str | None) -> bool:
+    for n in ast.walk(log.call):
+        if name is not None and isinstance(n, ast.Name) and n.id == name:
+            return True
+        if isinstance(n, ast.Attribute) and n.attr == "exc_info" and dotted(n) == "sys.exc_info":
+            return True
+    return False
+
+
+def _names_type(log: LogCall, name: str | None) -> bool:
+    """Does the message show the exception's type (`type(e)`, `repr(e)`, `!r`, `%r`)?"""
+    for node in ast.walk(log.call):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("type", "repr")
+            and node.args
+        ):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in ("__class__", "__qualname__"):
+            return True
+        if isinstance(node, ast.FormattedValue) and node.conversion == ord("r"):
+            return True
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "%r" in node.value:
+            return True
+    return False
+
+
+def _finding(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> Finding:
+    facts = handler.facts
+    logs = sorted(logs, key=lambda log: log.call.lineno)
+    log = next((lg for lg in logs if _mentions_error(lg, facts.name)), logs[0])
+    shown = _mentions_error(log, facts.name)
+    clause = "a bare `except`" if handler.bare else f"`except {caught_text(handler)}`"
+    calls = call_list(model, handler.try_.node.body)
+    how = "prints" if log.level in ("print", "stderr") else f"logs (`{log.level}`)"
+    if shown:
+        what = f"{how} only the message of the error"
+        if not _names_type(log, facts.name) and handler.broad:
+            what += ", not even its type,"
+        message = (
+            f"{clause} {what} and carries on: the traceback of "
+            f"{calls or 'the failure'} is lost, so nobody can tell where it failed"
+        )
+    else:
+        what = f"{how} a message without the error itself"
+        message = (
+            f"{clause} {what} and carries on: the cause and the traceback of "
+            f"{calls or 'the failure'} are lost, so nobody can tell why it failed"
+        )
+    severity = (
+        Severity.MEDIUM
+        if shown and (_names_type(log, facts.name) or not handler.broad)
+        else (Severity.HIGH)
+    )
+    if any(isinstance(r.value, ast.Constant) and r.value.value is False for r in facts.returns):
+        message += "; the caller learns only `False`, not why"
+    name = facts.name or "exc"
+    return model.finding(
+        RULE,
+        handler.node,
+        message,
+        severity=severity,
+        recommendation=(
+            f"Log with the traceback — `logger.exception(...)` or `exc_info=True` — or re-raise "
+            f"with context: `raise errwise.classify({name}).with_context(...) from {name}`; to "
+            f"hand the failure to the caller return `errwise.Err(errwise.classify({name}))`."
+        ),
+        anchor=log.call,
+        suppress_lines=(log.call.lineno,),
+        claim=handler.node,
+    )
+
+
+RULE = Rule(
+    id="EW113",
+    name="lost-traceback",
+    severity=Severity.HIGH,
+    summary="An error logged without its traceback, and not re-raised.",
+    what="""
+An `except` clause that logs or prints the error without its traceback
+(`logger.error(f"failed: {e}")`, `print(e)`, `logger.warning("cannot remove")`) and then carries on
+— no re-raise, no exit, no `Err`, not stored. Clauses for one specific expected condition
+(`except FileNotFoundError: logger.info("no config, using defaults")`) are left alone, and so is
+a top-level boundary that prints a clean message and ends the run non-zero.
+""",
+    why="""
+`str(e)` of a `KeyError` is `'name'`; of an `OSError` it lacks the call that failed. The log says
+something went wrong but not where or why, and the operator cannot act on it: the traceback was
+the one piece of evidence, and it is gone.
+""",
+    example="""
+def cleanup_worktree(root, path):
+    try:
+        run(["git", "worktree", "remove", str(path)], cwd=root)
+        return True
+    except Exception as e:
+        logger.error(f"Failed to cleanup worktree: {e}")
+        return False
+""",
+    fix="""
+Keep the traceback, or hand the error on with context:
+
+```python
+    except subprocess.CalledProcessError as exc:
+        logger.exception("cannot remove worktree %s", path)
+        return errwise.Err(errwise.classify(exc).with_context(path=str(path)))
+```
+""",
+    check=check,
+    specificity=15,
+)

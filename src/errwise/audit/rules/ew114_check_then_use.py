@@ -1,0 +1,334 @@
+"""EW114 check-then-use: a path checked for existence, then used, with a race in between.
+
+Promise: flags an `if` whose test checks a path (`os.path.exists/isfile/isdir/lexists(p)`,
+`p.exists()/is_file()/is_dir()`, `os.access(p, ...)`; alone, negated, or as one operand of
+`and`, which informs only the body) and whose branch — the body, the `else`, or, when the body
+leaves early (`return`/`raise`/`continue`/`break`), the statements after the `if` — then opens,
+reads, writes, stats, lists, removes, renames or creates the *same* path expression. Not flagged
+when that use sits in a `try` that catches the error the race produces (FileNotFoundError /
+FileExistsError or a superclass), or when the path is reassigned in between.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.model import FileModel, walk_scope
+from errwise.audit.rule import Rule
+from errwise.audit.rules._flow import enclosing_tries_catching, imported_receiver, same_expr
+
+_CHECK_FUNCS = frozenset(
+    {"os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.lexists", "os.access"}
+)
+_CHECK_METHODS = frozenset({"exists", "is_file", "is_dir"})
+# Uses by function (path = first positional argument) -> creates?
+_USE_FUNCS: dict[str, bool] = {
+    "open": False,
+    "io.open": False,
+    "os.open": False,
+    "os.stat": False,
+    "os.lstat": False,
+    "os.listdir": False,
+    "os.scandir": False,
+    "os.remove": False,
+    "os.unlink": False,
+    "os.rmdir": False,
+    "os.rename": False,
+    "os.replace": False,
+    "os.chmod": False,
+    "os.utime": False,
+    "os.path.getsize": False,
+    "os.path.getmtime": False,
+    "shutil.rmtree": False,
+    "shutil.move": False,
+    "shutil.copy": False,
+    "shutil.copy2": False,
+    "shutil.copyfile": False,
+    "shutil.copytree": False,
+    "os.mkdir": True,
+    "os.makedirs": True,
+    "os.symlink": True,
+    "os.link": True,
+}
+# Uses by method on the same path object -> creates?
+_USE_METHODS: dict[str, bool] = {
+    "open": False,
+    "read_text": False,
+    "read_bytes": False,
+    "stat": False,
+    "lstat": False,
+    "iterdir": False,
+    "unlink": False,
+    "rmdir": False,
+    "rename": False,
+    "replace": False,
+    "chmod": False,
+    "write_text": True,
+    "write_bytes": True,
+    "mkdir": True,
+    "touch": True,
+    "symlink_to": True,
+    "hardlink_to": True,
+}
+# Functions whose second argument is a path they create (or replace).
+_DEST_FUNCS = frozenset(
+    {
+        "os.link",
+        "os.symlink",
+        "os.rename",
+        "os.replace",
+        "shutil.move",
+        "shutil.copy",
+        "shutil.copy2",
+        "shutil.copyfile",
+        "shutil.copytree",
+    }
+)
+_JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    call: ast.Call
+    path: ast.expr
+    text: str
+    negated: bool
+    partial: bool = False
+    """Part of an `and` test: only the body is known to have seen the path (the `else` and
+    the fall-through after an early exit know nothing)."""
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    for node in model.nodes(ast.If):
+        found = _path_check(model, node.test)
+        if found is None:
+            continue
+        # In the branch where the path was found, a use can fail with FileNotFoundError; in
+        # the branch where it was not, a create can fail with FileExistsError (or clobber).
+        present = node.orelse if found.negated else node.body
+        absent = node.body if found.negated else node.orelse
+        branches = [(present, False), (absent, True)]
+        if found.partial:
+            branches = [(node.body, False)]
+        elif node.body and isinstance(node.body[-1], _JUMPS) and not node.orelse:
+            # The statements after `if ...: return` continue the opposite branch.
+            branches.append((_following(model, node), not found.negated))
+        if found.text.startswith("os.access("):
+            # A permission check says nothing about absence: only its "allowed" branch counts.
+            branches = [(stmts, creating) for stmts, creating in branches if not creating]
+        for stmts, creating in branches:
+            hit = next(
+                (
+                    use
+                    for use, creates in _uses(model, stmts, found.path)
+                    if creates == creating
+                    and not enclosing_tries_catching(
+                        model, use, "FileExistsError" if creates else "FileNotFoundError"
+                    )
+                ),
+                None,
+            )
+            if hit is not None:
+                yield _finding(model, found, hit, creating)
+                break
+
+
+def _path_check(model: FileModel, test: ast.expr) -> _Check | None:
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        # `if os.path.exists(p) and ...:` — the body runs only where the path was found.
+        for value in test.values:
+            found = _path_check(model, value)
+            if found is not None and not found.negated:
+                return _Check(found.call, found.path, found.text, negated=False, partial=True)
+        return None
+    negated = False
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        negated, test = not negated, test.operand
+    if not isinstance(test, ast.Call):
+        return None
+    qual = model.qualify(test.func) or ""
+    if qual in _CHECK_FUNCS and test.args and not isinstance(test.args[0], ast.Constant):
+        return _Check(test, test.args[0], f"{qual}({ast.unparse(test.args[0])})", negated)
+    func = test.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in _CHECK_METHODS
+        and not test.args
+        and not test.keywords
+        and not imported_receiver(model, func.value)
+    ):
+        return _Check(test, func.value, f"{ast.unparse(func.value)}.{func.attr}()", negated)
+    return None
+
+
+def _following(model: FileModel, node: ast.If) -> list[ast.stmt]:
+    parent = model.parents.get(node)
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and node in block:
+            return block[block.index(node) + 1 :]
+    return []
+
+
+def _uses(
+    model: FileModel, stmts: list[ast.stmt], path: ast.expr
+) -> Iterator[tuple[ast.Call, bool]]:
+    names = {n.id for n in ast.walk(path) if isinstance(n, ast.Name)}
+    for stmt in stmts:
+        for node in sorted(
+            (n for n in walk_scope([stmt]) if isinstance(n, ast.Call)),
+            key=lambda n: (n.lineno, n.col_offset),
+        ):
+            use = _use_of(model, node, path)
+            if use is not None:
+                yield node, use
+        if _rebinds(stmt, names):
+            return  # the path (or part of it) now names something else
+
+
+def _use_of(model: FileModel, call: ast.Call, path: ast.expr) -> bool | None:
+    qual = model.qualify(call.func) or ""
+    if qual in _DEST_FUNCS and len(call.args) > 1 and same_expr(call.args[1], path):
+        return True
+    if qual in _USE_FUNCS and call.args and same_expr(call.args[0], path):
+        if qual == "os.makedirs" and _exist_ok(call):
+            return None
+        if qual == "os.open":
+            # Without O_EXCL (fails) or O_TRUNC (clobbers), O_CREAT just opens what exists.
+            flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""
+            return "O_CREAT" in flags and ("O_EXCL" in flags or "O_TRUNC" in flags)
+        return _USE_FUNCS[qual] or (qual in ("open", "io.open") and _creates(call))
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in _USE_METHODS
+        and same_expr(func.value, path)
+    ):
+        if func.attr == "mkdir" and _exist_ok(call):
+            return None
+        return _USE_METHODS[func.attr] or (func.attr == "open" and _creates(call, 0))
+    return None
+
+
+def _exist_ok(call: ast.Call) -> bool:
+    return any(
+        kw.arg == "exist_ok" and not (isinstance(kw.value, ast.Constant) and not kw.value.value)
+        for kw in call.keywords
+    )
+
+
+def _creates(call: ast.Call, index: int = 1) -> bool:
+    mode: ast.expr | None = call.args[index] if len(call.args) > index else None
+    for kw in call.keywords:
+        if kw.arg == "mode":
+            mode = kw.value
+    return (
+        isinstance(mode, ast.Constant)
+        and isinstance(mode.value, str)
+        and bool(set("wx") & set(mode.value))
+    )
+
+
+def _rebinds(stmt: ast.stmt, names: set[str]) -> bool:
+    for node in walk_scope([stmt]):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id in names:
+            return True
+    return False
+
+
+def _finding(model: FileModel, found: _Check, use: ast.Call, creates: bool) -> Finding:
+    used = ast.unparse(use.func)
+    if creates:
+        race = "another process can create it in between: " + _create_race(used)
+        fix = (
+            "Skip the check and create atomically: `os.open(path, os.O_CREAT | os.O_EXCL | "
+            "os.O_WRONLY)` / `open(path, 'x')` and handle `FileExistsError`, or "
+            "`os.makedirs(path, exist_ok=True)`; for lock files use `errwise.FileLock`."
+        )
+        severity = Severity.HIGH if _owns(use) else Severity.MEDIUM
+    else:
+        race = (
+            "the path can be removed or replaced in between, and the call then fails with "
+            "FileNotFoundError — the very case the check meant to handle"
+        )
+        fix = (
+            f"Skip the check: call `{used}(...)` directly and handle `FileNotFoundError` "
+            "(or `FileExistsError`) where you would have taken the other branch."
+        )
+        severity = Severity.MEDIUM
+    return model.finding(
+        RULE,
+        use,
+        f"`{found.text}` is checked at line {found.call.lineno}, then `{used}(...)` uses the "
+        f"same path at line {use.lineno}: {race}",
+        severity=severity,
+        recommendation=fix,
+        anchor=use,
+    )
+
+
+def _create_race(used: str) -> str:
+    if used.endswith(("rename", "replace", "move", "copy", "copy2", "copyfile")):
+        return "this call then silently replaces what the other process put there"
+    if used.endswith(("open", "write_text", "write_bytes")):
+        return (
+            "this call then fails with FileExistsError (mode 'x', O_EXCL) or silently "
+            "truncates and overwrites the other writer's file"
+        )
+    return "this call then fails with FileExistsError, the case the check meant to avoid"
+
+
+def _owns(call: ast.Call) -> bool:
+    """An exclusive create whose loss means two owners (open for writing, link, symlink)."""
+    name = ast.unparse(call.func)
+    return name.endswith(
+        ("open", "link", "symlink_to", "hardlink_to", "write_text", "rename", "replace", "move")
+    )
+
+
+RULE = Rule(
+    id="EW114",
+    name="check-then-use",
+    severity=Severity.MEDIUM,
+    summary="`exists()`/`isfile()` checked, then the same path opened/removed/created: a race.",
+    what="""
+An `if` that tests `os.path.exists/isfile/isdir/lexists(p)`, `p.exists()/is_file()/is_dir()`
+(or `os.access(p, ...)`, whose "allowed" branch is judged the same way) and then, in the branch
+that relies on the answer, opens, reads, stats, lists, removes, renames
+or creates the same path expression `p` (also in the statements after an `if not ...: return`).
+Not flagged when that use is inside a `try` that handles the error the race produces.
+High when the branch creates something meant to be exclusive after finding it absent
+(two processes both pass the check: two owners); medium otherwise.
+""",
+    why="""
+Between the check and the use another process (or thread) can create, remove or replace the
+path. The check then gives false confidence: the program crashes with the FileNotFoundError it
+tried to avoid, or two processes both see "no lock" and both take it.
+""",
+    example="""
+def read_state(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:       # the file can vanish after the check
+        return json.load(handle)
+""",
+    fix="""
+Do the operation and handle its failure — the operation itself is the only atomic check:
+
+```python
+def read_state(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+```
+
+To create exclusively: `open(path, "x")` or `os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)`
+and handle `FileExistsError`; for locks, `errwise.FileLock`.
+""",
+    check=check,
+)

@@ -1,0 +1,310 @@
+"""EW115 unguarded-unpack: `a, b = s.split(sep, 1)` that crashes on input without `sep`.
+
+Promise: flags an assignment (or `for` target) unpacking a `str.split`/`rsplit` result into a
+fixed number of names (no starred target) when nothing guards the piece count. Guards that
+silence it: an enclosing `if`/`while`/conditional expression, or an earlier early-exit `if` /
+`assert` in the same block, whose test mentions the split string (`if sep in s`,
+`if s.count(sep) == 1`, `if line.startswith("key ")`, `if RE.match(s)`); a `try` around it that
+catches ValueError; a constant receiver. `partition`/`rpartition` never fail and are not flagged;
+module functions (`os.path.split`, `re.split`) are not `str.split`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.model import FileModel
+from errwise.audit.names import dotted
+from errwise.audit.rule import Rule
+from errwise.audit.rules._flow import (
+    ancestors,
+    enclosing_tries_catching,
+    imported_receiver,
+    mentions_expr,
+    same_expr,
+)
+
+_JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    for node in model.nodes(ast.Assign):
+        if len(node.targets) == 1:
+            yield from _check(model, node, node.targets[0], node.value)
+    for loop in model.nodes(ast.For):
+        if isinstance(loop.iter, (ast.ListComp, ast.GeneratorExp)):
+            yield from _check(model, loop, loop.target, loop.iter.elt)
+
+
+def _check(
+    model: FileModel, stmt: ast.stmt, target: ast.expr, value: ast.expr
+) -> Iterator[Finding]:
+    if not isinstance(target, (ast.Tuple, ast.List)) or len(target.elts) < 2:
+        return
+    if any(isinstance(e, ast.Starred) for e in target.elts):
+        return
+    value = _unwrap(model, value)
+    if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
+        return
+    method = value.func.attr
+    receiver = value.func.value
+    if method not in ("split", "rsplit") or isinstance(receiver, (ast.Constant, ast.JoinedStr)):
+        return
+    if imported_receiver(model, receiver):
+        return  # os.path.split, re.split, shlex.split ...: not str.split
+    if _produced_by_api(receiver) or _constant_lines(model, stmt, receiver):
+        return
+    sep, maxsplit = _split_args(value)
+    if maxsplit is False:
+        return  # a computed maxsplit: the author reasons about the count
+    if sep is not None and not _text_separator(sep):
+        return  # `group.split(StopTest)`, `pattern.split(text)`: not str.split
+    n = len(target.elts)
+    if maxsplit is not None and n != maxsplit + 1:
+        return  # not str.split's count (a regex split with groups): the author knows more
+    if _guarded(model, stmt, receiver):
+        return
+    names = ", ".join(ast.unparse(e) for e in target.elts)
+    source = ast.unparse(receiver)
+    sep_text = "whitespace" if sep is None else f"`{ast.unparse(sep)}`"
+    if maxsplit is not None and maxsplit == n - 1:
+        expect = f"assumes `{source}` contains {sep_text}"
+        crash = (
+            "a value without it raises `ValueError: not enough values to unpack "
+            f"(expected {n}, got 1)`"
+        )
+    else:
+        expect = f"assumes `{source}` splits on {sep_text} into exactly {n} pieces"
+        crash = "any other count raises `ValueError: ... values to unpack`"
+    fix_sep = "sep" if sep is None else ast.unparse(sep)
+    part = "rpartition" if method == "rsplit" else "partition"
+    yield model.finding(
+        RULE,
+        stmt,
+        f"`{names} = {source}.{method}(...)` {expect}: {crash}, which names neither the "
+        "input nor the expected format",
+        severity=RULE.severity,
+        recommendation=(
+            f"Check the shape before unpacking: `head, found, rest = {source}.{part}({fix_sep})` "
+            f"then `if not found: raise errwise.target(...)` naming the value and the expected "
+            f"format — or test `if {fix_sep} in {source}` / the piece count first."
+            if n == 2 and sep is not None
+            else "Split into a list, check `len(parts)`, and raise a classified error "
+            "(`errwise.target(...)` / `errwise.usage(...)`) naming the value and the expected "
+            "format when the count is wrong."
+        ),
+    )
+
+
+# Calls whose result is still raw input: string transformations and reads.
+_RAW_SOURCES = frozenset(
+    {
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "casefold",
+        "decode",
+        "replace",
+        "removeprefix",
+        "removesuffix",
+        "read",
+        "readline",
+        "recv",
+        "getenv",
+        "get",
+        "input",
+        "str",
+        "format",
+    }
+)
+
+
+def _produced_by_api(receiver: ast.expr) -> bool:
+    """A value returned by some API (`part.get_content_type()`): its format is that API's
+    contract, invisible here — unless the call only transforms or reads raw text."""
+    if not isinstance(receiver, ast.Call):
+        return False
+    func = receiver.func
+    name = func.attr if isinstance(func, ast.Attribute) else dotted(func) or ""
+    return name.rsplit(".", 1)[-1] not in _RAW_SOURCES
+
+
+def _constant_lines(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> bool:
+    """`for line in TABLE.splitlines(): a, b = line.split()` over a string literal of this
+    module: the data is in the source, not input."""
+    if not isinstance(receiver, ast.Name):
+        return False
+    literals = {
+        t.id
+        for node in model.tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, (str, bytes))
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    for node in ancestors(model, stmt):
+        if (
+            isinstance(node, ast.For)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == receiver.id
+        ):
+            it = node.iter
+            return (
+                isinstance(it, ast.Call)
+                and isinstance(it.func, ast.Attribute)
+                and it.func.attr in ("splitlines", "split")
+                and (
+                    isinstance(it.func.value, ast.Constant)
+                    or (isinstance(it.func.value, ast.Name) and it.func.value.id in literals)
+                )
+            )
+    return False
+
+
+def _unwrap(model: FileModel, value: ast.expr) -> ast.expr:
+    """`map(str.strip, s.split("=", 1))`, `tuple(...)`, `list(...)`: the count is the split's."""
+    while (
+        isinstance(value, ast.Call)
+        and model.qualify(value.func) in ("map", "tuple", "list")
+        and value.args
+        and not value.keywords
+    ):
+        value = value.args[-1]
+    return value
+
+
+def _text_separator(sep: ast.expr) -> bool:
+    """A literal string/bytes, or a lower-case name (`sep`, `os.sep`) — not a class."""
+    if isinstance(sep, ast.Constant):
+        return isinstance(sep.value, (str, bytes))
+    name = dotted(sep)
+    return name is not None and not name.rsplit(".", 1)[-1][:1].isupper()
+
+
+def _split_args(call: ast.Call) -> tuple[ast.expr | None, int | bool | None]:
+    """The separator expression and maxsplit (None: unlimited; False: not a constant)."""
+    sep: ast.expr | None = call.args[0] if call.args else None
+    count: ast.expr | None = call.args[1] if len(call.args) > 1 else None
+    for kw in call.keywords:
+        if kw.arg == "sep":
+            sep = kw.value
+        elif kw.arg == "maxsplit":
+            count = kw.value
+    if isinstance(sep, ast.Constant) and sep.value is None:
+        sep = None
+    if count is None:
+        return sep, None
+    if isinstance(count, ast.Constant) and isinstance(count.value, int):
+        return sep, None if count.value < 0 else count.value
+    return sep, False
+
+
+def _guarded(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> bool:
+    if enclosing_tries_catching(model, stmt, "ValueError"):
+        return True
+    child: ast.AST = stmt
+    for node in ancestors(model, stmt):
+        if isinstance(node, (ast.If, ast.While, ast.IfExp)) and _tests_shape(node.test, receiver):
+            return True
+        if isinstance(node, ast.comprehension) and any(
+            _tests_shape(cond, receiver) for cond in node.ifs
+        ):
+            return True
+        if _earlier_exit_guard(node, child, receiver):
+            return True
+        child = node
+    return _earlier_exit_guard(model.parents.get(child), child, receiver)
+
+
+_SHAPE_METHODS = frozenset(
+    {"count", "startswith", "endswith", "find", "rfind", "index", "rindex", "__contains__"}
+)
+_NOT_SHAPE_FUNCS = frozenset({"bool", "str", "repr", "isinstance", "print", "type", "id"})
+
+
+def _tests_shape(test: ast.expr, receiver: ast.expr) -> bool:
+    """Does the test constrain the string's content (not just its truth)? `sep in s`,
+    `s.count(sep) == 1`, `s.startswith(...)`, `RE.match(s)`, `len(s.split(sep)) == 2`."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Compare) and any(
+            isinstance(op, (ast.In, ast.NotIn)) for op in node.ops
+        ):
+            if mentions_expr(node, receiver):
+                return True
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and same_expr(func.value, receiver):
+                if func.attr in _SHAPE_METHODS:
+                    return True
+            elif (dotted(func) or "") not in _NOT_SHAPE_FUNCS and any(
+                mentions_expr(arg, receiver) for arg in node.args
+            ):
+                return True
+    return False
+
+
+def _earlier_exit_guard(parent: ast.AST | None, child: ast.AST, receiver: ast.expr) -> bool:
+    """An earlier statement of the same block that checks the receiver: an `assert`, or an
+    `if` that leaves the block (`if sep not in s: continue`)."""
+    if parent is None:
+        return False
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if not isinstance(block, list) or child not in block:
+            continue
+        for earlier in block[: block.index(child)]:
+            if isinstance(earlier, ast.Assert) and _tests_shape(earlier.test, receiver):
+                return True
+            if (
+                isinstance(earlier, ast.If)
+                and _tests_shape(earlier.test, receiver)
+                and earlier.body
+                and isinstance(earlier.body[-1], _JUMPS)
+            ):
+                return True
+    return False
+
+
+RULE = Rule(
+    id="EW115",
+    name="unguarded-unpack",
+    severity=Severity.LOW,
+    summary="`a, b = s.split(sep, 1)` with no guard on the piece count.",
+    what="""
+Unpacking `s.split(...)` / `s.rsplit(...)` into a fixed number of names (`key, value =
+line.split(" ", 1)`, also `for k, v in (x.split("=") for x in items)`) when nothing checks that
+the string has the expected shape. Silent when guarded: an enclosing `if`/`while`/conditional
+expression or an earlier `if ...: continue`/`return`/`raise` or `assert` that tests the same
+string (`if sep in s`, `s.count(sep)`, `s.startswith(...)`, a regex match), a `try` catching
+`ValueError`, a starred target (`a, *rest = ...`), `partition`/`rpartition`, and module
+functions such as `os.path.split`.
+""",
+    why="""
+Input from a file, a command or a user sooner or later lacks the separator. The program then
+dies with `ValueError: not enough values to unpack (expected 2, got 1)` — a message that names
+neither the offending line nor the format it expected, far from the code that produced the
+input.
+""",
+    example="""
+for line in result.stdout.splitlines():
+    key, value = line.split(" ", 1)      # a "bare" or "detached" line has no space: crash
+    current[key] = value
+""",
+    fix="""
+Make the shape explicit and fail with a message that names the input:
+
+```python
+for line in result.stdout.splitlines():
+    key, found, value = line.partition(" ")
+    if not found:
+        raise errwise.target("ERR_PARSE", f"unexpected git output line {line!r}")
+    current[key] = value
+```
+""",
+    check=check,
+)

@@ -1,0 +1,194 @@
+"""EW108 ignored-error-result: dropped subprocess results and failure-signalling helpers."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from errwise.audit.model import FileModel
+from errwise.audit.rules.ew108_ignored_error_result import (
+    FailureSignal,
+    check_with,
+    failure_signalling_functions,
+)
+
+POSITIVES = {
+    "run_without_check_dropped": (
+        """
+        import subprocess
+        def prune(root):
+            subprocess.run(["git", "worktree", "prune"], cwd=root, timeout=30)
+        """,
+        "high",
+        "drops the `CompletedProcess`",
+    ),
+    "alias_check_false_stdout_only": (
+        """
+        from subprocess import run as sh
+        def branch(root):
+            r = sh(["git", "branch", "--show-current"], cwd=root, check=False,
+                   capture_output=True, text=True, timeout=10)
+            return r.stdout.strip()
+        """,
+        "high",
+        "never reads its return code",
+    ),
+    "os_system": (
+        """
+        import os
+        def page(path):
+            os.system("less " + path)
+        """,
+        "high",
+        "drops the exit status",
+    ),
+    # seed HIGH-3: a wrapper told not to raise, its result dropped
+    "wrapper_check_false": (
+        """
+        def drop_branch(root, branch):
+            run_command(["git", "branch", "-D", branch], cwd=root, check=False)
+        """,
+        "high",
+        "(`check=False`)",
+    ),
+    # seed CRITICAL-2: the heartbeat helper returns False on failure; the caller drops it
+    "sentinel_helper_dropped": (
+        """
+        import os
+        def update_heartbeat(lock):
+            if not lock.exists():
+                return False
+            try:
+                os.utime(lock)
+                return True
+            except Exception:
+                return False
+
+        def tick(lock):
+            update_heartbeat(lock)
+        """,
+        "critical",
+        "`update_heartbeat()` reports failure",
+    ),
+    "bool_method_via_self": (
+        """
+        import subprocess
+        class Worktree:
+            def cleanup(self) -> bool:
+                try:
+                    subprocess.run(["git", "worktree", "remove", self.path],
+                                   check=True, timeout=60)
+                    return True
+                except subprocess.CalledProcessError as e:
+                    print(f"cleanup failed: {e}")
+                    return False
+
+            def close(self):
+                self.cleanup()
+        """,
+        "high",
+        "`self.cleanup()` reports failure",
+    ),
+}
+
+NEGATIVES = {
+    "check_true": """
+        import subprocess
+        def prune(root):
+            subprocess.run(["git", "worktree", "prune"], cwd=root, check=True, timeout=30)
+        """,
+    "returncode_read": """
+        import subprocess
+        def has_branch(root, name):
+            r = subprocess.run(["git", "rev-parse", name], cwd=root, timeout=10)
+            return r.returncode == 0
+        """,
+    "result_returned": """
+        import subprocess
+        def run(cmd):
+            return subprocess.run(cmd, timeout=10)
+        """,
+    "os_system_status_checked": """
+        import os
+        def page(path):
+            if os.system("less " + path) != 0:
+                raise OSError("pager failed")
+        """,
+    # the helper's False answers "was not there": an expected condition, not a failure
+    "expected_condition_helper": """
+        class Loop:
+            def remove_reader(self, fd) -> bool:
+                try:
+                    del self._readers[fd]
+                except KeyError:
+                    return False
+                return True
+
+            def close(self, fd):
+                self.remove_reader(fd)
+        """,
+    "helper_result_checked": """
+        import os
+        def take_lock(path):
+            if os.path.exists(path):
+                return False
+            try:
+                os.mkdir(path)
+                return True
+            except OSError:
+                return False
+
+        def main(path):
+            if not take_lock(path):
+                raise SystemExit(1)
+        """,
+    "kwargs_may_carry_check": """
+        import subprocess
+        def run(cmd, **kw):
+            subprocess.run(cmd, timeout=10, **kw)
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_positive(audit, name):
+    source, severity, text = POSITIVES[name]
+    findings = audit(source, "ignored-error-result")
+    assert [f.rule for f in findings] == ["EW108"], findings
+    assert findings[0].severity.value == severity
+    assert text in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVES))
+def test_negative(audit, name):
+    assert audit(NEGATIVES[name], "EW108") == []
+
+
+def _model(source: str) -> FileModel:
+    text = textwrap.dedent(source)
+    return FileModel.build(ast.parse(text), "m.py", text)
+
+
+def test_failure_signalling_facts_of_a_module():
+    model = _model(POSITIVES["sentinel_helper_dropped"][0])
+    facts = failure_signalling_functions(model)
+    assert list(facts) == ["update_heartbeat"]
+    assert facts["update_heartbeat"].state_changing
+    assert "returns `False`" in facts["update_heartbeat"].how
+
+
+def test_facts_from_another_module_can_be_fed_in():
+    # a later cross-module pass knows that helpers.create_lock signals failure by value
+    model = _model(
+        """
+        from helpers import create_lock
+        def take(path):
+            create_lock(path)
+        """
+    )
+    assert list(check_with(model, {})) == []
+    known = {"helpers.create_lock": FailureSignal("helpers.create_lock", "returns `False`", True)}
+    findings = list(check_with(model, known))
+    assert [(f.rule, f.line, f.severity.value) for f in findings] == [("EW108", 4, "critical")]

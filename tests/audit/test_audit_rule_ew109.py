@@ -1,0 +1,234 @@
+"""EW109 conflated-errno: `except OSError` that cannot tell EEXIST from EACCES (and friends)."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from errwise.audit.rules.ew109_conflated_errno import ERRNO_TABLE
+
+POSITIVES = {
+    "lock_link_returns_false": (
+        """
+        import os
+        def create_lock(temp_path, lock_path):
+            try:
+                os.link(temp_path, lock_path)
+                os.unlink(temp_path)
+                return True
+            except OSError:
+                return False
+        """,
+        "EEXIST",
+        "high",
+    ),
+    "kill_probe_as_liveness": (
+        """
+        import os
+        def alive(pid):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return False
+            return True
+        """,
+        "ESRCH",
+        "high",
+    ),
+    "o_excl_open_raises_one_error": (
+        """
+        import os
+        class LockBusy(Exception):
+            pass
+        def take(path):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except IOError:
+                raise LockBusy(path)
+            return fd
+        """,
+        "EEXIST",
+        "medium",
+    ),
+    "makedirs_fallback_value": (
+        """
+        import os
+        def claim_dir(path):
+            try:
+                os.makedirs(path)
+                return "claimed"
+            except OSError:
+                return "taken"
+        """,
+        "EEXIST",
+        "high",
+    ),
+    "path_mkdir_logged": (
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        def claim(workdir):
+            try:
+                workdir.mkdir()
+            except EnvironmentError:
+                log.warning("already claimed: %s", workdir)
+        """,
+        "EEXIST",
+        "high",
+    ),
+}
+
+NEGATIVES = {
+    "inspects_errno": """
+        import errno, os
+        def create_lock(temp_path, lock_path):
+            try:
+                os.link(temp_path, lock_path)
+            except OSError as exc:
+                if exc.errno == errno.EEXIST:
+                    return False
+                raise
+            return True
+        """,
+    "narrower_clause_first": """
+        import os
+        def alive(pid):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            except OSError:
+                return True
+            return True
+        """,
+    "reraises_the_caught_error": """
+        import os
+        def move(src, dst, log):
+            try:
+                os.rename(src, dst)
+            except OSError as exc:
+                log.error("rename failed")
+                raise exc
+        """,
+    "os_open_without_o_excl": """
+        import os
+        def open_log(path):
+            try:
+                return os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY)
+            except OSError:
+                return None
+        """,
+    "makedirs_exist_ok": """
+        import os
+        def ensure(path):
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError:
+                return False
+            return True
+        """,
+    "mkdir_exist_ok": """
+        def ensure(workdir):
+            try:
+                workdir.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                return False
+            return True
+        """,
+    "hands_error_to_callback": """
+        import os, sys
+        def remove_dir(path, onerror):
+            try:
+                os.rmdir(path)
+            except OSError:
+                onerror(os.rmdir, path, sys.exc_info())
+        """,
+    "replace_of_own_temp_file": """
+        import os
+        def write_cache(path, data):
+            tmp = path + ".tmp"
+            try:
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, path)
+            except OSError:
+                return False
+            return True
+        """,
+    "capability_probe_in_scratch_dir": """
+        import os, tempfile
+        def links_supported():
+            try:
+                with tempfile.TemporaryDirectory() as directory:
+                    open(os.path.join(directory, "a"), "w").close()
+                    os.link(os.path.join(directory, "a"), os.path.join(directory, "b"))
+            except OSError:
+                return False
+            return True
+        """,
+    "target_removed_just_before": """
+        import os
+        def dedupe(previous, current):
+            try:
+                os.unlink(current)
+                os.link(previous, current)
+            except OSError:
+                return False
+            return True
+        """,
+    "string_rename_method_is_not_a_path": """
+        def relabel(frame):
+            try:
+                frame.rename(columns={"a": "b"}, inplace=True)
+            except OSError:
+                return None
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_positive(audit, name):
+    source, errno_name, severity = POSITIVES[name]
+    findings = audit(source, "conflated-errno")
+    assert [f.rule for f in findings] == ["EW109"], findings
+    assert errno_name in findings[0].message
+    assert "does not look at errno" in findings[0].message
+    assert findings[0].severity.value == severity
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVES))
+def test_negative(audit, name):
+    assert audit(NEGATIVES[name], "EW109") == []
+
+
+def test_rename_fallback_of_seed_is_reported_too(audit):
+    findings = audit(
+        """
+        import os
+        def create_lock(temp_path, lock_path):
+            try:
+                os.link(temp_path, lock_path)
+                return True
+            except OSError:
+                try:
+                    os.rename(temp_path, lock_path)
+                    return True
+                except OSError:
+                    os.unlink(temp_path)
+                    return False
+        """,
+        "EW109",
+    )
+    assert [(f.line, f.severity.value) for f in findings] == [(7, "high"), (11, "critical")]
+    assert "os.link" in findings[0].message
+    assert "`os.rename()` (line 9)" in findings[1].message
+    assert "fallback after the exclusive `os.link()` at line 5" in findings[1].message
+    assert "two owners" in findings[1].message
+
+
+def test_errno_table_names_real_errnos():
+    for split in ERRNO_TABLE.values():
+        for name in (*split.expected, *split.failures):
+            assert isinstance(getattr(errno, name), int), name
+        assert split.subclasses

@@ -1,0 +1,171 @@
+"""EW111 interrupt-skips-cleanup: seed 004 MEDIUM-1 done right — `except Exception` does not
+catch Ctrl-C, so a rollback placed only there is skipped by it."""
+
+from __future__ import annotations
+
+import pytest
+
+POSITIVES = {
+    # seed MEDIUM-1: the take() command's rollback lives only in `except Exception`
+    "seed_take_rollback": (
+        """
+        import logging
+        logger = logging.getLogger(__name__)
+        def take(root, wo_id, transaction, branch, worktree):
+            try:
+                create_worktree(root, wo_id, branch, worktree)
+            except Exception as e:
+                logger.error(f"Failed to create worktree: {e}")
+                execute_rollback(transaction, root)
+                return 1
+            return 0
+        """,
+        "critical",
+        "rollback `execute_rollback()`",
+    ),
+    # re-raising does not help: KeyboardInterrupt never enters the clause
+    "cleanup_then_reraise": (
+        """
+        import os
+        def write_atomic(path, data):
+            tmp = path + ".tmp"
+            try:
+                with open(tmp, "w") as f:
+                    f.write(data)
+                os.replace(tmp, path)
+            except Exception:
+                os.unlink(tmp)
+                raise
+        """,
+        "medium",
+        "cleanup `os.unlink()`",
+    ),
+    "lock_release_in_handler": (
+        """
+        def move(job, lock):
+            lock.acquire()
+            try:
+                job.move_to_running()
+                lock.release()
+            except Exception:
+                lock.release()
+                raise
+        """,
+        "critical",
+        "`lock.release()`",
+    ),
+    "method_undo": (
+        """
+        import shutil
+        class Deployer:
+            def deploy(self, src, dst):
+                try:
+                    shutil.copytree(src, dst)
+                    self.switch(dst)
+                except Exception:
+                    self.undo(dst)
+                    raise
+        """,
+        "critical",
+        "`self.undo()`",
+    ),
+}
+
+NEGATIVES = {
+    "finally_cleanup": """
+        import os
+        def write(path, data):
+            tmp = path + ".tmp"
+            done = False
+            try:
+                open(tmp, "w").write(data)
+                os.replace(tmp, path)
+                done = True
+            except Exception:
+                os.unlink(tmp)
+                raise
+            finally:
+                if not done and os.path.exists(tmp):
+                    os.unlink(tmp)
+        """,
+    "base_exception_clause": """
+        def take(root, tx):
+            try:
+                create_worktree(root)
+            except BaseException:
+                execute_rollback(tx, root)
+                raise
+        """,
+    "interrupt_clause_beside": """
+        def take(root, tx):
+            try:
+                create_worktree(root)
+            except KeyboardInterrupt:
+                execute_rollback(tx, root)
+                raise
+            except Exception:
+                execute_rollback(tx, root)
+                return 1
+        """,
+    "enclosing_try_has_finally": """
+        def take(root, tx):
+            try:
+                try:
+                    create_worktree(root)
+                except Exception:
+                    execute_rollback(tx, root)
+                    raise
+            finally:
+                tx.close()
+        """,
+    "narrow_clause_is_not_the_defect": """
+        import os
+        def write(path, data):
+            try:
+                open(path, "w").write(data)
+            except OSError:
+                os.unlink(path)
+                raise
+        """,
+    "no_cleanup_in_clause": """
+        import logging
+        log = logging.getLogger(__name__)
+        def take(root):
+            try:
+                create_worktree(root)
+            except Exception:
+                log.exception("failed")
+                return 1
+        """,
+    "thread_target": """
+        import threading
+        def _feed(queue, sem):
+            try:
+                queue.send()
+            except Exception:
+                sem.release()
+        threading.Thread(target=_feed, daemon=True).start()
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_positive(audit, name):
+    source, severity, text = POSITIVES[name]
+    findings = audit(source, "interrupt-skips-cleanup")
+    assert [f.rule for f in findings] == ["EW111"], findings
+    assert findings[0].severity.value == severity
+    assert text in findings[0].message
+    assert "KeyboardInterrupt" in findings[0].message
+    assert "BaseException" in findings[0].recommendation
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVES))
+def test_negative(audit, name):
+    assert audit(NEGATIVES[name], "EW111") == []
+
+
+def test_seed_clause_reports_both_harms(audit):
+    # the lost traceback (claimed) and the skipped rollback (not claiming) are both reported
+    findings = audit(POSITIVES["seed_take_rollback"][0])
+    assert sorted(f.rule for f in findings if f.line == 7) == ["EW111", "EW113"]

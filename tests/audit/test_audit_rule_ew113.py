@@ -1,0 +1,171 @@
+"""EW113 lost-traceback: errors logged without their traceback; look-alike negatives."""
+
+from __future__ import annotations
+
+import pytest
+
+POSITIVES = {
+    # seed HIGH-3: cleanup logs only str(e) and returns False
+    "seed_cleanup_worktree": (
+        """
+        import logging
+        logger = logging.getLogger(__name__)
+        def cleanup_worktree(root, path):
+            try:
+                run_command(["git", "worktree", "remove", str(path)], cwd=root)
+                return True
+            except Exception as e:
+                logger.error(f"Failed to cleanup worktree: {e}")
+                return False
+        """,
+        "high",
+        "not even its type",
+    ),
+    "print_without_error": (
+        """
+        import os
+        def list_dir(path):
+            try:
+                names = os.listdir(path)
+            except OSError:
+                print("Can't list", path)
+                names = []
+            return names
+        """,
+        "high",
+        "without the error itself",
+    ),
+    "broad_with_type_is_medium": (
+        """
+        import logging
+        log = logging.getLogger("x")
+        def refresh(cache):
+            try:
+                cache.reload()
+            except Exception as exc:
+                log.warning("refresh failed: %r", exc)
+        """,
+        "medium",
+        "only the message",
+    ),
+    "exc_info_false_is_no_traceback": (
+        """
+        import logging
+        log = logging.getLogger("x")
+        def sync(repo):
+            try:
+                repo.pull()
+            except Exception as exc:
+                log.error("sync failed: %s", exc, exc_info=False)
+        """,
+        "high",
+        "only the message",
+    ),
+}
+
+NEGATIVES = {
+    "logs_exception": """
+        import logging
+        log = logging.getLogger("x")
+        def sync(repo):
+            try:
+                repo.pull()
+            except Exception:
+                log.exception("sync failed")
+        """,
+    "exc_info_true": """
+        import logging
+        log = logging.getLogger("x")
+        def sync(repo):
+            try:
+                repo.pull()
+            except Exception as exc:
+                log.error("sync failed: %s", exc, exc_info=True)
+        """,
+    "reraised_after_log": """
+        import logging
+        log = logging.getLogger("x")
+        def sync(repo):
+            try:
+                repo.pull()
+            except Exception as exc:
+                log.error("sync failed: %s", exc)
+                raise
+        """,
+    "specific_failure_with_its_cause": """
+        import logging
+        log = logging.getLogger("x")
+        def remove(path):
+            try:
+                path.unlink()
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", path, exc)
+        """,
+    "expected_condition": """
+        import logging
+        log = logging.getLogger("x")
+        def load(path):
+            try:
+                return path.read_text()
+            except FileNotFoundError:
+                log.info("no config at %s, using defaults", path)
+                return ""
+        """,
+    "boundary_clean_message_nonzero": """
+        import sys
+        def main():
+            try:
+                run()
+            except Exception as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            return 0
+        """,
+    "dunder_main_guard": """
+        import sys
+        if __name__ == "__main__":
+            rc = 1
+            try:
+                run()
+                rc = 0
+            except Exception as e:
+                print("Error: %s" % e, file=sys.stderr)
+            sys.exit(rc)
+        """,
+    "debug_probe": """
+        import logging
+        log = logging.getLogger("x")
+        def find_tool(reg):
+            try:
+                key = reg.open("tool")
+            except OSError:
+                log.debug("tool is not registered")
+                return None
+            return key
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_positive(audit, name):
+    source, severity, text = POSITIVES[name]
+    findings = audit(source, "lost-traceback")
+    assert [f.rule for f in findings] == ["EW113"], findings
+    assert findings[0].severity.value == severity
+    assert text in findings[0].message
+    assert "logger.exception" in findings[0].recommendation
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVES))
+def test_negative(audit, name):
+    assert audit(NEGATIVES[name], "EW113") == []
+
+
+def test_false_result_is_mentioned(audit):
+    findings = audit(POSITIVES["seed_cleanup_worktree"][0], "EW113")
+    assert "the caller learns only `False`" in findings[0].message
+
+
+def test_claims_over_broad_catch(audit):
+    findings = audit(POSITIVES["exc_info_false_is_no_traceback"][0])
+    assert [f.rule for f in findings] == ["EW113"]

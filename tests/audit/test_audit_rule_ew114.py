@@ -1,0 +1,171 @@
+"""EW114 check-then-use: exists()/isfile() checked, then the same path used — a race."""
+
+from __future__ import annotations
+
+import pytest
+
+POSITIVES = {
+    "exists_then_open_early_return": (
+        """
+        import json, os
+        def read_state(path):
+            if not os.path.exists(path):
+                return None
+            with open(path) as handle:
+                return json.load(handle)
+        """,
+        "`os.path.exists(path)` is checked at line 4, then `open(...)`",
+        "medium",
+    ),
+    "path_exists_then_unlink": (
+        """
+        def release(lock_path):
+            if lock_path.exists():
+                lock_path.unlink()
+        """,
+        "FileNotFoundError",
+        "medium",
+    ),
+    "missing_then_exclusive_create_is_high": (
+        """
+        import os
+        def create_lock(temp_path, lock_path):
+            if lock_path.exists():
+                return False
+            os.link(temp_path, lock_path)
+            return True
+        """,
+        "another process can create it in between",
+        "high",
+    ),
+    "isdir_else_makedirs": (
+        """
+        import os.path
+        from os import makedirs
+        def ensure(d):
+            if os.path.isdir(d):
+                return d
+            else:
+                makedirs(d)
+        """,
+        "fails with FileExistsError",
+        "medium",
+    ),
+    "exists_and_size_then_read": (
+        """
+        import os
+        def load(p):
+            if os.path.exists(p) and os.path.getsize(p) > 0:
+                return open(p, "rb").read()
+            return b""
+        """,
+        "`os.path.exists(p)` is checked at line 4, then `open(...)` uses the same path at line 5",
+        "medium",
+    ),
+    "isfile_then_write_in_else_branch": (
+        """
+        import os
+        def init(cfg, text):
+            if os.path.isfile(cfg):
+                print("keeping", cfg)
+            else:
+                with open(cfg, "w") as out:
+                    out.write(text)
+        """,
+        "overwrite",
+        "high",
+    ),
+}
+
+NEGATIVES = {
+    "try_handles_the_race": """
+        import os
+        def release(lock_path):
+            if os.path.exists(lock_path):
+                try:
+                    os.unlink(lock_path)
+                except FileNotFoundError:
+                    pass
+        """,
+    "different_path_used": """
+        import os
+        def backup(path):
+            if os.path.exists(path):
+                with open(path + ".bak", "w") as handle:
+                    handle.write("x")
+        """,
+    "path_rebound_before_use": """
+        import os
+        def pick(path, fallback):
+            if not os.path.exists(path):
+                path = fallback
+                return open(path).read()
+        """,
+    "create_in_branch_where_it_exists": """
+        def touch_again(marker):
+            if marker.exists():
+                marker.write_text("again")
+        """,
+    "makedirs_exist_ok": """
+        import os
+        def ensure(d):
+            if not os.path.isdir(d):
+                os.makedirs(d, exist_ok=True)
+        """,
+    "check_result_only_reported": """
+        import os
+        def describe(path):
+            if os.path.exists(path):
+                return f"{path} exists"
+            return f"{path} missing"
+        """,
+    "negated_check_in_or_is_ambiguous": """
+        import os
+        def refresh(p, force, fetch):
+            if not os.path.exists(p) or force:
+                fetch(p)
+        """,
+    "and_test_says_nothing_after_early_exit": """
+        import os
+        def stub(path, compile):
+            if compile and os.path.exists(path):
+                raise RuntimeError("stub exists")
+            with open(path, "w") as handle:
+                handle.write("stub")
+        """,
+    "os_open_creat_without_excl": """
+        import os
+        def mark(path):
+            if not os.path.exists(path):
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY))
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVES))
+def test_positive(audit, name):
+    source, text, severity = POSITIVES[name]
+    findings = audit(source, "check-then-use")
+    assert [f.rule for f in findings] == ["EW114"], findings
+    assert text in findings[0].message
+    assert findings[0].severity.value == severity
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVES))
+def test_negative(audit, name):
+    assert audit(NEGATIVES[name], "EW114") == []
+
+
+def test_reported_at_the_use(audit):
+    (finding,) = audit(
+        """
+        import os
+        def release(p):
+            if os.path.exists(p):
+                print("removing")
+                os.remove(p)
+        """,
+        "EW114",
+    )
+    assert (finding.line, finding.col) == (6, 9)
+    assert "handle `FileNotFoundError`" in finding.recommendation
