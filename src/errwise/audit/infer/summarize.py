@@ -820,12 +820,19 @@ class _Summarizer:
                 props.setdefault(name, set()).add(cls)
         self.property_names = set(props)
         reads: dict[object, tuple[int, set[str]]] = {}
+        parents = self.model.parents
+        imports = self.imports
         for attr in self.model.nodes(ast.Attribute):
             if not isinstance(attr.ctx, ast.Load) or attr.attr.startswith("__"):
                 continue
+            parent = parents.get(attr)
+            if isinstance(parent, ast.Call) and parent.func is attr:
+                continue  # a method call: resolved as a call
+            value = attr.value
+            if isinstance(value, ast.Name) and imports.lookup(value.id) is not None:
+                continue  # most likely a module attribute
             ctx = self.model.ctx(attr)
             scope = self._scope_of(ctx)
-            value = attr.value
             if isinstance(value, ast.Name) and value.id == scope.self_name:
                 if scope.class_qual is None:
                     continue
@@ -835,9 +842,6 @@ class _Summarizer:
                     reads.setdefault(key, (attr.lineno, set()))[1].add("@" + attr.attr)
                     continue
             else:
-                parent = self.model.parents.get(attr)
-                if isinstance(parent, ast.Call) and parent.func is attr:
-                    continue  # a method call: resolved as a call
                 if isinstance(value, ast.Name) and self._resolve_head(value.id, scope)[0] == "qual":
                     continue  # a module or class attribute
                 t = self._type_of(value, scope)
