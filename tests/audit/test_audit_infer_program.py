@@ -473,3 +473,18 @@ def test_a_function_defined_twice_keeps_both_bodies() -> None:
     """
     names, complete = program({"m": src}).raise_set("m.load")
     assert complete and {"json.JSONDecodeError", "FileNotFoundError"} <= set(names)
+
+
+def test_a_bare_except_hides_keyboard_interrupt() -> None:
+    src = """
+        import json
+        def f(text):
+            try:
+                return json.loads(text)
+            except:
+                return None
+    """
+    hidden, complete = program({"m": src}).hidden_errors("m.py", line_of(src, "except:"))
+    assert complete
+    assert "KeyboardInterrupt" in hidden
+    assert "json.JSONDecodeError" in hidden

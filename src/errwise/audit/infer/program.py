@@ -501,13 +501,16 @@ class Program:
             out |= flow.items
             out_unknown = out_unknown or flow.unknown
             if record is not None:
+                shown = received
+                if not h.caught or "BaseException" in h.caught:
+                    shown = received | {"KeyboardInterrupt"}  # Ctrl-C can land anywhere
                 record.handlers[(h.line, h.col)] = HandlerResult(
                     record.path,
                     h.line,
                     h.col,
                     h.caught,
                     body,
-                    received,
+                    shown,
                     complete,
                     self._unresolved(t.body),
                 )
