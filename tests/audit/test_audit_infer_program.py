@@ -488,3 +488,59 @@ def test_a_bare_except_hides_keyboard_interrupt() -> None:
     assert complete
     assert "KeyboardInterrupt" in hidden
     assert "json.JSONDecodeError" in hidden
+
+
+def test_fill_hidden_errors_in_a_try_body_and_on_a_plain_line() -> None:
+    from errwise.audit.finding import Finding, Severity
+
+    src = textwrap.dedent(
+        """
+        import os, subprocess
+        def f(p):
+            try:
+                os.rmdir(p)
+            except OSError:
+                pass
+            subprocess.run(["x"], check=True)
+        """
+    )
+    model = FileModel.build(ast.parse(src), "s.py", src, "s")
+
+    def finding(line: int) -> Finding:
+        return Finding("EW000", "x", Severity.LOW, "s.py", line, 5, line, 9, "f", "m", "r", "fp")
+
+    in_body, on_line = finding(line_of(src, "os.rmdir")), finding(line_of(src, "subprocess.run"))
+    fill_hidden_errors([in_body, on_line], program_for(model))
+    assert "NotADirectoryError" in in_body.hidden_errors and in_body.hidden_errors_complete
+    assert "subprocess.CalledProcessError" in on_line.hidden_errors
+
+
+def test_real_standard_library_modules() -> None:
+    import shutil as shutil_module
+    from pathlib import Path
+
+    root = Path(shutil_module.__file__).parent
+    facts = []
+    for name in ("shutil", "tempfile", "subprocess", "pathlib", "os", "genericpath", "posixpath"):
+        source = (root / f"{name}.py").read_text(encoding="utf-8")
+        model = FileModel.build(ast.parse(source), f"{name}.py", source, name)
+        facts.append(summarize(model))
+    prog = Program(facts)
+    copyfile, _ = prog.raise_set("shutil.copyfile")
+    assert {"shutil.SameFileError", "FileNotFoundError", "IsADirectoryError"} <= set(copyfile)
+    which, _ = prog.raise_set("shutil.which")
+    assert "shutil.SameFileError" not in which
+    hidden, _ = prog.hidden_errors("shutil.py", _line_in(root / "shutil.py", "except OSError:"))
+    assert hidden and all(
+        prog.hierarchy.is_subclass(h, "OSError") or h == "KeyboardInterrupt" for h in hidden
+    )
+
+
+def _line_in(path: object, text: str) -> int:
+    from pathlib import Path
+
+    assert isinstance(path, Path)
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() == text:
+            return number
+    raise AssertionError(text)
