@@ -24,6 +24,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.names import ImportMap, dotted
 
 if TYPE_CHECKING:
+    from errwise.audit.infer.program import Program
     from errwise.audit.rule import Rule
 
 __all__ = [
@@ -258,6 +259,9 @@ class FileModel:
         self.imports = ImportMap()
         self.state_matcher = state_matcher
         self.config = AuditConfig()
+        self.program: Program | None = None
+        """Program-wide exception facts, set by the runner when it links several files; rules
+        read them through `errwise.audit.infer.program_for(model)` (a one-file Program if unset)."""
         self.functions: list[FunctionInfo] = []
         self.classes: list[ClassInfo] = []
         self.tries: list[TryInfo] = []

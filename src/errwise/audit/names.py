@@ -74,5 +74,9 @@ class ImportMap:
             return name
         return f"{target}.{rest}" if rest else target
 
+    def bindings(self) -> dict[str, str]:
+        """Every local name bound by an import -> the qualified name it stands for (a copy)."""
+        return dict(self._aliases)
+
     def imported_modules(self) -> set[str]:
         return {v.split(".", 1)[0] for v in self._aliases.values()}

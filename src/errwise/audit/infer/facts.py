@@ -1,0 +1,113 @@
+"""The compact, picklable per-file summary the inference links across files.
+
+Promise: a `FileFacts` holds no AST and no model — only tuples, strings and frozensets — so
+worker processes can build it (`summarize(model)`) and send it to the process that links all files
+into a `Program`. A function's body is a `Block`: its raise sources in order (`Call`, `Raise`,
+`Op`) and its `Try` statements with their handlers, nested as in the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+__all__ = ["CallKind", "Call", "Raise", "Op", "Handler", "Try", "Block", "FuncFacts", "FileFacts"]
+
+
+class CallKind(IntEnum):
+    KNOWN = 0
+    """Resolved by the knowledge base: `items` is what it raises."""
+    FUNC = 1
+    """`target` names a function or class of the program (a class: its constructor)."""
+    METHOD = 2
+    """`target` is a program class, `attr` the method (dispatch over subclasses)."""
+    SUPER = 3
+    """`super().attr(...)` in class `target`."""
+    MODULE = 4
+    """`import target`: runs the module's top-level code when it is part of the program."""
+    UNKNOWN = 5
+    """Cannot be resolved statically."""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    line: int
+    col: int
+    text: str
+    """How the code names the call (`subprocess.run`, `p.unlink`), for messages."""
+    kind: CallKind
+    target: str | None = None
+    attr: str | None = None
+    items: frozenset[str] = frozenset()
+    """For KNOWN: the knowledge base's raise-set items; for others: extra known items
+    (an import's ImportError)."""
+    incomplete: bool = False
+    """For KNOWN: the entry says it may raise more than listed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Raise:
+    line: int
+    names: tuple[str, ...]
+    """Candidate qualified names of the raised class (the first that resolves wins);
+    empty with reraise=False: unknown."""
+    reraise: bool = False
+    """Bare `raise` or `raise <the handler's name>`: re-raises what the handler caught."""
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    line: int
+    items: frozenset[str]
+    """What a built-in operation may raise (`d[k]`: KeyError, `a / b`: ZeroDivisionError).
+    Items starting with `@` name attributes read from objects of unknown type: when the
+    program defines a property of that name, the read may run it (unknown code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    line: int
+    col: int
+    caught: tuple[str, ...]
+    """Canonical qualified names; empty for a bare `except:`; "?" for an unresolvable one."""
+    body: Block
+    verdict: str = ""
+    """How the clause treats the error (`handling.Verdict` value: "swallows", "logs", ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Try:
+    line: int
+    col: int
+    end_line: int
+    body: Block
+    handlers: tuple[Handler, ...]
+    orelse: Block
+    final: Block
+
+
+Block = tuple["Call | Raise | Op | Try", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FuncFacts:
+    qualname: str
+    """Fully qualified: `module.Class.method`; a module's top-level code is `module.<module>`."""
+    line: int
+    block: Block
+
+
+@dataclass(slots=True)
+class FileFacts:
+    path: str
+    module: str
+    functions: tuple[FuncFacts, ...]
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Qualified class name -> qualified base names."""
+    exports: dict[str, str] = field(default_factory=dict)
+    """Top-level names bound by imports: name -> qualified target (for re-exports)."""
+    star_imports: tuple[str, ...] = ()
+    properties: frozenset[str] = frozenset()
+    """Names of the properties the file defines."""
+    protocols: frozenset[str] = frozenset()
+    """Qualified names of its typing.Protocol classes (their methods dispatch structurally)."""

@@ -1,0 +1,184 @@
+"""EW120 dead-handler: an except clause for an exception nothing in the try body can raise."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from errwise.audit.finding import Finding, Severity
+from errwise.audit.handling import short
+from errwise.audit.infer import NEVER_DEAD, Program, program_for
+from errwise.audit.infer.facts import Call, CallKind
+from errwise.audit.infer.hierarchy import item_class
+from errwise.audit.infer.program import UNKNOWN_ATTRIBUTE_READ
+from errwise.audit.model import FileModel, HandlerInfo, walk_scope
+from errwise.audit.rule import Rule
+from errwise.audit.text import caught_text
+
+_RUN_WITHOUT_CHECK = frozenset({"subprocess.run", "subprocess.call"})
+_HTTP_CALL_PREFIXES = ("requests.", "httpx.")
+_STATUS_ERRORS = frozenset({"requests.HTTPError", "httpx.HTTPStatusError", "httpx.HTTPError"})
+
+
+def check(model: FileModel) -> Iterator[Finding]:
+    if not model.handlers:
+        return
+    program = program_for(model)
+    for handler in model.handlers:
+        finding = _judge(model, program, handler)
+        if finding is not None:
+            yield finding
+
+
+def _judge(model: FileModel, program: Program, handler: HandlerInfo) -> Finding | None:
+    if handler.bare or not handler.caught or "?" in handler.caught:
+        return None
+    node = handler.node
+    result = program.handler(model.path, node.lineno, node.col_offset)
+    t = program.try_of(model.path, node.lineno, node.col_offset)
+    if result is None or t is None or result.body.unknown:
+        return None  # some call could not be resolved: the body may raise anything
+    if _may_receive_thrown(handler) or UNKNOWN_ATTRIBUTE_READ in result.body.items:
+        return None
+    hierarchy = program.hierarchy
+    caught = [hierarchy.canonical(c) for c in result.caught]
+    if any(not hierarchy.known(c) or not hierarchy.is_exception(c) for c in caught):
+        return None
+    if any(
+        hierarchy.is_subclass(c, never) or hierarchy.is_subclass(never, c)
+        for c in caught
+        for never in NEVER_DEAD
+    ):
+        return None
+    raised = {item_class(i) for i in result.body.items}
+    dead = [c for c in caught if not any(hierarchy.related(r, c) for r in raised)]
+    if len(dead) != len(caught):
+        return None
+    calls = [c for c in program.calls(t.body) if c.kind is not CallKind.UNKNOWN]
+    severity, why, fix = _explain(dead, calls)
+    names = ", ".join(short(d) for d in dead)
+    possible = hierarchy.ordered(result.body.items)
+    can = (
+        f"it can raise only {', '.join(short(p) for p in possible[:5])}"
+        + (" and more" if len(possible) > 5 else "")
+        if possible
+        else "it raises nothing"
+    )
+    body_calls = _call_names(calls)
+    where = f"the try body ({body_calls})" if body_calls else "the try body"
+    return model.finding(
+        RULE,
+        node,
+        f"`except {caught_text(handler)}` can never run: nothing in {where} raises "
+        f"{names} — {can}{why}",
+        severity=severity,
+        recommendation=fix,
+        hidden_errors=possible,
+    )
+
+
+def _may_receive_thrown(handler: HandlerInfo) -> bool:
+    """A try body that yields or awaits can have any exception thrown into it."""
+    return any(
+        isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await))
+        for n in walk_scope(handler.try_.node.body)
+    )
+
+
+def _call_names(calls: list[Call]) -> str:
+    names: list[str] = []
+    for c in calls:
+        text = f"`{short(c.text)}()`"
+        if text not in names:
+            names.append(text)
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _explain(dead: list[str], calls: list[Call]) -> tuple[Severity, str, str]:
+    dead_set = set(dead)
+    if "subprocess.CalledProcessError" in dead_set and any(
+        c.target in _RUN_WITHOUT_CHECK for c in calls
+    ):
+        return (
+            Severity.HIGH,
+            "; `subprocess.run()` raises CalledProcessError only with `check=True`, so a "
+            "failing command is silently treated as success",
+            "Pass `check=True` (and a `timeout=`) so a non-zero exit raises, or inspect "
+            "`returncode` yourself; `errwise.run(...)` raises a classified error with the "
+            "command, exit status and stderr.",
+        )
+    if dead_set & _STATUS_ERRORS and any(
+        (c.target or "").startswith(_HTTP_CALL_PREFIXES) for c in calls
+    ):
+        return (
+            Severity.HIGH,
+            "; HTTP error statuses (404, 500) do not raise without `response.raise_for_status()`,"
+            " so an error response is used as if it succeeded",
+            "Call `response.raise_for_status()` right after the request (or check "
+            "`response.status_code`) so the handler sees error statuses.",
+        )
+    if "subprocess.TimeoutExpired" in dead_set:
+        return (
+            Severity.MEDIUM,
+            "; without `timeout=` the call waits forever and TimeoutExpired never comes",
+            "Pass `timeout=` to the call so the handler can do its job.",
+        )
+    return (
+        Severity.LOW,
+        "",
+        "Remove the clause, or catch what the body really raises; if it guards against a "
+        "failure of code you expect to change, say so in a comment and catch the documented "
+        "exception of that code.",
+    )
+
+
+RULE = Rule(
+    id="EW120",
+    name="dead-handler",
+    severity=Severity.LOW,
+    summary="An except clause for an exception the try body cannot raise.",
+    what="""
+An `except` clause whose exception types nothing in the try body can raise, judged from the
+exception-flow inference: the documented raises of library calls (errwise's knowledge base), the
+audited code's own functions (their raise-sets, computed across modules), and built-in
+operations (`d[k]` raises KeyError, `a / b` ZeroDivisionError). It reports only when *every*
+call in the body, transitively, was resolved — one unknown call and the clause is left alone. It
+never judges clauses for exceptions any code may raise (TypeError, AttributeError,
+RecursionError, KeyboardInterrupt, ...), for classes whose ancestry it does not know, or try
+bodies that `yield`/`await` (exceptions can be thrown into them). The classic cases get a
+higher severity: `except CalledProcessError` around `subprocess.run()` without `check=True`, and
+`except requests.HTTPError` around a request without `raise_for_status()`.
+""",
+    why="""
+The handler encodes what the author expected to go wrong, and that expectation is false: the
+failure it was written for arrives some other way, or not at all. Around `subprocess.run()`
+without `check=True` a failing command returns normally, so the "error handling" never runs and
+the failure passes as success. Elsewhere a dead clause misleads readers about the real failure
+modes and hides that the real ones are not handled.
+""",
+    example="""
+import subprocess
+
+def push(branch):
+    try:
+        subprocess.run(["git", "push", "origin", branch], timeout=60)
+    except subprocess.CalledProcessError:   # never raised: check=True is missing
+        return False
+    return True
+""",
+    fix="""
+Make the code raise what the handler expects, or handle what it really raises:
+
+```python
+def push(branch):
+    try:
+        subprocess.run(["git", "push", "origin", branch], check=True, timeout=60)
+    except subprocess.CalledProcessError as exc:
+        raise errwise.classify(exc).with_context(branch=branch) from exc
+```
+
+`errwise.run(...)` runs a command with a timeout and raises a classified error on failure.
+""",
+    check=check,
+)
