@@ -283,11 +283,9 @@ CASES: list[tuple[str, frozenset[str], Setup]] = [
     ("subprocess.Popen", frozenset(), lambda t: lambda: subprocess.Popen([str(t)])),
     ("tempfile.mkstemp", frozenset(), lambda t: lambda: tempfile.mkstemp(dir=t / "missing")),
     ("tempfile.mkdtemp", frozenset(), lambda t: lambda: tempfile.mkdtemp(dir=t / "missing")),
-    (
-        "tempfile.NamedTemporaryFile",
-        frozenset(),
-        lambda t: lambda: tempfile.NamedTemporaryFile(dir=t / "missing"),
-    ),
+    # (tempfile.NamedTemporaryFile is left out: on CPython 3.11 its failed construction leaves
+    # a half-built closer whose __del__ raises later, in whichever test runs then.)
+    ("tempfile.TemporaryFile", frozenset(), lambda t: lambda: tempfile.TemporaryFile(dir=t / "x")),
     ("json.loads", frozenset(), lambda t: lambda: json.loads("{")),
     ("json.loads", frozenset(), lambda t: lambda: json.loads(b"\xff\xfe\x00")),
     (

@@ -30,6 +30,10 @@ class AuditConfig:
     """Function qualnames or decorator names (fnmatch patterns) marking a top-level boundary."""
     extend_state_changing: tuple[str, ...] = ()
     """Extra qualified call names (fnmatch patterns) that mutate state."""
+    knowledge: str | None = None
+    """The project's `raises` / `exception-classes` tables as canonical JSON (None: only the
+    shipped knowledge base). Kept as text so the configuration stays hashable and cheap to
+    ship to worker processes; `errwise.audit.infer.kb_for(config)` builds the knowledge base."""
     source: str | None = field(default=None, compare=False)
     """Where this configuration came from (a pyproject.toml path), for messages."""
 

@@ -18,12 +18,20 @@ from dataclasses import dataclass, field
 from errwise.audit.config import AuditConfig
 from errwise.audit.effects import StateChangeMatcher
 from errwise.audit.finding import Diagnostic, Finding
+from errwise.audit.infer import (
+    FileFacts,
+    Program,
+    fill_hidden_errors,
+    kb_for,
+    program_for,
+    summarize,
+)
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
 from errwise.audit.suppress import Suppressions
 
-__all__ = ["FileResult", "analyze_source", "decode_source"]
+__all__ = ["FileResult", "analyze_source", "decode_source", "summarize_source"]
 
 
 @dataclass(slots=True)
@@ -58,30 +66,22 @@ def analyze_source(
     config: AuditConfig | None = None,
     rules: Sequence[Rule] | None = None,
     module_name: str | None = None,
+    *,
+    program: Program | None = None,
 ) -> FileResult:
-    """Audit one file's source (see the module promise). `path` is the reported path."""
+    """Audit one file's source (see the module promise). `path` is the reported path.
+
+    `program` holds the program-wide inference facts of a multi-file run (built from every
+    file's `summarize_source`); without it the file is reasoned about on its own, and calls into
+    other files count as unknown.
+    """
     config = config or AuditConfig()
     result = FileResult(path)
-    if isinstance(source, bytes):
-        decoded = decode_source(source, path)
-        if isinstance(decoded, Diagnostic):
-            result.diagnostics.append(decoded)
-            return result
-        source = decoded
-    result.lines = source.count("\n") + (0 if source.endswith("\n") or not source else 1)
-    tree = _parse(source, path, result)
-    if tree is None:
+    model = _model(source, path, config, module_name, result)
+    if model is None:
         return result
-    try:
-        model = FileModel.build(
-            tree, path, source, module_name, StateChangeMatcher(config.extend_state_changing)
-        )
-        model.config = config
-    except (RecursionError, MemoryError):
-        result.diagnostics.append(
-            Diagnostic(path, "ERR_PARSE", "code nested too deeply to analyse")
-        )
-        return result
+    if program is not None:
+        model.program = program
     selected = [r for r in (rules if rules is not None else all_rules()) if config.selects(r, path)]
     findings: list[Finding] = []
     for rule in selected:
@@ -98,13 +98,59 @@ def analyze_source(
                 )
             )
     findings = _resolve_claims(findings)
-    suppressions = Suppressions.scan(source)
+    suppressions = Suppressions.scan(model.source)
     kept = [f for f in findings if not suppressions.silences(f)]
     result.suppressed = len(findings) - len(kept)
     kept.sort(key=Finding.sort_key)
     _uniquify_fingerprints(kept)
+    if kept:
+        fill_hidden_errors(kept, program_for(model))
     result.findings = kept
     return result
+
+
+def summarize_source(
+    source: str | bytes,
+    path: str,
+    config: AuditConfig | None = None,
+    module_name: str | None = None,
+) -> FileFacts | None:
+    """The inference summary of one file (None when it cannot be parsed: `analyze_source`
+    reports why)."""
+    config = config or AuditConfig()
+    model = _model(source, path, config, module_name, FileResult(path))
+    return None if model is None else summarize(model, kb_for(config))
+
+
+def _model(
+    source: str | bytes,
+    path: str,
+    config: AuditConfig,
+    module_name: str | None,
+    result: FileResult,
+) -> FileModel | None:
+    """Decode, parse and model one file; a diagnostic in `result` (and None) when it cannot."""
+    if isinstance(source, bytes):
+        decoded = decode_source(source, path)
+        if isinstance(decoded, Diagnostic):
+            result.diagnostics.append(decoded)
+            return None
+        source = decoded
+    result.lines = source.count("\n") + (0 if source.endswith("\n") or not source else 1)
+    tree = _parse(source, path, result)
+    if tree is None:
+        return None
+    try:
+        model = FileModel.build(
+            tree, path, source, module_name, StateChangeMatcher(config.extend_state_changing)
+        )
+    except (RecursionError, MemoryError):
+        result.diagnostics.append(
+            Diagnostic(path, "ERR_PARSE", "code nested too deeply to analyse")
+        )
+        return None
+    model.config = config
+    return model
 
 
 def _parse(source: str, path: str, result: FileResult) -> ast.Module | None:

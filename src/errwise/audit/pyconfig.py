@@ -11,6 +11,7 @@ Rule references (ids or names, any case) are stored as canonical ids.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -40,6 +41,8 @@ KEYS = (
     "fail-on",
     "boundaries",
     "extend-state-changing",
+    "raises",
+    "exception-classes",
 )
 """The keys `[tool.errwise]` accepts."""
 
@@ -120,6 +123,12 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
             config,
             extend_state_changing=tuple(_strings(table, "extend-state-changing", source)),
         )
+    knowledge = {k: table[k] for k in ("raises", "exception-classes") if k in table}
+    if knowledge:
+        from errwise.audit.infer import kb_from_config
+
+        kb_from_config(knowledge, f"[tool.errwise] in {source}")  # validate now, not per file
+        config = replace(config, knowledge=json.dumps(knowledge, sort_keys=True))
     return config
 
 

@@ -17,16 +17,18 @@ import multiprocessing
 import os
 import stat
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from typing import Any
 
 from errwise.audit import rules as _rules
 from errwise.audit.config import AuditConfig
 from errwise.audit.discover import ExcludePattern, SourceFile, discover
-from errwise.audit.engine import FileResult, analyze_source
+from errwise.audit.engine import FileResult, analyze_source, summarize_source
 from errwise.audit.finding import Diagnostic, Severity
+from errwise.audit.infer import FileFacts, Program, kb_for
 from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
 from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
@@ -142,7 +144,12 @@ def run_audit(options: AuditOptions) -> AuditReport:
     return execute(plan(options))
 
 
-def analyze_file(file: SourceFile, config: AuditConfig, rule_ids: Sequence[str]) -> FileResult:
+def analyze_file(
+    file: SourceFile,
+    config: AuditConfig,
+    rule_ids: Sequence[str],
+    program: Program | None = None,
+) -> FileResult:
     """Read and analyse one file; never raises (a failure of errwise is an ERR_INTERNAL
     diagnostic naming where it happened)."""
     try:
@@ -151,7 +158,7 @@ def analyze_file(file: SourceFile, config: AuditConfig, rule_ids: Sequence[str])
             return FileResult(file.display, diagnostics=[data])
         by_id = {r.id: r for r in _rules.all_rules()}
         rules = [by_id[i] for i in rule_ids if i in by_id]
-        return analyze_source(data, file.display, config, rules, file.module)
+        return analyze_source(data, file.display, config, rules, file.module, program=program)
     except MemoryError:
         return FileResult(
             file.display,
@@ -160,6 +167,21 @@ def analyze_file(file: SourceFile, config: AuditConfig, rule_ids: Sequence[str])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
     except Exception as exc:
         return FileResult(file.display, diagnostics=[_internal(file.display, exc)])
+
+
+def summarize_file(file: SourceFile, config: AuditConfig) -> FileFacts | None:
+    """The inference facts of one file; None when it cannot be read or parsed, or when
+    summarising fails (the analysis of the file reports why)."""
+    data = _read(file)
+    if isinstance(data, Diagnostic):
+        return None
+    try:
+        return summarize_source(data, file.display, config, file.module)
+    # errwise: ignore[broad-catch] -- containment: the file's facts count as unknown; the
+    # analysis that follows reports the failure on this file
+    except Exception:
+        _log.debug("cannot summarise %s", file.display, exc_info=True)
+        return None
 
 
 def _internal(path: str, exc: BaseException) -> Diagnostic:
@@ -245,29 +267,72 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def _summarize_batch(batch: list[_Task], config: AuditConfig) -> list[FileFacts | None]:
+    return [summarize_file(file, config) for file, _ in batch]
+
+
 def _analyse_batch(batch: list[_Task], config: AuditConfig) -> list[FileResult]:
-    return [analyze_file(file, config, rule_ids) for file, rule_ids in batch]
+    return [analyze_file(file, config, rule_ids, _worker_program) for file, rule_ids in batch]
+
+
+_worker_program: Program | None = None
+"""The program-wide facts of the current run, installed in each worker when it starts."""
+
+
+def _install_program(program: Program | None) -> None:
+    global _worker_program  # noqa: PLW0603 - one run's facts per worker process
+    _worker_program = program
 
 
 def _analyse_all(tasks: list[_Task], config: AuditConfig, jobs: int) -> list[FileResult]:
-    if jobs <= 1 or len(tasks) < _PARALLEL_MIN_FILES:
-        return _analyse_batch(tasks, config)
+    """Two phases: summarise every file (inference facts), link them into one `Program`, then
+    run the rules on every file with the whole program's facts at hand."""
+    parallel = jobs > 1 and len(tasks) >= _PARALLEL_MIN_FILES
+    summaries = _run_batches(_summarize_batch, tasks, config, jobs if parallel else 1, None)
+    facts = [f for f in summaries if isinstance(f, FileFacts)]
+    program = Program(facts, kb_for(config))
+    results = _run_batches(_analyse_batch, tasks, config, jobs if parallel else 1, program)
+    out: list[FileResult] = []
+    for (file, _), result in zip(tasks, results, strict=True):
+        out.append(result if isinstance(result, FileResult) else _worker_died(file, result))
+    return out
+
+
+_BatchFn = Callable[[list[_Task], AuditConfig], list[Any]]
+
+
+def _run_batches(
+    fn: _BatchFn, tasks: list[_Task], config: AuditConfig, jobs: int, program: Program | None
+) -> list[Any]:
+    """`fn` over batches of tasks, in worker processes when `jobs` > 1; one item per task, in
+    task order (a `BrokenProcessPool` in place of the results of a batch whose worker died)."""
+    if jobs <= 1:
+        _install_program(program)
+        try:
+            return fn(tasks, config)
+        finally:
+            _install_program(None)
     size = max(1, min(32, len(tasks) // (jobs * 4)))
     batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     try:
         context = multiprocessing.get_context(_start_method())
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(batches)),
+            mp_context=context,
+            initializer=_install_program,
+            initargs=(program,),
+        )
     except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
         _log.warning("cannot start worker processes (%s); analysing in this process", exc)
-        return _analyse_batch(tasks, config)
-    results: list[FileResult] = []
+        return _run_batches(fn, tasks, config, 1, program)
+    results: list[Any] = []
     try:
-        futures = [(batch, pool.submit(_analyse_batch, batch, config)) for batch in batches]
+        futures = [(batch, pool.submit(fn, batch, config)) for batch in batches]
         for batch, future in futures:
             try:
                 results.extend(future.result())
             except BrokenProcessPool as exc:
-                results.extend(_worker_died(file, exc) for file, _ in batch)
+                results.extend(exc for _ in batch)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results

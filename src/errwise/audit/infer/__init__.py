@@ -21,6 +21,10 @@ How the pieces are used:
 
 from __future__ import annotations
 
+import functools
+import json
+
+from errwise.audit.config import AuditConfig
 from errwise.audit.infer.facts import FileFacts
 from errwise.audit.infer.hidden import describe, fill_hidden_errors, hidden_for
 from errwise.audit.infer.hierarchy import NEVER_DEAD, Hierarchy, errnos_of, item_class
@@ -51,14 +55,29 @@ __all__ = [
     "fill_hidden_errors",
     "hidden_for",
     "item_class",
+    "kb_for",
     "kb_from_config",
     "program_for",
     "summarize",
 ]
 
 
+def kb_for(config: AuditConfig) -> KnowledgeBase:
+    """The knowledge base of a configuration: the shipped one, extended by the project's
+    `raises` / `exception-classes` tables (built once per process and configuration)."""
+    return _kb_for_text(config.knowledge)
+
+
+@functools.cache
+def _kb_for_text(knowledge: str | None) -> KnowledgeBase:
+    if knowledge is None:
+        return default_kb()
+    return kb_from_config(json.loads(knowledge))
+
+
 def program_for(model: FileModel) -> Program:
     """The program-wide facts for a file's rules (see the module doc)."""
     if model.program is None:
-        model.program = Program([summarize(model)])
+        kb = kb_for(model.config)
+        model.program = Program([summarize(model, kb)], kb)
     return model.program
