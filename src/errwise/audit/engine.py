@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from errwise.audit.config import AuditConfig
+from errwise.audit.details import attach_details
 from errwise.audit.effects import StateChangeMatcher
 from errwise.audit.finding import Diagnostic, Finding
 from errwise.audit.model import FileModel
@@ -103,6 +104,7 @@ def analyze_source(
     result.suppressed = len(findings) - len(kept)
     kept.sort(key=Finding.sort_key)
     _uniquify_fingerprints(kept)
+    attach_details(model, kept)
     result.findings = kept
     return result
 
