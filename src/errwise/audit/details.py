@@ -78,8 +78,8 @@ def attach_details(model: FileModel, findings: Iterable[Finding]) -> None:
 def _excerpt(lines: list[str], start: int, end: int) -> tuple[str, ...]:
     end = min(max(end, start), start + MAX_EXCERPT_LINES - 1, len(lines))
     out = []
-    for line in lines[start - 1 : end]:
-        line = line.rstrip()
+    for raw in lines[start - 1 : end]:
+        line = raw.rstrip()
         out.append(line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 1] + "…")
     return tuple(out)
 

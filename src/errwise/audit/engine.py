@@ -22,6 +22,7 @@ from errwise.audit.finding import Diagnostic, Finding
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
+from errwise.audit.strengths import Strength, strengths
 from errwise.audit.suppress import Suppressions
 
 __all__ = ["FileResult", "analyze_source", "decode_source"]
@@ -34,6 +35,8 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lines: int = 0
     suppressed: int = 0
+    strengths: list[Strength] = field(default_factory=list)
+    """What the file already does well (see `errwise.audit.strengths`)."""
 
 
 def decode_source(data: bytes, path: str) -> str | Diagnostic:
@@ -105,6 +108,7 @@ def analyze_source(
     kept.sort(key=Finding.sort_key)
     _uniquify_fingerprints(kept)
     attach_details(model, kept)
+    result.strengths = strengths(model)
     result.findings = kept
     return result
 

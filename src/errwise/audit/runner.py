@@ -124,6 +124,7 @@ def execute(audit: AuditPlan) -> AuditReport:
         files=len(found.files),
         fail_on=audit.config.fail_on,
         rules=tuple(r.id for r in audit.rules),
+        paths=audit.paths,
     )
     # Per-file ignores are resolved here, against paths relative to the configuration's
     # directory; the engine then sees a configuration without them.
@@ -133,6 +134,8 @@ def execute(audit: AuditPlan) -> AuditReport:
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
         report.suppressed += result.suppressed
+        report.lines += result.lines
+        report.strengths.extend(result.strengths)
     report.sort()
     return report
 

@@ -77,13 +77,13 @@ def md_text(text: str) -> str:
     return "".join(out)
 
 
-_MARKUP = re.compile(r"([\\`*_\[\]<>#|~&!])")
+_MARKUP = re.compile(r"([\\`*\[\]<>#|~&!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 _AUTOLINK = re.compile(r"(?i)(://|www\.)")
 
 
 def _text_part(text: str) -> str:
-    # Escape only what could become markup, so ordinary prose stays readable as plain text;
-    # `://` and `www.` lose their power to become GFM autolinks.
+    # Escape only what could become markup (an underscore inside a word never does), so
+    # ordinary prose stays readable as plain text; `://` and `www.` cannot become autolinks.
     text = _MARKUP.sub(r"\\\1", text)
     return _AUTOLINK.sub(lambda m: m.group(1).replace("/", "\\/").replace(".", "\\."), text)
 
@@ -92,4 +92,4 @@ def md_fence(text: str, info: str = "") -> str:
     """A fenced code block holding `text` (lines kept; invisible characters escaped)."""
     body = "\n".join(printable_line(line) for line in text.split("\n"))
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
-    return f"{fence}{info}\n{body}\n{fence}\n"
+    return f"{fence}{info}\n{body}\n{fence}"
