@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import stat
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -116,8 +116,13 @@ def plan(options: AuditOptions) -> AuditPlan:
     return AuditPlan(tuple(paths), root, config, config_dir, exclude, selected, jobs)
 
 
-def execute(audit: AuditPlan) -> AuditReport:
-    """Discover and analyse the files of a plan (see the module promise)."""
+Progress = Callable[[int, int], None]
+"""Called with (files done, files in total) as the analysis goes on."""
+
+
+def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
+    """Discover and analyse the files of a plan (see the module promise); `progress`, when
+    given, hears how many files are done."""
     found = discover(audit.paths, root=audit.root, exclude=audit.exclude)
     report = AuditReport(
         diagnostics=list(found.diagnostics),
@@ -125,12 +130,13 @@ def execute(audit: AuditPlan) -> AuditReport:
         fail_on=audit.config.fail_on,
         rules=tuple(r.id for r in audit.rules),
         paths=audit.paths,
+        root=audit.root,
     )
     # Per-file ignores are resolved here, against paths relative to the configuration's
     # directory; the engine then sees a configuration without them.
     engine_config = replace(audit.config, per_file_ignores=())
     tasks = [(file, _rule_ids_for(audit, file.path)) for file in found.files]
-    for result in _analyse_all(tasks, engine_config, audit.jobs):
+    for result in _analyse_all(tasks, engine_config, audit.jobs, progress):
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
         report.suppressed += result.suppressed
@@ -140,9 +146,9 @@ def execute(audit: AuditPlan) -> AuditReport:
     return report
 
 
-def run_audit(options: AuditOptions) -> AuditReport:
+def run_audit(options: AuditOptions, progress: Progress | None = None) -> AuditReport:
     """`plan` then `execute`."""
-    return execute(plan(options))
+    return execute(plan(options), progress)
 
 
 def analyze_file(file: SourceFile, config: AuditConfig, rule_ids: Sequence[str]) -> FileResult:
@@ -248,13 +254,26 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def _analyse_each(
+    tasks: list[_Task], config: AuditConfig, progress: Progress | None
+) -> list[FileResult]:
+    results = []
+    for file, rule_ids in tasks:
+        results.append(analyze_file(file, config, rule_ids))
+        if progress is not None:
+            progress(len(results), len(tasks))
+    return results
+
+
 def _analyse_batch(batch: list[_Task], config: AuditConfig) -> list[FileResult]:
     return [analyze_file(file, config, rule_ids) for file, rule_ids in batch]
 
 
-def _analyse_all(tasks: list[_Task], config: AuditConfig, jobs: int) -> list[FileResult]:
+def _analyse_all(
+    tasks: list[_Task], config: AuditConfig, jobs: int, progress: Progress | None = None
+) -> list[FileResult]:
     if jobs <= 1 or len(tasks) < _PARALLEL_MIN_FILES:
-        return _analyse_batch(tasks, config)
+        return _analyse_each(tasks, config, progress)
     size = max(1, min(32, len(tasks) // (jobs * 4)))
     batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
     try:
@@ -262,7 +281,7 @@ def _analyse_all(tasks: list[_Task], config: AuditConfig, jobs: int) -> list[Fil
         pool = ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context)
     except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
         _log.warning("cannot start worker processes (%s); analysing in this process", exc)
-        return _analyse_batch(tasks, config)
+        return _analyse_each(tasks, config, progress)
     results: list[FileResult] = []
     try:
         futures = [(batch, pool.submit(_analyse_batch, batch, config)) for batch in batches]
@@ -271,6 +290,8 @@ def _analyse_all(tasks: list[_Task], config: AuditConfig, jobs: int) -> list[Fil
                 results.extend(future.result())
             except BrokenProcessPool as exc:
                 results.extend(_worker_died(file, exc) for file, _ in batch)
+            if progress is not None:
+                progress(len(results), len(tasks))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results

@@ -36,6 +36,8 @@ class AuditReport:
     """Ids of the rules the run selected."""
     paths: tuple[str, ...] = ()
     """The paths the run was given (as given)."""
+    root: str = ""
+    """The absolute directory reported paths are relative to ("" when unknown)."""
     lines: int = 0
     """Lines of the files that were analysed."""
     strengths: list[Strength] = field(default_factory=list)

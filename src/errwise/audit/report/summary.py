@@ -48,6 +48,8 @@ def _counts_line(report: AuditReport) -> str:
         line += f"; {len(report.unanalysed)} not analysed"
     if report.suppressed:
         line += f"; {report.suppressed} suppressed"
+    if report.baselined:
+        line += f"; {report.baselined} in the baseline"
     if not report.files and not report.diagnostics:
         line += " (no Python files found under the given paths)"
     return line
