@@ -22,8 +22,8 @@ from errwise import __version__
 from errwise.audit import rules as _rules
 from errwise.audit.finding import Finding, FindingDetails, Severity
 from errwise.audit.report import AuditReport, Format
-from errwise.audit.report.escape import md_code, md_fence, md_text, one_line, printable_line
-from errwise.audit.report.impact import impact, test_sketch
+from errwise.audit.report.escape import md_code, md_fence, md_text, printable
+from errwise.audit.report.impact import failure_test, impact
 from errwise.audit.rule import Rule
 from errwise.audit.strengths import KINDS
 
@@ -73,7 +73,7 @@ def _where(finding: Finding) -> str:
         if finding.end_line > finding.line
         else str(finding.line)
     )
-    return md_code(f"{finding.path}:{span}")
+    return md_code(f"{printable(finding.path)}:{span}")
 
 
 def render(report: AuditReport) -> str:
@@ -92,7 +92,7 @@ def render(report: AuditReport) -> str:
 
 def _header(report: AuditReport) -> list[str]:
     paths = report.paths or (".",)
-    shown = ", ".join(md_code(p) for p in paths)
+    shown = ", ".join(md_code(printable(p)) for p in paths)
     files = report.files - len(report.unanalysed)
     rule_ids = ", ".join(report.rules) or "none"
     lines = [
@@ -165,7 +165,7 @@ def _strengths(report: AuditReport) -> list[str]:
     out = []
     by_kind: dict[str, list[str]] = defaultdict(list)
     for s in report.strengths:
-        name = f"{md_code(s.function + '()')} ({md_code(f'{s.path}:{s.line}')})"
+        name = f"{md_code(s.function + '()')} ({md_code(f'{printable(s.path)}:{s.line}')})"
         if name not in by_kind[s.kind]:
             by_kind[s.kind].append(name)
     for kind, phrase in KINDS.items():
@@ -286,7 +286,7 @@ def _actions(report: AuditReport, labels: dict[int, str]) -> list[str]:
         for (path, function), found in items:
             number += 1
             what = "; ".join(f"{f.rule} {f.name} (line {f.line}, {labels[id(f)]})" for f in found)
-            out.append(f"{number}. Fix {_fn(function)} in {md_code(path)}: {what}.")
+            out.append(f"{number}. Fix {_fn(function)} in {md_code(printable(path))}: {what}.")
         out.append("")
     return [*out, "---", ""]
 
@@ -308,7 +308,7 @@ def _testing(report: AuditReport, labels: dict[int, str]) -> list[str]:
         out += [
             f"#### {labels[id(finding)]}: {finding.rule} in {_fn(finding.function)}",
             "",
-            md_fence(test_sketch(finding).rstrip("\n"), "python"),
+            md_fence(failure_test(finding).rstrip("\n"), "python"),
         ]
     return [*out, "---", ""]
 
@@ -323,13 +323,13 @@ def _diagnostics(report: AuditReport) -> list[str]:
         "",
     ]
     for d in report.diagnostics:
-        where = d.path + (f":{d.line}" if d.line is not None else "")
+        where = printable(d.path) + (f":{d.line}" if d.line is not None else "")
         out.append(f"- {md_code(where)}: {d.code}: {md_text(d.message)}")
     return [*out, "", "---", ""]
 
 
 def _method(report: AuditReport) -> list[str]:
-    paths = " ".join(one_line(p) for p in (report.paths or (".",)))
+    paths = " ".join(printable(p) for p in (report.paths or (".",)))
     return [
         "## Method",
         "",
@@ -341,7 +341,7 @@ def _method(report: AuditReport) -> list[str]:
         "robustness gaps and hygiene. `errwise explain RULE` shows each rule's full "
         "documentation.",
         "",
-        f"Regenerate: {md_code('errwise audit --format markdown ' + printable_line(paths))}",
+        f"Regenerate: {md_code('errwise audit --format markdown ' + paths)}",
     ]
 
 

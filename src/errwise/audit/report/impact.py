@@ -3,7 +3,7 @@
 Promise: `impact(finding)` lists what a user or operator sees when the defect fires: one line
 for the rule's harm, then one per effect of the judged code (lock, cleanup, disk, process,
 network), most severe first. `effect_impacts()` gives every effect line (for `errwise explain`).
-`test_sketch(finding)` is a pytest function, as text, that injects the failure the finding is
+`failure_test(finding)` is a pytest function, as text, that injects the failure the finding is
 about (monkeypatches a call of the judged code to raise, or to return its failure value) and
 asserts it surfaces; it names only identifiers taken from the code, so it is safe to place in a
 code block once that block is fenced (`escape.md_fence`). Pure functions of the finding.
@@ -16,7 +16,7 @@ import re
 from errwise.audit.finding import Finding, FindingDetails
 from errwise.audit.report.escape import one_line
 
-__all__ = ["impact", "effect_impacts", "rule_impact", "test_sketch"]
+__all__ = ["impact", "effect_impacts", "effects_matter", "rule_impact", "failure_test"]
 
 _RULE_IMPACT = {
     "EW101": "Nothing reaches the logs: operators see only the consequences, far from the cause.",
@@ -78,6 +78,11 @@ _LOSES_ERROR = frozenset(
 
 def rule_impact(rule_id: str) -> str | None:
     return _RULE_IMPACT.get(rule_id)
+
+
+def effects_matter(rule_id: str) -> bool:
+    """Does this rule's defect leave what the judged code does undone or unnoticed?"""
+    return rule_id in _LOSES_ERROR
 
 
 def effect_impacts() -> dict[str, str]:
@@ -153,7 +158,7 @@ def _failure_value(finding: Finding) -> str:
     return match.group(1) if match else "False"
 
 
-def test_sketch(finding: Finding) -> str:
+def failure_test(finding: Finding) -> str:
     """A pytest function injecting the failure of `finding` (see the module promise)."""
     details = finding.details or FindingDetails()
     where = one_line(f"{finding.rule} {finding.name} at {finding.path}:{finding.line}")
@@ -184,7 +189,7 @@ def test_sketch(finding: Finding) -> str:
             f"def test_{func}_rejects_an_unknown_kind():",
             f"    # {where}",
             "    with pytest.raises(errwise.Error):  # an unhandled kind must not pass silently",
-            f"        {call}  # with {one_line(on)} set to 'no-such-kind'",
+            f"        {call.split('  #')[0]}  # with {one_line(on)} set to 'no-such-kind'",
         ]
     elif finding.rule == "EW107" and details.calls:
         target, _ = details.calls[0]
