@@ -163,19 +163,26 @@ def _key_problems(report: AuditReport, rules: dict[str, Rule], labels: dict[int,
 
 def _strengths(report: AuditReport) -> list[str]:
     out = []
-    by_kind: dict[str, list[str]] = defaultdict(list)
+    by_kind: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for s in report.strengths:
-        name = f"{md_code(s.function + '()')} ({md_code(f'{printable(s.path)}:{s.line}')})"
-        if name not in by_kind[s.kind]:
-            by_kind[s.kind].append(name)
+        names = by_kind[s.kind][s.path]
+        name = f"{md_code(s.function + '()')} (line {s.line})"
+        if name not in names:
+            names.append(name)
     for kind, phrase in KINDS.items():
-        names = by_kind.get(kind)
-        if not names:
+        files = by_kind.get(kind)
+        if not files:
             continue
-        shown = ", ".join(names[:_MAX_NAMES])
-        more = len(names) - _MAX_NAMES
-        tail = f" and {more} more" if more > 0 else ""
-        out.append(f"- Functions that {md_text(phrase)} ({len(names)}): {shown}{tail}.")
+        total = sum(len(names) for names in files.values())
+        parts = []
+        for path, names in files.items():
+            shown = ", ".join(names[:_MAX_NAMES])
+            more = len(names) - _MAX_NAMES
+            parts.append(
+                f"in {md_code(printable(path))}: {shown}"
+                + (f" and {more} more" if more > 0 else "")
+            )
+        out.append(f"- Functions that {md_text(phrase)} ({total}): {'; '.join(parts)}.")
     analysed = report.files - len(report.unanalysed)
     with_findings = len({f.path for f in report.findings})
     if analysed:
@@ -286,9 +293,30 @@ def _actions(report: AuditReport, labels: dict[int, str]) -> list[str]:
         for (path, function), found in items:
             number += 1
             what = "; ".join(f"{f.rule} {f.name} (line {f.line}, {labels[id(f)]})" for f in found)
-            out.append(f"{number}. Fix {_fn(function)} in {md_code(printable(path))}: {what}.")
+            first_step = _first_step(found[0].recommendation)
+            out.append(
+                f"{number}. Fix {_fn(function)} in {md_code(printable(path))}: {what}."
+                + (f" First step: {md_text(first_step)}." if first_step else "")
+            )
         out.append("")
     return [*out, "---", ""]
+
+
+def _first_step(recommendation: str) -> str:
+    """The recommendation's opening clause (up to the first `:`, `;` or `.` outside code and
+    parentheses); "" when that is longer than a line."""
+    text = " ".join(recommendation.split())
+    in_code, depth = False, 0
+    for i, char in enumerate(text):
+        if char == "`":
+            in_code = not in_code
+        elif in_code:
+            continue
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif depth == 0 and char in ":;." and text[i + 1 : i + 2] in (" ", ""):
+            return text[:i] if i <= 160 else ""
+    return text if len(text) <= 160 else ""
 
 
 def _testing(report: AuditReport, labels: dict[int, str]) -> list[str]:

@@ -216,7 +216,8 @@ def failure_test(finding: Finding) -> str:
                 "    def fail(*args, **kwargs):",
                 f"        raise {raise_expr}",
                 "",
-                f"    {_patch(target)}  # {one_line(written)}()",
+                f"    {_patch(target)}"
+                + (f"  # {one_line(written)}()" if written != target else ""),
             ]
         else:
             body.append(f"    # make the guarded code raise {expected} (patch one of its calls)")
