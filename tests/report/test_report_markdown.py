@@ -69,7 +69,7 @@ def test_report_has_the_specialists_shape(workorder_report: AuditReport) -> None
     assert f"**Rules on**: {len(workorder_report.rules)} (EW101, " in text
     # What the code does well comes from safe.py, which uses Result and classified errors.
     well = text.split("### What the code does well")[1].split("---")[0]
-    assert "`read_state()` (`examples/workorder/workorder/safe.py:" in well
+    assert "in `examples/workorder/workorder/safe.py`: `default_branch()` (line 36)" in well
     assert "return a `Result`" in well and "raise classified errors" in well
     # every finding once, with its label, location and impact
     labels = label(workorder_report)
