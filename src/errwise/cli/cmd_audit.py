@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         atomic_write(args.output, output)
     else:
         _emit(output)
-    sys.stderr.write(summary_text(report, counts=not args.quiet))
+    sys.stderr.write(summary_text(report, counts=not args.quiet, colour=wants_colour(sys.stderr)))
     return report.exit_code()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from errwise.audit.finding import Finding
 from errwise.audit.report import AuditReport, Format
-from errwise.audit.report.colour import paint
+from errwise.audit.report.colour import paint, paint_code
 from errwise.audit.report.escape import one_line, printable
 
 __all__ = ["printable", "line", "render", "render_colour"]
@@ -25,7 +25,7 @@ def line(finding: Finding, *, colour: bool = False) -> str:
         return (
             f"{paint(where, 'bold')} {paint(finding.rule, 'bold')} "
             f"{paint(f'[{severity}]', severity)} {paint(finding.name + ':', 'dim')} "
-            f"{one_line(finding.message)}"
+            f"{paint_code(one_line(finding.message))}"
         )
     return f"{where} {finding.rule} [{severity}] {finding.name}: {one_line(finding.message)}"
 
