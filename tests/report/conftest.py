@@ -10,14 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from report_helpers import REPO, Tree
 
 from errwise.audit.report import AuditReport
 from errwise.audit.runner import AuditOptions, run_audit
-
-REPO = Path(__file__).resolve().parents[2]
-DATA = Path(__file__).resolve().parent / "data"
-
-Tree = Callable[..., AuditReport]
 
 
 def write_tree(root: Path, files: Mapping[str, str]) -> Path:

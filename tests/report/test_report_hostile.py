@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DATA, Tree
+from report_helpers import DATA, Tree
 
 from errwise.audit.report import AuditReport, format_names, render
 

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DATA, Tree
+from report_helpers import DATA, Tree
 
 from errwise.audit.finding import Severity
 from errwise.audit.report import AuditReport, render

@@ -8,7 +8,7 @@ import re
 
 import jsonschema
 import pytest
-from conftest import DATA, Tree
+from report_helpers import DATA, Tree
 
 from errwise.audit.finding import Severity
 from errwise.audit.report import AuditReport, render
