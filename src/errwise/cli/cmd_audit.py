@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from errwise.audit.baseline import apply_baseline, read_baseline, write_baseline
+from errwise.audit.gitdiff import apply_diff, changed_lines
 from errwise.audit.progress import ProgressBar, progress_wanted
 from errwise.audit.report import format_names, formats, render
 from errwise.audit.report.colour import wants_colour
@@ -90,6 +91,11 @@ def register(sub: Any) -> None:
         "--baseline FILE report only new ones",
     )
     parser.add_argument(
+        "--diff",
+        metavar="REV",
+        help="report only findings on lines changed since git revision REV (e.g. origin/main)",
+    )
+    parser.add_argument(
         "--quiet", "-q", action="store_true", help="no summary and no progress bar on stderr"
     )
     parser.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
@@ -118,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     )
     audit = plan(options)
     known = read_baseline(args.baseline) if args.baseline else None  # usage errors first
+    changes = changed_lines(audit.root, args.diff) if args.diff is not None else None
     to_stdout = not args.output
     bar = None
     if progress_wanted(sys.stderr, quiet=args.quiet, fmt=args.format, to_stdout=to_stdout):
@@ -131,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         write_baseline(args.write_baseline, report.findings)
     if known is not None:
         apply_baseline(report, known)
+    if changes is not None:
+        apply_diff(report, changes)
     colour = to_stdout and wants_colour(sys.stdout)
     output = render(args.format, report, colour=colour)
     if args.output:

@@ -109,9 +109,11 @@ def _header(report: AuditReport) -> list[str]:
         lines.append(
             f"**Not analysed**: {len(report.unanalysed)} file(s), see [Diagnostics](#diagnostics)"
         )
-    if report.suppressed or report.baselined:
+    if report.suppressed or report.baselined or report.outside_diff:
         lines[-1] += "  "
         parts = []
+        if report.outside_diff:
+            parts.append(f"{report.outside_diff} on lines unchanged since the `--diff` revision")
         if report.suppressed:
             parts.append(f"{report.suppressed} silenced by suppression comments")
         if report.baselined:

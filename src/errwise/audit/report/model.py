@@ -44,6 +44,8 @@ class AuditReport:
     """What the audited code already does well, in path order."""
     baselined: int = 0
     """Findings left out because the baseline holds them (`--baseline`)."""
+    outside_diff: int = 0
+    """Findings left out because no line of theirs changed since `--diff REV`."""
 
     def sort(self) -> None:
         """Put findings and diagnostics in their canonical order."""

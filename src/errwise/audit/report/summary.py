@@ -54,6 +54,8 @@ def _counts_line(report: AuditReport, colour: bool = False) -> str:
         line += f"; {report.suppressed} suppressed"
     if report.baselined:
         line += f"; {report.baselined} in the baseline"
+    if report.outside_diff:
+        line += f"; {report.outside_diff} outside the diff"
     if not report.files and not report.diagnostics:
         line += " (no Python files found under the given paths)"
     return line
