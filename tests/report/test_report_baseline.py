@@ -148,3 +148,39 @@ def test_a_failed_baseline_write_keeps_the_old_file(
     assert run.code == 10, run
     assert (tmp_path / "base.json").read_text() == old
     assert sorted(os.listdir(tmp_path)) == ["base.json", "mod.py"]
+
+
+SENTINEL = """\
+import logging
+import os
+
+log = logging.getLogger(__name__)
+
+
+def refresh(path, tmp):
+    if not os.path.exists(path):
+        return False
+    try:
+        with open(tmp, "w") as handle:
+            handle.write("beat")
+        os.replace(tmp, path)
+        return True
+    except Exception as exc:
+        log.error("cannot refresh %s", exc)
+        return False
+"""
+
+
+def test_a_finding_anchored_on_its_return_is_new_when_its_handler_changes(
+    tmp_path: Path, cli: Cli
+) -> None:
+    first = _audit(cli, tmp_path, SENTINEL, "--select", "EW102", "--write-baseline", "b.json")
+    assert [f["rule"] for f in first.json()["findings"]] == ["EW102"], first
+    shifted = "# header\n" * 10 + SENTINEL.replace("exc:", "err:").replace(", exc)", ", err)")
+    assert _audit(cli, tmp_path, shifted, "--select", "EW102", "--baseline", "b.json").code == 1
+    same = "# header\n" * 10 + SENTINEL.replace('"beat"', '"heartbeat"')
+    run = _audit(cli, tmp_path, same, "--select", "EW102", "--baseline", "b.json")
+    assert run.json()["findings"] == [], run
+    changed = SENTINEL.replace('log.error("cannot refresh %s", exc)', "pass")
+    run = _audit(cli, tmp_path, changed, "--select", "EW102", "--baseline", "b.json")
+    assert len(run.json()["findings"]) == 1, run
