@@ -153,3 +153,20 @@ def test_the_checker_sees_markup(tmp_path: Path, hostile: AuditReport) -> None:
     ] * 2 + ["'[' in 'a <b>x</b> and [l](u)'"]
     assert _markup_outside_code("`<b>` and \\<b> and ``a`<b>`` ok") == []
     assert _markup_outside_code("``<b>` x") != []
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("returns `'```'` here", "returns ````'```'```` here"),
+        ("not `Exception`s, so", "not `Exception`s, so"),
+        ("catch `RuntimeError`/`Exception` and", "catch `RuntimeError`/`Exception` and"),
+        ("a <b>bold</b> [l](u) claim", "a \\<b\\>bold\\</b\\> \\[l\\](u) claim"),
+        ("see https://evil.example", "see https:\\/\\/evil.example"),
+        ("odd ` backtick", "odd \\` backtick"),
+    ],
+)
+def test_md_text_keeps_code_whole_and_text_inert(message: str, expected: str) -> None:
+    from errwise.audit.report.escape import md_text
+
+    assert md_text(message) == expected

@@ -61,7 +61,11 @@ def md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_SPAN = re.compile(r"`([^`]+)`")
+# A code span as messages write it: a backtick after a space or an opening punctuation mark, up
+# to the first backtick followed by a space, closing punctuation or the end (a plural `s`
+# allowed in between) — so code that holds
+# backticks itself (a string literal with ```) stays one span.
+_SPAN = re.compile(r"(?<![^\s(\[{,;:/\u2014])`(.+?)`(?=s?(?:$|[\s)\]},;:.!?/\u2014]))")
 
 
 def md_text(text: str) -> str:
