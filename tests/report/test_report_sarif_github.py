@@ -126,3 +126,17 @@ def test_annotations_for_a_file_name_with_commas_and_colons(audit_tree: Tree) ->
     report = audit_tree({"a,b:c%d.py": source})
     (line,) = render("github", report).splitlines()
     assert line.startswith("::error file=a%2Cb%3Ac%25d.py,line=6,")
+
+
+def test_hidden_errors_reach_sarif_and_annotations(workorder_report: AuditReport) -> None:
+    finding = workorder_report.findings[0]
+    finding.hidden_errors = ["PermissionError", "subprocess.CalledProcessError"]
+    sarif = json.loads(render("sarif", workorder_report))
+    first = sarif["runs"][0]["results"][0]
+    assert (
+        "Hidden errors: PermissionError, subprocess.CalledProcessError" in first["message"]["text"]
+    )
+    assert first["properties"]["hiddenErrors"] == finding.hidden_errors
+    line = render("github", workorder_report).splitlines()[0]
+    assert "%0A%0AHidden errors: PermissionError, subprocess.CalledProcessError%0A%0A" in line
+    assert "Hidden errors" not in render("github", workorder_report).splitlines()[1]

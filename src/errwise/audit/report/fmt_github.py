@@ -50,7 +50,10 @@ def _finding(finding: Finding) -> str:
         properties["col"] = finding.col
         properties["endColumn"] = max(finding.end_col, finding.col)
     properties["title"] = f"{finding.rule} {finding.name} ({finding.severity.value})"
-    message = f"{finding.message}\n\nRecommendation: {finding.recommendation}"
+    message = finding.message
+    if finding.hidden_errors:
+        message += "\n\nHidden errors: " + ", ".join(finding.hidden_errors)
+    message += f"\n\nRecommendation: {finding.recommendation}"
     return _command(COMMANDS[finding.severity], properties, message)
 
 

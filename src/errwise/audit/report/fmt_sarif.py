@@ -81,10 +81,13 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         location["logicalLocations"] = [
             {"fullyQualifiedName": finding.function, "kind": "function"}
         ]
+    text = finding.message
+    if finding.hidden_errors:
+        text += "\n\nHidden errors: " + ", ".join(finding.hidden_errors)
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": LEVELS[finding.severity],
-        "message": {"text": f"{finding.message}\n\nRecommendation: {finding.recommendation}"},
+        "message": {"text": f"{text}\n\nRecommendation: {finding.recommendation}"},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {
