@@ -114,8 +114,13 @@ def _injected(finding: Finding, details: FindingDetails) -> tuple[str, str]:
     hidden = [h for h in finding.hidden_errors if _NAME.match(h)]
     if hidden:
         name = hidden[0]
-        if name.rsplit(".", 1)[-1] in {"PermissionError", "OSError"}:
+        short = name.rsplit(".", 1)[-1]
+        if short in {"PermissionError", "OSError"}:
             return f'{name}(errno.EACCES, "Permission denied (injected)")', name
+        if short == "CalledProcessError":
+            return f'{name}(1, ["cmd"], stderr="injected by the test")', name
+        if short == "TimeoutExpired":
+            return f'{name}(["cmd"], 60)', name
         return f'{name}("injected by the test")', name
     if {"lock", "disk", "cleanup"} & set(details.effects):
         return 'PermissionError(errno.EACCES, "Permission denied (injected)")', "PermissionError"
@@ -123,15 +128,21 @@ def _injected(finding: Finding, details: FindingDetails) -> tuple[str, str]:
 
 
 def _subject_call(finding: Finding) -> str:
+    """How the test reaches the code (with a comment saying what to fill in)."""
+    call, note = _subject_call_parts(finding)
+    return f"{call}  # {note}"
+
+
+def _subject_call_parts(finding: Finding) -> tuple[str, str]:
     function = finding.function
     if not function:
-        return "importlib.reload(subject)  # the code runs at import"
+        return "importlib.reload(subject)", "the code runs at import"
     parts = function.split(".")
     if len(parts) > 1 and parts[0][:1].isupper():
-        return f"subject.{parts[0]}(...).{'.'.join(parts[1:])}(...)"
+        return f"subject.{parts[0]}(...).{'.'.join(parts[1:])}(...)", "arguments that reach it"
     if len(parts) > 1:
-        return f"subject.{parts[0]}(...)  # reaches {function}()"
-    return f"subject.{parts[0]}(...)  # arguments that reach line {finding.line}"
+        return f"subject.{parts[0]}(...)", f"reaches {function}()"
+    return f"subject.{parts[0]}(...)", f"arguments that reach line {finding.line}"
 
 
 def _module(finding: Finding, details: FindingDetails) -> str:
@@ -185,11 +196,12 @@ def failure_test(finding: Finding) -> str:
     elif finding.rule == "EW117":
         subject = re.search(r"dispatch on `([^`\n]{1,60})`", finding.message)
         on = subject.group(1) if subject else "the kind"
+        reach = _subject_call_parts(finding)[0]
         body = [
             f"def test_{func}_rejects_an_unknown_kind():",
             f"    # {where}",
             "    with pytest.raises(errwise.Error):  # an unhandled kind must not pass silently",
-            f"        {call.split('  #')[0]}  # with {one_line(on)} set to 'no-such-kind'",
+            f"        {reach}  # with {one_line(on)} set to 'no-such-kind'",
         ]
     elif finding.rule == "EW107" and details.calls:
         target, _ = details.calls[0]
@@ -236,7 +248,8 @@ def failure_test(finding: Finding) -> str:
 
 def _import_block(code: str) -> str:
     """The import lines `code` needs, grouped and sorted the way ruff/isort would."""
-    stdlib = [m for m in ("errno", "importlib", "subprocess") if f"{m}." in code]
+    raised = set(re.findall(r"raise ([a-z_][a-z0-9_]*)\.", code)) - {"errwise", "pytest"}
+    stdlib = sorted({m for m in ("errno", "importlib", "subprocess") if f"{m}." in code} | raised)
     third = [m for m in ("errwise", "pytest") if f"{m}." in code]
     groups = ["\n".join(f"import {m}" for m in group) for group in (stdlib, third) if group]
     return "\n\n".join(groups) + "\n\n"
