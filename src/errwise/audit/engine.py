@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from errwise.audit.config import AuditConfig
+from errwise.audit.details import attach_details
 from errwise.audit.effects import StateChangeMatcher
 from errwise.audit.finding import Diagnostic, Finding
 from errwise.audit.infer import (
@@ -29,6 +30,7 @@ from errwise.audit.infer import (
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
+from errwise.audit.strengths import Strength, strengths
 from errwise.audit.suppress import Suppressions
 
 __all__ = ["FileResult", "analyze_source", "decode_source", "summarize_source"]
@@ -41,6 +43,8 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lines: int = 0
     suppressed: int = 0
+    strengths: list[Strength] = field(default_factory=list)
+    """What the file already does well (see `errwise.audit.strengths`)."""
 
 
 def decode_source(data: bytes, path: str) -> str | Diagnostic:
@@ -105,6 +109,8 @@ def analyze_source(
     _uniquify_fingerprints(kept)
     if kept:
         fill_hidden_errors(kept, program_for(model))
+    attach_details(model, kept)
+    result.strengths = strengths(model)
     result.findings = kept
     return result
 

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Severity", "Finding", "Diagnostic"]
+__all__ = ["Severity", "Finding", "Diagnostic", "FindingDetails"]
 
 
 class Severity(enum.Enum):
@@ -57,6 +57,27 @@ _RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICA
 _BY_RANK = {rank: sev for sev, rank in _RANK.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class FindingDetails:
+    """What reports need beyond the JSON fields: the code and what it does (not in `to_dict`)."""
+
+    excerpt: tuple[str, ...] = ()
+    """Source lines around the finding, bounded (see `errwise.audit.details`)."""
+    excerpt_start: int = 1
+    """The line number of `excerpt[0]`."""
+    module: str | None = None
+    """The dotted module name of the file, when it sits in a package."""
+    effects: tuple[str, ...] = ()
+    """What the code the finding judges does: "disk", "process", "network", "lock", "cleanup"."""
+    calls: tuple[tuple[str, str], ...] = ()
+    """Calls in that code a test can make fail, most state-changing first: (patch target, as
+    written). The patch target is `module.attr` / `attr` (a name in the audited module)."""
+    end_line_of_scope: int | None = None
+    """The last line of the enclosing function (for `path:line-range`)."""
+    scope_line: int | None = None
+    """The `def` line of the enclosing function."""
+
+
 @dataclass(slots=True)
 class Finding:
     """One defect at one place. Field names are the JSON contract of design.md."""
@@ -82,6 +103,8 @@ class Finding:
     """The (line, col) of the except clause this finding judges; of several findings claiming
     one clause, only those of the most specific rule are kept (see `Rule.specificity`)."""
     specificity: int = 0
+    details: FindingDetails | None = None
+    """Excerpt and facts for rich reports (Markdown, SARIF); None when not computed."""
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.col, self.rule)

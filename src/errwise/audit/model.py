@@ -518,12 +518,15 @@ class FileModel:
         anchor: ast.AST | None = None,
         claim: ast.ExceptHandler | None = None,
     ) -> Finding:
-        """A finding of `rule` at `node`; `anchor` (default `node`) is what its fingerprint
-        hashes, so the fingerprint survives line shifts but changes when that code changes."""
+        """A finding of `rule` at `node`; `anchor` (default `node`) and the `claim`ed except
+        clause are what its fingerprint hashes, so the fingerprint survives line shifts and edits
+        elsewhere but changes when that code (the handler it judges included) changes."""
         line = getattr(node, "lineno", 1)
         ctx = self.ctx(node)
         function = ctx.function.qualname if ctx.function else (ctx.scope or None)
         shape = ast.dump(anchor or node, annotate_fields=False, include_attributes=False)
+        if claim is not None and claim is not (anchor or node):
+            shape += "\0" + ast.dump(claim, annotate_fields=False, include_attributes=False)
         digest = hashlib.sha256(
             f"{rule.id}\0{self.path}\0{function}\0{shape}".encode()
         ).hexdigest()[:20]

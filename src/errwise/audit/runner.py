@@ -118,30 +118,39 @@ def plan(options: AuditOptions) -> AuditPlan:
     return AuditPlan(tuple(paths), root, config, config_dir, exclude, selected, jobs)
 
 
-def execute(audit: AuditPlan) -> AuditReport:
-    """Discover and analyse the files of a plan (see the module promise)."""
+Progress = Callable[[int, int], None]
+"""Called with (files done, files in total) as the analysis goes on."""
+
+
+def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
+    """Discover and analyse the files of a plan (see the module promise); `progress`, when
+    given, hears how many files are done."""
     found = discover(audit.paths, root=audit.root, exclude=audit.exclude)
     report = AuditReport(
         diagnostics=list(found.diagnostics),
         files=len(found.files),
         fail_on=audit.config.fail_on,
         rules=tuple(r.id for r in audit.rules),
+        paths=audit.paths,
+        root=audit.root,
     )
     # Per-file ignores are resolved here, against paths relative to the configuration's
     # directory; the engine then sees a configuration without them.
     engine_config = replace(audit.config, per_file_ignores=())
     tasks = [(file, _rule_ids_for(audit, file.path)) for file in found.files]
-    for result in _analyse_all(tasks, engine_config, audit.jobs):
+    for result in _analyse_all(tasks, engine_config, audit.jobs, progress):
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
         report.suppressed += result.suppressed
+        report.lines += result.lines
+        report.strengths.extend(result.strengths)
     report.sort()
     return report
 
 
-def run_audit(options: AuditOptions) -> AuditReport:
+def run_audit(options: AuditOptions, progress: Progress | None = None) -> AuditReport:
     """`plan` then `execute`."""
-    return execute(plan(options))
+    return execute(plan(options), progress)
 
 
 def analyze_file(
@@ -284,14 +293,18 @@ def _install_program(program: Program | None) -> None:
     _worker_program = program
 
 
-def _analyse_all(tasks: list[_Task], config: AuditConfig, jobs: int) -> list[FileResult]:
+def _analyse_all(
+    tasks: list[_Task], config: AuditConfig, jobs: int, progress: Progress | None = None
+) -> list[FileResult]:
     """Two phases: summarise every file (inference facts), link them into one `Program`, then
     run the rules on every file with the whole program's facts at hand."""
     parallel = jobs > 1 and len(tasks) >= _PARALLEL_MIN_FILES
     summaries = _run_batches(_summarize_batch, tasks, config, jobs if parallel else 1, None)
     facts = [f for f in summaries if isinstance(f, FileFacts)]
     program = Program(facts, kb_for(config))
-    results = _run_batches(_analyse_batch, tasks, config, jobs if parallel else 1, program)
+    results = _run_batches(
+        _analyse_batch, tasks, config, jobs if parallel else 1, program, progress=progress
+    )
     out: list[FileResult] = []
     for (file, _), result in zip(tasks, results, strict=True):
         out.append(result if isinstance(result, FileResult) else _worker_died(file, result))
@@ -302,14 +315,25 @@ _BatchFn = Callable[[list[_Task], AuditConfig], list[Any]]
 
 
 def _run_batches(
-    fn: _BatchFn, tasks: list[_Task], config: AuditConfig, jobs: int, program: Program | None
+    fn: _BatchFn,
+    tasks: list[_Task],
+    config: AuditConfig,
+    jobs: int,
+    program: Program | None,
+    *,
+    progress: Progress | None = None,
 ) -> list[Any]:
     """`fn` over batches of tasks, in worker processes when `jobs` > 1; one item per task, in
     task order (a `BrokenProcessPool` in place of the results of a batch whose worker died)."""
     if jobs <= 1:
         _install_program(program)
         try:
-            return fn(tasks, config)
+            done: list[Any] = []
+            for task in tasks:
+                done.extend(fn([task], config))
+                if progress is not None:
+                    progress(len(done), len(tasks))
+            return done
         finally:
             _install_program(None)
     size = max(1, min(32, len(tasks) // (jobs * 4)))
@@ -324,7 +348,7 @@ def _run_batches(
         )
     except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
         _log.warning("cannot start worker processes (%s); analysing in this process", exc)
-        return _run_batches(fn, tasks, config, 1, program)
+        return _run_batches(fn, tasks, config, 1, program, progress=progress)
     results: list[Any] = []
     try:
         futures = [(batch, pool.submit(fn, batch, config)) for batch in batches]
@@ -333,6 +357,8 @@ def _run_batches(
                 results.extend(future.result())
             except BrokenProcessPool as exc:
                 results.extend(exc for _ in batch)
+            if progress is not None:
+                progress(len(results), len(tasks))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results

@@ -13,9 +13,13 @@ import argparse
 import sys
 from typing import Any
 
+from errwise.audit.baseline import apply_baseline, read_baseline, write_baseline
+from errwise.audit.gitdiff import apply_diff, changed_lines
+from errwise.audit.progress import ProgressBar, progress_wanted
 from errwise.audit.report import format_names, formats, render
+from errwise.audit.report.colour import wants_colour
 from errwise.audit.report.summary import summary_text
-from errwise.audit.runner import AuditOptions, run_audit
+from errwise.audit.runner import AuditOptions, execute, plan
 from errwise.ops.atomic import atomic_write
 
 __all__ = ["register", "run"]
@@ -75,7 +79,25 @@ def register(sub: Any) -> None:
         metavar="N",
         help="worker processes (default 0: one per CPU; 1: no worker processes)",
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="report only findings not recorded in FILE (see --write-baseline)",
+    )
+    parser.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="record every current finding in FILE (atomically); later runs with "
+        "--baseline FILE report only new ones",
+    )
+    parser.add_argument(
+        "--diff",
+        metavar="REV",
+        help="report only findings on lines changed since git revision REV (e.g. origin/main)",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no summary and no progress bar on stderr"
+    )
     parser.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
     parser.set_defaults(handler=run)
 
@@ -100,13 +122,31 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         no_config=args.no_config,
     )
-    report = run_audit(options)
-    output = render(args.format, report)
+    audit = plan(options)
+    known = read_baseline(args.baseline) if args.baseline else None  # usage errors first
+    changes = changed_lines(audit.root, args.diff) if args.diff is not None else None
+    to_stdout = not args.output
+    bar = None
+    if progress_wanted(sys.stderr, quiet=args.quiet, fmt=args.format, to_stdout=to_stdout):
+        bar = ProgressBar(sys.stderr)
+    try:
+        report = execute(audit, bar)
+    finally:
+        if bar is not None:
+            bar.finish()
+    if args.write_baseline:
+        write_baseline(args.write_baseline, report.findings)
+    if known is not None:
+        apply_baseline(report, known)
+    if changes is not None:
+        apply_diff(report, changes)
+    colour = to_stdout and wants_colour(sys.stdout)
+    output = render(args.format, report, colour=colour)
     if args.output:
         atomic_write(args.output, output)
     else:
         _emit(output)
-    sys.stderr.write(summary_text(report, counts=not args.quiet))
+    sys.stderr.write(summary_text(report, counts=not args.quiet, colour=wants_colour(sys.stderr)))
     return report.exit_code()
 
 

@@ -1,7 +1,8 @@
 """`errwise rules`: the auditor's rule catalog — id, name, default severity, one line each.
 
 Promise: text output is one rule per line, sorted by id; `--format json` is a list of objects
-with `id`, `name`, `severity`, `summary`.
+with `id`, `name`, `severity`, `summary`, and the documentation: `what`, `why`, `example`,
+`fix` (Markdown / Python source, as `errwise explain` shows them).
 """
 
 from __future__ import annotations
@@ -30,7 +31,16 @@ def run(args: argparse.Namespace) -> int:
     rules = all_rules()
     if args.format == "json":
         rows = [
-            {"id": r.id, "name": r.name, "severity": r.severity.value, "summary": r.summary}
+            {
+                "id": r.id,
+                "name": r.name,
+                "severity": r.severity.value,
+                "summary": r.summary,
+                "what": r.what.strip(),
+                "why": r.why.strip(),
+                "example": r.example.strip("\n"),
+                "fix": r.fix.strip(),
+            }
             for r in rules
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")

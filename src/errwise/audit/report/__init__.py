@@ -28,6 +28,8 @@ class Format:
     """One line for `--help`."""
     render: Callable[[AuditReport], str]
     """The complete output (ending with a newline, or empty when there is nothing to say)."""
+    render_colour: Callable[[AuditReport], str] | None = None
+    """The same output with ANSI colours, for a terminal; None: the format is never coloured."""
 
 
 @functools.cache
@@ -63,6 +65,10 @@ def get_format(name: str) -> Format:
     )
 
 
-def render(name: str, report: AuditReport) -> str:
-    """The output of format `name` for `report`."""
-    return get_format(name).render(report)
+def render(name: str, report: AuditReport, *, colour: bool = False) -> str:
+    """The output of format `name` for `report`; `colour` asks for ANSI colours, which only
+    formats meant for a terminal (text) honour — JSON, SARIF and the others never colour."""
+    fmt = get_format(name)
+    if colour and fmt.render_colour is not None:
+        return fmt.render_colour(report)
+    return fmt.render(report)

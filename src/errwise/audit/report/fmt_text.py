@@ -2,34 +2,45 @@
 
 Promise: exactly one line per finding, in report order, nothing else (the summary goes to stderr,
 see `errwise.audit.report.summary`); line breaks inside a message are folded into spaces and
-control characters in a path are escaped, so one finding is always one line.
+control characters in a path or a message are escaped (`escape.printable`), so one finding is
+always one line and the audited code cannot send escape sequences to the terminal. The coloured
+rendering (for a terminal: `--format text` on a TTY, see `errwise.audit.report.colour`) has the
+same characters plus ANSI colour codes.
 """
 
 from __future__ import annotations
 
 from errwise.audit.finding import Finding
 from errwise.audit.report import AuditReport, Format
+from errwise.audit.report.colour import paint, paint_code
+from errwise.audit.report.escape import one_line, printable
 
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
-
-
-def printable(text: str) -> str:
-    """`text` with control characters (a newline in a file name) escaped: one line stays one."""
-    return text.translate(_CONTROL)
+__all__ = ["printable", "line", "render", "render_colour"]
 
 
-def line(finding: Finding) -> str:
-    message = " ".join(finding.message.split())
-    return (
-        f"{printable(finding.path)}:{finding.line}:{finding.col}: {finding.rule} "
-        f"[{finding.severity.value}] {finding.name}: {message}"
-    )
+def line(finding: Finding, *, colour: bool = False) -> str:
+    where = f"{printable(finding.path)}:{finding.line}:{finding.col}:"
+    severity = finding.severity.value
+    if colour:
+        return (
+            f"{paint(where, 'bold')} {paint(finding.rule, 'bold')} "
+            f"{paint(f'[{severity}]', severity)} {paint(finding.name + ':', 'dim')} "
+            f"{paint_code(one_line(finding.message))}"
+        )
+    return f"{where} {finding.rule} [{severity}] {finding.name}: {one_line(finding.message)}"
 
 
 def render(report: AuditReport) -> str:
     return "".join(line(f) + "\n" for f in report.findings)
 
 
+def render_colour(report: AuditReport) -> str:
+    return "".join(line(f, colour=True) + "\n" for f in report.findings)
+
+
 FORMAT = Format(
-    "text", "one finding per line (path:line:col: rule [severity] name: message)", render
+    "text",
+    "one finding per line (path:line:col: rule [severity] name: message)",
+    render,
+    render_colour,
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from errwise.audit.finding import Diagnostic, Finding, Severity
+from errwise.audit.strengths import Strength
 from errwise.kind import EXIT_FINDINGS, EXIT_OK, Kind
 
 __all__ = ["AuditReport", "INTERNAL_CODE"]
@@ -33,11 +34,24 @@ class AuditReport:
     fail_on: Severity = Severity.LOW
     rules: tuple[str, ...] = ()
     """Ids of the rules the run selected."""
+    paths: tuple[str, ...] = ()
+    """The paths the run was given (as given)."""
+    root: str = ""
+    """The absolute directory reported paths are relative to ("" when unknown)."""
+    lines: int = 0
+    """Lines of the files that were analysed."""
+    strengths: list[Strength] = field(default_factory=list)
+    """What the audited code already does well, in path order."""
+    baselined: int = 0
+    """Findings left out because the baseline holds them (`--baseline`)."""
+    outside_diff: int = 0
+    """Findings left out because no line of theirs changed since `--diff REV`."""
 
     def sort(self) -> None:
         """Put findings and diagnostics in their canonical order."""
         self.findings.sort(key=Finding.sort_key)
         self.diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code, d.message))
+        self.strengths.sort(key=lambda s: (s.path, s.line, s.kind))
 
     @property
     def internal_errors(self) -> list[Diagnostic]:

@@ -2,11 +2,13 @@
 
 Promise: `summary_text(report)` lists each diagnostic (`path:line: ERR_PARSE: message`), then one
 line counting findings per severity, files not analysed and suppressions (left out when `counts`
-is false: `--quiet`); when errwise failed on a file it says plainly that this is a bug.
+is false: `--quiet`); when errwise failed on a file it says plainly that this is a bug. With
+`colour`, the non-zero counts are painted in their severity's colour (same characters otherwise).
 """
 
 from __future__ import annotations
 
+from errwise.audit.report.colour import paint
 from errwise.audit.report.fmt_text import printable
 from errwise.audit.report.model import AuditReport
 
@@ -21,10 +23,10 @@ def diagnostic_lines(report: AuditReport) -> list[str]:
     return lines
 
 
-def summary_text(report: AuditReport, *, counts: bool = True) -> str:
+def summary_text(report: AuditReport, *, counts: bool = True, colour: bool = False) -> str:
     out = [f"errwise: {line}" for line in diagnostic_lines(report)]
     if counts:
-        out.append(_counts_line(report))
+        out.append(_counts_line(report, colour))
     internal = report.internal_errors
     if internal:
         out.append(
@@ -34,11 +36,13 @@ def summary_text(report: AuditReport, *, counts: bool = True) -> str:
     return "".join(line + "\n" for line in out)
 
 
-def _counts_line(report: AuditReport) -> str:
+def _counts_line(report: AuditReport, colour: bool = False) -> str:
     by_severity = report.by_severity()
     total = len(report.findings)
     noun = "finding" if total == 1 else "findings"
-    detail = ", ".join(f"{n} {sev}" for sev, n in by_severity.items())
+    detail = ", ".join(
+        paint(f"{n} {sev}", sev) if colour and n else f"{n} {sev}" for sev, n in by_severity.items()
+    )
     files = f"{report.files} file" + ("" if report.files == 1 else "s")
     line = f"errwise: {total} {noun} ({detail}) in {files}"
     failing = len(report.failing)
@@ -48,6 +52,10 @@ def _counts_line(report: AuditReport) -> str:
         line += f"; {len(report.unanalysed)} not analysed"
     if report.suppressed:
         line += f"; {report.suppressed} suppressed"
+    if report.baselined:
+        line += f"; {report.baselined} in the baseline"
+    if report.outside_diff:
+        line += f"; {report.outside_diff} outside the diff"
     if not report.files and not report.diagnostics:
         line += " (no Python files found under the given paths)"
     return line
