@@ -9,11 +9,10 @@ edit. Renderers are pure: they never write, so `--output` can be written atomica
 from __future__ import annotations
 
 import functools
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from errwise.audit.plugins import load_plugins
 from errwise.audit.report.model import AuditReport
 from errwise.error import bug, usage
 
@@ -35,15 +34,7 @@ class Format:
 @functools.cache
 def formats() -> tuple[Format, ...]:
     """Every output format, sorted by name."""
-    found: list[Format] = []
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("fmt_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        fmt = getattr(module, "FORMAT", None)
-        if not isinstance(fmt, Format):
-            raise bug("report format module defines no FORMAT", module=info.name)
-        found.append(fmt)
+    found = load_plugins(__name__, __path__, "fmt_", "FORMAT", Format)
     found.sort(key=lambda f: f.name)
     names = [f.name for f in found]
     if len(names) != len(set(names)):
