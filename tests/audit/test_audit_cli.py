@@ -18,7 +18,7 @@ import pytest
 
 from errwise.audit import rules as rules_pkg
 from errwise.audit import runner
-from errwise.audit.discover import SourceFile, discover
+from errwise.audit.discover import discover
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
@@ -245,7 +245,7 @@ def test_a_crash_outside_the_rules_is_contained_per_file(
     def broken(*args: object, **kwargs: object) -> object:
         raise AttributeError("injected")
 
-    monkeypatch.setattr(runner, "analyze_source", broken)
+    monkeypatch.setattr(runner, "scan_source", broken)
     write(tmp_path, {"a.py": CLEAN, "b.py": CLEAN})
     run = cli("audit", ".", cwd=tmp_path)
     assert run.code == 70
@@ -259,12 +259,12 @@ def test_a_crash_outside_the_rules_is_contained_per_file(
 def test_a_dying_worker_is_reported_not_hung(
     tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def dies(file: SourceFile, *args: object) -> object:
+    def dies(*args: object) -> object:
         os._exit(3)  # the worker process dies at once (killed, out of memory, a crash)
 
     # Forked workers inherit the injection; the real runner never forks.
     monkeypatch.setattr(runner, "_start_method", lambda: "fork")
-    monkeypatch.setattr(runner, "analyze_file", dies)
+    monkeypatch.setattr(runner, "scan_job", dies)
     write(tmp_path, {f"m{i:02}.py": CLEAN for i in range(24)} | {"victim.py": CLEAN})
     run = cli("audit", "--jobs", "2", ".", cwd=tmp_path)
     assert run.code == 70, run
@@ -418,7 +418,7 @@ def test_ctrl_c_exits_130_without_a_traceback(
     def interrupted(*args: object) -> object:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "analyze_file", interrupted)
+    monkeypatch.setattr(runner, "scan_job", interrupted)
     write(tmp_path, {"a.py": CLEAN})
     run = cli("audit", ".", cwd=tmp_path)
     assert run.code == 130

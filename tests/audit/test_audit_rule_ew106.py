@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import ast
 import textwrap
 
 import pytest
 
-from errwise.audit.infer import Program, summarize
-from errwise.audit.model import FileModel
+from errwise.audit.config import AuditConfig
+from errwise.audit.engine import analyze_source, summarize_source
+from errwise.audit.finding import Finding
+from errwise.audit.infer import Program
 from errwise.audit.rules.ew106_missing_context import RULE
 
 POSITIVES = {
@@ -231,14 +232,17 @@ def test_across_modules() -> None:
             return 0
         """
     )
-    models = {
-        "tool.store": FileModel.build(ast.parse(store), "tool/store.py", store, "tool.store"),
-        "tool.cli": FileModel.build(ast.parse(cli), "tool/cli.py", cli, "tool.cli"),
-    }
-    program = Program([summarize(m) for m in models.values()])
-    for m in models.values():
-        m.program = program
-    [finding] = RULE.check(models["tool.store"])
+    files = {"tool.store": ("tool/store.py", store), "tool.cli": ("tool/cli.py", cli)}
+    program = Program(
+        [summarize_source(src, path, None, mod) for mod, (path, src) in files.items()]
+    )
+    config = AuditConfig(select=frozenset({RULE.id}))
+
+    def audit(module: str) -> list[Finding]:
+        path, source = files[module]
+        return analyze_source(source, path, config, module_name=module, program=program).findings
+
+    [finding] = audit("tool.store")
     assert "tool/cli.py" in finding.message
     assert "`work_order`" in finding.message
-    assert list(RULE.check(models["tool.cli"])) == []
+    assert audit("tool.cli") == []

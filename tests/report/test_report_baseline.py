@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from errwise.audit.baseline import read_baseline
+from errwise.audit.cache import DEFAULT_DIR as CACHE
 from errwise.error import UsageError
+from errwise.ops.atomic import is_temp_name
 
 Cli = Callable[..., Any]
 
@@ -86,7 +88,7 @@ def test_baseline_file_is_sorted_versioned_and_stable(tmp_path: Path, cli: Cli) 
     assert all("line" not in e for e in doc["findings"])  # lines move; diffs stay quiet
     _audit(cli, tmp_path, TEN_LINES_ABOVE, "--write-baseline", "base.json")
     assert (tmp_path / "base.json").read_text() == text
-    assert not [p for p in os.listdir(tmp_path) if p not in {"mod.py", "base.json"}]
+    assert not [p for p in os.listdir(tmp_path) if p not in {"mod.py", "base.json", CACHE}]
 
 
 @pytest.mark.parametrize(
@@ -147,7 +149,11 @@ def test_a_failed_baseline_write_keeps_the_old_file(
     run = _audit(cli, tmp_path, TEN_LINES_ABOVE + "\n", "--write-baseline", "base.json")
     assert run.code == 10, run
     assert (tmp_path / "base.json").read_text() == old
-    assert sorted(os.listdir(tmp_path)) == ["base.json", "mod.py"]
+    assert sorted(os.listdir(tmp_path)) == [CACHE, "base.json", "mod.py"]
+    # the cache's own writes failed too, and left no temp file behind either
+    assert not [
+        name for _, _, names in os.walk(tmp_path / CACHE) for name in names if is_temp_name(name)
+    ]
 
 
 SENTINEL = """\

@@ -165,6 +165,15 @@ def module_name_for(path: str, _cache: dict[str, str | None] | None = None) -> s
 
 
 def _relative(path: str, base: str) -> str | None:
+    if base and path.startswith(base) and _normal(path):
+        # The common case, without `os.path.relpath` (which normalises both paths each time):
+        # a normalised path below the base.
+        rest = path[len(base) :]
+        if not rest:
+            return ""
+        if rest[0] == os.sep or base.endswith(os.sep):
+            rel = rest.lstrip(os.sep)
+            return rel if os.sep == "/" else rel.replace(os.sep, "/")
     try:
         rel = os.path.relpath(path, base)
     except ValueError:  # different drives (Windows)
@@ -174,6 +183,17 @@ def _relative(path: str, base: str) -> str | None:
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         return None
     return Path(rel).as_posix()
+
+
+def _normal(path: str) -> bool:
+    """Is `path` free of `.`/`..` segments and doubled separators (as `normpath` leaves it)?"""
+    sep = os.sep
+    return (
+        f"{sep}..{sep}" not in path
+        and f"{sep}.{sep}" not in path
+        and f"{sep}{sep}" not in path
+        and not path.endswith((f"{sep}..", f"{sep}."))
+    )
 
 
 class _Walker:

@@ -1,5 +1,10 @@
 """Analyse one file: decode, parse, model, run the selected rules, apply suppressions.
 
+The work comes in two halves, so a multi-file run parses each file once: `scan_source` does
+everything that needs the syntax tree and returns a picklable `FileScan` (in a worker process, or
+from the cache); `finish_scan` completes it with the whole program's facts (resolving the rules'
+`Deferred` checks, claims, suppressions, hidden errors). `analyze_source` is the two in a row.
+
 Promise: `analyze_source` never raises for any input text or bytes: undecodable, binary,
 unparsable or pathologically nested input yields a `Diagnostic` (ERR_DECODE, ERR_PARSE), and a
 rule that fails on a file yields an ERR_INTERNAL diagnostic naming the rule while the other rules
@@ -14,8 +19,10 @@ import tokenize
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from errwise.audit.config import AuditConfig
+from errwise.audit.deferred import Deferred
 from errwise.audit.details import attach_details
 from errwise.audit.effects import StateChangeMatcher
 from errwise.audit.finding import Diagnostic, Finding
@@ -24,7 +31,6 @@ from errwise.audit.infer import (
     Program,
     fill_hidden_errors,
     kb_for,
-    program_for,
     summarize,
 )
 from errwise.audit.model import FileModel
@@ -33,7 +39,15 @@ from errwise.audit.rules import all_rules
 from errwise.audit.strengths import Strength, strengths
 from errwise.audit.suppress import Suppressions
 
-__all__ = ["FileResult", "analyze_source", "decode_source", "summarize_source"]
+__all__ = [
+    "FileResult",
+    "FileScan",
+    "analyze_source",
+    "decode_source",
+    "finish_scan",
+    "scan_source",
+    "summarize_source",
+]
 
 
 @dataclass(slots=True)
@@ -64,6 +78,25 @@ def decode_source(data: bytes, path: str) -> str | Diagnostic:
     return text.removeprefix("\ufeff")
 
 
+@dataclass(slots=True)
+class FileScan:
+    """Everything one file's analysis needs its syntax tree for, as picklable data: what
+    `scan_source` makes (in a worker process, or from the cache) and `finish_scan` completes
+    with the whole program's facts."""
+
+    path: str
+    lines: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    facts: FileFacts | None = None
+    """The file's inference summary; None when it could not be parsed or summarised."""
+    findings: list[Finding] = field(default_factory=list)
+    """The findings of every rule that needs only this file, details attached, nothing
+    resolved, suppressed or sorted yet."""
+    deferred: list[Deferred[Any]] = field(default_factory=list)
+    suppressions: Suppressions = field(default_factory=lambda: Suppressions({}))
+    strengths: list[Strength] = field(default_factory=list)
+
+
 def analyze_source(
     source: str | bytes,
     path: str = "<string>",
@@ -80,39 +113,82 @@ def analyze_source(
     other files count as unknown.
     """
     config = config or AuditConfig()
-    result = FileResult(path)
-    model = _model(source, path, config, module_name, result)
+    scan = scan_source(source, path, config, rules, module_name)
+    if program is None:
+        program = Program([] if scan.facts is None else [scan.facts], kb_for(config))
+    return finish_scan(scan, program, config)
+
+
+def scan_source(
+    source: str | bytes,
+    path: str,
+    config: AuditConfig,
+    rules: Sequence[Rule] | None = None,
+    module_name: str | None = None,
+) -> FileScan:
+    """The first half of `analyze_source`: decode, parse, model and summarise the file, run
+    every selected rule on it; what needs other files is left in `FileScan.deferred`."""
+    partial = FileResult(path)
+    model = _model(source, path, config, module_name, partial)
+    scan = FileScan(path, lines=partial.lines, diagnostics=partial.diagnostics)
     if model is None:
-        return result
-    if program is not None:
-        model.program = program
+        return scan
+    kb = kb_for(config)
+    try:
+        scan.facts = summarize(model, kb)
+    # errwise: ignore[broad-catch] -- containment: the file's facts count as unknown and the
+    # file says why; the rules that need no facts still run
+    except Exception as exc:
+        scan.diagnostics.append(_failed(path, "the exception-flow inference", exc))
+    model.program = Program([] if scan.facts is None else [scan.facts], kb)
     selected = [r for r in (rules if rules is not None else all_rules()) if config.selects(r, path)]
-    findings: list[Finding] = []
     for rule in selected:
         try:
-            findings.extend(rule.check(model))
+            for item in rule.check(model):
+                if isinstance(item, Deferred):
+                    scan.deferred.append(item)
+                else:
+                    scan.findings.append(item)
         # errwise: ignore[broad-catch] -- a failing rule is contained: the file gets a diagnostic
         except Exception as exc:
-            result.diagnostics.append(
-                Diagnostic(
-                    path,
-                    "ERR_INTERNAL",
-                    f"rule {rule.id} {rule.name} failed on this file: "
-                    f"{type(exc).__name__}: {exc} (a bug in errwise; please report it)",
-                )
-            )
+            scan.diagnostics.append(_failed(path, f"rule {rule.id} {rule.name}", exc))
+    attach_details(model, [*scan.findings, *(s for d in scan.deferred for s in d.skeletons)])
+    scan.suppressions = Suppressions.scan(model.source)
+    scan.strengths = strengths(model)
+    return scan
+
+
+def finish_scan(scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
+    """The second half of `analyze_source`: resolve the deferred checks with the program's
+    facts, keep one finding per claimed clause, apply suppressions, sort, fill hidden errors."""
+    result = FileResult(
+        scan.path, lines=scan.lines, diagnostics=list(scan.diagnostics), strengths=scan.strengths
+    )
+    findings = list(scan.findings)
+    for deferred in scan.deferred:
+        try:
+            findings.extend(deferred.run(program, config))
+        # errwise: ignore[broad-catch] -- a failing rule is contained: the file gets a diagnostic
+        except Exception as exc:
+            result.diagnostics.append(_failed(scan.path, f"rule {deferred.rule}", exc))
     findings = _resolve_claims(findings)
-    suppressions = Suppressions.scan(model.source)
-    kept = [f for f in findings if not suppressions.silences(f)]
+    kept = [f for f in findings if not scan.suppressions.silences(f)]
     result.suppressed = len(findings) - len(kept)
     kept.sort(key=Finding.sort_key)
     _uniquify_fingerprints(kept)
     if kept:
-        fill_hidden_errors(kept, program_for(model))
-    attach_details(model, kept)
-    result.strengths = strengths(model)
+        fill_hidden_errors(kept, program)
     result.findings = kept
     return result
+
+
+def _failed(path: str, what: str, exc: Exception) -> Diagnostic:
+    return Diagnostic(
+        path,
+        "ERR_INTERNAL",
+        f"{what} failed on this file: {type(exc).__name__}: {exc} "
+        "(a bug in errwise; please report it)",
+    )
 
 
 def summarize_source(

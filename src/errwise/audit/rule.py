@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from errwise.audit.finding import Finding, Severity
 
 if TYPE_CHECKING:
+    from errwise.audit.deferred import Deferred
     from errwise.audit.model import FileModel
 
 __all__ = ["Rule", "Checker"]
 
-Checker = Callable[["FileModel"], Iterable[Finding]]
+Checker = Callable[["FileModel"], Iterable["Finding | Deferred[Any]"]]
+"""Yields findings, and `Deferred` checks for the parts that need the whole program's facts."""
 
 
 @dataclass(frozen=True, slots=True)

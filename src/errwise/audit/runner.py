@@ -7,6 +7,11 @@ file: an unreadable, vanished, non-regular, undecodable or unparsable file gets 
 and the run goes on; a failure inside errwise on one file (a rule or the analysis raising, a
 worker process dying) becomes an ERR_INTERNAL diagnostic for that file. The report is identical
 whatever `jobs` is: files are analysed independently and collected in path order.
+
+Each file is parsed once: the scan of every file (in worker processes) yields compact summaries,
+linked once into the program-wide facts that finish every file in this process. With a cache
+(`AuditPlan.cache_dir`), an unchanged file's scan is reused and a run whose inputs all match an
+earlier one reuses its results whole; the report is byte for byte the one a fresh run makes.
 """
 
 from __future__ import annotations
@@ -17,16 +22,24 @@ import multiprocessing
 import os
 import stat
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import Any
 
 from errwise.audit import rules as _rules
+from errwise.audit.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
+from errwise.audit.cache import Cache, code_stamp, digest
 from errwise.audit.config import AuditConfig
 from errwise.audit.discover import ExcludePattern, SourceFile, discover
-from errwise.audit.engine import FileResult, analyze_source, summarize_source
+from errwise.audit.engine import (
+    FileResult,
+    FileScan,
+    analyze_source,
+    finish_scan,
+    scan_source,
+    summarize_source,
+)
 from errwise.audit.finding import Diagnostic, Severity
 from errwise.audit.infer import FileFacts, Program, kb_for
 from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
@@ -73,6 +86,11 @@ class AuditOptions:
     """Ignore `pyproject.toml`."""
     root: str | None = None
     """The directory reported paths are relative to (default: the current directory)."""
+    cache: bool = False
+    """Reuse the results of unchanged inputs and store this run's (`errwise.audit.cache`)."""
+    cache_dir: str | None = None
+    """Where the cache lives (default: `.errwise_cache` in the directory of the configuration
+    file, else in `root`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +103,8 @@ class AuditPlan:
     exclude: tuple[ExcludePattern, ...]
     rules: tuple[Rule, ...]
     jobs: int
+    cache_dir: str | None = None
+    """The cache directory (absolute), or None for no cache."""
 
 
 def plan(options: AuditOptions) -> AuditPlan:
@@ -96,6 +116,12 @@ def plan(options: AuditOptions) -> AuditPlan:
         raise usage("ERR_USAGE", "jobs must be an int", got=type(options.jobs).__name__)
     if options.jobs < 0:
         raise usage("ERR_USAGE", f"--jobs must be 0 (one per CPU) or more, not {options.jobs}")
+    if options.cache_dir is not None and (
+        not isinstance(options.cache_dir, str) or not options.cache_dir
+    ):
+        raise usage(
+            "ERR_USAGE", "the cache directory must be a non-empty path", got=repr(options.cache_dir)
+        )
     root = os.path.abspath(options.root or os.curdir)
     paths = options.paths or (".",)
     config, config_dir = AuditConfig(), root
@@ -115,7 +141,10 @@ def plan(options: AuditOptions) -> AuditPlan:
     everywhere = replace(config, per_file_ignores=())
     selected = tuple(r for r in _rules.all_rules() if everywhere.selects(r))
     jobs = options.jobs or os.cpu_count() or 1
-    return AuditPlan(tuple(paths), root, config, config_dir, exclude, selected, jobs)
+    cache_dir = None
+    if options.cache:
+        cache_dir = os.path.join(config_dir, options.cache_dir or DEFAULT_CACHE_DIR)
+    return AuditPlan(tuple(paths), root, config, config_dir, exclude, selected, jobs, cache_dir)
 
 
 Progress = Callable[[int, int], None]
@@ -137,13 +166,18 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
     # Per-file ignores are resolved here, against paths relative to the configuration's
     # directory; the engine then sees a configuration without them.
     engine_config = replace(audit.config, per_file_ignores=())
-    tasks = [(file, _rule_ids_for(audit, file.path)) for file in found.files]
-    for result in _analyse_all(tasks, engine_config, audit.jobs, progress):
+    cache = Cache(audit.cache_dir) if audit.cache_dir is not None else None
+    jobs = [_job(file, _rule_ids_for(audit, file.path), engine_config) for file in found.files]
+    for result in _analyse_all(jobs, engine_config, audit.jobs, cache, progress):
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
         report.suppressed += result.suppressed
         report.lines += result.lines
         report.strengths.extend(result.strengths)
+    if cache is not None:
+        report.cache = cache.stats
+        if cache.problem is not None:
+            report.warnings.append(cache.problem)
     report.sort()
     return report
 
@@ -169,10 +203,7 @@ def analyze_file(
         rules = [by_id[i] for i in rule_ids if i in by_id]
         return analyze_source(data, file.display, config, rules, file.module, program=program)
     except MemoryError:
-        return FileResult(
-            file.display,
-            diagnostics=[Diagnostic(file.display, "ERR_IO", "out of memory analysing this file")],
-        )
+        return FileResult(file.display, diagnostics=[_out_of_memory(file.display)])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
     except Exception as exc:
         return FileResult(file.display, diagnostics=[_internal(file.display, exc)])
@@ -266,7 +297,44 @@ def _rule_ids_for(audit: AuditPlan, path: str) -> tuple[str, ...]:
     return tuple(r.id for r in audit.rules if audit.config.selects(r, rel))
 
 
-_Task = tuple[SourceFile, tuple[str, ...]]
+@dataclass(slots=True)
+class _Job:
+    """One file of the run: what it is, which rules it gets, its bytes (or why there are none)
+    and the cache key of its scan."""
+
+    file: SourceFile
+    rule_ids: tuple[str, ...]
+    data: bytes | Diagnostic
+    key: str = ""
+
+
+def _job(file: SourceFile, rule_ids: tuple[str, ...], config: AuditConfig) -> _Job:
+    data = _read(file)
+    if isinstance(data, Diagnostic):
+        return _Job(file, rule_ids, data)
+    key = digest(
+        code_stamp(),
+        _config_text(config),
+        file.display,
+        file.module or "",
+        ",".join(rule_ids),
+        data,
+    )
+    return _Job(file, rule_ids, data, key)
+
+
+def _config_text(config: AuditConfig) -> str:
+    """The settings that change what a file's analysis finds, canonically (sets sorted)."""
+    select = "*" if config.select is None else ",".join(sorted(config.select))
+    return "\0".join(
+        (
+            select,
+            ",".join(sorted(config.ignore)),
+            ",".join(config.boundaries),
+            ",".join(config.extend_state_changing),
+            config.knowledge or "",
+        )
+    )
 
 
 def _start_method() -> str:
@@ -276,97 +344,165 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _summarize_batch(batch: list[_Task], config: AuditConfig) -> list[FileFacts | None]:
-    return [summarize_file(file, config) for file, _ in batch]
-
-
-def _analyse_batch(batch: list[_Task], config: AuditConfig) -> list[FileResult]:
-    return [analyze_file(file, config, rule_ids, _worker_program) for file, rule_ids in batch]
-
-
-_worker_program: Program | None = None
-"""The program-wide facts of the current run, installed in each worker when it starts."""
-
-
-def _install_program(program: Program | None) -> None:
-    global _worker_program  # noqa: PLW0603 - one run's facts per worker process
-    _worker_program = program
-
-
 def _analyse_all(
-    tasks: list[_Task], config: AuditConfig, jobs: int, progress: Progress | None = None
-) -> list[FileResult]:
-    """Two phases: summarise every file (inference facts), link them into one `Program`, then
-    run the rules on every file with the whole program's facts at hand."""
-    parallel = jobs > 1 and len(tasks) >= _PARALLEL_MIN_FILES
-    summaries = _run_batches(_summarize_batch, tasks, config, jobs if parallel else 1, None)
-    facts = [f for f in summaries if isinstance(f, FileFacts)]
-    program = Program(facts, kb_for(config))
-    results = _run_batches(
-        _analyse_batch, tasks, config, jobs if parallel else 1, program, progress=progress
-    )
-    out: list[FileResult] = []
-    for (file, _), result in zip(tasks, results, strict=True):
-        out.append(result if isinstance(result, FileResult) else _worker_died(file, result))
-    return out
-
-
-_BatchFn = Callable[[list[_Task], AuditConfig], list[Any]]
-
-
-def _run_batches(
-    fn: _BatchFn,
-    tasks: list[_Task],
+    jobs: list[_Job],
     config: AuditConfig,
-    jobs: int,
-    program: Program | None,
-    *,
+    workers: int,
+    cache: Cache | None,
     progress: Progress | None = None,
-) -> list[Any]:
-    """`fn` over batches of tasks, in worker processes when `jobs` > 1; one item per task, in
-    task order (a `BrokenProcessPool` in place of the results of a batch whose worker died)."""
-    if jobs <= 1:
-        _install_program(program)
-        try:
-            done: list[Any] = []
-            for task in tasks:
-                done.extend(fn([task], config))
-                if progress is not None:
-                    progress(len(done), len(tasks))
-            return done
-        finally:
-            _install_program(None)
-    size = max(1, min(32, len(tasks) // (jobs * 4)))
-    batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    try:
-        context = multiprocessing.get_context(_start_method())
-        pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(batches)),
-            mp_context=context,
-            initializer=_install_program,
-            initargs=(program,),
-        )
-    except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
-        _log.warning("cannot start worker processes (%s); analysing in this process", exc)
-        return _run_batches(fn, tasks, config, 1, program, progress=progress)
-    results: list[Any] = []
-    try:
-        futures = [(batch, pool.submit(fn, batch, config)) for batch in batches]
-        for batch, future in futures:
-            try:
-                results.extend(future.result())
-            except BrokenProcessPool as exc:
-                results.extend(exc for _ in batch)
+) -> list[FileResult]:
+    """Two phases: scan every file (parse, model, summarise, local rules: in worker processes,
+    or taken from the cache), then link the summaries into one `Program` and finish every
+    file with the whole program's facts (in this process: no syntax tree is needed)."""
+    readable = [job for job in jobs if job.key]
+    run_key = digest(*(job.key for job in readable)) if readable else ""
+    if cache is not None and readable:
+        stored = _stored_results(cache.get("run", run_key), readable)
+        if stored is not None:
+            cache.stats.run_hit = True
+            cache.stats.hits = len(readable)
             if progress is not None:
-                progress(len(results), len(tasks))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+                progress(len(jobs), len(jobs))
+            return _in_file_order(jobs, {j.key: r for j, r in zip(readable, stored, strict=True)})
+    scans: dict[str, FileScan] = {}
+    todo: list[_Job] = []
+    for job in readable:
+        cached = cache.get("scan", job.key) if cache is not None else None
+        if isinstance(cached, FileScan) and cached.path == job.file.display:
+            scans[job.key] = cached
+        else:
+            todo.append(job)
+    if cache is not None:
+        cache.stats.hits = len(scans)
+        cache.stats.misses = len(todo)
+    done = len(jobs) - len(todo)
+    if progress is not None and done:
+        progress(done, len(jobs))
+    for job, scan in _scan_all(
+        todo, config, workers, done=done, total=len(jobs), progress=progress
+    ):
+        scans[job.key] = scan
+        if cache is not None and _cacheable(scan):
+            cache.put("scan", job.key, scan)
+    program = Program(
+        [s.facts for s in (scans[j.key] for j in readable) if s.facts], kb_for(config)
+    )
+    results = {job.key: _finish(job, scans[job.key], program, config) for job in readable}
+    if cache is not None and readable and all(_cacheable(scans[j.key]) for j in readable):
+        cache.put("run", run_key, [results[j.key] for j in readable])
+    return _in_file_order(jobs, results)
+
+
+def _stored_results(stored: object, readable: list[_Job]) -> list[FileResult] | None:
+    """A cached run's results when they are what this run would make (one per file, in
+    order); None otherwise."""
+    if not isinstance(stored, list) or len(stored) != len(readable):
+        return None
+    results: list[FileResult] = []
+    for result, job in zip(stored, readable, strict=True):
+        if not isinstance(result, FileResult) or result.path != job.file.display:
+            return None
+        results.append(result)
     return results
 
 
-def _worker_died(file: SourceFile, exc: BrokenProcessPool) -> FileResult:
+def _in_file_order(jobs: list[_Job], results: dict[str, FileResult]) -> list[FileResult]:
+    out: list[FileResult] = []
+    for job in jobs:
+        if isinstance(job.data, Diagnostic):
+            out.append(FileResult(job.file.display, diagnostics=[job.data]))
+        else:
+            out.append(results[job.key])
+    return out
+
+
+def _cacheable(scan: FileScan) -> bool:
+    """Only what the file's bytes decide is stored: not errwise's own failures (a bug, a dead
+    worker) nor running out of memory, which another run may not meet."""
+    return not any(d.code in (INTERNAL_CODE, "ERR_IO") for d in scan.diagnostics)
+
+
+def _finish(job: _Job, scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
+    try:
+        return finish_scan(scan, program, config)
+    except MemoryError:
+        return FileResult(job.file.display, diagnostics=[_out_of_memory(job.file.display)])
+    # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
+    except Exception as exc:
+        return FileResult(job.file.display, diagnostics=[_internal(job.file.display, exc)])
+
+
+def scan_job(job: _Job, config: AuditConfig) -> FileScan:
+    """Scan one readable file; never raises (a failure of errwise is an ERR_INTERNAL
+    diagnostic naming where it happened)."""
+    display = job.file.display
+    try:
+        assert isinstance(job.data, bytes)
+        by_id = {r.id: r for r in _rules.all_rules()}
+        rules = [by_id[i] for i in job.rule_ids if i in by_id]
+        return scan_source(job.data, display, config, rules, job.file.module)
+    except MemoryError:
+        return FileScan(display, diagnostics=[_out_of_memory(display)])
+    # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
+    except Exception as exc:
+        return FileScan(display, diagnostics=[_internal(display, exc)])
+
+
+def _out_of_memory(path: str) -> Diagnostic:
+    return Diagnostic(path, "ERR_IO", "out of memory analysing this file")
+
+
+def _scan_batch(batch: list[_Job], config: AuditConfig) -> list[FileScan]:
+    return [scan_job(job, config) for job in batch]
+
+
+def _scan_all(
+    todo: list[_Job],
+    config: AuditConfig,
+    workers: int,
+    *,
+    done: int,
+    total: int,
+    progress: Progress | None,
+) -> Iterator[tuple[_Job, FileScan]]:
+    """Scan the files, in worker processes when `workers` > 1 and there are enough of them;
+    in order. A batch whose worker died gets an ERR_INTERNAL diagnostic per file."""
+    if workers <= 1 or len(todo) < _PARALLEL_MIN_FILES:
+        for job in todo:
+            yield job, scan_job(job, config)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return
+    size = max(1, min(32, len(todo) // (workers * 4)))
+    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+    try:
+        context = multiprocessing.get_context(_start_method())
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload([__name__])
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context)
+    except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
+        _log.warning("cannot start worker processes (%s); analysing in this process", exc)
+        yield from _scan_all(todo, config, 1, done=done, total=total, progress=progress)
+        return
+    try:
+        futures = [(batch, pool.submit(_scan_batch, batch, config)) for batch in batches]
+        for batch, future in futures:
+            try:
+                scans = future.result()
+            except BrokenProcessPool as exc:
+                scans = [_worker_died(job.file, exc) for job in batch]
+            yield from zip(batch, scans, strict=True)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_died(file: SourceFile, exc: BrokenProcessPool) -> FileScan:
     message = (
         f"the worker process analysing this file died ({exc}); "
         "rerun with --jobs 1 to see whether this file is the cause"
     )
-    return FileResult(file.display, diagnostics=[Diagnostic(file.display, INTERNAL_CODE, message)])
+    return FileScan(file.display, diagnostics=[Diagnostic(file.display, INTERNAL_CODE, message)])

@@ -99,6 +99,18 @@ def register(sub: Any) -> None:
         "--quiet", "-q", action="store_true", help="no summary and no progress bar on stderr"
     )
     parser.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="analyse every file afresh and store nothing (default: reuse the results of "
+        "unchanged files)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where results are cached (default: .errwise_cache beside the pyproject.toml, "
+        "else in the current directory)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -121,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         exclude=tuple(args.exclude),
         jobs=args.jobs,
         no_config=args.no_config,
+        cache=not args.no_cache,
+        cache_dir=args.cache_dir,
     )
     audit = plan(options)
     known = read_baseline(args.baseline) if args.baseline else None  # usage errors first

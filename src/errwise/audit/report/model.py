@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from errwise.audit.cache import CacheStats
 from errwise.audit.finding import Diagnostic, Finding, Severity
 from errwise.audit.strengths import Strength
 from errwise.kind import EXIT_FINDINGS, EXIT_OK, Kind
@@ -46,6 +47,11 @@ class AuditReport:
     """Findings left out because the baseline holds them (`--baseline`)."""
     outside_diff: int = 0
     """Findings left out because no line of theirs changed since `--diff REV`."""
+    cache: CacheStats | None = None
+    """How the cache served the run (None: no cache); not part of any output format, so a
+    cached run renders byte for byte like a fresh one."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems of the run itself that did not stop it (a cache that could not be written)."""
 
     def sort(self) -> None:
         """Put findings and diagnostics in their canonical order."""

@@ -25,6 +25,7 @@ def diagnostic_lines(report: AuditReport) -> list[str]:
 
 def summary_text(report: AuditReport, *, counts: bool = True, colour: bool = False) -> str:
     out = [f"errwise: {line}" for line in diagnostic_lines(report)]
+    out.extend(f"errwise: warning: {w}" for w in report.warnings)
     if counts:
         out.append(_counts_line(report, colour))
     internal = report.internal_errors
@@ -56,6 +57,9 @@ def _counts_line(report: AuditReport, colour: bool = False) -> str:
         line += f"; {report.baselined} in the baseline"
     if report.outside_diff:
         line += f"; {report.outside_diff} outside the diff"
+    cache = report.cache
+    if cache is not None and cache.hits:
+        line += f"; {cache.hits} of {cache.hits + cache.misses} from the cache"
     if not report.files and not report.diagnostics:
         line += " (no Python files found under the given paths)"
     return line

@@ -6,8 +6,10 @@ from __future__ import annotations
 import ast
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from errwise.audit.config import AuditConfig
+from errwise.audit.deferred import Deferred
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, short
 from errwise.audit.infer import Program, describe, errnos_of, item_class, program_for
@@ -34,30 +36,77 @@ class _Loss:
     depth: int
 
 
-def check(model: FileModel) -> Iterator[Finding]:
-    program: Program | None = None
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A state-changing library call whose own error would not name some identifying
+    parameter of its function; whether its low-level errors escape the function (and whether
+    a caller loses them) is settled with the whole program's facts."""
+
+    items: frozenset[str]
+    """What the call raises (the knowledge base's items)."""
+    guards: tuple[tuple[bool, tuple[str, ...]], ...]
+    """(bare, caught) of every except clause of the function whose try body holds the call."""
+    text: str
+    absent: tuple[str, ...]
+    state_changing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    qual: str
+    name: str
+    candidates: tuple[_Candidate, ...]
+
+
+def check(model: FileModel) -> Iterator[Deferred[_Operation]]:
+    local: Program | None = None
     for fn in model.functions:
         if isinstance(fn.node, ast.Lambda) or not _identifying_params(fn):
             continue
-        if program is None:
-            program = program_for(model)
-        escaping = _escaping_calls(model, program, fn)
-        if not escaping:
+        if local is None:
+            local = program_for(model)  # only the file's own call facts are read from it
+        calls = _library_calls(model, local, fn)
+        if not calls:
             continue
         derived = _derived_from_params(model, fn)
-        missing = [
-            (info, items, absent)
-            for info, items in escaping
-            if (absent := _absent_params(info, fn, derived))
-        ]
-        if not missing:
-            continue  # every failing call names the arguments (OSError filename, cmd)
-        items = frozenset().union(*(i for _, i, _ in missing))
-        qual = f"{model.module_name}.{fn.qualname}" if model.module_name else fn.qualname
-        loss = _find_loss(model, program, qual, items)
-        if loss is None:
+        candidates: list[_Candidate] = []
+        skeletons: list[Finding] = []
+        for info, items in calls:
+            absent = _absent_params(info, fn, derived)
+            if not absent:
+                continue  # its error names the arguments (OSError filename, cmd)
+            text = f"`{short(info.qualname or info.attr or 'call')}()`"
+            guards = _guards_in_function(model, info)
+            candidates.append(
+                _Candidate(items, guards, text, tuple(absent), bool(info.effects.state_changing))
+            )
+            skeletons.append(model.finding(RULE, info.node, "", recommendation=""))
+        if candidates:
+            qual = f"{model.module_name}.{fn.qualname}" if model.module_name else fn.qualname
+            operation = _Operation(qual, fn.name, tuple(candidates))
+            yield Deferred(f"{RULE.id} {RULE.name}", _resolve, operation, tuple(skeletons))
+
+
+def _resolve(
+    program: Program, config: AuditConfig, op: _Operation, skeletons: tuple[Finding, ...]
+) -> Iterator[Finding]:
+    hierarchy = program.hierarchy
+    missing: list[tuple[_Candidate, frozenset[str], Finding]] = []
+    for candidate, skeleton in zip(op.candidates, skeletons, strict=True):
+        items = frozenset(
+            i
+            for i in candidate.items
+            if any(hierarchy.is_subclass(item_class(i), low) for low in _LOW_LEVEL)
+        )
+        if not items or _caught_in_function(program, candidate.guards, items):
             continue
-        yield _finding(model, program, fn, missing, loss)
+        missing.append((candidate, items, skeleton))
+    if not missing:
+        return
+    items = frozenset().union(*(i for _, i, _ in missing))
+    loss = _find_loss(program, config, op.qual, items)
+    if loss is not None:
+        yield _finding(program, op, missing, loss)
 
 
 _IDENTIFYING = ("id", "name", "path", "key", "file", "dir", "url", "host", "user", "branch", "ref")
@@ -119,26 +168,18 @@ def _absent_params(info: CallInfo, fn: FunctionInfo, derived: dict[str, set[str]
     return [p for p in _identifying_params(fn) if p not in mentioned]
 
 
-def _escaping_calls(
-    model: FileModel, program: Program, fn: FunctionInfo
+def _library_calls(
+    model: FileModel, local: Program, fn: FunctionInfo
 ) -> list[tuple[CallInfo, frozenset[str]]]:
-    """State-changing library calls of `fn` whose low-level errors leave it uncaught."""
-    hierarchy = program.hierarchy
+    """State-changing library calls of `fn` (known to the knowledge base) and what they raise."""
     out: list[tuple[CallInfo, frozenset[str]]] = []
     for info in fn.calls:
         if info.ctx.function is not fn or not info.effects.state_changing:
             continue
-        fact = program.call_at(model.path, info.node.lineno, info.node.col_offset)
+        fact = local.call_at(model.path, info.node.lineno, info.node.col_offset)
         if fact is None or fact.kind is not CallKind.KNOWN or _to_devnull(model, info):
             continue
-        items = frozenset(
-            i
-            for i in fact.items
-            if any(hierarchy.is_subclass(item_class(i), low) for low in _LOW_LEVEL)
-        )
-        if not items or _caught_in_function(model, program, info, items):
-            continue
-        out.append((info, items))
+        out.append((info, fact.items))
     return out
 
 
@@ -148,25 +189,32 @@ def _to_devnull(model: FileModel, info: CallInfo) -> bool:
     )
 
 
-def _caught_in_function(
-    model: FileModel, program: Program, info: CallInfo, items: frozenset[str]
-) -> bool:
-    """Does a try of the same function around the call catch (some of) its errors?"""
-    node: ast.AST = info.node
+def _guards_in_function(
+    model: FileModel, info: CallInfo
+) -> tuple[tuple[bool, tuple[str, ...]], ...]:
+    """The except clauses of the call's own function whose try body holds the call."""
+    guards: list[tuple[bool, tuple[str, ...]]] = []
     ctx = info.ctx
     while ctx.try_ is not None and ctx.function is info.ctx.function:
         if ctx.try_part == "body" and (ctx.handler is None or ctx.handler.try_ is not ctx.try_):
-            for handler in ctx.try_.handlers:
-                received, _, _ = program.hierarchy.split(items, handler.caught)
-                if handler.bare or received:
-                    return True
-        node = ctx.try_.node
-        ctx = model.ctx(node)
+            guards.extend((h.bare, tuple(h.caught)) for h in ctx.try_.handlers)
+        ctx = model.ctx(ctx.try_.node)
+    return tuple(guards)
+
+
+def _caught_in_function(
+    program: Program, guards: tuple[tuple[bool, tuple[str, ...]], ...], items: frozenset[str]
+) -> bool:
+    """Does a try of the same function around the call catch (some of) its errors?"""
+    for bare, caught in guards:
+        received, _, _ = program.hierarchy.split(items, caught)
+        if bare or received:
+            return True
     return False
 
 
 def _find_loss(
-    model: FileModel, program: Program, qual: str, items: frozenset[str]
+    program: Program, config: AuditConfig, qual: str, items: frozenset[str]
 ) -> _Loss | None:
     """A caller, up to a few frames up, that catches these errors broadly and loses them
     (a top-level boundary that reports the error is doing its job)."""
@@ -190,7 +238,7 @@ def _find_loss(
                 if (
                     broad
                     and handler.verdict in _LOSES
-                    and not _boundary(model, site.caller)
+                    and not _boundary(config, site.caller)
                     and not program.handler_calls_raising_code(handler)
                 ):
                     return _Loss(site.caller, site.path, site.line, handler, depth)
@@ -202,27 +250,26 @@ def _find_loss(
     return None
 
 
-def _boundary(model: FileModel, qual: str) -> bool:
+def _boundary(config: AuditConfig, qual: str) -> bool:
     short_name = qual.rpartition(".")[2]
     if short_name == MODULE_CODE:
         return True  # script code under `if __name__ == "__main__":` and friends
-    return model.config.is_boundary(qual, []) or model.config.is_boundary(short_name, [])
+    return config.is_boundary(qual, []) or config.is_boundary(short_name, [])
 
 
 def _finding(
-    model: FileModel,
     program: Program,
-    fn: FunctionInfo,
-    escaping: list[tuple[CallInfo, frozenset[str], list[str]]],
+    op: _Operation,
+    missing: list[tuple[_Candidate, frozenset[str], Finding]],
     loss: _Loss,
 ) -> Finding:
-    info, _, absent = escaping[0]
-    calls = []
-    for call, _, _ in escaping:
-        text = f"`{short(call.qualname or call.attr or 'call')}()`"
-        if text not in calls:
-            calls.append(text)
-    all_items = frozenset().union(*(i for _, i, _ in escaping))
+    first, _, skeleton = missing[0]
+    absent = list(first.absent)
+    calls: list[str] = []
+    for candidate, _, _ in missing:
+        if candidate.text not in calls:
+            calls.append(candidate.text)
+    all_items = frozenset().union(*(i for _, i, _ in missing))
     names = program.hierarchy.ordered(all_items)
     hidden = describe(names, errnos_of(all_items), True)
     params = ", ".join(f"`{p}`" for p in absent[:3])
@@ -234,20 +281,20 @@ def _finding(
         "fallback": "replaces it with a fallback value",
     }.get(loss.handler.verdict, "loses it")
     chain = "" if loss.depth == 1 else f" {loss.depth} calls up"
-    severity = Severity.HIGH if info.effects.state_changing else Severity.MEDIUM
-    return model.finding(
-        RULE,
-        info.node,
-        f"{', '.join(calls[:3])} in `{fn.name}()` can fail with {hidden}, and the error "
-        f"escapes `{fn.name}()` carrying none of {params}; `{caller}()` "
+    severity = Severity.HIGH if first.state_changing else Severity.MEDIUM
+    name = op.name
+    return replace(
+        skeleton,
+        message=f"{', '.join(calls[:3])} in `{name}()` can fail with {hidden}, and the error "
+        f"escapes `{name}()` carrying none of {params}; `{caller}()` "
         f"({loss.path}:{loss.line}){chain} catches it with `except {caught}` and {what} — "
         f"nothing says which one failed",
         severity=severity,
-        hidden_errors=names,
+        hidden_errors=list(names),
         recommendation=(
             f"Add the identifying arguments where the operation fails: `except OSError as exc: "
             f"raise errwise.classify(exc).with_context({_context_sketch(absent)}) from exc` "
-            f"in `{fn.name}()`, so whoever handles it can say what failed; and make "
+            f"in `{name}()`, so whoever handles it can say what failed; and make "
             f"`{caller}()` catch only what it can handle."
         ),
     )

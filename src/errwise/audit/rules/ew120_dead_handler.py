@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
+from errwise.audit.config import AuditConfig
+from errwise.audit.deferred import Deferred
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
-from errwise.audit.infer import NEVER_DEAD, Program, program_for
+from errwise.audit.infer import NEVER_DEAD, Program
 from errwise.audit.infer.facts import Call, CallKind
 from errwise.audit.infer.hierarchy import item_class
 from errwise.audit.infer.program import UNKNOWN_ATTRIBUTE_READ
@@ -20,25 +23,46 @@ _HTTP_CALL_PREFIXES = ("requests.", "httpx.")
 _STATUS_ERRORS = frozenset({"requests.HTTPError", "httpx.HTTPStatusError", "httpx.HTTPError"})
 
 
-def check(model: FileModel) -> Iterator[Finding]:
-    if not model.handlers:
-        return
-    program = program_for(model)
+def check(model: FileModel) -> Iterator[Deferred[tuple[_Clause, ...]]]:
+    """The clauses worth judging; judged by `_resolve` once every file is summarised."""
+    clauses: list[_Clause] = []
+    skeletons: list[Finding] = []
     for handler in model.handlers:
-        finding = _judge(model, program, handler)
+        if handler.bare or not handler.caught or "?" in handler.caught:
+            continue
+        if _may_receive_thrown(handler):
+            continue
+        node = handler.node
+        clauses.append((node.lineno, node.col_offset, caught_text(handler)))
+        skeletons.append(model.finding(RULE, node, "", recommendation=""))
+    if clauses:
+        yield Deferred(f"{RULE.id} {RULE.name}", _resolve, tuple(clauses), tuple(skeletons))
+
+
+_Clause = tuple[int, int, str]
+"""(line, 0-based column, the caught types as written) of one except clause."""
+
+
+def _resolve(
+    program: Program,
+    config: AuditConfig,
+    clauses: tuple[_Clause, ...],
+    skeletons: tuple[Finding, ...],
+) -> Iterator[Finding]:
+    for clause, skeleton in zip(clauses, skeletons, strict=True):
+        finding = _judge(program, skeleton, *clause)
         if finding is not None:
             yield finding
 
 
-def _judge(model: FileModel, program: Program, handler: HandlerInfo) -> Finding | None:
-    if handler.bare or not handler.caught or "?" in handler.caught:
-        return None
-    node = handler.node
-    result = program.handler(model.path, node.lineno, node.col_offset)
-    t = program.try_of(model.path, node.lineno, node.col_offset)
+def _judge(
+    program: Program, skeleton: Finding, line: int, col: int, caught_as_written: str
+) -> Finding | None:
+    result = program.handler(skeleton.path, line, col)
+    t = program.try_of(skeleton.path, line, col)
     if result is None or t is None or result.body.unknown:
         return None  # some call could not be resolved: the body may raise anything
-    if _may_receive_thrown(handler) or UNKNOWN_ATTRIBUTE_READ in result.body.items:
+    if UNKNOWN_ATTRIBUTE_READ in result.body.items:
         return None
     hierarchy = program.hierarchy
     caught = [hierarchy.canonical(c) for c in result.caught]
@@ -66,14 +90,13 @@ def _judge(model: FileModel, program: Program, handler: HandlerInfo) -> Finding 
     )
     body_calls = _call_names(calls)
     where = f"the try body ({body_calls})" if body_calls else "the try body"
-    return model.finding(
-        RULE,
-        node,
-        f"`except {caught_text(handler)}` can never run: nothing in {where} raises "
+    return replace(
+        skeleton,
+        message=f"`except {caught_as_written}` can never run: nothing in {where} raises "
         f"{names} — {can}{why}",
         severity=severity,
         recommendation=fix,
-        hidden_errors=possible,
+        hidden_errors=list(possible),
     )
 
 

@@ -1,0 +1,219 @@
+"""The audit cache: what one file's scan and one whole run produced, content-addressed on disk.
+
+Promise: an entry's key hashes everything its value depends on — the file's bytes, its reported
+path and module name, the rules selected for it, the analysis settings, errwise's own code (its
+version and a stamp of every source file of the package) and the Python version — so an entry
+is never stale: a changed input makes a new key, and the old entry is simply not looked up. An
+entry is written atomically (a temporary file renamed into place) and checked when read (the key
+it was written for and a digest of its payload): a missing, truncated, corrupt or foreign entry
+is a miss, counted in `CacheStats.corrupt` and rewritten, never an error. Several runs may share
+one directory: every entry is either complete or absent. A directory that cannot be created or
+written turns the cache off for the rest of the run, and `Cache.problem` says why once (the
+audit goes on without it).
+
+Layout: `DIR/CACHEDIR.TAG` and `DIR/.gitignore` (so backups and git skip it), `DIR/v1/scan/`
+(one entry per file version, two-character fan-out) and `DIR/v1/run/` (one entry per set of
+inputs, the newest `RUNS_KEPT` kept). Entries are pickles: the directory is trusted like
+`__pycache__` — whoever can write it can run code as the user who audits.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from errwise.error import Error, usage
+from errwise.ops.atomic import atomic_write
+
+__all__ = [
+    "Cache",
+    "CacheStats",
+    "DEFAULT_DIR",
+    "RUNS_KEPT",
+    "code_stamp",
+    "digest",
+]
+
+DEFAULT_DIR = ".errwise_cache"
+RUNS_KEPT = 16
+"""Whole-run entries kept (one per recent set of inputs: branches, configurations)."""
+_LAYOUT = "v1"
+_MAGIC = b"errwise-cache 1\n"
+_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This directory is a cache made by errwise (errwise audit); it can be deleted.\n"
+)
+
+
+def digest(*parts: bytes | str) -> str:
+    """A hex digest of the parts (each length-prefixed, so ("ab", "c") != ("a", "bc"))."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+_stamp: str | None = None
+
+
+def code_stamp() -> str:
+    """What identifies the analysing code: errwise's version, the path, size and mtime of
+    every file of the package, and the Python implementation and version (computed once)."""
+    global _stamp  # noqa: PLW0603 - computed once per process
+    if _stamp is None:
+        from errwise import __version__
+
+        package = Path(__file__).resolve().parent.parent
+        parts = [__version__, sys.implementation.cache_tag or "", sys.version]
+        for directory, dirs, files in os.walk(package):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".py", ".toml")):
+                    info = os.stat(os.path.join(directory, name))
+                    rel = os.path.relpath(os.path.join(directory, name), package)
+                    parts.append(f"{rel}\0{info.st_size}\0{info.st_mtime_ns}")
+        _stamp = digest(*parts)
+    return _stamp
+
+
+@dataclass(slots=True)
+class CacheStats:
+    hits: int = 0
+    """Files whose scan came from the cache."""
+    misses: int = 0
+    """Files scanned in this run."""
+    corrupt: int = 0
+    """Entries found unreadable or not matching their key (treated as misses)."""
+    run_hit: bool = False
+    """The whole run's results came from the cache (nothing changed)."""
+
+
+class Cache:
+    """One cache directory (see the module promise)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.stats = CacheStats()
+        self.problem: str | None = None
+        """Why the cache was turned off in this run (None: it works)."""
+        self._ready = False
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, kind: str, key: str) -> object | None:
+        """The value stored under `key`, or None for a miss (`put` never stores None); a bad
+        entry is a miss, never an error."""
+        if self.problem is not None:
+            return None
+        path = self._path(kind, key)
+        try:
+            with open(path, "rb") as handle:
+                blob = handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno in (errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG):
+                return None
+            self._disable(f"cannot read {path}: {exc.strerror or exc}")
+            return None
+        try:
+            return _decode(blob, key)
+        except _BadEntry:
+            self.stats.corrupt += 1
+            return None
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        """Store `value` under `key` atomically; a failure turns the cache off (`problem`)."""
+        if value is None:
+            raise usage("ERR_USAGE", "None cannot be cached: get() returns it for a miss")
+        if self.problem is not None or not self._prepare():
+            return
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = b"".join((_MAGIC, key.encode(), b"\n", digest(payload).encode(), b"\n", payload))
+        path = self._path(kind, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # No fsync: an entry lost in a power cut is a miss, and a torn one fails its digest.
+            atomic_write(path, blob, fsync=False)
+        except OSError as exc:
+            self._disable(f"cannot create {path.parent}: {exc.strerror or exc}")
+            return
+        except Error as err:
+            self._disable(str(err))
+            return
+        if kind == "run":
+            self._prune_runs(path.parent)
+
+    def _prepare(self) -> bool:
+        if self._ready:
+            return True
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tag = self.directory / "CACHEDIR.TAG"
+            if not tag.exists():
+                atomic_write(tag, _TAG, fsync=False)
+                atomic_write(self.directory / ".gitignore", "# made by errwise\n*\n", fsync=False)
+        except OSError as exc:
+            self._disable(f"cannot create {self.directory}: {exc.strerror or exc}")
+            return False
+        except Error as err:
+            self._disable(str(err))
+            return False
+        self._ready = True
+        return True
+
+    def _prune_runs(self, directory: Path) -> None:
+        """Keep the newest `RUNS_KEPT` run entries (another run may be pruning too)."""
+        try:
+            entries = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(directory)]
+        except OSError:
+            return  # the entries stay; the next run prunes them
+        entries.sort(reverse=True)
+        for _, path in entries[RUNS_KEPT:]:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue  # another run pruned it first
+            # errwise: ignore[swallowed-exception] -- housekeeping only: the entry stays valid
+            # and a later run prunes it; the cache's answers do not depend on it
+            except OSError:
+                return
+
+    def _disable(self, why: str) -> None:
+        if self.problem is None:
+            self.problem = f"cache turned off for this run: {why}"
+
+    def _path(self, kind: str, key: str) -> Path:
+        base = self.directory / _LAYOUT / kind
+        return base / key[:2] / key if kind == "scan" else base / key
+
+
+class _BadEntry(Exception):
+    """An entry that is not what `put` wrote for its key."""
+
+
+def _decode(blob: bytes, key: str) -> object:
+    header_end = len(_MAGIC) + 2 * 40 + 2
+    if not blob.startswith(_MAGIC) or len(blob) < header_end:
+        raise _BadEntry("not an errwise cache entry, or truncated")
+    head = blob[len(_MAGIC) : header_end].decode("ascii", "replace").split("\n")
+    payload = blob[header_end:]
+    if head[0] != key:
+        raise _BadEntry("written for another key")
+    if head[1] != digest(payload):
+        raise _BadEntry("payload does not match its digest")
+    try:
+        return pickle.loads(payload)
+    # errwise: ignore[broad-catch] -- a payload that matches its digest but will not load
+    # (written by other code under the same key) is a bad entry: a miss, then rewritten
+    except Exception as exc:
+        raise _BadEntry(f"payload does not load: {exc}") from exc
