@@ -1,0 +1,365 @@
+"""The audit cache: reuse only what is still true, survive corruption, races and full disks.
+
+Every test compares a cached run with what a fresh run (`--no-cache`) of the same tree says: the
+cache may change how fast an answer comes, never the answer.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import errwise
+from errwise.audit import cache as cache_module
+from errwise.audit.cache import DEFAULT_DIR, RUNS_KEPT, Cache
+
+Cli = Callable[..., Any]
+CliRun = Any
+
+SWALLOW = """\
+import os
+
+
+def drop(path):
+    try:
+        os.remove(path)
+    except Exception:
+        pass
+"""
+BROAD_IN_HANDLER = """\
+import logging
+
+
+def handler(job):
+    try:
+        job.run()
+    except Exception:
+        logging.exception("job failed")
+"""
+CALLER = """\
+from pkg.store import load
+
+
+def run(key):
+    try:
+        return load(key)
+    except KeyError:
+        raise ValueError(f"no entry {key}") from None
+"""
+STORE_RAISES_KEYERROR = """\
+TABLE = {"a": 1}
+
+
+def load(key):
+    return TABLE[key]
+"""
+STORE_RAISES_NOTHING = """\
+def load(key):
+    return [key]
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def audit(cli: Cli, root: Path, *args: str) -> CliRun:
+    run: CliRun = cli("audit", "--format", "json", *args, ".", cwd=root)
+    assert run.code in (0, 1), run
+    return run
+
+
+def fresh(cli: Cli, root: Path, *args: str) -> str:
+    out: str = audit(cli, root, "--no-cache", *args).out
+    return out
+
+
+def rules_found(run: CliRun) -> list[tuple[str, str]]:
+    return [(f["path"], f["rule"]) for f in json.loads(run.out)["findings"]]
+
+
+def reused(run: CliRun) -> int:
+    """How many files the run took from the cache, as its summary line says (0: none)."""
+    for line in run.err.splitlines():
+        if "from the cache" in line:
+            return int(line.rsplit("; ", 1)[1].split(" of ")[0])
+    return 0
+
+
+# -- reuse ---------------------------------------------------------------------------------------
+
+
+def test_a_warm_run_reuses_everything_and_says_the_same(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path, {"a.py": SWALLOW, "b.py": BROAD_IN_HANDLER, "c.py": "x = 1\n"})
+    cold = audit(cli, tmp_path)
+    assert reused(cold) == 0
+    assert (tmp_path / DEFAULT_DIR / "CACHEDIR.TAG").is_file()
+    assert (tmp_path / DEFAULT_DIR / ".gitignore").read_text().strip().endswith("*")
+    warm = audit(cli, tmp_path)
+    assert "3 of 3 from the cache" in warm.err
+    assert warm.out == cold.out == fresh(cli, tmp_path)
+    assert rules_found(warm) == [("a.py", "EW101"), ("b.py", "EW105")]
+
+
+def test_no_cache_reads_and_writes_nothing(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path, {"a.py": SWALLOW})
+    fresh(cli, tmp_path)
+    assert not (tmp_path / DEFAULT_DIR).exists()
+
+
+def test_cache_dir_flag_and_the_default_beside_pyproject(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path, {"proj/pyproject.toml": "[project]\nname = 'p'\n", "proj/src/a.py": SWALLOW})
+    audit(cli, tmp_path / "proj" / "src")
+    assert (tmp_path / "proj" / DEFAULT_DIR).is_dir()
+    assert not (tmp_path / "proj" / "src" / DEFAULT_DIR).exists()
+    elsewhere = tmp_path / "elsewhere"
+    run = audit(cli, tmp_path / "proj", "--cache-dir", str(elsewhere))
+    assert reused(run) == 0  # a new directory starts empty
+    assert (elsewhere / "v1").is_dir()
+
+
+# -- invalidation --------------------------------------------------------------------------------
+
+
+def test_a_changed_file_is_the_only_one_scanned_again(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path, {"a.py": SWALLOW, "b.py": "x = 1\n", "c.py": "y = 2\n"})
+    audit(cli, tmp_path)
+    write(tmp_path, {"b.py": BROAD_IN_HANDLER})
+    run = audit(cli, tmp_path)
+    assert "2 of 3 from the cache" in run.err
+    assert rules_found(run) == [("a.py", "EW101"), ("b.py", "EW105")]
+    assert run.out == fresh(cli, tmp_path)
+
+
+def test_a_dependency_change_reaches_an_unchanged_caller(tmp_path: Path, cli: Cli) -> None:
+    """pkg/caller.py does not change, but what it calls stops raising KeyError: its
+    `except KeyError` becomes dead, though its own scan is reused."""
+    files = {"pkg/__init__.py": "", "pkg/caller.py": CALLER, "pkg/store.py": STORE_RAISES_KEYERROR}
+    write(tmp_path, files)
+    assert rules_found(audit(cli, tmp_path)) == []
+    write(tmp_path, {"pkg/store.py": STORE_RAISES_NOTHING})
+    run = audit(cli, tmp_path)
+    assert "2 of 3 from the cache" in run.err
+    assert rules_found(run) == [("pkg/caller.py", "EW120")]
+    assert run.out == fresh(cli, tmp_path)
+    write(tmp_path, {"pkg/store.py": STORE_RAISES_KEYERROR})
+    back = audit(cli, tmp_path)
+    assert rules_found(back) == []
+    assert "3 of 3 from the cache" in back.err  # both versions are remembered
+
+
+def test_a_configuration_change_is_a_miss(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path, {"pyproject.toml": "[tool.errwise]\n", "b.py": BROAD_IN_HANDLER})
+    assert rules_found(audit(cli, tmp_path)) == [("b.py", "EW105")]
+    # the same rules run, but `handler` is now a top-level boundary allowed to catch broadly
+    write(tmp_path, {"pyproject.toml": '[tool.errwise]\nboundaries = ["handler"]\n'})
+    run = audit(cli, tmp_path)
+    assert reused(run) == 0
+    assert ("b.py", "EW105") not in rules_found(run)
+    assert run.out == fresh(cli, tmp_path)
+    narrowed = audit(cli, tmp_path, "--select", "EW101")
+    assert reused(narrowed) == 0
+    assert narrowed.out == fresh(cli, tmp_path, "--select", "EW101")
+
+
+def test_another_errwise_version_is_a_miss(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"a.py": SWALLOW})
+    audit(cli, tmp_path)
+    assert reused(audit(cli, tmp_path)) == 1
+    monkeypatch.setattr(cache_module, "_stamp", None)
+    monkeypatch.setattr(errwise, "__version__", "999.0")
+    run = audit(cli, tmp_path)
+    assert reused(run) == 0
+    assert run.out == fresh(cli, tmp_path)
+
+
+def test_an_edited_errwise_source_file_is_a_miss(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp covers every source file of the package, not just the version number."""
+    write(tmp_path, {"a.py": SWALLOW})
+    audit(cli, tmp_path)
+    before = cache_module.code_stamp()
+    real_stat = os.stat
+    engine = os.path.join(os.path.dirname(cache_module.__file__), "engine.py")
+
+    def newer(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        info = real_stat(path, *args, **kwargs)
+        if os.fspath(path) == engine:
+            fields = list(info)
+            fields[8] += 1  # st_mtime: as if the file had just been edited
+            return os.stat_result(fields)
+        return info
+
+    monkeypatch.setattr(cache_module, "_stamp", None)
+    monkeypatch.setattr(cache_module.os, "stat", newer)
+    assert cache_module.code_stamp() != before
+    assert reused(audit(cli, tmp_path)) == 0
+
+
+# -- damage --------------------------------------------------------------------------------------
+
+
+def _entries(root: Path) -> list[Path]:
+    return [p for p in (root / DEFAULT_DIR / "v1").rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(b""),
+        lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
+        lambda p: p.write_bytes(p.read_bytes()[:-1] + bytes([p.read_bytes()[-1] ^ 0xFF])),
+        lambda p: p.write_bytes(b"\x80\x05garbage that is no pickle"),
+    ],
+    ids=["empty", "truncated", "flipped-bit", "garbage"],
+)
+def test_corrupt_entries_are_misses_then_rewritten(tmp_path: Path, cli: Cli, damage: Any) -> None:
+    write(tmp_path, {"a.py": SWALLOW, "b.py": BROAD_IN_HANDLER})
+    expected = audit(cli, tmp_path).out
+    entries = _entries(tmp_path)
+    assert len(entries) == 3  # two scans and the run
+    for entry in entries:
+        damage(entry)
+    run = audit(cli, tmp_path)
+    assert run.out == expected
+    assert reused(run) == 0
+    healed = audit(cli, tmp_path)
+    assert "2 of 2 from the cache" in healed.err
+    assert healed.out == expected
+
+
+def test_a_valid_entry_under_the_wrong_key_is_not_believed(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    cache.put("scan", "a" * 40, ["the value for a"])
+    blob = (tmp_path / "c" / "v1" / "scan" / "aa" / ("a" * 40)).read_bytes()
+    target = tmp_path / "c" / "v1" / "scan" / "bb" / ("b" * 40)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(blob)
+    assert cache.get("scan", "a" * 40) == ["the value for a"]
+    assert cache.get("scan", "b" * 40) is None
+    assert cache.stats.corrupt == 1
+
+
+def test_an_unwritable_cache_warns_once_and_the_audit_goes_on(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"a.py": SWALLOW, "b.py": BROAD_IN_HANDLER})
+    expected = fresh(cli, tmp_path)
+    real_mkdir = Path.mkdir
+
+    def denied(self: Path, *args: Any, **kwargs: Any) -> None:
+        if DEFAULT_DIR in self.parts:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    assert run.code == 1, run
+    assert run.out == expected
+    warnings = [line for line in run.err.splitlines() if "warning:" in line]
+    assert len(warnings) == 1
+    assert "cache turned off for this run" in warnings[0]
+    assert "Permission denied" in warnings[0]
+
+
+def test_a_full_disk_leaves_no_temp_files_in_the_cache(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"a.py": SWALLOW})
+    (tmp_path / DEFAULT_DIR).mkdir()
+    real_write = os.write
+
+    def full(fd: int, data: Any) -> int:
+        if len(data) > 100:  # the entries; not the small tag files
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr("errwise.ops.atomic.os.write", full)
+    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    assert run.code == 1, run
+    assert "ERR_DISK_FULL" in run.err and "cache turned off" in run.err
+    assert not [p for p in (tmp_path / DEFAULT_DIR).rglob("*") if p.is_file() and "tmp" in p.name]
+
+
+def test_old_run_entries_are_pruned(tmp_path: Path, cli: Cli) -> None:
+    for version in range(RUNS_KEPT + 3):
+        write(tmp_path, {"a.py": f"x = {version}\n"})
+        audit(cli, tmp_path)
+    assert len(list((tmp_path / DEFAULT_DIR / "v1" / "run").iterdir())) == RUNS_KEPT
+
+
+# -- concurrency and parallelism -----------------------------------------------------------------
+
+
+def _stdlib_sample(root: Path) -> None:
+    """Real code nobody here wrote: a few packages of this Python's standard library."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    for package in ("json", "email", "http", "logging", "concurrent"):
+        shutil.copytree(
+            stdlib / package, root / package, ignore=shutil.ignore_patterns("__pycache__", "test*")
+        )
+
+
+_ERRWISE = (sys.executable, "-c", "import sys; from errwise.cli import main; sys.exit(main())")
+
+
+def _cli_process(root: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*_ERRWISE, "audit", "--format", "json", "--no-config", *args, "."],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> str:
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode in (0, 1), err
+    assert "Traceback" not in err
+    return out
+
+
+def test_two_concurrent_runs_share_one_cache_dir(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    _stdlib_sample(tree)
+    expected = _finish(_cli_process(tree, "--no-cache", "--jobs", "1"))
+    cache = tmp_path / "shared-cache"
+    for _ in range(2):  # racing on an empty directory, then on a full one
+        procs = [_cli_process(tree, "--cache-dir", str(cache), "--jobs", "1") for _ in range(2)]
+        assert [_finish(p) for p in procs] == [expected, expected]
+        leftovers = [p for p in cache.rglob("*") if p.is_file() and "tmp" in p.name]
+        assert leftovers == []
+    # what the racers wrote is whole: a third run takes everything from the cache
+    third = _cli_process(tree, "--cache-dir", str(cache))
+    out, err = third.communicate(timeout=300)
+    assert out == expected
+    assert "from the cache" in err
+
+
+def test_jobs_1_and_jobs_4_give_byte_identical_json(tmp_path: Path) -> None:
+    _stdlib_sample(tmp_path)
+    one = _finish(_cli_process(tmp_path, "--no-cache", "--jobs", "1"))
+    four = _finish(_cli_process(tmp_path, "--no-cache", "--jobs", "4"))
+    assert json.loads(one)["summary"]["files"] >= 40  # enough files for worker processes
+    assert four == one
+    cold_four = _finish(_cli_process(tmp_path, "--jobs", "4"))
+    warm_one = _finish(_cli_process(tmp_path, "--jobs", "1"))
+    assert cold_four == warm_one == one
