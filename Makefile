@@ -35,6 +35,8 @@ pytest: install
 test: lint typecheck pytest
 
 bench: install
+	@# byte-compiled as an installed wheel is (PYTHONDONTWRITEBYTECODE may be set here)
+	$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/python bench/run.py
 
 clean:

@@ -135,9 +135,13 @@ class Cache:
         """Store `value` under `key` atomically; a failure turns the cache off (`problem`)."""
         if value is None:
             raise usage("ERR_USAGE", "None cannot be cached: get() returns it for a miss")
+        if self.problem is None:
+            self.put_payload(kind, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_payload(self, kind: str, key: str, payload: bytes) -> None:
+        """`put` for a value already pickled (with `pickle.HIGHEST_PROTOCOL`)."""
         if self.problem is not None or not self._prepare():
             return
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         blob = b"".join((_MAGIC, key.encode(), b"\n", digest(payload).encode(), b"\n", payload))
         path = self._path(kind, key)
         try:
@@ -188,9 +192,13 @@ class Cache:
             except OSError:
                 return
 
-    def _disable(self, why: str) -> None:
+    def turn_off(self, problem: str) -> None:
+        """Stop using the cache for this run; the first problem is the one reported."""
         if self.problem is None:
-            self.problem = f"cache turned off for this run: {why}"
+            self.problem = problem
+
+    def _disable(self, why: str) -> None:
+        self.turn_off(f"cache turned off for this run: {why}")
 
     def _path(self, kind: str, key: str) -> Path:
         base = self.directory / _LAYOUT / kind

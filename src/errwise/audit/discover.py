@@ -165,15 +165,16 @@ def module_name_for(path: str, _cache: dict[str, str | None] | None = None) -> s
 
 
 def _relative(path: str, base: str) -> str | None:
-    if base and path.startswith(base) and _normal(path):
-        # The common case, without `os.path.relpath` (which normalises both paths each time):
-        # a normalised path below the base.
-        rest = path[len(base) :]
-        if not rest:
+    if os.path.isabs(path) and os.path.isabs(base) and _normal(path) and _normal(base):
+        # Both normalised and absolute (the common case): a string prefix decides, without
+        # `os.path.relpath`, which normalises both paths on every call.
+        if path == base:
             return ""
-        if rest[0] == os.sep or base.endswith(os.sep):
-            rel = rest.lstrip(os.sep)
-            return rel if os.sep == "/" else rel.replace(os.sep, "/")
+        prefix = base if base.endswith(os.sep) else base + os.sep
+        if not path.startswith(prefix):
+            return None
+        rel = path[len(prefix) :]
+        return rel if os.sep == "/" else rel.replace(os.sep, "/")
     try:
         rel = os.path.relpath(path, base)
     except ValueError:  # different drives (Windows)

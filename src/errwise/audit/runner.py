@@ -21,6 +21,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import pickle
 import stat
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -169,8 +170,10 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
     # directory; the engine then sees a configuration without them.
     engine_config = replace(audit.config, per_file_ignores=())
     cache = Cache(audit.cache_dir) if audit.cache_dir is not None else None
+    # A rule is named with its checker, so a rule replaced at run time is another rule.
+    checkers = {r.id: f"{r.id}={r.check.__module__}.{r.check.__qualname__}" for r in audit.rules}
     settings = _config_text(engine_config)
-    jobs = [_job(f, _rule_ids_for(audit, f.path), settings, audit.rules) for f in found.files]
+    jobs = [_job(f, _rule_ids_for(audit, f.path), settings, checkers) for f in found.files]
     for result in _analyse_all(jobs, engine_config, audit.jobs, cache, progress):
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
@@ -311,13 +314,13 @@ class _Job:
     key: str = ""
 
 
-def _job(file: SourceFile, rule_ids: tuple[str, ...], settings: str, rules: Sequence[Rule]) -> _Job:
+def _job(
+    file: SourceFile, rule_ids: tuple[str, ...], settings: str, checkers: dict[str, str]
+) -> _Job:
     data = _read(file)
     if isinstance(data, Diagnostic):
         return _Job(file, rule_ids, data)
-    # A rule is named with its checker, so a rule replaced at run time is another rule.
-    checkers = {r.id: f"{r.check.__module__}.{r.check.__qualname__}" for r in rules}
-    selected = ",".join(f"{i}={checkers.get(i, '')}" for i in rule_ids)
+    selected = ",".join(checkers[i] for i in rule_ids)
     key = digest(code_stamp(), settings, file.display, file.module or "", selected, data)
     return _Job(file, rule_ids, data, key)
 
@@ -389,11 +392,9 @@ def _analyse_paused(
     if progress is not None and done:
         progress(done, len(jobs))
     for job, scan in _scan_all(
-        todo, config, workers, done=done, total=len(jobs), progress=progress
+        todo, config, workers, cache, done=done, total=len(jobs), progress=progress
     ):
         scans[job.key] = scan
-        if cache is not None and _cacheable(scan):
-            cache.put("scan", job.key, scan)
     program = Program(
         [s.facts for s in (scans[j.key] for j in readable) if s.facts], kb_for(config)
     )
@@ -462,8 +463,19 @@ def _out_of_memory(path: str) -> Diagnostic:
     return Diagnostic(path, "ERR_IO", "out of memory analysing this file")
 
 
-def _scan_batch(batch: list[_Job], config: AuditConfig) -> list[FileScan]:
-    return [scan for _, scan in _scans(batch, config)]
+def _scan_batch(
+    batch: list[_Job], config: AuditConfig, cache_dir: str | None
+) -> tuple[list[bytes], str | None]:
+    """In a worker process: scan the files, store each scan in the cache, and send the scans
+    back pickled (one pickling serves both); with why the cache failed, if it did."""
+    cache = Cache(cache_dir) if cache_dir is not None else None
+    blobs: list[bytes] = []
+    for job, scan in _scans(batch, config):
+        blob = pickle.dumps(scan, protocol=pickle.HIGHEST_PROTOCOL)
+        if cache is not None and _cacheable(scan):
+            cache.put_payload("scan", job.key, blob)
+        blobs.append(blob)
+    return blobs, None if cache is None else cache.problem
 
 
 def _scans(jobs: list[_Job], config: AuditConfig) -> Iterator[tuple[_Job, FileScan]]:
@@ -496,6 +508,7 @@ def _scan_all(
     todo: list[_Job],
     config: AuditConfig,
     workers: int,
+    cache: Cache | None,
     *,
     done: int,
     total: int,
@@ -505,6 +518,8 @@ def _scan_all(
     in order. A batch whose worker died gets an ERR_INTERNAL diagnostic per file."""
     if workers <= 1 or len(todo) < _PARALLEL_MIN_FILES:
         for job, scan in _scans(todo, config):
+            if cache is not None and _cacheable(scan):
+                cache.put("scan", job.key, scan)
             yield job, scan
             done += 1
             if progress is not None:
@@ -519,13 +534,17 @@ def _scan_all(
         pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context)
     except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
         _log.warning("cannot start worker processes (%s); analysing in this process", exc)
-        yield from _scan_all(todo, config, 1, done=done, total=total, progress=progress)
+        yield from _scan_all(todo, config, 1, cache, done=done, total=total, progress=progress)
         return
     try:
-        futures = [(batch, pool.submit(_scan_batch, batch, config)) for batch in batches]
+        directory = None if cache is None else str(cache.directory)
+        futures = [(b, pool.submit(_scan_batch, b, config, directory)) for b in batches]
         for batch, future in futures:
             try:
-                scans = future.result()
+                blobs, problem = future.result()
+                scans = [pickle.loads(blob) for blob in blobs]
+                if cache is not None and problem is not None:
+                    cache.turn_off(problem)
             except BrokenProcessPool as exc:
                 scans = [_worker_died(job.file, exc) for job in batch]
             yield from zip(batch, scans, strict=True)
