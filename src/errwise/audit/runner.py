@@ -41,10 +41,9 @@ from errwise.audit.engine import (
     analyze_source,
     finish_scan,
     scan_source,
-    summarize_source,
 )
 from errwise.audit.finding import Diagnostic, Severity
-from errwise.audit.infer import FileFacts, Program, kb_for
+from errwise.audit.infer import Program, kb_for
 from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
 from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
@@ -213,21 +212,6 @@ def analyze_file(
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
     except Exception as exc:
         return FileResult(file.display, diagnostics=[_internal(file.display, exc)])
-
-
-def summarize_file(file: SourceFile, config: AuditConfig) -> FileFacts | None:
-    """The inference facts of one file; None when it cannot be read or parsed, or when
-    summarising fails (the analysis of the file reports why)."""
-    data = _read(file)
-    if isinstance(data, Diagnostic):
-        return None
-    try:
-        return summarize_source(data, file.display, config, file.module)
-    # errwise: ignore[broad-catch] -- containment: the file's facts count as unknown; the
-    # analysis that follows reports the failure on this file
-    except Exception:
-        _log.debug("cannot summarise %s", file.display, exc_info=True)
-        return None
 
 
 def _internal(path: str, exc: BaseException) -> Diagnostic:
