@@ -363,3 +363,18 @@ def test_jobs_1_and_jobs_4_give_byte_identical_json(tmp_path: Path) -> None:
     cold_four = _finish(_cli_process(tmp_path, "--jobs", "4"))
     warm_one = _finish(_cli_process(tmp_path, "--jobs", "1"))
     assert cold_four == warm_one == one
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif", "github"])
+def test_every_format_renders_the_same_from_the_cache(tmp_path: Path, cli: Cli, fmt: str) -> None:
+    """Rich formats use more than the JSON fields (excerpts, effects, patchable calls): a
+    finding restored from the cache carries them all."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "workorder"
+    shutil.copytree(example, tmp_path / "workorder")
+    runs = [
+        cli("audit", "--format", fmt, *flags, "workorder", cwd=tmp_path)
+        for flags in (["--no-cache"], [], [])
+    ]
+    assert [r.code for r in runs] == [1, 1, 1]
+    assert runs[0].out == runs[1].out == runs[2].out
+    assert "from the cache" in runs[2].err
