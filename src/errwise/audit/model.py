@@ -298,10 +298,12 @@ class FileModel:
         """One iterative pass: contexts, indexes and infos (names are resolved afterwards, once
         every import — wherever it sits — is known)."""
         ctx_of = self._ctx
-        by_type = self._by_type
         parents = self.parents
-        enterers = self._enterers()
         split = self._split_children
+        enterers = self._enterers()
+        plans: dict[type[ast.AST], _Plan] = {}
+        """By node class: the index list its nodes go to, what entering one records, and
+        which fields hold its children (or `_SPLIT`, `_GENERIC`)."""
         # Two parallel stacks (node, its context): no tuple per node.
         nodes: list[ast.AST] = [self.tree]
         ctxs: list[Ctx] = [_MODULE_CTX]
@@ -312,18 +314,18 @@ class FileModel:
             ctx = pop_ctx()
             kind = type(node)
             ctx_of[node] = ctx
-            by_type[kind].append(node)
-            enter = enterers.get(kind)
+            plan = plans.get(kind)
+            if plan is None:
+                plan = plans[kind] = (self._by_type[kind], enterers.get(kind), _walk_fields(kind))
+            same_kind, enter, fields = plan
+            same_kind.append(node)
             child_ctx = ctx if enter is None else enter(node, ctx)
-            if kind in _SPLIT_TYPES:
+            if fields is _SPLIT:
                 for child, cctx in reversed(split(node, ctx, child_ctx)):
                     parents[child] = node
                     push_node(child)
                     push_ctx(cctx)
                 continue
-            fields = _WALK_FIELDS.get(kind)
-            if fields is None:
-                fields = _walk_fields(kind)
             if fields is _GENERIC:
                 for child in reversed(_generic_children(node)):
                     parents[child] = node
@@ -384,7 +386,7 @@ class FileModel:
             pairs += [(c, ctx) for c in args.defaults]
             pairs += [(d, ctx) for d in args.kw_defaults if d is not None]
             return pairs + [(c, inner) for c in node.body]
-        return [(c, inner) for c in _children(node)]
+        return [(c, inner) for c in _generic_children(node)]
 
     def _resolve_names(self) -> None:
         imports: list[ast.Import | ast.ImportFrom] = [*self.nodes(ast.Import)]
@@ -634,6 +636,9 @@ _SCALAR_FIELD_TYPES = frozenset({"identifier", "string", "int", "constant"})
 _SINGLETON_FIELD_TYPES = frozenset({"expr_context", "operator", "boolop", "unaryop", "cmpop"})
 _GENERIC: tuple[str, ...] = ("<generic>",)
 """Marks a node class whose fields are not known: its children are found by inspecting values."""
+_SPLIT: tuple[str, ...] = ("<split>",)
+"""Marks a node class whose children `FileModel._split_children` places."""
+_Plan = tuple[list[ast.AST], "Callable[[Any, Ctx], Ctx] | None", tuple[str, ...]]
 
 
 def _signature_fields(kind: type[ast.AST]) -> list[tuple[str, str]] | None:
@@ -654,9 +659,15 @@ def _signature_fields(kind: type[ast.AST]) -> list[tuple[str, str]] | None:
 
 def _walk_fields(kind: type[ast.AST]) -> tuple[str, ...]:
     """The fields of a node class that may hold child nodes (the context and operator
-    singletons excluded), last field first; `_GENERIC` when the class does not say."""
+    singletons excluded), last field first; `_SPLIT` for the classes whose parts sit in
+    different contexts, `_GENERIC` when the class does not say."""
+    found = _WALK_FIELDS.get(kind)
+    if found is not None:
+        return found
     fields = _signature_fields(kind)
-    if fields is None:
+    if kind in _SPLIT_TYPES:
+        found = _SPLIT
+    elif fields is None:
         found = _GENERIC
     else:
         skip = _SCALAR_FIELD_TYPES | _SINGLETON_FIELD_TYPES
@@ -679,26 +690,6 @@ def _generic_children(node: ast.AST) -> list[ast.AST]:
                 v for v in value if isinstance(v, ast.AST) and not isinstance(v, _SKIP_CHILD_TYPES)
             )
         elif isinstance(value, ast.AST) and not isinstance(value, _SKIP_CHILD_TYPES):
-            out.append(value)
-    return out
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    """Child nodes in source order, without the context and operator singletons."""
-    kind = type(node)
-    fields = _WALK_FIELDS.get(kind)
-    if fields is None:
-        fields = _walk_fields(kind)
-    if fields is _GENERIC:
-        return _generic_children(node)
-    out: list[ast.AST] = []
-    for name in reversed(fields):
-        value = getattr(node, name, None)
-        if value is None:
-            continue
-        if type(value) is list:
-            out.extend(v for v in value if v is not None)
-        else:
             out.append(value)
     return out
 
