@@ -275,6 +275,8 @@ class FileModel:
         self._functions_by_node: dict[ast.AST, FunctionInfo] = {}
         self._try_of: dict[ast.AST, TryInfo] = {}
         self._handler_of: dict[ast.AST, HandlerInfo] = {}
+        self._call_index: dict[ast.AST, int] | None = None
+        """Position of each call node in `calls` (built on the first `calls_in`)."""
 
     # -- building ------------------------------------------------------------------------------
 
@@ -558,10 +560,18 @@ class FileModel:
 
     def calls_in(self, nodes: Iterable[ast.AST]) -> Iterator[CallInfo]:
         """Calls within the given statements (nested function bodies excluded)."""
-        wanted = {id(n) for n in _walk_scope(nodes) if isinstance(n, ast.Call)}
-        for call in self.calls:
-            if id(call.node) in wanted:
-                yield call
+        index = self._call_index
+        if index is None:
+            index = self._call_index = {call.node: i for i, call in enumerate(self.calls)}
+        found: set[int] = set()
+        for node in _walk_scope(nodes):
+            if isinstance(node, ast.Call):
+                position = index.get(node)
+                if position is not None:
+                    found.add(position)
+        calls = self.calls
+        for position in sorted(found):
+            yield calls[position]
 
     def effects_in(self, nodes: Iterable[ast.AST]) -> Effect:
         """The union of the effects of the calls within the given statements."""
@@ -694,13 +704,48 @@ def _generic_children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+def _scope_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node class that may hold nodes (singletons included, as in
+    `ast.iter_child_nodes`), in order; `_GENERIC` when the class does not say."""
+    found = _SCOPE_FIELDS.get(kind)
+    if found is not None:
+        return found
+    fields = _signature_fields(kind)
+    if fields is None:
+        found = _GENERIC
+    else:
+        found = tuple(name for name, type_name in fields if type_name not in _SCALAR_FIELD_TYPES)
+    _SCOPE_FIELDS[kind] = found
+    return found
+
+
+_SCOPE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
 def _walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Walk statements without entering nested functions, lambdas or classes."""
     stack = list(nodes)
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPE_TYPES))
+        kind = type(node)
+        fields = _SCOPE_FIELDS.get(kind)
+        if fields is None:
+            fields = _scope_fields(kind)
+        if fields is _GENERIC:
+            stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPE_TYPES))
+            continue
+        for name in fields:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                for child in value:
+                    if child is not None and not isinstance(child, _SCOPE_TYPES):
+                        push(child)
+            elif not isinstance(value, _SCOPE_TYPES):
+                push(value)
 
 
 def walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
