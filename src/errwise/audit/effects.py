@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import enum
 import fnmatch
+import functools
 from collections.abc import Iterable
 
 __all__ = ["Effect", "effects_of_call", "StateChangeMatcher"]
@@ -31,8 +32,10 @@ class Effect(enum.Flag):
 
     @property
     def state_changing(self) -> bool:
-        return bool(self & (Effect.DISK | Effect.PROCESS | Effect.LOCK | Effect.CLEANUP))
+        return bool(self.value & _STATE_CHANGING)
 
+
+_STATE_CHANGING = (Effect.DISK | Effect.PROCESS | Effect.LOCK | Effect.CLEANUP).value
 
 _DISK_FUNCS = frozenset(
     {
@@ -180,17 +183,25 @@ def effects_of_call(
     extra: StateChangeMatcher | None = None,
 ) -> Effect:
     """The effects of one call (see the module promise)."""
-    effect = Effect.NONE
     name = qualname or ""
     if name in ("open", "io.open", "codecs.open"):
         mode = _open_mode(call)
-        if mode is None or _WRITE_MODE_CHARS & set(mode):
-            effect |= Effect.DISK
+        disk = mode is None or bool(_WRITE_MODE_CHARS & set(mode))
     elif name == "os.open":
-        if _os_open_writes(call):
-            effect |= Effect.DISK
-    elif name in _DISK_FUNCS or (attr in _DISK_METHODS and "." in name):
+        disk = _os_open_writes(call)
+    else:
+        disk = name in _DISK_FUNCS or (attr in _DISK_METHODS and "." in name)
+    effect = _named_effects(name, attr, disk)
+    if extra is not None and extra(qualname):
         effect |= Effect.DISK
+    return effect
+
+
+@functools.lru_cache(maxsize=4096)
+def _named_effects(name: str, attr: str | None, disk: bool) -> Effect:
+    """The effects a call's names imply, given whether it touches the disk (memoised: a
+    program calls the same names over and over)."""
+    effect = Effect.DISK if disk else Effect.NONE
     if name.startswith(_PROCESS_PREFIXES) or name in _PROCESS_FUNCS:
         effect |= Effect.PROCESS
     if name.startswith(_NETWORK_PREFIXES):
@@ -201,11 +212,9 @@ def effects_of_call(
         or (attr is not None and "lock" in attr.lower() and not attr[:1].isupper())
     ):
         effect |= Effect.LOCK
-    if effect & Effect.DISK and "lock" in name.lower():
+    if disk and "lock" in name.lower():
         effect |= Effect.LOCK  # a lock file: `lock_path.unlink()`, `os.remove(LOCK_FILE)`
     lowered = (attr or name).lower()
     if any(word in lowered for word in _CLEANUP_WORDS):
         effect |= Effect.CLEANUP
-    if extra is not None and extra(qualname):
-        effect |= Effect.DISK
     return effect

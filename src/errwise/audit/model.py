@@ -14,9 +14,9 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from errwise.audit.config import AuditConfig
 from errwise.audit.effects import Effect, StateChangeMatcher, effects_of_call
@@ -48,7 +48,6 @@ N = TypeVar("N", bound=ast.AST)
 BROAD_EXCEPTIONS = frozenset(
     {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
 )
-_FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOP_TYPES = (ast.For, ast.AsyncFor, ast.While)
 _TRY_TYPES = (ast.Try, ast.TryStar)
@@ -276,6 +275,8 @@ class FileModel:
         self._functions_by_node: dict[ast.AST, FunctionInfo] = {}
         self._try_of: dict[ast.AST, TryInfo] = {}
         self._handler_of: dict[ast.AST, HandlerInfo] = {}
+        self._call_index: dict[ast.AST, int] | None = None
+        """Position of each call node in `calls` (built on the first `calls_in`)."""
 
     # -- building ------------------------------------------------------------------------------
 
@@ -299,59 +300,95 @@ class FileModel:
         """One iterative pass: contexts, indexes and infos (names are resolved afterwards, once
         every import — wherever it sits — is known)."""
         ctx_of = self._ctx
-        by_type = self._by_type
         parents = self.parents
-        enter = self._enter
-        stack: list[tuple[ast.AST, Ctx]] = [(self.tree, _MODULE_CTX)]
-        pop, push = stack.pop, stack.append
-        while stack:
-            node, ctx = pop()
+        split = self._split_children
+        enterers = self._enterers()
+        plans: dict[type[ast.AST], _Plan] = {}
+        """By node class: the index list its nodes go to, what entering one records, and
+        which fields hold its children (or `_SPLIT`, `_GENERIC`)."""
+        # Two parallel stacks (node, its context): no tuple per node.
+        nodes: list[ast.AST] = [self.tree]
+        ctxs: list[Ctx] = [_MODULE_CTX]
+        pop_node, pop_ctx = nodes.pop, ctxs.pop
+        push_node, push_ctx = nodes.append, ctxs.append
+        while nodes:
+            node = pop_node()
+            ctx = pop_ctx()
             kind = type(node)
             ctx_of[node] = ctx
-            by_type[kind].append(node)
-            child_ctx = enter(node, ctx) if kind in _ENTER_TYPES else ctx
-            if kind in _SPLIT_TYPES:
-                pairs = self._split_children(node, ctx, child_ctx)
-            else:
-                pairs = [(c, child_ctx) for c in _children(node)]
-            for child, cctx in reversed(pairs):
-                parents[child] = node
-                push((child, cctx))
+            plan = plans.get(kind)
+            if plan is None:
+                plan = plans[kind] = (self._by_type[kind], enterers.get(kind), _walk_fields(kind))
+            same_kind, enter, fields = plan
+            same_kind.append(node)
+            child_ctx = ctx if enter is None else enter(node, ctx)
+            if fields is _SPLIT:
+                for child, cctx in reversed(split(node, ctx, child_ctx)):
+                    parents[child] = node
+                    push_node(child)
+                    push_ctx(cctx)
+                continue
+            if fields is _GENERIC:
+                for child in reversed(_generic_children(node)):
+                    parents[child] = node
+                    push_node(child)
+                    push_ctx(child_ctx)
+                continue
+            for name in fields:  # last field first: the stack pops in source order
+                value = getattr(node, name, None)
+                if value is None:
+                    continue
+                if type(value) is list:
+                    for child in reversed(value):
+                        if child is not None:
+                            parents[child] = node
+                            push_node(child)
+                            push_ctx(child_ctx)
+                else:
+                    parents[value] = node
+                    push_node(value)
+                    push_ctx(child_ctx)
 
     def _split_children(self, node: ast.AST, ctx: Ctx, inner: Ctx) -> list[tuple[ast.AST, Ctx]]:
         """Children of nodes whose parts sit in different contexts, in source order."""
         if isinstance(node, _TRY_TYPES):
             info = self._try_of[node]
-            pairs: list[tuple[ast.AST, Ctx]] = []
-            body = _replace(ctx, try_=info, try_part="body")
-            pairs += [(c, body) for c in node.body]
-            for h in node.handlers:
-                pairs.append(
-                    (h, _replace(ctx, try_=info, try_part=None, handler=self._handler_of[h]))
-                )
-            orelse = _replace(ctx, try_=info, try_part="orelse")
-            pairs += [(c, orelse) for c in node.orelse]
-            fin = _replace(ctx, try_=info, try_part="finally")
-            pairs += [(c, fin) for c in node.finalbody]
+            fn, cls, loop, scope = ctx.function, ctx.class_name, ctx.loop, ctx.scope
+            handler = ctx.handler
+            body = Ctx(fn, cls, info, "body", handler, loop, scope)
+            pairs: list[tuple[ast.AST, Ctx]] = [(c, body) for c in node.body]
+            handler_of = self._handler_of
+            pairs += [
+                (h, Ctx(fn, cls, info, None, handler_of[h], loop, scope)) for h in node.handlers
+            ]
+            if node.orelse:
+                orelse = Ctx(fn, cls, info, "orelse", handler, loop, scope)
+                pairs += [(c, orelse) for c in node.orelse]
+            if node.finalbody:
+                fin = Ctx(fn, cls, info, "finally", handler, loop, scope)
+                pairs += [(c, fin) for c in node.finalbody]
             return pairs
         if isinstance(node, _LOOP_TYPES):
             # The target, iterable and test are evaluated outside the loop body.
-            head: list[ast.AST] = (
-                [node.test] if isinstance(node, ast.While) else [node.target, node.iter]
+            head: list[tuple[ast.AST, Ctx]] = (
+                [(node.test, ctx)]
+                if isinstance(node, ast.While)
+                else [(node.target, ctx), (node.iter, ctx)]
             )
-            return [(c, ctx) for c in head] + [(c, inner) for c in (*node.body, *node.orelse)]
+            return head + [(c, inner) for c in node.body] + [(c, inner) for c in node.orelse]
         if isinstance(node, ast.ClassDef):
-            outer = [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
-            return [(c, ctx) for c in outer] + [(c, inner) for c in node.body]
+            pairs = [(c, ctx) for c in node.decorator_list]
+            pairs += [(c, ctx) for c in node.bases]
+            pairs += [(k.value, ctx) for k in node.keywords]
+            return pairs + [(c, inner) for c in node.body]
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             # Decorators and defaults are evaluated in the enclosing scope.
-            outer = [
-                *node.decorator_list,
-                *node.args.defaults,
-                *(d for d in node.args.kw_defaults if d is not None),
-            ]
-            return [(c, ctx) for c in outer] + [(c, inner) for c in node.body]
-        return [(c, inner) for c in _children(node)]
+            args = node.args
+            pairs = [(c, ctx) for c in node.decorator_list]
+            pairs += [(c, ctx) for c in args.defaults]
+            pairs += [(d, ctx) for d in args.kw_defaults if d is not None]
+            return pairs + [(c, inner) for c in node.body]
+        return [(c, inner) for c in _generic_children(node)]
 
     def _resolve_names(self) -> None:
         imports: list[ast.Import | ast.ImportFrom] = [*self.nodes(ast.Import)]
@@ -377,74 +414,106 @@ class FileModel:
             target = exc.func if isinstance(exc, ast.Call) else exc
             raise_info.exc_name = self.qualify(target) if target is not None else None
 
-    def _enter(self, node: ast.AST, ctx: Ctx) -> Ctx:
-        if isinstance(node, _FUNC_TYPES):
-            name = node.name if not isinstance(node, ast.Lambda) else "<lambda>"
-            qual = f"{ctx.scope}.{name}" if ctx.scope else name
-            decorators: list[str] = []  # resolved after the walk
-            info = FunctionInfo(
-                node,
-                qual,
-                ctx.class_name if ctx.function is None else None,
-                ctx.function,
-                decorators,
-            )
-            self.functions.append(info)
-            self._functions_by_node[node] = info
-            return Ctx(info, None, None, None, None, None, qual)
-        if isinstance(node, ast.ClassDef):
-            cqual = f"{ctx.scope}.{node.name}" if ctx.scope else node.name
-            self.classes.append(ClassInfo(node, cqual, []))  # bases resolved after the walk
-            return Ctx(None, node.name, None, None, None, None, cqual)
-        if isinstance(node, _TRY_TYPES):
-            try_info = TryInfo(node, ctx.function, ctx.loop)
-            self._try_of[node] = try_info
-            for index, h in enumerate(node.handlers):
-                handler = HandlerInfo(h, try_info, index, (), _EMPTY_FACTS)
-                try_info.handlers.append(handler)
-                self.handlers.append(handler)
-                self._handler_of[h] = handler
-            self.tries.append(try_info)
-            if ctx.function is not None:
-                ctx.function.tries.append(try_info)
-            if ctx.loop is not None:  # the innermost loop of this scope
-                ctx.loop.tries.append(try_info)
-            return ctx
-        if isinstance(node, _LOOP_TYPES):
-            loop = LoopInfo(node, ctx.function)
-            self.loops.append(loop)
-            return _replace(ctx, loop=loop)
-        if isinstance(node, ast.Call):
-            attr = (
-                node.func.attr
-                if isinstance(node.func, ast.Attribute)
-                else (node.func.id if isinstance(node.func, ast.Name) else None)
-            )
-            parent = self.parents.get(node)
-            # qualname and effects are filled in once every import is known
-            info_call = CallInfo(node, None, attr, Effect.NONE, isinstance(parent, ast.Expr), ctx)
-            self.calls.append(info_call)
-            if ctx.function is not None:
-                ctx.function.calls.append(info_call)
-            if ctx.try_ is not None:
-                if ctx.try_part == "body":
-                    ctx.try_.body_calls.append(info_call)
-                elif ctx.try_part == "finally":
-                    ctx.try_.finally_calls.append(info_call)
-            return ctx
-        if isinstance(node, ast.Raise):
-            raise_info = RaiseInfo(node, ctx, None)  # exc_name resolved after the walk
-            self.raises.append(raise_info)
-            if ctx.function is not None:
-                ctx.function.raises.append(raise_info)
-            return ctx
-        if isinstance(node, ast.Return):
-            ret = ReturnInfo(node, ctx)
-            self.returns.append(ret)
-            if ctx.function is not None:
-                ctx.function.returns.append(ret)
-            return ctx
-        if isinstance(node, (ast.Yield, ast.YieldFrom)) and ctx.function is not None:
+    def _enterers(self) -> dict[type[ast.AST], Callable[[Any, Ctx], Ctx]]:
+        """What entering a node of each kind records, and the context of its children (the
+        kinds not listed record nothing and keep the context)."""
+        return {
+            ast.FunctionDef: self._enter_function,
+            ast.AsyncFunctionDef: self._enter_function,
+            ast.Lambda: self._enter_function,
+            ast.ClassDef: self._enter_class,
+            ast.Try: self._enter_try,
+            ast.TryStar: self._enter_try,
+            ast.For: self._enter_loop,
+            ast.AsyncFor: self._enter_loop,
+            ast.While: self._enter_loop,
+            ast.Call: self._enter_call,
+            ast.Raise: self._enter_raise,
+            ast.Return: self._enter_return,
+            ast.Yield: self._enter_yield,
+            ast.YieldFrom: self._enter_yield,
+        }
+
+    def _enter_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, ctx: Ctx
+    ) -> Ctx:
+        name = node.name if not isinstance(node, ast.Lambda) else "<lambda>"
+        qual = f"{ctx.scope}.{name}" if ctx.scope else name
+        decorators: list[str] = []  # resolved after the walk
+        info = FunctionInfo(
+            node,
+            qual,
+            ctx.class_name if ctx.function is None else None,
+            ctx.function,
+            decorators,
+        )
+        self.functions.append(info)
+        self._functions_by_node[node] = info
+        return Ctx(info, None, None, None, None, None, qual)
+
+    def _enter_class(self, node: ast.ClassDef, ctx: Ctx) -> Ctx:
+        cqual = f"{ctx.scope}.{node.name}" if ctx.scope else node.name
+        self.classes.append(ClassInfo(node, cqual, []))  # bases resolved after the walk
+        return Ctx(None, node.name, None, None, None, None, cqual)
+
+    def _enter_try(self, node: ast.Try | ast.TryStar, ctx: Ctx) -> Ctx:
+        try_info = TryInfo(node, ctx.function, ctx.loop)
+        self._try_of[node] = try_info
+        for index, h in enumerate(node.handlers):
+            handler = HandlerInfo(h, try_info, index, (), _EMPTY_FACTS)
+            try_info.handlers.append(handler)
+            self.handlers.append(handler)
+            self._handler_of[h] = handler
+        self.tries.append(try_info)
+        if ctx.function is not None:
+            ctx.function.tries.append(try_info)
+        if ctx.loop is not None:  # the innermost loop of this scope
+            ctx.loop.tries.append(try_info)
+        return ctx
+
+    def _enter_loop(self, node: ast.For | ast.AsyncFor | ast.While, ctx: Ctx) -> Ctx:
+        loop = LoopInfo(node, ctx.function)
+        self.loops.append(loop)
+        return Ctx(
+            ctx.function, ctx.class_name, ctx.try_, ctx.try_part, ctx.handler, loop, ctx.scope
+        )
+
+    def _enter_call(self, node: ast.Call, ctx: Ctx) -> Ctx:
+        func = node.func
+        attr = (
+            func.attr
+            if isinstance(func, ast.Attribute)
+            else (func.id if isinstance(func, ast.Name) else None)
+        )
+        parent = self.parents.get(node)
+        # qualname and effects are filled in once every import is known
+        info_call = CallInfo(node, None, attr, Effect.NONE, isinstance(parent, ast.Expr), ctx)
+        self.calls.append(info_call)
+        if ctx.function is not None:
+            ctx.function.calls.append(info_call)
+        if ctx.try_ is not None:
+            if ctx.try_part == "body":
+                ctx.try_.body_calls.append(info_call)
+            elif ctx.try_part == "finally":
+                ctx.try_.finally_calls.append(info_call)
+        return ctx
+
+    def _enter_raise(self, node: ast.Raise, ctx: Ctx) -> Ctx:
+        raise_info = RaiseInfo(node, ctx, None)  # exc_name resolved after the walk
+        self.raises.append(raise_info)
+        if ctx.function is not None:
+            ctx.function.raises.append(raise_info)
+        return ctx
+
+    def _enter_return(self, node: ast.Return, ctx: Ctx) -> Ctx:
+        ret = ReturnInfo(node, ctx)
+        self.returns.append(ret)
+        if ctx.function is not None:
+            ctx.function.returns.append(ret)
+        return ctx
+
+    def _enter_yield(self, node: ast.Yield | ast.YieldFrom, ctx: Ctx) -> Ctx:
+        if ctx.function is not None:
             ctx.function.is_generator = True
         return ctx
 
@@ -491,10 +560,18 @@ class FileModel:
 
     def calls_in(self, nodes: Iterable[ast.AST]) -> Iterator[CallInfo]:
         """Calls within the given statements (nested function bodies excluded)."""
-        wanted = {id(n) for n in _walk_scope(nodes) if isinstance(n, ast.Call)}
-        for call in self.calls:
-            if id(call.node) in wanted:
-                yield call
+        index = self._call_index
+        if index is None:
+            index = self._call_index = {call.node: i for i, call in enumerate(self.calls)}
+        found: set[int] = set()
+        for node in _walk_scope(nodes):
+            if isinstance(node, ast.Call):
+                position = index.get(node)
+                if position is not None:
+                    found.add(position)
+        calls = self.calls
+        for position in sorted(found):
+            yield calls[position]
 
     def effects_in(self, nodes: Iterable[ast.AST]) -> Effect:
         """The union of the effects of the calls within the given statements."""
@@ -551,24 +628,6 @@ class FileModel:
 
 
 _SKIP_CHILD_TYPES = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
-_ENTER_TYPES = frozenset(
-    {
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.Lambda,
-        ast.ClassDef,
-        ast.Try,
-        ast.TryStar,
-        ast.For,
-        ast.AsyncFor,
-        ast.While,
-        ast.Call,
-        ast.Raise,
-        ast.Return,
-        ast.Yield,
-        ast.YieldFrom,
-    }
-)
 _SPLIT_TYPES = frozenset(
     {
         ast.FunctionDef,
@@ -583,8 +642,56 @@ _SPLIT_TYPES = frozenset(
 )
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
-    """Child nodes in source order, without the context and operator singletons."""
+_SCALAR_FIELD_TYPES = frozenset({"identifier", "string", "int", "constant"})
+_SINGLETON_FIELD_TYPES = frozenset({"expr_context", "operator", "boolop", "unaryop", "cmpop"})
+_GENERIC: tuple[str, ...] = ("<generic>",)
+"""Marks a node class whose fields are not known: its children are found by inspecting values."""
+_SPLIT: tuple[str, ...] = ("<split>",)
+"""Marks a node class whose children `FileModel._split_children` places."""
+_Plan = tuple[list[ast.AST], "Callable[[Any, Ctx], Ctx] | None", tuple[str, ...]]
+
+
+def _signature_fields(kind: type[ast.AST]) -> list[tuple[str, str]] | None:
+    """(field, ASDL type) of a node class, read from its signature docstring
+    (`Call(expr func, expr* args, keyword* keywords)`); None when it has none."""
+    doc = (kind.__doc__ or "").strip()
+    head, sep, rest = doc.partition("(")
+    if head != kind.__name__ or not sep or not rest.endswith(")"):
+        return None
+    fields: list[tuple[str, str]] = []
+    for part in filter(None, (p.strip() for p in rest[:-1].split(","))):
+        type_name, _, field_name = part.partition(" ")
+        fields.append((field_name, type_name.rstrip("*?")))
+    if tuple(name for name, _ in fields) != kind._fields:
+        return None
+    return fields
+
+
+def _walk_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node class that may hold child nodes (the context and operator
+    singletons excluded), last field first; `_SPLIT` for the classes whose parts sit in
+    different contexts, `_GENERIC` when the class does not say."""
+    found = _WALK_FIELDS.get(kind)
+    if found is not None:
+        return found
+    fields = _signature_fields(kind)
+    if kind in _SPLIT_TYPES:
+        found = _SPLIT
+    elif fields is None:
+        found = _GENERIC
+    else:
+        skip = _SCALAR_FIELD_TYPES | _SINGLETON_FIELD_TYPES
+        found = tuple(name for name, type_name in reversed(fields) if type_name not in skip)
+    _WALK_FIELDS[kind] = found
+    return found
+
+
+_WALK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _generic_children(node: ast.AST) -> list[ast.AST]:
+    """Child nodes in source order, without the context and operator singletons, found by
+    looking at every field's value."""
     out: list[ast.AST] = []
     for name in node._fields:
         value = getattr(node, name, None)
@@ -597,19 +704,48 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-def _replace(ctx: Ctx, **changes: object) -> Ctx:
-    values = {name: getattr(ctx, name) for name in Ctx.__slots__}
-    values.update(changes)
-    return Ctx(**values)
+def _scope_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node class that may hold nodes (singletons included, as in
+    `ast.iter_child_nodes`), in order; `_GENERIC` when the class does not say."""
+    found = _SCOPE_FIELDS.get(kind)
+    if found is not None:
+        return found
+    fields = _signature_fields(kind)
+    if fields is None:
+        found = _GENERIC
+    else:
+        found = tuple(name for name, type_name in fields if type_name not in _SCALAR_FIELD_TYPES)
+    _SCOPE_FIELDS[kind] = found
+    return found
+
+
+_SCOPE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 
 def _walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Walk statements without entering nested functions, lambdas or classes."""
     stack = list(nodes)
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPE_TYPES))
+        kind = type(node)
+        fields = _SCOPE_FIELDS.get(kind)
+        if fields is None:
+            fields = _scope_fields(kind)
+        if fields is _GENERIC:
+            stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPE_TYPES))
+            continue
+        for name in fields:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                for child in value:
+                    if child is not None and not isinstance(child, _SCOPE_TYPES):
+                        push(child)
+            elif not isinstance(value, _SCOPE_TYPES):
+                push(value)
 
 
 def walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:

@@ -19,6 +19,10 @@ BUILTIN_NAMES = frozenset(dir(builtins))
 
 def dotted(expr: ast.expr) -> str | None:
     """`a.b.c` for a chain of attributes on a name; None for anything else."""
+    if isinstance(expr, ast.Name):  # the common shapes first: `f`, `a.f`
+        return expr.id
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        return f"{expr.value.id}.{expr.attr}"
     parts: list[str] = []
     while isinstance(expr, ast.Attribute):
         parts.append(expr.attr)

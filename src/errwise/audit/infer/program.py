@@ -157,6 +157,10 @@ class Program:
             for base in bases:
                 self._subclasses.setdefault(base, []).append(cls)
         self._resolved: dict[int, tuple[tuple[str, ...], Flow]] = {}
+        self._flows: dict[Flow, Flow] = {}
+        """One shared instance per distinct flow kept (resolutions, block constants, raise-sets):
+        a program repeats a few thousand of them tens of thousands of times."""
+        self._resolutions: dict[tuple[tuple[str, ...], Flow], tuple[tuple[str, ...], Flow]] = {}
         self._mros: dict[str, list[str | None]] = {}
         self._compiled: dict[int, tuple[Flow, tuple[str, ...], tuple[Try, ...], bool]] = {}
         self._keep: list[Block] = []
@@ -258,9 +262,15 @@ class Program:
         cached = self._resolved.get(id(call))
         if cached is not None:
             return cached
-        result = self._resolve_uncached(call)
+        targets, flow = self._resolve_uncached(call)
+        shared = (targets, self._shared(flow))
+        result = self._resolutions.setdefault(shared, shared)
         self._resolved[id(call)] = result
         return result
+
+    def _shared(self, flow: Flow) -> Flow:
+        """The program's one instance of this flow value."""
+        return self._flows.setdefault(flow, flow)
 
     def _resolve_uncached(self, call: Call) -> tuple[tuple[str, ...], Flow]:
         kind = call.kind
@@ -351,7 +361,7 @@ class Program:
             if rounds[qual] > _MAX_ROUNDS:
                 new = Flow(new.items, True)
             if new != state[qual]:
-                state[qual] = new
+                state[qual] = self._shared(new)
                 for caller in callers.get(qual, ()):
                     if caller not in queued:
                         queued.add(caller)
@@ -383,7 +393,7 @@ class Program:
                     const = const | self._raise_flow(s, [])
             else:
                 const = const | self._op_flow(s.items)
-        result = (const, tuple(dict.fromkeys(callees)), tuple(tries), reraises)
+        result = (self._shared(const), tuple(dict.fromkeys(callees)), tuple(tries), reraises)
         self._compiled[key] = result
         self._keep.append(block)
         return result
