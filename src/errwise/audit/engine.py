@@ -155,6 +155,7 @@ def scan_source(
     attach_details(model, [*scan.findings, *(s for d in scan.deferred for s in d.skeletons)])
     scan.suppressions = Suppressions.scan(model.source)
     scan.strengths = strengths(model)
+    model.release()
     return scan
 
 
