@@ -297,6 +297,10 @@ class _Job:
     data: bytes | Diagnostic
     key: str = ""
 
+    @property
+    def size(self) -> int:
+        return len(self.data) if isinstance(self.data, bytes) else 0
+
 
 def _job(
     file: SourceFile, rule_ids: tuple[str, ...], settings: str, checkers: dict[str, str]
@@ -510,7 +514,9 @@ def _scan_all(
                 progress(done, total)
         return
     size = max(1, min(32, len(todo) // (workers * 4)))
-    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+    # Largest files first, so the last batches are small and the workers finish together.
+    by_size = sorted(todo, key=lambda job: -job.size)
+    batches = [by_size[i : i + size] for i in range(0, len(by_size), size)]
     try:
         context = multiprocessing.get_context(_start_method())
         if context.get_start_method() == "forkserver":
