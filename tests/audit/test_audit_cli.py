@@ -259,17 +259,28 @@ def test_a_crash_outside_the_rules_is_contained_per_file(
 def test_a_dying_worker_is_reported_not_hung(
     tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def dies(*args: object) -> object:
-        os._exit(3)  # the worker process dies at once (killed, out of memory, a crash)
+    parent = os.getpid()
+    real = runner.scan_job
+
+    def dies_in_a_worker(*args: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)  # the worker process dies at once (killed, out of memory, a crash)
+        return real(*args)
 
     # Forked workers inherit the injection; the real runner never forks.
     monkeypatch.setattr(runner, "_start_method", lambda: "fork")
-    monkeypatch.setattr(runner, "scan_job", dies)
-    write(tmp_path, {f"m{i:02}.py": CLEAN for i in range(24)} | {"victim.py": CLEAN})
-    run = cli("audit", "--jobs", "2", ".", cwd=tmp_path)
+    monkeypatch.setattr(runner, "scan_job", dies_in_a_worker)
+    names = [f"m{i:02}.py" for i in range(40)]
+    write(tmp_path, dict.fromkeys(names, SWALLOW))
+    run = cli("audit", "--jobs", "2", "--format", "json", ".", cwd=tmp_path)
     assert run.code == 70, run
-    assert "victim.py: ERR_INTERNAL: the worker process analysing this file died" in run.err
-    assert run.err.count("ERR_INTERNAL") == 25
+    died = {d["path"] for d in run.json()["diagnostics"] if d["code"] == "ERR_INTERNAL"}
+    analysed = {f["path"] for f in run.json()["findings"]}
+    assert died, "no file was handed to the worker"
+    assert died.isdisjoint(analysed)
+    assert died | analysed == set(names)  # every file is accounted for, none twice
+    for path in died:
+        assert f"{path}: ERR_INTERNAL: the worker process analysing this file died" in run.err
 
 
 def test_workers_are_not_forked() -> None:

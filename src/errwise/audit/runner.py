@@ -24,8 +24,9 @@ import os
 import pickle
 import stat
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -502,47 +503,80 @@ def _scan_all(
     total: int,
     progress: Progress | None,
 ) -> Iterator[tuple[_Job, FileScan]]:
-    """Scan the files, in worker processes when `workers` > 1 and there are enough of them;
-    in order. A batch whose worker died gets an ERR_INTERNAL diagnostic per file."""
+    """Scan the files with `workers` processes in all: this one and `workers - 1` worker
+    processes (when there are enough files). A batch whose worker died gets an ERR_INTERNAL
+    diagnostic per file; what was not yet handed out is scanned here."""
     if workers <= 1 or len(todo) < _PARALLEL_MIN_FILES:
-        for job, scan in _scans(todo, config):
-            if cache is not None and _cacheable(scan):
-                cache.put("scan", job.key, scan)
+        for job, scan in _scan_here(todo, config, cache):
             yield job, scan
             done += 1
             if progress is not None:
                 progress(done, total)
         return
     size = max(1, min(32, len(todo) // (workers * 4)))
-    # Largest files first, so the last batches are small and the workers finish together.
+    # Largest files first: the workers take batches from the front, this process from the
+    # back, so the last batches are small and everyone finishes together.
     by_size = sorted(todo, key=lambda job: -job.size)
-    batches = [by_size[i : i + size] for i in range(0, len(by_size), size)]
+    pending = deque(by_size[i : i + size] for i in range(0, len(by_size), size))
     try:
         context = multiprocessing.get_context(_start_method())
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload([__name__])
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context)
+        helpers = min(workers - 1, len(pending))
+        pool = ProcessPoolExecutor(max_workers=helpers, mp_context=context)
     except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
         _log.warning("cannot start worker processes (%s); analysing in this process", exc)
         yield from _scan_all(todo, config, 1, cache, done=done, total=total, progress=progress)
         return
+    directory = None if cache is None else str(cache.directory)
+    running: dict[Future[tuple[list[bytes], str | None]], list[_Job]] = {}
+    broken = False
     try:
-        directory = None if cache is None else str(cache.directory)
-        futures = [(b, pool.submit(_scan_batch, b, config, directory)) for b in batches]
-        for batch, future in futures:
-            try:
-                blobs, problem = future.result()
-                scans = [pickle.loads(blob) for blob in blobs]
-                if cache is not None and problem is not None:
-                    cache.turn_off(problem)
-            except BrokenProcessPool as exc:
-                scans = [_worker_died(job.file, exc) for job in batch]
-            yield from zip(batch, scans, strict=True)
-            done += len(batch)
-            if progress is not None:
+        while pending or running:
+            while not broken and pending and len(running) < 2 * helpers:
+                batch = pending.popleft()
+                try:
+                    running[pool.submit(_scan_batch, batch, config, directory)] = batch
+                except BrokenProcessPool:
+                    pending.appendleft(batch)
+                    broken = True  # the rest is scanned here
+            finished: list[tuple[_Job, FileScan]] = []
+            if pending:
+                batch = pending.pop()
+                finished.extend(_scan_here(batch, config, cache))
+            else:
+                wait(running, return_when=FIRST_COMPLETED)
+            for future in [f for f in running if f.done()]:
+                finished.extend(_collect(running.pop(future), future, cache))
+            yield from finished
+            done += len(finished)
+            if progress is not None and finished:
                 progress(done, total)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _scan_here(
+    jobs: list[_Job], config: AuditConfig, cache: Cache | None
+) -> Iterator[tuple[_Job, FileScan]]:
+    for job, scan in _scans(jobs, config):
+        if cache is not None and _cacheable(scan):
+            cache.put("scan", job.key, scan)
+        yield job, scan
+
+
+def _collect(
+    batch: list[_Job], future: Future[tuple[list[bytes], str | None]], cache: Cache | None
+) -> list[tuple[_Job, FileScan]]:
+    """The scans a worker sent back (each file's ERR_INTERNAL diagnostic if it died)."""
+    try:
+        blobs, problem = future.result()
+    except BrokenProcessPool as exc:
+        return [(job, _worker_died(job.file, exc)) for job in batch]
+    if cache is not None and problem is not None:
+        cache.turn_off(problem)
+    scans: list[FileScan] = [pickle.loads(blob) for blob in blobs]
+    return list(zip(batch, scans, strict=True))
 
 
 def _worker_died(file: SourceFile, exc: BrokenProcessPool) -> FileScan:
