@@ -7,6 +7,9 @@ on a given path, honouring select, ignore and per-file-ignores.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from errwise.audit.finding import Severity
@@ -49,8 +52,15 @@ class AuditConfig:
         )
 
     def is_boundary(self, qualname: str, decorators: list[str]) -> bool:
-        return any(
-            fnmatch.fnmatchcase(name, pattern)
-            for pattern in self.boundaries
-            for name in (qualname, *decorators)
-        )
+        """Does the qualname or a decorator match one of the boundary patterns?"""
+        if not self.boundaries:
+            return False
+        matches = _any_of(tuple(self.boundaries))
+        return matches(qualname) is not None or any(matches(d) is not None for d in decorators)
+
+
+@functools.lru_cache(maxsize=32)
+def _any_of(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One regular expression matching what any of the fnmatch patterns matches (case-sensitive,
+    as `fnmatch.fnmatchcase`)."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match

@@ -146,11 +146,11 @@ def sentinel_handlers(model: FileModel, function: FunctionInfo) -> list[Sentinel
     """The except clauses of `function` whose returned value is also a normal-path outcome."""
     if function.is_generator or isinstance(function.node, ast.Lambda):
         return []
-    if model.is_boundary(function):
-        return []  # a boundary returns exit statuses: 2 on a usage error is the contract
     handlers = [h for t in function.tries for h in t.handlers]
     if not handlers:
         return []
+    if model.is_boundary(function):
+        return []  # a boundary returns exit statuses: 2 on a usage error is the contract
     outcomes = _normal_outcomes(function)
     # A function that only ever returns None is a procedure: its callers use no value.
     if not _value_function(outcomes):
