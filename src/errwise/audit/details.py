@@ -38,6 +38,7 @@ _EFFECT_NAMES = (
 def attach_details(model: FileModel, findings: Iterable[Finding]) -> None:
     handlers = {(h.node.lineno, h.node.col_offset + 1): h for h in model.handlers}
     calls_at = {(c.node.lineno, c.node.col_offset + 1): c for c in model.calls}
+    spans = _spans(model)
     for finding in findings:
         where = (finding.line, finding.col)
         start = finding.line
@@ -57,7 +58,7 @@ def attach_details(model: FileModel, findings: Iterable[Finding]) -> None:
         effects = Effect.NONE
         for info in infos:
             effects |= info.effects
-        function = _function_at(model, finding)
+        function = _function_at(spans, finding)
         end = finding.end_line
         if handler is None:  # a statement: show a little of what surrounds it
             first = function[0] if function else 1
@@ -84,16 +85,25 @@ def _excerpt(lines: list[str], start: int, end: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _function_at(model: FileModel, finding: Finding) -> tuple[int, int] | None:
-    best: tuple[int, int] | None = None
+def _spans(model: FileModel) -> list[tuple[int, int, int]]:
+    """(first line with decorators, `def` line, last line) of every function."""
+    spans = []
     for info in model.functions:
         node = info.node
         if isinstance(node, ast.Lambda):
             continue
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        last = node.end_lineno or node.lineno
-        if first <= finding.line <= last and (best is None or first >= best[0]):
-            best = (node.lineno, last)
+        spans.append((first, node.lineno, node.end_lineno or node.lineno))
+    return spans
+
+
+def _function_at(spans: list[tuple[int, int, int]], finding: Finding) -> tuple[int, int] | None:
+    best: tuple[int, int] | None = None
+    best_first = 0
+    line = finding.line
+    for first, def_line, last in spans:
+        if first <= line <= last and (best is None or first >= best_first):
+            best, best_first = (def_line, last), first
     return best
 
 

@@ -12,6 +12,8 @@ before returning (an `if`/`assert` on it) is not silent.
 from __future__ import annotations
 
 import ast
+import functools
+import re
 from collections.abc import Iterator
 
 from errwise.audit.finding import Finding, Severity
@@ -87,9 +89,33 @@ def hard_default(
         )
     if not ok:
         return None
-    text = ast.unparse(expr) if source is None else ast.get_source_segment(source, expr)
-    text = text or ast.unparse(expr)
+    text = (ast.unparse(expr) if source is None else _segment(source, expr)) or ast.unparse(expr)
     return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _segment(source: str, node: ast.expr) -> str | None:
+    """`ast.get_source_segment`, without splitting the whole source again on every call."""
+    end, end_col = node.end_lineno, node.end_col_offset
+    if end is None or end_col is None:
+        return None
+    lines = _lines(source)
+    if end > len(lines):
+        return None
+    first = lines[node.lineno - 1].encode()
+    if node.lineno == end:
+        return first[node.col_offset : end_col].decode()
+    parts = [first[node.col_offset :].decode(), *lines[node.lineno : end - 1]]
+    parts.append(lines[end - 1].encode()[:end_col].decode())
+    return "".join(parts)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+@functools.lru_cache(maxsize=2)
+def _lines(source: str) -> list[str]:
+    """The lines of `source` with their endings, split where the parser splits them."""
+    return _LINE.findall(source)
 
 
 def _is_none_or_bool(expr: ast.expr) -> bool:
