@@ -8,10 +8,29 @@ into a `Program`. A function's body is a `Block`: its raise sources in order (`C
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TypeVar
 
 __all__ = ["CallKind", "Call", "Raise", "Op", "Handler", "Try", "Block", "FuncFacts", "FileFacts"]
+
+
+T = TypeVar("T")
+
+
+def _by_fields(cls: type[T]) -> type[T]:
+    """Pickle instances as a call of the class with their fields: about half the bytes and
+    half the time of a slotted dataclass's default (the summaries of a large tree are
+    megabytes, sent from every worker and kept in the cache)."""
+    get = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))  # type: ignore[arg-type]
+
+    def __reduce__(self: T) -> tuple[type[T], tuple[object, ...]]:
+        return cls, get(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
 
 
 class CallKind(IntEnum):
@@ -29,6 +48,7 @@ class CallKind(IntEnum):
     """Cannot be resolved statically."""
 
 
+@_by_fields
 @dataclass(frozen=True, slots=True)
 class Call:
     line: int
@@ -45,6 +65,7 @@ class Call:
     """For KNOWN: the entry says it may raise more than listed."""
 
 
+@_by_fields
 @dataclass(frozen=True, slots=True)
 class Raise:
     line: int
@@ -55,6 +76,7 @@ class Raise:
     """Bare `raise` or `raise <the handler's name>`: re-raises what the handler caught."""
 
 
+@_by_fields
 @dataclass(frozen=True, slots=True)
 class Op:
     line: int
@@ -64,6 +86,7 @@ class Op:
     program defines a property of that name, the read may run it (unknown code)."""
 
 
+@_by_fields
 @dataclass(frozen=True, slots=True)
 class Handler:
     line: int
@@ -75,6 +98,7 @@ class Handler:
     """How the clause treats the error (`handling.Verdict` value: "swallows", "logs", ...)."""
 
 
+@_by_fields
 @dataclass(frozen=True, slots=True)
 class Try:
     line: int
@@ -89,6 +113,7 @@ class Try:
 Block = tuple["Call | Raise | Op | Try", ...]
 
 
+@_by_fields
 @dataclass(frozen=True, slots=True)
 class FuncFacts:
     qualname: str
@@ -97,6 +122,7 @@ class FuncFacts:
     block: Block
 
 
+@_by_fields
 @dataclass(slots=True)
 class FileFacts:
     path: str
