@@ -378,3 +378,36 @@ def test_every_format_renders_the_same_from_the_cache(tmp_path: Path, cli: Cli, 
     assert [r.code for r in runs] == [1, 1, 1]
     assert runs[0].out == runs[1].out == runs[2].out
     assert "from the cache" in runs[2].err
+
+
+def test_errwise_failing_on_a_file_is_not_replayed_from_the_cache(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug is not an answer: once it is fixed, the next run must not serve it again."""
+    from errwise.audit import runner
+
+    write(tmp_path, {"a.py": SWALLOW, "b.py": BROAD_IN_HANDLER})
+    expected = fresh(cli, tmp_path)
+    real = runner.finish_scan
+
+    def broken(scan: Any, *args: Any) -> Any:
+        if scan.path == "b.py":
+            raise AttributeError("injected")
+        return real(scan, *args)
+
+    monkeypatch.setattr(runner, "finish_scan", broken)
+    for _ in range(2):
+        run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+        assert run.code == 70, run
+        assert "b.py: ERR_INTERNAL" in run.err
+    monkeypatch.setattr(runner, "finish_scan", real)
+    fixed = audit(cli, tmp_path)
+    assert fixed.out == expected
+    assert "ERR_INTERNAL" not in fixed.err
+
+
+def test_a_result_that_cannot_be_pickled_turns_the_cache_off(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "c")
+    cache.put("scan", "a" * 40, lambda: None)  # not picklable
+    assert cache.problem is not None and "cannot be stored" in cache.problem
+    assert cache.get("scan", "a" * 40) is None

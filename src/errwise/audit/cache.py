@@ -135,8 +135,14 @@ class Cache:
         """Store `value` under `key` atomically; a failure turns the cache off (`problem`)."""
         if value is None:
             raise usage("ERR_USAGE", "None cannot be cached: get() returns it for a miss")
-        if self.problem is None:
-            self.put_payload(kind, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        if self.problem is not None:
+            return
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            self._disable(f"a result cannot be stored ({type(exc).__name__}: {exc})")
+            return
+        self.put_payload(kind, key, payload)
 
     def put_payload(self, kind: str, key: str, payload: bytes) -> None:
         """`put` for a value already pickled (with `pickle.HIGHEST_PROTOCOL`)."""

@@ -388,7 +388,7 @@ def _analyse_paused(
         [s.facts for s in (scans[j.key] for j in readable) if s.facts], kb_for(config)
     )
     results = {job.key: _finish(job, scans[job.key], program, config) for job in readable}
-    if cache is not None and readable and all(_cacheable(scans[j.key]) for j in readable):
+    if cache is not None and readable and all(_cacheable(r) for r in results.values()):
         cache.put("run", run_key, [results[j.key] for j in readable])
     return _in_file_order(jobs, results)
 
@@ -416,10 +416,10 @@ def _in_file_order(jobs: list[_Job], results: dict[str, FileResult]) -> list[Fil
     return out
 
 
-def _cacheable(scan: FileScan) -> bool:
-    """Only what the file's bytes decide is stored: not errwise's own failures (a bug, a dead
+def _cacheable(outcome: FileScan | FileResult) -> bool:
+    """Only what the inputs decide is stored: not errwise's own failures (a bug, a dead
     worker) nor running out of memory, which another run may not meet."""
-    return not any(d.code in (INTERNAL_CODE, "ERR_IO") for d in scan.diagnostics)
+    return not any(d.code in (INTERNAL_CODE, "ERR_IO") for d in outcome.diagnostics)
 
 
 def _finish(job: _Job, scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
@@ -573,10 +573,21 @@ def _collect(
         blobs, problem = future.result()
     except BrokenProcessPool as exc:
         return [(job, _worker_died(job.file, exc)) for job in batch]
+    # errwise: ignore[broad-catch] -- containment: a batch whose results could not be sent
+    # back (an unpicklable scan: a bug) is reported per file; the run goes on
+    except Exception as exc:
+        return [
+            (job, FileScan(job.file.display, diagnostics=[_internal(job.file.display, exc)]))
+            for job in batch
+        ]
     if cache is not None and problem is not None:
         cache.turn_off(problem)
     scans: list[FileScan] = [pickle.loads(blob) for blob in blobs]
     return list(zip(batch, scans, strict=True))
+
+
+def _failed_scan(job: _Job, exc: Exception) -> FileScan:
+    return FileScan(job.file.display, diagnostics=[_internal(job.file.display, exc)])
 
 
 def _worker_died(file: SourceFile, exc: BrokenProcessPool) -> FileScan:
