@@ -832,6 +832,32 @@ def _mentions(node: ast.AST, name: str | None) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
 
+_NO_HANDLER_FACTS = frozenset(
+    {
+        *(c for base in _SKIP_CHILD_TYPES for c in base.__subclasses__()),
+        ast.Constant,
+        ast.Expr,
+        ast.keyword,
+        ast.JoinedStr,
+        ast.FormattedValue,
+        ast.Compare,
+        ast.BoolOp,
+        ast.BinOp,
+        ast.UnaryOp,
+        ast.If,
+        ast.IfExp,
+        ast.Pass,
+        ast.Tuple,
+        ast.List,
+        ast.Dict,
+        ast.Subscript,
+        ast.Starred,
+        ast.Slice,
+    }
+)
+"""Node classes (exactly these, not subclasses) no branch of `_handler_facts` looks at."""
+
+
 def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts:
     name = handler.name
     body = handler.body
@@ -845,6 +871,8 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
     calls: list[ast.Call] = []
     continues = breaks = records = uses = inspects = exits = tb = False
     for node in _walk_scope(body):
+        if type(node) in _NO_HANDLER_FACTS:
+            continue
         if isinstance(node, ast.Raise):
             raises.append(node)
             target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
