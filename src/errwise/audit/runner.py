@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import pickle
 import stat
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,7 @@ from errwise.audit.engine import (
     finish_scan,
     scan_source,
 )
+from errwise.audit.fileindex import FileIndex
 from errwise.audit.finding import Diagnostic, Severity
 from errwise.audit.infer import Program, kb_for
 from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
@@ -173,7 +175,8 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
     # A rule is named with its checker, so a rule replaced at run time is another rule.
     checkers = {r.id: f"{r.id}={r.check.__module__}.{r.check.__qualname__}" for r in audit.rules}
     settings = _config_text(engine_config)
-    jobs = [_job(f, _rule_ids_for(audit, f.path), settings, checkers) for f in found.files]
+    index = FileIndex.load(cache) if cache is not None else None
+    jobs = [_job(f, _rule_ids_for(audit, f.path), settings, checkers, index) for f in found.files]
     for result in _analyse_all(jobs, engine_config, audit.jobs, cache, progress):
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
@@ -181,6 +184,8 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
         report.lines += result.lines
         report.strengths.extend(result.strengths)
     if cache is not None:
+        if index is not None:
+            index.save(cache)
         report.cache = cache.stats
         if cache.problem is not None:
             report.warnings.append(cache.problem)
@@ -284,6 +289,8 @@ def _config_start(paths: Sequence[str]) -> str:
 
 
 def _rule_ids_for(audit: AuditPlan, path: str) -> tuple[str, ...]:
+    if not audit.config.per_file_ignores:  # `plan` already applied select and ignore
+        return tuple(r.id for r in audit.rules)
     rel = os.path.relpath(path, audit.config_dir).replace(os.sep, "/")
     return tuple(r.id for r in audit.rules if audit.config.selects(r, rel))
 
@@ -295,23 +302,58 @@ class _Job:
 
     file: SourceFile
     rule_ids: tuple[str, ...]
-    data: bytes | Diagnostic
+    data: bytes | Diagnostic | None
+    """None: not read yet, because the file index vouched for its content (`_read_vouched`)."""
     key: str = ""
-
-    @property
-    def size(self) -> int:
-        return len(self.data) if isinstance(self.data, bytes) else 0
+    """The cache key of the file's scan: `basis` and the digest of its content ("": unreadable)."""
+    basis: str = ""
+    """The digest of everything but the content that the scan depends on."""
+    size: int = 0
 
 
 def _job(
-    file: SourceFile, rule_ids: tuple[str, ...], settings: str, checkers: dict[str, str]
+    file: SourceFile,
+    rule_ids: tuple[str, ...],
+    settings: str,
+    checkers: dict[str, str],
+    index: FileIndex | None,
 ) -> _Job:
+    """The file's job, its bytes read unless `index` shows the file unchanged since a run
+    that read it."""
+    selected = ",".join(checkers[i] for i in rule_ids)
+    basis = digest(code_stamp(), settings, file.display, file.module or "", selected)
+    info = _stat(file) if index is not None else None
+    taken = time.time_ns()
+    if index is not None and info is not None:
+        content = index.digest_of(file.path, info)
+        if content is not None:
+            return _Job(file, rule_ids, None, digest(basis, content), basis, info.st_size)
     data = _read(file)
     if isinstance(data, Diagnostic):
         return _Job(file, rule_ids, data)
-    selected = ",".join(checkers[i] for i in rule_ids)
-    key = digest(code_stamp(), settings, file.display, file.module or "", selected, data)
-    return _Job(file, rule_ids, data, key)
+    content = digest(data)
+    if index is not None and info is not None:
+        index.record(file.path, info, content, taken)
+    return _Job(file, rule_ids, data, digest(basis, content), basis, len(data))
+
+
+def _stat(file: SourceFile) -> os.stat_result | None:
+    """The file's stat, or None when it cannot be had (then `_read` says why)."""
+    try:
+        return os.stat(file.path)
+    except OSError:
+        return None
+
+
+def _read_vouched(job: _Job) -> None:
+    """Read a job the file index vouched for, now that it must be scanned. Its key follows
+    what was read: a file changed since its stat is scanned (and stored) as it is now."""
+    data = _read(job.file)
+    job.data = data
+    if isinstance(data, Diagnostic):
+        job.key = ""
+    else:
+        job.key = digest(job.basis, digest(data))
 
 
 def _config_text(config: AuditConfig) -> str:
@@ -357,7 +399,7 @@ def _analyse_paused(
     progress: Progress | None,
 ) -> list[FileResult]:
     readable = [job for job in jobs if job.key]
-    run_key = digest(*(job.key for job in readable)) if readable else ""
+    run_key = _run_key(readable)
     if cache is not None and readable:
         stored = _stored_results(cache.get("run", run_key), readable)
         if stored is not None:
@@ -374,6 +416,13 @@ def _analyse_paused(
             scans[job.key] = cached
         else:
             todo.append(job)
+    if any(job.data is None for job in todo):
+        for job in todo:
+            if job.data is None:
+                _read_vouched(job)
+        todo = [job for job in todo if job.key]
+        readable = [job for job in jobs if job.key]
+        run_key = _run_key(readable)
     if cache is not None:
         cache.stats.hits = len(scans)
         cache.stats.misses = len(todo)
@@ -391,6 +440,10 @@ def _analyse_paused(
     if cache is not None and readable and all(_cacheable(r) for r in results.values()):
         cache.put("run", run_key, [results[j.key] for j in readable])
     return _in_file_order(jobs, results)
+
+
+def _run_key(readable: list[_Job]) -> str:
+    return digest(*(job.key for job in readable)) if readable else ""
 
 
 def _stored_results(stored: object, readable: list[_Job]) -> list[FileResult] | None:
