@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures.process
 import errno
 import json
 import multiprocessing
@@ -473,7 +474,7 @@ def test_no_process_support_falls_back_to_one_process_and_says_so(
     def no_semaphores(*args: object, **kwargs: object) -> object:
         raise ImportError("This platform lacks a functioning sem_open implementation")
 
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", no_semaphores)
+    monkeypatch.setattr(concurrent.futures.process, "ProcessPoolExecutor", no_semaphores)
     write(tmp_path, {f"m{i:02}.py": SWALLOW for i in range(20)})
     with caplog.at_level("WARNING", logger="errwise.audit"):
         run = cli("audit", "--jobs", "4", "--format", "json", ".", cwd=tmp_path)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import errno
 import gc
 import logging
-import multiprocessing
 import os
 import pickle
 import stat
@@ -27,10 +26,10 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from errwise.audit import rules as _rules
 from errwise.audit.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
@@ -52,6 +51,9 @@ from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
 from errwise.classify import errno_code
 from errwise.error import usage
+
+if TYPE_CHECKING:
+    from concurrent.futures.process import BrokenProcessPool
 
 __all__ = [
     "AuditOptions",
@@ -373,6 +375,8 @@ def _config_text(config: AuditConfig) -> str:
 def _start_method() -> str:
     """How worker processes start: never a plain `fork`, which can deadlock a child on a lock
     another thread of the parent held (a library caller's threads, a lock heartbeat)."""
+    import multiprocessing  # here: a run served from the cache starts no process
+
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"
 
@@ -571,6 +575,9 @@ def _scan_all(
     # back, so the last batches are small and everyone finishes together.
     by_size = sorted(todo, key=lambda job: -job.size)
     pending = deque(by_size[i : i + size] for i in range(0, len(by_size), size))
+    import multiprocessing  # here: a run served from the cache starts no process
+    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
+
     try:
         context = multiprocessing.get_context(_start_method())
         if context.get_start_method() == "forkserver":
@@ -622,6 +629,8 @@ def _collect(
     batch: list[_Job], future: Future[tuple[list[bytes], str | None]], cache: Cache | None
 ) -> list[tuple[_Job, FileScan]]:
     """The scans a worker sent back (each file's ERR_INTERNAL diagnostic if it died)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         blobs, problem = future.result()
     except BrokenProcessPool as exc:
