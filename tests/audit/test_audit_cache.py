@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_samples import SWALLOW
 
 import errwise
 from errwise.audit import cache as cache_module
@@ -27,16 +28,6 @@ from errwise.audit.cache import DEFAULT_DIR, RUNS_KEPT, Cache
 Cli = Callable[..., Any]
 CliRun = Any
 
-SWALLOW = """\
-import os
-
-
-def drop(path):
-    try:
-        os.remove(path)
-    except Exception:
-        pass
-"""
 BROAD_IN_HANDLER = """\
 import logging
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_samples import SWALLOW
 
 from errwise.audit import rules as rules_pkg
 from errwise.audit import runner
@@ -27,16 +28,6 @@ from errwise.error import UsageError
 
 Cli = Callable[..., Any]
 
-SWALLOW = """\
-import os
-
-
-def drop(path):
-    try:
-        os.remove(path)
-    except Exception:
-        pass
-"""
 FINALLY_RETURN = """\
 def count(path):
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_samples import SWALLOW
 
 from errwise.audit import runner
 from errwise.audit.cache import DEFAULT_DIR
@@ -22,16 +23,6 @@ from errwise.audit.fileindex import SETTLE_NS
 
 Cli = Callable[..., Any]
 
-SWALLOW = """\
-import os
-
-
-def drop(path):
-    try:
-        os.remove(path)
-    except Exception:
-        pass
-"""
 # The same length as SWALLOW, so only the content (not the size) tells them apart.
 RERAISE = SWALLOW.replace("pass", "raise").replace("def drop", "def drp")
 assert len(SWALLOW) == len(RERAISE)
