@@ -296,6 +296,40 @@ def test_old_run_entries_are_pruned(tmp_path: Path, cli: Cli) -> None:
     assert len(list((tmp_path / DEFAULT_DIR / "v1" / "run").iterdir())) == RUNS_KEPT
 
 
+def _age_scans(root: Path, seconds: float) -> None:
+    for entry in (root / DEFAULT_DIR / "v1" / "scan").rglob("*"):
+        if entry.is_file():
+            info = entry.stat()
+            then = info.st_mtime - seconds
+            os.utime(entry, (then, then))
+
+
+def test_scan_entries_are_pruned_least_recently_used_first(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bound: max(SCANS_KEPT_MIN, SCANS_KEPT_PER_FILE * files) = 3 here. a.py never changes, so
+    its entry is the oldest written but is used by every run: it stays; b.py's old versions go."""
+    monkeypatch.setattr(cache_module, "SCANS_KEPT_MIN", 3)
+    monkeypatch.setattr(cache_module, "SCANS_KEPT_PER_FILE", 1)
+    write(tmp_path, {"a.py": SWALLOW})
+    for version in range(6):
+        write(tmp_path, {"b.py": f"x = {version}\n"})
+        run = audit(cli, tmp_path)
+        assert reused(run) == (1 if version else 0)  # a.py's entry, every time
+        _age_scans(tmp_path, 3600)  # an hour passes between runs
+    scans = [p for p in (tmp_path / DEFAULT_DIR / "v1" / "scan").rglob("*") if p.is_file()]
+    assert len(scans) == 3
+    for entry in (tmp_path / DEFAULT_DIR / "v1" / "run").iterdir():
+        entry.unlink()
+    run = audit(cli, tmp_path)
+    assert "2 of 2 from the cache" in run.err  # a.py and the latest b.py survived
+    assert run.out == fresh(cli, tmp_path)
+    write(tmp_path, {"b.py": "x = 4\n"})  # the version before: kept as well (3 entries)
+    assert "2 of 2 from the cache" in audit(cli, tmp_path).err
+    write(tmp_path, {"b.py": "x = 1\n"})  # long gone
+    assert "1 of 2 from the cache" in audit(cli, tmp_path).err
+
+
 # -- concurrency and parallelism -----------------------------------------------------------------
 
 

@@ -18,8 +18,8 @@ import pytest
 from audit_samples import SWALLOW
 
 from errwise.audit import runner
-from errwise.audit.cache import DEFAULT_DIR
-from errwise.audit.fileindex import SETTLE_NS
+from errwise.audit.cache import DEFAULT_DIR, Cache, digest
+from errwise.audit.fileindex import SETTLE_NS, FileIndex
 
 Cli = Callable[..., Any]
 
@@ -180,4 +180,33 @@ def test_a_damaged_index_is_ignored_then_rewritten(
     assert sorted(reads) == ["a.py", "b.py", "pkg/c.py"]
     reads.clear()
     assert audit(cli, tmp_path) == cold
+    assert reads == []
+
+
+def test_an_index_that_vouches_for_the_wrong_content_is_corrected(
+    tmp_path: Path, cli: Cli, reads: list[str]
+) -> None:
+    """Should the index ever be wrong (a clock far off, a tampered cache) and the scan it points
+    at be gone, the file is scanned as it is and forgotten by the index."""
+    project(tmp_path)
+    audit(cli, tmp_path)
+    path = tmp_path / "a.py"
+    path.write_text(RERAISE, encoding="utf-8")
+    settle(path)
+    cache = Cache(tmp_path / DEFAULT_DIR)
+    index = FileIndex.load(cache)
+    stale = digest(SWALLOW.encode())
+    index.record(str(path), path.stat(), stale, taken_ns=time.time_ns())
+    index.save(cache)
+    drop_entries(tmp_path, "scan", "run")
+    reads.clear()
+    out = audit(cli, tmp_path)
+    assert sorted(reads) == ["a.py", "b.py", "pkg/c.py"]
+    assert rules(out) == [] == rules(audit(cli, tmp_path, "--no-cache"))
+    assert FileIndex.load(cache).digest_of(str(path), path.stat()) is None
+    reads.clear()
+    assert audit(cli, tmp_path) == out
+    assert reads == ["a.py"]  # read again, then recorded as it is
+    reads.clear()
+    assert audit(cli, tmp_path) == out
     assert reads == []

@@ -333,7 +333,9 @@ EXCEPTION_TYPES = _exception_types()
 
 def _make(cls: type[Exception], text: str) -> Exception | None:
     """An instance of `cls`, however its constructor wants to be called (None if it cannot)."""
-    for args in ((text,), (), (text, text), (1, text), (text, 0, 1, 2, text)):
+    # The last shape is urllib's HTTPError(url, code, msg, hdrs, fp); fp must be None or a real
+    # file: a text fp is wrapped as one, and the wrapper's finaliser fails when it is collected.
+    for args in ((text,), (), (text, text), (1, text), (text, 0, 1, 2, None)):
         try:
             return cls(*args)
         # errwise: ignore[broad-catch] -- probing constructors: try the next argument shape

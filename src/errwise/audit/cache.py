@@ -12,8 +12,10 @@ written turns the cache off for the rest of the run, and `Cache.problem` says wh
 audit goes on without it).
 
 Layout: `DIR/CACHEDIR.TAG` and `DIR/.gitignore` (so backups and git skip it), `DIR/v1/scan/`
-(one entry per file version, two-character fan-out) and `DIR/v1/run/` (one entry per set of
-inputs, the newest `RUNS_KEPT` kept). Entries are pickles: the directory is trusted like
+(one entry per file version, two-character fan-out; a hit refreshes the entry's modification
+time, and `prune_scans` keeps the most recently used), `DIR/v1/run/` (one entry per set of
+inputs, the newest `RUNS_KEPT` kept) and `DIR/v1/files/` (the file index,
+`errwise.audit.fileindex`). Entries are pickles: the directory is trusted like
 `__pycache__` — whoever can write it can run code as the user who audits.
 """
 
@@ -35,6 +37,8 @@ __all__ = [
     "CacheStats",
     "DEFAULT_DIR",
     "RUNS_KEPT",
+    "SCANS_KEPT_MIN",
+    "SCANS_KEPT_PER_FILE",
     "code_stamp",
     "digest",
 ]
@@ -42,6 +46,11 @@ __all__ = [
 DEFAULT_DIR = ".errwise_cache"
 RUNS_KEPT = 16
 """Whole-run entries kept (one per recent set of inputs: branches, configurations)."""
+SCANS_KEPT_PER_FILE = 4
+SCANS_KEPT_MIN = 4096
+"""`prune_scans` keeps the `max(SCANS_KEPT_MIN, SCANS_KEPT_PER_FILE * files)` most recently used
+scan entries: a few versions of every file (branches, edits undone) and room for smaller
+projects sharing the directory."""
 _LAYOUT = "v1"
 _MAGIC = b"errwise-cache 1\n"
 _TAG = (
@@ -124,10 +133,13 @@ class Cache:
             self._disable(f"cannot read {path}: {exc.strerror or exc}")
             return None
         try:
-            return _decode(blob, key)
+            value = _decode(blob, key)
         except _BadEntry:
             self.stats.corrupt += 1
             return None
+        if kind == "scan":
+            _touch(path)
+        return value
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -198,6 +210,42 @@ class Cache:
             except OSError:
                 return
 
+    def prune_scans(self, files: int) -> int:
+        """Keep the most recently used scan entries (written or hit), as many as
+        `SCANS_KEPT_MIN` or `SCANS_KEPT_PER_FILE` for each of the run's `files`, whichever is
+        more; how many were deleted. Safe beside other runs: an entry another run deletes
+        first, or uses meanwhile, is only a later miss."""
+        if self.problem is not None:
+            return 0
+        keep = max(SCANS_KEPT_MIN, SCANS_KEPT_PER_FILE * files)
+        base = self.directory / _LAYOUT / "scan"
+        entries: list[tuple[int, str]] = []
+        try:
+            with os.scandir(base) as fan:
+                for sub in fan:
+                    if sub.is_dir(follow_symlinks=False):
+                        with os.scandir(sub.path) as found:
+                            entries.extend((f.stat().st_mtime_ns, f.path) for f in found)
+        except FileNotFoundError:
+            return 0  # nothing stored yet, or another run cleared the directory
+        except OSError as exc:
+            self._disable(f"cannot list {base}: {exc.strerror or exc}")
+            return 0
+        if len(entries) <= keep:
+            return 0
+        entries.sort(reverse=True)
+        removed = 0
+        for _, path in entries[keep:]:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue  # another run pruned it first
+            except OSError as exc:
+                self._disable(f"cannot prune {path}: {exc.strerror or exc}")
+                break
+            removed += 1
+        return removed
+
     def turn_off(self, problem: str) -> None:
         """Stop using the cache for this run; the first problem is the one reported."""
         if self.problem is None:
@@ -209,6 +257,16 @@ class Cache:
     def _path(self, kind: str, key: str) -> Path:
         base = self.directory / _LAYOUT / kind
         return base / key[:2] / key if kind == "scan" else base / key
+
+
+def _touch(path: Path) -> None:
+    """Mark a scan entry as used now, for `prune_scans`."""
+    try:
+        os.utime(path)
+    # errwise: ignore[swallowed-exception] -- housekeeping only: an entry whose time cannot be
+    # refreshed (a read-only cache) is still valid; at worst it is pruned a little early
+    except OSError:
+        return
 
 
 class _BadEntry(Exception):

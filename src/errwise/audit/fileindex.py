@@ -73,6 +73,12 @@ class FileIndex:
         if self._old.get(path) != entry:
             self._changed = True
 
+    def forget(self, path: str) -> None:
+        """Drop what is known of `path` (its content was not what the index said)."""
+        self._old.pop(path, None)
+        if self._new.pop(path, None) is not None:
+            self._changed = True
+
     def save(self, cache: Cache) -> None:
         """Store the index when this run changed it: this run's files, then earlier ones up to
         `MAX_ENTRIES`."""

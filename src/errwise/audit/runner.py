@@ -179,7 +179,9 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
     settings = _config_text(engine_config)
     index = FileIndex.load(cache) if cache is not None else None
     jobs = [_job(f, _rule_ids_for(audit, f.path), settings, checkers, index) for f in found.files]
-    for result in _analyse_all(jobs, engine_config, audit.jobs, cache, progress):
+    for result in _analyse_all(
+        jobs, engine_config, audit.jobs, cache, progress=progress, index=index
+    ):
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
         report.suppressed += result.suppressed
@@ -188,6 +190,8 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
     if cache is not None:
         if index is not None:
             index.save(cache)
+        if cache.stats.misses:
+            cache.prune_scans(files=len(jobs))
         report.cache = cache.stats
         if cache.problem is not None:
             report.warnings.append(cache.problem)
@@ -311,6 +315,8 @@ class _Job:
     basis: str = ""
     """The digest of everything but the content that the scan depends on."""
     size: int = 0
+    content: str = ""
+    """The digest of the file's bytes (read, or as the file index vouched)."""
 
 
 def _job(
@@ -324,19 +330,19 @@ def _job(
     that read it."""
     selected = ",".join(checkers[i] for i in rule_ids)
     basis = digest(code_stamp(), settings, file.display, file.module or "", selected)
-    info = _stat(file) if index is not None else None
     taken = time.time_ns()
+    info = _stat(file) if index is not None else None
     if index is not None and info is not None:
         content = index.digest_of(file.path, info)
         if content is not None:
-            return _Job(file, rule_ids, None, digest(basis, content), basis, info.st_size)
+            return _Job(file, rule_ids, None, digest(basis, content), basis, info.st_size, content)
     data = _read(file)
     if isinstance(data, Diagnostic):
         return _Job(file, rule_ids, data)
     content = digest(data)
     if index is not None and info is not None:
         index.record(file.path, info, content, taken)
-    return _Job(file, rule_ids, data, digest(basis, content), basis, len(data))
+    return _Job(file, rule_ids, data, digest(basis, content), basis, len(data), content)
 
 
 def _stat(file: SourceFile) -> os.stat_result | None:
@@ -347,15 +353,20 @@ def _stat(file: SourceFile) -> os.stat_result | None:
         return None
 
 
-def _read_vouched(job: _Job) -> None:
+def _read_vouched(job: _Job, index: FileIndex | None) -> None:
     """Read a job the file index vouched for, now that it must be scanned. Its key follows
-    what was read: a file changed since its stat is scanned (and stored) as it is now."""
+    what was read: a file that is not what the index said is scanned (and stored) as it is,
+    and the index forgets it."""
     data = _read(job.file)
     job.data = data
     if isinstance(data, Diagnostic):
         job.key = ""
-    else:
-        job.key = digest(job.basis, digest(data))
+        return
+    content = digest(data)
+    if content != job.content:
+        job.content, job.key = content, digest(job.basis, content)
+        if index is not None:
+            index.forget(job.file.path)
 
 
 def _config_text(config: AuditConfig) -> str:
@@ -386,13 +397,15 @@ def _analyse_all(
     config: AuditConfig,
     workers: int,
     cache: Cache | None,
+    *,
     progress: Progress | None = None,
+    index: FileIndex | None = None,
 ) -> list[FileResult]:
     """Two phases: scan every file (parse, model, summarise, local rules: in worker processes,
     or taken from the cache), then link the summaries into one `Program` and finish every
     file with the whole program's facts (in this process: no syntax tree is needed)."""
     with _paused_collector():
-        return _analyse_paused(jobs, config, workers, cache, progress)
+        return _analyse_paused(jobs, config, workers, cache, progress=progress, index=index)
 
 
 def _analyse_paused(
@@ -400,7 +413,9 @@ def _analyse_paused(
     config: AuditConfig,
     workers: int,
     cache: Cache | None,
+    *,
     progress: Progress | None,
+    index: FileIndex | None,
 ) -> list[FileResult]:
     readable = [job for job in jobs if job.key]
     run_key = _run_key(readable)
@@ -423,7 +438,7 @@ def _analyse_paused(
     if any(job.data is None for job in todo):
         for job in todo:
             if job.data is None:
-                _read_vouched(job)
+                _read_vouched(job, index)
         todo = [job for job in todo if job.key]
         readable = [job for job in jobs if job.key]
         run_key = _run_key(readable)
