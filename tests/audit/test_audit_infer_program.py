@@ -544,3 +544,72 @@ def _line_in(path: object, text: str) -> int:
         if line.strip() == text:
             return number
     raise AssertionError(text)
+
+
+def _stdlib_facts(names: tuple[str, ...]) -> list[FileFacts]:
+    import shutil as shutil_module
+    from pathlib import Path
+
+    root = Path(shutil_module.__file__).parent
+    facts = []
+    for name in names:
+        source = (root / f"{name}.py").read_text(encoding="utf-8")
+        model = FileModel.build(ast.parse(source), f"{name}.py", source, name)
+        facts.append(summarize(model))
+    return facts
+
+
+_SAMPLE = ("shutil", "tempfile", "subprocess", "os", "posixpath", "zipfile", "tarfile", "argparse")
+
+
+def _answers(prog: Program, order: list[str]) -> dict[str, object]:
+    """Every function's raise-set and every except clause's result, asked in `order`."""
+    out: dict[str, object] = {}
+    for qual in order:
+        out[qual] = prog.raise_set(qual)
+        path = prog._path_of[qual]
+        for line, col in prog.handler_positions(path):
+            out[f"{path}:{line}:{col}"] = prog.handler(path, line, col)
+    return out
+
+
+def test_queries_solve_only_what_they_need_and_agree_with_a_full_solve() -> None:
+    """Each query solves the functions its answer depends on; asked in any order, the answers
+    are those of the whole program solved at once."""
+    import random
+
+    full = Program(_stdlib_facts(_SAMPLE))
+    full.solve()
+    quals = sorted(full.functions)
+    expected = _answers(full, quals)
+    for seed in (1, 2):
+        order = quals[:]
+        random.Random(seed).shuffle(order)
+        lazy = Program(_stdlib_facts(_SAMPLE))
+        lazy.raise_set("shutil.copyfile")
+        solved = len(lazy._state)
+        assert 0 < solved < len(lazy.functions) / 4  # copyfile's callees, not the program
+        assert _answers(lazy, order) == expected
+
+
+def test_a_failure_while_solving_leaves_nothing_half_solved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = _stdlib_facts(("shutil", "os", "posixpath", "genericpath"))
+    expected = Program(facts).raise_set("shutil.copytree")
+    prog = Program(facts)
+    real = Program._eval
+    calls = 0
+
+    def failing(self: Program, *args: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise MemoryError("injected")
+        return real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Program, "_eval", failing)
+    with pytest.raises(MemoryError):
+        prog.raise_set("shutil.copytree")
+    monkeypatch.setattr(Program, "_eval", real)
+    assert prog.raise_set("shutil.copytree") == expected

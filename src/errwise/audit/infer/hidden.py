@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from errwise.audit.finding import Finding
-from errwise.audit.infer.facts import Block, Try
+from errwise.audit.infer.facts import Try
 from errwise.audit.infer.hierarchy import errnos_of
 from errwise.audit.infer.kb import ERRNO_CLASS
 from errwise.audit.infer.program import Program
@@ -88,17 +88,9 @@ def errnos_for(items: Iterable[str]) -> list[str]:
 
 
 def _innermost_try(program: Program, path: str, line: int) -> Try | None:
-    facts = program.files.get(path)
-    if facts is None:
-        return None
+    """The try whose body holds `line` and that starts last (the innermost)."""
     best: Try | None = None
-    stack: list[Block] = [fn.block for fn in facts.functions]
-    while stack:
-        for s in stack.pop():
-            if not isinstance(s, Try):
-                continue
-            first_handler = min((h.line for h in s.handlers), default=s.end_line + 1)
-            if s.line <= line < first_handler and (best is None or s.line >= best.line):
-                best = s
-            stack.extend((s.body, s.orelse, s.final, *(h.body for h in s.handlers)))
+    for start, first_handler, t in program.tries_in(path):
+        if start <= line < first_handler and (best is None or start >= best.line):
+            best = t
     return best

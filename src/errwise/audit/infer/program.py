@@ -62,6 +62,23 @@ def _callees_first(nodes: Iterable[str], callees: dict[str, list[str]]) -> list[
     return order
 
 
+def _line_owners(functions: Iterable[FuncFacts]) -> dict[int, FuncFacts]:
+    """For each line holding a statement of some function, the function `line_flow` reads it
+    from: of those starting on or before the line, the one starting last (the innermost)."""
+    owners: dict[int, FuncFacts] = {}
+    for fn in functions:
+        stack: list[Block] = [fn.block]
+        while stack:
+            for s in stack.pop():
+                if isinstance(s, Try):
+                    stack.extend((s.body, s.orelse, s.final, *(h.body for h in s.handlers)))
+                elif fn.line <= s.line:
+                    best = owners.get(s.line)
+                    if best is None or fn.line >= best.line:
+                        owners[s.line] = fn
+    return owners
+
+
 _BROAD = frozenset({"Exception", "BaseException"})
 UNKNOWN_ATTRIBUTE_READ = "~?attribute"
 """A quiet item: the code reads an attribute of an object of unknown type, whose descriptor
@@ -126,7 +143,8 @@ class _Record:
 
 
 class Program:
-    """All files' summaries linked; raise-sets solved lazily on first query."""
+    """All files' summaries linked; raise-sets solved lazily, each query solving only what its
+    answer depends on."""
 
     def __init__(self, facts: Iterable[FileFacts], kb: KnowledgeBase | None = None) -> None:
         self.kb = kb or default_kb()
@@ -166,12 +184,14 @@ class Program:
         self._keep: list[Block] = []
         """Blocks whose id() keys `_compiled` (kept alive so ids are not reused)."""
         self._state: dict[str, Flow] = {}
-        self._solved = False
+        """Raise-sets computed so far (see `_solve_for`)."""
         self._records: dict[str, _Record] = {}
         self._handler_index: dict[str, dict[tuple[int, int], str]] = {}
         self._try_index: dict[str, dict[tuple[int, int], Try]] = {}
         self._sites: dict[str, list[CallSite]] | None = None
         self._calls_at: dict[str, dict[tuple[int, int], Call]] = {}
+        self._line_owners: dict[str, dict[int, FuncFacts]] = {}
+        self._tries_in: dict[str, list[tuple[int, int, Try]]] = {}
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -336,22 +356,50 @@ class Program:
                     stack.extend(h.body for h in s.handlers)
 
     def solve(self) -> None:
-        """Compute every function's raise-set (idempotent; queries call it)."""
-        if self._solved:
+        """Compute every function's raise-set (idempotent). Queries need not call it: each
+        solves just the functions its answer depends on (`_solve_for`)."""
+        self._solve_for(self.functions)
+
+    def _solve_for(self, roots: Iterable[str]) -> None:
+        """Compute the raise-sets of `roots` and of everything they call, transitively. A set
+        once computed is final, so solving the rest later starts from it: the least fixpoint
+        over the functions reached is the whole program's, restricted to them (what a function
+        raises depends only on what it calls). On the standard library the audit's queries
+        reach about a third of the functions."""
+        final = self._state
+        start = [q for q in roots if q not in final and q in self.functions]
+        if not start:
             return
         callers: dict[str, set[str]] = {}
         callees: dict[str, list[str]] = {}
-        for qual, fn in self.functions.items():
+        stack = list(start)
+        while stack:
+            qual = stack.pop()
+            if qual in callees:
+                continue
             out = callees[qual] = []
-            for call in self._calls(fn.block):
+            for call in self._calls(self.functions[qual].block):
                 for callee in self._resolve(call)[0]:
-                    callers.setdefault(callee, set()).add(qual)
                     out.append(callee)
-        state = self._state
-        for qual in self.functions:
-            state[qual] = _EMPTY
+                    if callee not in final:
+                        callers.setdefault(callee, set()).add(qual)
+                        if callee not in callees:
+                            stack.append(callee)
+        final.update(dict.fromkeys(callees, _EMPTY))  # read by `_eval`; final once solved
+        try:
+            self._iterate(start, callees, callers)
+        except BaseException:
+            for qual in callees:  # half-solved sets must not pass for final ones
+                del final[qual]
+            raise
+
+    def _iterate(
+        self, start: list[str], callees: dict[str, list[str]], callers: dict[str, set[str]]
+    ) -> None:
+        """The worklist fixpoint over the functions of `callees` (see `_solve_for`)."""
+        final = self._state
         rounds: dict[str, int] = {}
-        queue = deque(_callees_first(self.functions, callees))
+        queue = deque(_callees_first(start, callees))
         queued = set(queue)
         while queue:
             qual = queue.popleft()
@@ -360,13 +408,12 @@ class Program:
             new = self._eval(self.functions[qual].block, [], None)
             if rounds[qual] > _MAX_ROUNDS:
                 new = Flow(new.items, True)
-            if new != state[qual]:
-                state[qual] = self._shared(new)
+            if new != final[qual]:
+                final[qual] = self._shared(new)
                 for caller in callers.get(qual, ()):
                     if caller not in queued:
                         queued.add(caller)
                         queue.append(caller)
-        self._solved = True
 
     def _compile(self, block: Block) -> tuple[Flow, tuple[str, ...], tuple[Try, ...], bool]:
         """A block's constant part (known calls, operations, explicit raises), the program
@@ -552,8 +599,8 @@ class Program:
 
     def raise_set(self, qualname: str) -> tuple[list[str], bool]:
         """(exception names most specific first, complete) of a program function."""
-        self.solve()
         qual = self.canonical_name(qualname)
+        self._solve_for((qual,))
         flow = self._state.get(qual)
         if flow is None:
             return [], False
@@ -566,13 +613,14 @@ class Program:
 
     def flow(self, qualname: str) -> Flow | None:
         """The raw raise-set items of a function (errno and quiet items included)."""
-        self.solve()
-        return self._state.get(self.canonical_name(qualname))
+        qual = self.canonical_name(qualname)
+        self._solve_for((qual,))
+        return self._state.get(qual)
 
     def _record(self, qual: str) -> _Record:
         rec = self._records.get(qual)
         if rec is None:
-            self.solve()
+            self._solve_for((qual,))
             rec = _Record({}, {}, self._path_of.get(qual, ""))
             self._eval(self.functions[qual].block, [], rec)
             self._records[qual] = rec
@@ -633,31 +681,32 @@ class Program:
 
     def line_flow(self, path: str, line: int) -> Flow | None:
         """What the code on one line may raise (its calls and operations), or None."""
-        facts = self.files.get(path)
-        if facts is None:
-            return None
-        best: FuncFacts | None = None
-        for fn in facts.functions:
-            if (
-                fn.line <= line
-                and (best is None or fn.line >= best.line)
-                and line in self._lines_of(fn)
-            ):
-                best = fn
+        owners = self._line_owners.get(path)
+        if owners is None:
+            facts = self.files.get(path)
+            if facts is None:
+                return None
+            owners = self._line_owners[path] = _line_owners(facts.functions)
+        best = owners.get(line)
         if best is None:
             return None
         return self._record(best.qualname).lines.get(line)
 
-    def _lines_of(self, fn: FuncFacts) -> set[int]:
-        lines: set[int] = set()
-        stack: list[Block] = [fn.block]
-        while stack:
-            for s in stack.pop():
-                if isinstance(s, Try):
-                    stack.extend((s.body, s.orelse, s.final, *(h.body for h in s.handlers)))
-                else:
-                    lines.add(s.line)
-        return lines
+    def tries_in(self, path: str) -> list[tuple[int, int, Try]]:
+        """Every try statement of a file as (first line, line of its first except clause or
+        the line after it, the try), each function's outermost first."""
+        tries = self._tries_in.get(path)
+        if tries is None:
+            tries = self._tries_in[path] = []
+            facts = self.files.get(path)
+            stack: list[Block] = [fn.block for fn in facts.functions] if facts else []
+            while stack:
+                for s in stack.pop():
+                    if isinstance(s, Try):
+                        first = min((h.line for h in s.handlers), default=s.end_line + 1)
+                        tries.append((s.line, first, s))
+                        stack.extend((s.body, s.orelse, s.final, *(h.body for h in s.handlers)))
+        return tries
 
     def call_sites(self, qualname: str) -> list[CallSite]:
         """Every place the program calls this function, with the except clauses around it."""
@@ -685,7 +734,7 @@ class Program:
     def handler_calls_raising_code(self, handler: Handler) -> bool:
         """Does the clause call audited (or unresolved) code that may raise — a helper like
         `manager.extraction_error()` that reports by raising?"""
-        self.solve()
+        self._solve_for(c for call in self._calls(handler.body) for c in self._resolve(call)[0])
         for call in self._calls(handler.body):
             callees, const = self._resolve(call)
             if call.kind is not CallKind.KNOWN and const.unknown:
