@@ -188,7 +188,7 @@ class Program:
         self._records: dict[str, _Record] = {}
         self._handler_index: dict[str, dict[tuple[int, int], str]] = {}
         self._try_index: dict[str, dict[tuple[int, int], Try]] = {}
-        self._sites: dict[str, list[CallSite]] | None = None
+        self._sites: dict[str, list[tuple[str, str, int, tuple[Handler, ...], bool]]] | None = None
         self._calls_at: dict[str, dict[tuple[int, int], Call]] = {}
         self._line_owners: dict[str, dict[int, FuncFacts]] = {}
         self._tries_in: dict[str, list[tuple[int, int, Try]]] = {}
@@ -711,7 +711,9 @@ class Program:
     def call_sites(self, qualname: str) -> list[CallSite]:
         """Every place the program calls this function, with the except clauses around it."""
         if self._sites is None:
-            sites: dict[str, list[CallSite]] = {}
+            # Plain tuples here, CallSites for the few functions asked about: the program has
+            # hundreds of thousands of call edges.
+            sites: dict[str, list[tuple[str, str, int, tuple[Handler, ...], bool]]] = {}
             for qual, fn in self.functions.items():
                 path = self._path_of.get(qual, "")
                 todo: list[tuple[Block, tuple[Handler, ...], bool]] = [(fn.block, (), False)]
@@ -721,7 +723,7 @@ class Program:
                         if isinstance(s, Call):
                             for callee in self._resolve(s)[0]:
                                 sites.setdefault(callee, []).append(
-                                    CallSite(qual, path, s.line, guards, error_path)
+                                    (qual, path, s.line, guards, error_path)
                                 )
                         elif isinstance(s, Try):
                             todo.append((s.body, (*s.handlers, *guards), error_path))
@@ -729,7 +731,7 @@ class Program:
                             todo.append((s.orelse, guards, error_path))
                             todo.append((s.final, guards, True))
             self._sites = sites
-        return self._sites.get(self.canonical_name(qualname), [])
+        return [CallSite(*site) for site in self._sites.get(self.canonical_name(qualname), ())]
 
     def handler_calls_raising_code(self, handler: Handler) -> bool:
         """Does the clause call audited (or unresolved) code that may raise — a helper like
