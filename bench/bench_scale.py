@@ -14,8 +14,12 @@ one per CPU) and again at one process when N > 1:
    byte-identical to the cold run's (target), and it must take no longer than ruff's cold run
    with its default rules (target; "not measured" without ruff). ruff `--select E9` (syntax
    errors only) is compared for information.
-4. One file changed (a function appended to a mid-sized file): the findings of every other file
-   must be the same as in the warm run (target); the file is restored afterwards.
+4. One file changed, two edits with the warm cache, each undone afterwards: a function appended
+   to a mid-sized file (the findings of every other file must be the same as in the warm run:
+   target), and the body of a function many files call (`posixpath.join`; with --quick,
+   `logging.getLogger`) made to raise KeyError.
+   Each must print what a fresh `--no-cache` run of the edited tree prints (target); how many
+   files were checked again across files is printed.
 5. Memory: peak of the summed RSS of errwise and all its descendants (workers), sampled every
    ~10 ms, during the cold run: target <= 500 MB on the full tree (information with --quick).
    Growth: cold runs on the tree copied 1x, 2x and 4x side by side: target peak(4x) <= 4.4x
@@ -33,6 +37,7 @@ import functools
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -136,11 +141,11 @@ class Table:
         self.rows.append((name, seconds, peak, note))
 
     def print(self) -> None:
-        print(f"\njobs={self.jobs:<29} {'seconds':>8} {'peak MB':>8}   ratio")
+        print(f"\njobs={self.jobs:<37} {'seconds':>8} {'peak MB':>8}   ratio")
         for name, seconds, peak, note in self.rows:
             secs = f"{seconds:8.2f}" if seconds is not None else f"{'-':>8}"
             mb = f"{peak:8.0f}" if peak is not None else f"{'-':>8}"
-            print(f"{name:<34} {secs} {mb}   {note}".rstrip())
+            print(f"{name:<42} {secs} {mb}   {note}".rstrip())
 
 
 @dataclass
@@ -309,8 +314,17 @@ class Errwise:
     def fresh_cache(self) -> Path:
         return Path(tempfile.mkdtemp(prefix="cache-", dir=self.work))
 
-    def audit(self, tree: Path, jobs: int, cache: Path | None, no_cache: bool = False) -> Run:
-        cmd = [*self.base, "audit", str(tree), "--format", "json", "--no-config", "-q"]
+    def audit(
+        self,
+        tree: Path,
+        jobs: int,
+        cache: Path | None,
+        no_cache: bool = False,
+        quiet: bool = True,
+    ) -> Run:
+        cmd = [*self.base, "audit", str(tree), "--format", "json", "--no-config"]
+        if quiet:
+            cmd.append("-q")
         cmd += ["--jobs", str(jobs)]
         if no_cache:
             cmd.append("--no-cache")
@@ -487,10 +501,8 @@ def measure(ctx: Context, jobs: int) -> Table:
         print("warm vs ruff: not measured (ruff not installed)")
     table.add("errwise warm (no change)", warm.seconds, warm.peak_mb, note)
 
-    changed, verdict = one_file_changed(ctx, jobs, cache, warm)
-    table.add(
-        "errwise one file changed", changed.seconds, changed.peak_mb, f"others same: {verdict}"
-    )
+    for label, changed, note in one_file_changed(ctx, jobs, cache, warm):
+        table.add(f"errwise one file changed: {label}", changed.seconds, changed.peak_mb, note)
     for name, key in (("ruff (default rules)", "default"), ("ruff (syntax only, E9)", "E9")):
         seconds = ctx.tools.get(key)
         table.add(name, seconds, None, "" if seconds is not None else "not installed")
@@ -499,34 +511,78 @@ def measure(ctx: Context, jobs: int) -> Table:
     return table
 
 
-def one_file_changed(ctx: Context, jobs: int, cache: Path, warm: Run) -> tuple[Run, str]:
+def _rechecked(stderr: bytes) -> str:
+    """What the summary line says the ledger spared ("all": no finished result reused)."""
+    text = stderr.decode(errors="replace")
+    found = re.search(r"\((\d+) rechecked across files\)", text)
+    return found.group(1) if found else "all"
+
+
+HUBS = (
+    ("posixpath.py", "def join(a, *p):\n"),
+    ("logging/__init__.py", "def getLogger(name=None):\n"),
+)
+"""Functions many files call (the first the tree holds is edited; --quick has no posixpath)."""
+
+
+def _hub_edit(ctx: Context) -> tuple[Path, str, str] | None:
+    """A function many files call, and an edit of its body that changes its raise-set: it
+    starts raising KeyError (on a condition the audit cannot decide)."""
+    for name, head in HUBS:
+        rel = Path(name)
+        if rel in ctx.files and head in (ctx.tree / rel).read_text(encoding="utf-8"):
+            return rel, head, head + "    if len(__name__) > 99: raise KeyError(__name__)\n"
+    return None
+
+
+def one_file_changed(ctx: Context, jobs: int, cache: Path, warm: Run) -> list[tuple[str, Run, str]]:
+    """Two edits, each audited with the warm cache, then undone (and audited again, so the
+    next starts from the original): a function appended to a mid-sized file, and the body of
+    a function many files call. Each run must print what a fresh `--no-cache` run of the
+    edited tree prints; the first must also leave every other file's findings as they were."""
     by_size = sorted(ctx.files, key=lambda rel: ((ctx.tree / rel).stat().st_size, rel))
-    rel = by_size[len(by_size) // 2]
-    path = ctx.tree / rel
-    original, stat = path.read_bytes(), path.stat()
-    try:
-        with path.open("a", encoding="utf-8") as f:
-            f.write(ADDED)
-        result = ctx.errwise.audit(ctx.tree, jobs, cache)
-    finally:
-        path.write_bytes(original)
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    describe(f"errwise one file changed ({rel})", result)
-    target = _real(path, ctx.work)
-    before = [f for f in _findings(report_of(warm)) if _real(f.get("path"), ctx.work) != target]
-    after = [f for f in _findings(report_of(result)) if _real(f.get("path"), ctx.work) != target]
-    mine = [f for f in _findings(report_of(result)) if _real(f.get("path"), ctx.work) == target]
-    old_lines = original.count(b"\n")
-    added = [f for f in mine if isinstance(line := f.get("line"), int) and line > old_lines]
-    verdict = ctx.targets.check(
-        f"jobs={jobs} one file changed: other findings same", before == after
-    )
-    print(
-        f"one file changed: the findings of the other {len(ctx.files) - 1} files are unchanged: "
-        f"{verdict}; {len(mine)} findings in {rel}, {len(added)} of them in the added function "
-        "(information)"
-    )
-    return result, verdict
+    mid = by_size[len(by_size) // 2]
+    edits: list[tuple[str, Path, Callable[[str], str]]] = [
+        ("function added", mid, lambda text: text + ADDED)
+    ]
+    hub = _hub_edit(ctx)
+    if hub is not None:
+        rel, old, new = hub
+        edits.append(("hub body edited", rel, lambda text: text.replace(old, new, 1)))
+    rows: list[tuple[str, Run, str]] = []
+    for label, rel, edit in edits:
+        path = ctx.tree / rel
+        original, stat = path.read_bytes(), path.stat()
+        try:
+            path.write_text(edit(original.decode("utf-8")), encoding="utf-8")
+            result = ctx.errwise.audit(ctx.tree, jobs, cache, quiet=False)
+            fresh = ctx.errwise.audit(ctx.tree, jobs, None, no_cache=True)
+        finally:
+            path.write_bytes(original)
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        ctx.errwise.audit(ctx.tree, jobs, cache)  # the ledger back at the original tree
+        describe(f"errwise one file changed, {label} ({rel})", result)
+        rechecked = _rechecked(result.stderr)
+        same = ctx.targets.check(
+            f"jobs={jobs} {label}: output = fresh run's", result.stdout == fresh.stdout
+        )
+        note = f"{rechecked} of {len(ctx.files)} files rechecked; = fresh run: {same}"
+        print(f"{label} in {rel}: {note}")
+        if label == "function added":
+            target = _real(path, ctx.work)
+            before = [
+                f for f in _findings(report_of(warm)) if _real(f.get("path"), ctx.work) != target
+            ]
+            after = [
+                f for f in _findings(report_of(result)) if _real(f.get("path"), ctx.work) != target
+            ]
+            verdict = ctx.targets.check(
+                f"jobs={jobs} one file changed: other findings same", before == after
+            )
+            print(f"the findings of the other {len(ctx.files) - 1} files are unchanged: {verdict}")
+            note += f"; others same: {verdict}"
+        rows.append((label, result, note))
+    return rows
 
 
 def measure_tools(ctx: Context, jobs: int) -> None:

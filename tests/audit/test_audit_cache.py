@@ -225,7 +225,7 @@ def test_corrupt_entries_are_misses_then_rewritten(tmp_path: Path, cli: Cli, dam
     write(tmp_path, {"a.py": SWALLOW, "b.py": BROAD_IN_HANDLER})
     expected = audit(cli, tmp_path).out
     entries = _entries(tmp_path)
-    assert len(entries) == 3  # two scans and the run
+    assert len(entries) == 4  # two scans, the run and the ledger
     for entry in entries:
         damage(entry)
     run = audit(cli, tmp_path)

@@ -14,7 +14,9 @@ audit goes on without it).
 Layout: `DIR/CACHEDIR.TAG` and `DIR/.gitignore` (so backups and git skip it), `DIR/v1/scan/`
 (one entry per file version, two-character fan-out; a hit refreshes the entry's modification
 time, and `prune_scans` keeps the most recently used), `DIR/v1/run/` (one entry per set of
-inputs, the newest `RUNS_KEPT` kept) and `DIR/v1/files/` (the file index,
+inputs, the newest `RUNS_KEPT` kept), `DIR/v1/ledger/` (one per set of files and settings: the
+last run's results and what each depended on, `errwise.audit.ledger`; the newest `RUNS_KEPT`
+kept) and `DIR/v1/files/` (the file index,
 `errwise.audit.fileindex`). Entries are pickles: the directory is trusted like
 `__pycache__` — whoever can write it can run code as the user who audits.
 """
@@ -102,6 +104,9 @@ class CacheStats:
     """Entries found unreadable or not matching their key (treated as misses)."""
     run_hit: bool = False
     """The whole run's results came from the cache (nothing changed)."""
+    reused: int = 0
+    """Files whose finished results came from the previous run over the same files, because
+    no change reached what they depend on (`errwise.audit.ledger`)."""
 
 
 class Cache:
@@ -172,7 +177,7 @@ class Cache:
         except Error as err:
             self._disable(str(err))
             return
-        if kind == "run":
+        if kind in ("run", "ledger"):
             self._prune_runs(path.parent)
 
     def _prepare(self) -> bool:
@@ -194,7 +199,8 @@ class Cache:
         return True
 
     def _prune_runs(self, directory: Path) -> None:
-        """Keep the newest `RUNS_KEPT` run entries (another run may be pruning too)."""
+        """Keep the newest `RUNS_KEPT` entries of a run or ledger directory (another run may be
+        pruning too)."""
         try:
             entries = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(directory)]
         except OSError:

@@ -11,7 +11,9 @@ whatever `jobs` is: files are analysed independently and collected in path order
 Each file is parsed once: the scan of every file (in worker processes) yields compact summaries,
 linked once into the program-wide facts that finish every file in this process. With a cache
 (`AuditPlan.cache_dir`), an unchanged file's scan is reused and a run whose inputs all match an
-earlier one reuses its results whole; the report is byte for byte the one a fresh run makes.
+earlier one reuses its results whole. Otherwise the previous run over the same files (its
+`Ledger`) tells which files' finished results no edit can have changed: only the others are
+finished again. The report is byte for byte the one a fresh run makes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from errwise.audit.engine import (
 from errwise.audit.fileindex import FileIndex
 from errwise.audit.finding import Diagnostic, Severity
 from errwise.audit.infer import Program, kb_for
+from errwise.audit.ledger import Entry, Ledger
 from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
 from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
@@ -455,10 +458,46 @@ def _analyse_paused(
     program = Program(
         [s.facts for s in (scans[j.key] for j in readable) if s.facts], kb_for(config)
     )
-    results = {job.key: _finish(job, scans[job.key], program, config) for job in readable}
-    if cache is not None and readable and all(_cacheable(r) for r in results.values()):
-        cache.put("run", run_key, [results[j.key] for j in readable])
+    if cache is None:
+        results = {job.key: _finish(job, scans[job.key], program, config) for job in readable}
+    else:
+        results = _finish_noted(readable, scans, program, config, cache)
+        if readable and all(_cacheable(r) for r in results.values()):
+            cache.put("run", run_key, [results[j.key] for j in readable])
     return _in_file_order(jobs, results)
+
+
+def _finish_noted(
+    readable: list[_Job],
+    scans: dict[str, FileScan],
+    program: Program,
+    config: AuditConfig,
+    cache: Cache,
+) -> dict[str, FileResult]:
+    """Finish the files, reusing the previous run's results that no change can reach (its
+    `Ledger`), and store this run's ledger."""
+    key = digest("ledger", *(job.basis for job in readable))
+    stored = cache.get("ledger", key)
+    kept: dict[str, Entry] = {}
+    if isinstance(stored, Ledger):
+        current = {job.file.display: (job.key, scans[job.key].facts) for job in readable}
+        kept = stored.reusable(current, program, lambda k: cache.get("scan", k))
+    cache.stats.reused = len(kept)
+    results: dict[str, FileResult] = {}
+    entries: dict[str, Entry] = {}
+    for job in readable:
+        path = job.file.display
+        entry = kept.get(path)
+        if entry is None:
+            scan = scans[job.key]
+            with program.reading() as reads:
+                result = _finish(job, scan, program, config)
+            entry = Entry.made(job.key, scan.facts, result, program, reads)
+        entries[path] = entry
+        results[job.key] = entry.result
+    if readable and len(kept) < len(readable) and all(_cacheable(r) for r in results.values()):
+        cache.put("ledger", key, Ledger(program.linked, entries))
+    return results
 
 
 def _run_key(readable: list[_Job]) -> str:
@@ -543,6 +582,9 @@ def _scans(jobs: list[_Job], config: AuditConfig) -> Iterator[tuple[_Job, FileSc
     """Scan the files one after the other, collecting the youngest generation of garbage after
     each (the collector is paused: see `_paused_collector`)."""
     with _paused_collector():
+        # Set aside what is already allocated (such as the scans taken from the cache), so
+        # each collection looks at one scan's objects alone; `_paused_collector` returns them.
+        gc.freeze()
         for job in jobs:
             scan = scan_job(job, config)
             gc.collect(0)
@@ -561,6 +603,7 @@ def _paused_collector() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.unfreeze()  # what `_scans` set aside
         if enabled:
             gc.enable()
 

@@ -4,17 +4,33 @@ Promise: a `FileFacts` holds no AST and no model — only tuples, strings and fr
 worker processes can build it (`summarize(model)`) and send it to the process that links all files
 into a `Program`. A function's body is a `Block`: its raise sources in order (`Call`, `Raise`,
 `Op`) and its `Try` statements with their handlers, nested as in the code.
+`interface_digest` names what other files' name resolution can see of a file (everything but
+its functions' bodies and lines), `shape_digest` the same but for the names of its functions and
+properties.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import operator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
-__all__ = ["CallKind", "Call", "Raise", "Op", "Handler", "Try", "Block", "FuncFacts", "FileFacts"]
+__all__ = [
+    "Block",
+    "Call",
+    "CallKind",
+    "FileFacts",
+    "FuncFacts",
+    "Handler",
+    "Op",
+    "Raise",
+    "Try",
+    "interface_digest",
+    "shape_digest",
+]
 
 
 T = TypeVar("T")
@@ -137,3 +153,41 @@ class FileFacts:
     """Names of the properties the file defines."""
     protocols: frozenset[str] = frozenset()
     """Qualified names of its typing.Protocol classes (their methods dispatch structurally)."""
+
+
+def interface_digest(facts: FileFacts | None) -> str:
+    """A digest of what linking reads of a file besides its functions' bodies and lines:
+    its module, the names it defines (functions, classes with their bases, properties,
+    protocols) and the names it imports. Equal digests: every call in the program resolves
+    the same way (`Program` resolves by these alone); None (no facts) has its own digest."""
+    if facts is None:
+        return _digest(None)
+    return _digest(
+        (
+            _shape(facts),
+            tuple(fn.qualname for fn in facts.functions),
+            sorted(facts.properties),
+        )
+    )
+
+
+def shape_digest(facts: FileFacts | None) -> str:
+    """`interface_digest` without the function names and the properties: equal shapes, and
+    the interfaces differ only by functions or properties added or removed."""
+    return _digest(None if facts is None else _shape(facts))
+
+
+def _shape(facts: FileFacts) -> object:
+    return (
+        facts.path,
+        facts.module,
+        sorted(facts.classes.items()),
+        sorted(facts.exports.items()),
+        facts.star_imports,
+        sorted(facts.protocols),
+    )
+
+
+def _digest(shape: object) -> str:
+    text = repr(shape).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=20).hexdigest()

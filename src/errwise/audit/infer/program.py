@@ -15,9 +15,11 @@ except clause receives), `hidden_errors(path, line)` and `errnos(path, line)`.
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from errwise.audit.infer.facts import (
     Block,
@@ -34,10 +36,10 @@ from errwise.audit.infer.kb import KnowledgeBase, default_kb
 from errwise.audit.infer.summarize import MODULE_CODE
 from errwise.error import usage
 
-__all__ = ["CallSite", "Flow", "HandlerResult", "Program"]
+__all__ = ["CallSite", "Flow", "HandlerResult", "Program", "Reads"]
 
 
-def _callees_first(nodes: Iterable[str], callees: dict[str, list[str]]) -> list[str]:
+def _callees_first(nodes: Iterable[str], callees: Mapping[str, Sequence[str]]) -> list[str]:
     """A depth-first post-order of the call graph: callees before their callers where the
     graph allows it, so most raise-sets are computed once (iterative, any depth)."""
     order: list[str] = []
@@ -83,6 +85,11 @@ _BROAD = frozenset({"Exception", "BaseException"})
 UNKNOWN_ATTRIBUTE_READ = "~?attribute"
 """A quiet item: the code reads an attribute of an object of unknown type, whose descriptor
 may raise (`cell.cell_contents`: ValueError). Never listed; only broad clauses catch it."""
+_PARTS = re.compile(r"[.:@?]+")
+"""What separates the parts of the names code mentions (`pkg.mod.f`, `@?attr`, `@pkg.C:attr`)."""
+_FORMED = frozenset({"__init__", "__new__", "__post_init__", MODULE_CODE})
+"""Function names lookups form without the code naming them (a class's constructor, a
+module's top-level code)."""
 _MAX_ROUNDS = 200
 """Safety net: evaluations per function before its set is declared incomplete."""
 
@@ -133,6 +140,21 @@ class CallSite:
     """The except clauses of the try bodies around the call, innermost try first."""
     on_error_path: bool = False
     """The call sits in an except clause or finally block (handling another failure)."""
+
+
+@dataclass(slots=True)
+class Reads:
+    """What the program was asked while `Program.reading` was on: enough to tell, once some
+    files change, whether the answers could differ (see `Program.depends`)."""
+
+    functions: set[str] = field(default_factory=set)
+    """Functions whose raise-sets or per-clause and per-line flows were read: each answer
+    depends on the function's body and on everything it calls."""
+    sites: set[str] = field(default_factory=set)
+    """Functions whose call sites were listed: the answer depends on every file calling them."""
+    paths: set[str] = field(default_factory=set)
+    """Files whose clauses, lines, tries or calls were looked up, and the files of the call
+    sites listed."""
 
 
 @dataclass(slots=True)
@@ -192,6 +214,11 @@ class Program:
         self._calls_at: dict[str, dict[tuple[int, int], Call]] = {}
         self._line_owners: dict[str, dict[int, FuncFacts]] = {}
         self._tries_in: dict[str, list[tuple[int, int, Try]]] = {}
+        self.reads: Reads | None = None
+        """Where the queries are noted while `reading` is on."""
+        self._bits = {path: 1 << n for n, path in enumerate(self.files)}
+        self._reach: dict[str, int] = {}
+        """Function -> the files (as `_bits`) of it and everything it calls, transitively."""
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -600,6 +627,8 @@ class Program:
     def raise_set(self, qualname: str) -> tuple[list[str], bool]:
         """(exception names most specific first, complete) of a program function."""
         qual = self.canonical_name(qualname)
+        if self.reads is not None:
+            self.reads.functions.add(qual)
         self._solve_for((qual,))
         flow = self._state.get(qual)
         if flow is None:
@@ -614,10 +643,14 @@ class Program:
     def flow(self, qualname: str) -> Flow | None:
         """The raw raise-set items of a function (errno and quiet items included)."""
         qual = self.canonical_name(qualname)
+        if self.reads is not None:
+            self.reads.functions.add(qual)
         self._solve_for((qual,))
         return self._state.get(qual)
 
     def _record(self, qual: str) -> _Record:
+        if self.reads is not None:
+            self.reads.functions.add(qual)
         rec = self._records.get(qual)
         if rec is None:
             self._solve_for((qual,))
@@ -627,6 +660,8 @@ class Program:
         return rec
 
     def _index(self, path: str) -> dict[tuple[int, int], str]:
+        if self.reads is not None:
+            self.reads.paths.add(path)
         index = self._handler_index.get(path)
         if index is None:
             index = {}
@@ -681,6 +716,8 @@ class Program:
 
     def line_flow(self, path: str, line: int) -> Flow | None:
         """What the code on one line may raise (its calls and operations), or None."""
+        if self.reads is not None:
+            self.reads.paths.add(path)
         owners = self._line_owners.get(path)
         if owners is None:
             facts = self.files.get(path)
@@ -695,6 +732,8 @@ class Program:
     def tries_in(self, path: str) -> list[tuple[int, int, Try]]:
         """Every try statement of a file as (first line, line of its first except clause or
         the line after it, the try), each function's outermost first."""
+        if self.reads is not None:
+            self.reads.paths.add(path)
         tries = self._tries_in.get(path)
         if tries is None:
             tries = self._tries_in[path] = []
@@ -731,12 +770,20 @@ class Program:
                             todo.append((s.orelse, guards, error_path))
                             todo.append((s.final, guards, True))
             self._sites = sites
-        return [CallSite(*site) for site in self._sites.get(self.canonical_name(qualname), ())]
+        qual = self.canonical_name(qualname)
+        found = [CallSite(*site) for site in self._sites.get(qual, ())]
+        if self.reads is not None:
+            self.reads.sites.add(qual)
+            self.reads.paths.update(site.path for site in found)
+        return found
 
     def handler_calls_raising_code(self, handler: Handler) -> bool:
         """Does the clause call audited (or unresolved) code that may raise — a helper like
         `manager.extraction_error()` that reports by raising?"""
-        self._solve_for(c for call in self._calls(handler.body) for c in self._resolve(call)[0])
+        called = [c for call in self._calls(handler.body) for c in self._resolve(call)[0]]
+        if self.reads is not None:
+            self.reads.functions.update(called)
+        self._solve_for(called)
         for call in self._calls(handler.body):
             callees, const = self._resolve(call)
             if call.kind is not CallKind.KNOWN and const.unknown:
@@ -749,6 +796,8 @@ class Program:
 
     def call_at(self, path: str, line: int, col: int) -> Call | None:
         """The call recorded at this position of a file (col 0-based)."""
+        if self.reads is not None:
+            self.reads.paths.add(path)
         index = self._calls_at.get(path)
         if index is None:
             index = {}
@@ -761,3 +810,124 @@ class Program:
 
     def classes_of(self, items: Iterable[str]) -> list[str]:
         return self.hierarchy.ordered(item_class(i) for i in items)
+
+    # -- dependencies --------------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[Reads]:
+        """Note what the queries inside the block read (nested: the inner block notes)."""
+        reads, outer = Reads(), self.reads
+        self.reads = reads
+        try:
+            yield reads
+        finally:
+            self.reads = outer
+
+    @property
+    def linked(self) -> tuple[str, ...]:
+        """The files linked, in order: bit n of `depends`' masks stands for the n-th."""
+        return tuple(self.files)
+
+    def depends(self, reads: Reads) -> tuple[int, int, frozenset[str]]:
+        """(the files whose function bodies the answers noted in `reads` depend on, the files
+        they looked at, each as a mask over `linked`; the functions asked about that the
+        program lacks). Name resolution depends only on every file's interface
+        (`interface_digest`), so while no interface changes, answers that depend on none of
+        the changed files are the same."""
+        looked = 0
+        for path in reads.paths:
+            looked |= self._bits.get(path, 0)
+        absent = frozenset(q for q in reads.functions if q not in self.functions)
+        return self._reach_of(reads.functions), looked, absent
+
+    def mentioning(self, names: set[str], skip: Iterable[str] = ()) -> set[str] | None:
+        """The files, but for `skip`, whose functions name one of `names` (the short names of
+        functions or properties some file added or removed) as a part of a dotted name in a
+        call, a raise or an attribute read; None when an import or a class base names one, or
+        a name is one a lookup forms by itself (constructors, module code): then any
+        resolution may move.
+
+        Every lookup of a function by name is formed from the text of the code resolved (a
+        call's target and attribute, a raised name, an attribute read) or from imports and
+        class bases, so code naming none of `names` resolves as before."""
+        if names & _FORMED:
+            return None
+        skipped = set(skip)
+
+        def named(text: str | None) -> bool:
+            if text is None or not any(n in text for n in names):
+                return False
+            return not names.isdisjoint(_PARTS.split(text))
+
+        found: set[str] = set()
+        for path, facts in self.files.items():
+            if path in skipped:
+                continue
+            if any(named(v) for v in facts.exports.values()) or any(
+                named(b) for bases in facts.classes.values() for b in bases
+            ):
+                return None
+            if any(self._names(fn.block, named) for fn in facts.functions):
+                found.add(path)
+        return found
+
+    @staticmethod
+    def _names(block: Block, named: Callable[[str | None], bool]) -> bool:
+        stack: list[Block] = [block]
+        while stack:
+            for s in stack.pop():
+                if isinstance(s, Call):
+                    if named(s.target) or named(s.attr):
+                        return True
+                elif isinstance(s, Raise):
+                    if any(named(n) for n in s.names):
+                        return True
+                elif isinstance(s, Try):
+                    stack.extend((s.body, s.orelse, s.final, *(h.body for h in s.handlers)))
+                elif any(named(i) for i in s.items):
+                    return True
+        return False
+
+    def callees_in(self, path: str) -> set[str]:
+        """The program functions a file's code calls."""
+        facts = self.files.get(path)
+        found: set[str] = set()
+        for fn in facts.functions if facts is not None else ():
+            for call in self._calls(fn.block):
+                found.update(self._resolve(call)[0])
+        return found
+
+    def _callees(self, qual: str) -> tuple[str, ...]:
+        calls = self._calls(self.functions[qual].block)
+        return tuple(dict.fromkeys(c for call in calls for c in self._resolve(call)[0]))
+
+    def _reach_of(self, roots: Iterable[str]) -> int:
+        """The files of `roots` and of everything they call, transitively, as a mask."""
+        reach = self._reach
+        roots = [q for q in roots if q in self.functions]
+        graph: dict[str, tuple[str, ...]] = {}
+        stack = [q for q in roots if q not in reach]
+        while stack:
+            qual = stack.pop()
+            if qual in graph:
+                continue
+            out = graph[qual] = self._callees(qual)
+            stack.extend(c for c in out if c not in graph and c not in reach)
+        if graph:
+            order = _callees_first(graph, graph)
+            bits = {q: self._bits.get(self._path_of.get(q, ""), 0) for q in graph}
+            changed = True
+            while changed:  # a mask only grows: cycles settle in a few passes
+                changed = False
+                for qual in order:
+                    mask = bits[qual]
+                    for callee in graph[qual]:
+                        mask |= bits[callee] if callee in bits else reach[callee]
+                    if mask != bits[qual]:
+                        bits[qual] = mask
+                        changed = True
+            reach.update(bits)
+        mask = 0
+        for qual in roots:
+            mask |= reach[qual]
+        return mask

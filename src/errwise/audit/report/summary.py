@@ -60,6 +60,8 @@ def _counts_line(report: AuditReport, colour: bool = False) -> str:
     cache = report.cache
     if cache is not None and cache.hits:
         line += f"; {cache.hits} of {cache.hits + cache.misses} from the cache"
+        if cache.reused:
+            line += f" ({cache.hits + cache.misses - cache.reused} rechecked across files)"
     if not report.files and not report.diagnostics:
         line += " (no Python files found under the given paths)"
     return line
