@@ -566,7 +566,9 @@ def one_file_changed(ctx: Context, jobs: int, cache: Path, warm: Run) -> list[tu
         same = ctx.targets.check(
             f"jobs={jobs} {label}: output = fresh run's", result.stdout == fresh.stdout
         )
-        note = f"{rechecked} of {len(ctx.files)} files rechecked; = fresh run: {same}"
+        summary = report_of(result).get("summary")
+        audited = summary.get("files") if isinstance(summary, dict) else "?"
+        note = f"{rechecked} of {audited} files rechecked; = fresh run: {same}"
         print(f"{label} in {rel}: {note}")
         if label == "function added":
             target = _real(path, ctx.work)
@@ -579,7 +581,7 @@ def one_file_changed(ctx: Context, jobs: int, cache: Path, warm: Run) -> list[tu
             verdict = ctx.targets.check(
                 f"jobs={jobs} one file changed: other findings same", before == after
             )
-            print(f"the findings of the other {len(ctx.files) - 1} files are unchanged: {verdict}")
+            print(f"the findings of every other file are unchanged: {verdict}")
             note += f"; others same: {verdict}"
         rows.append((label, result, note))
     return rows

@@ -134,6 +134,27 @@ def test_a_changed_raise_set_rechecks_its_callers(tmp_path: Path, cli: Cli) -> N
     assert back.out == fresh(cli, tmp_path)
 
 
+def test_a_body_edit_rechecks_the_callers_of_that_function_only(tmp_path: Path, cli: Cli) -> None:
+    """pkg/store.py has two functions; only the file calling the edited one is rechecked, and
+    moving code down (positions only) rechecks nothing but the file itself."""
+    other = "\n\ndef other(key):\n    return TABLE[key]\n"
+    other_caller = CALLER.replace("import load", "import other").replace("load(key)", "other(key)")
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/store.py": STORE + other, "a.py": SWALLOW})
+    write(tmp_path, {"pkg/caller.py": CALLER, "pkg/other_caller.py": other_caller})
+    audit(cli, tmp_path)
+    write(tmp_path, {"pkg/store.py": STORE + other.replace("TABLE[key]", "TABLE.get(key)")})
+    run = audit(cli, tmp_path)
+    assert rechecked(run) == 2  # store.py and other_caller.py
+    assert rules_found(run) == [("a.py", "EW101"), ("pkg/other_caller.py", "EW120")]
+    assert run.out == fresh(cli, tmp_path)
+    write(
+        tmp_path, {"pkg/store.py": "\n\n\n" + STORE + other.replace("TABLE[key]", "TABLE.get(key)")}
+    )
+    moved = audit(cli, tmp_path)
+    assert rechecked(moved) == 1
+    assert moved.out == fresh(cli, tmp_path)
+
+
 def test_a_changed_caller_rechecks_the_callee_judged_by_its_callers(
     tmp_path: Path, cli: Cli
 ) -> None:
@@ -182,6 +203,54 @@ def test_a_function_defined_where_code_names_it_rechecks_that_code(
     run = audit(cli, tmp_path)
     assert rechecked(run) == 2  # helpers.py and use.py
     assert ("pkg/use.py", "EW120") in rules_found(run)  # fetch() raises no KeyError
+    assert run.out == fresh(cli, tmp_path)
+
+
+@pytest.mark.parametrize("defined", [True, False], ids=["defined", "removed"])
+def test_a_function_defined_or_removed_reaches_the_callers_of_the_code_naming_it(
+    tmp_path: Path, cli: Cli, defined: bool
+) -> None:
+    """Two hops: pkg/wrap.py names `helpers.fetch`, pkg/user.py calls wrap(). While fetch()
+    exists and raises nothing, user.py's `except KeyError` is dead; without it, unknown."""
+    wrap = "from pkg import helpers\n\n\ndef wrap():\n    return helpers.fetch()\n"
+    user = USES_MISSING.replace("from pkg import helpers", "from pkg.wrap import wrap")
+    user = user.replace("helpers.fetch()", "wrap()")
+    without = "def other():\n    return 1\n"
+    with_fetch = without + "\n\ndef fetch():\n    return 2\n"
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/helpers.py": without if defined else with_fetch})
+    write(tmp_path, {"pkg/wrap.py": wrap, "pkg/user.py": user, "a.py": SWALLOW})
+    assert (("pkg/user.py", "EW120") in rules_found(audit(cli, tmp_path))) != defined
+    write(tmp_path, {"pkg/helpers.py": with_fetch if defined else without})
+    run = audit(cli, tmp_path)
+    assert (("pkg/user.py", "EW120") in rules_found(run)) == defined
+    assert rechecked(run) == 3  # helpers.py, wrap.py and user.py
+    assert run.out == fresh(cli, tmp_path)
+
+
+def test_a_method_defined_in_a_base_rechecks_the_subclass_calling_it(
+    tmp_path: Path, cli: Cli
+) -> None:
+    """`self.step()` in pkg/sub.py finds no method, until pkg/base.py gives `Base` one that
+    raises nothing: then Sub.run's `except KeyError` is dead."""
+    base = "class Base:\n    def other(self):\n        return 1\n"
+    sub = """\
+        from pkg.base import Base
+
+
+        class Sub(Base):
+            def run(self):
+                try:
+                    return self.step()
+                except KeyError:
+                    return None
+        """
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/base.py": base, "pkg/sub.py": sub})
+    write(tmp_path, {"a.py": SWALLOW})
+    assert ("pkg/sub.py", "EW120") not in rules_found(audit(cli, tmp_path))
+    write(tmp_path, {"pkg/base.py": base + "\n    def step(self):\n        return 2\n"})
+    run = audit(cli, tmp_path)
+    assert ("pkg/sub.py", "EW120") in rules_found(run)
+    assert rechecked(run) == 2  # base.py and sub.py
     assert run.out == fresh(cli, tmp_path)
 
 
@@ -247,7 +316,7 @@ def _facts(*names: str, properties: frozenset[str] = frozenset()) -> FileFacts:
 
 
 def test_moved_names_the_functions_and_properties_added_or_removed() -> None:
-    assert _moved(_facts("f", "C.g"), _facts("f", "h")) == ({"m.C.g", "m.h"}, {"g", "h"})
+    assert _moved(_facts("f", "C.g"), _facts("f", "h")) == ({"m.C.g", "m.h"}, set())
     assert _moved(_facts("f"), _facts("f", properties=frozenset({"size"}))) == (set(), {"size"})
     assert _moved(_facts("f", "f"), _facts("f")) is None  # defined twice: order decides
     assert _moved(None, _facts("f")) is None
@@ -264,7 +333,7 @@ def test_a_function_asked_about_before_it_existed_is_rechecked_once_defined() ->
     with program.reading() as reads:
         assert program.raise_set("m.g") == ([], False)
     entry = Entry.made("k1", before, FileResult("m.py"), program, reads)
-    assert entry.absent == {"m.g"}
+    assert entry.functions == {"m.g"}
     other = FileFacts("o.py", "o", ())
     bystander = Entry.made("k2", other, FileResult("o.py"), program, Reads())
     ledger = Ledger(program.linked, {"o.py": bystander, "m.py": entry})
@@ -274,7 +343,7 @@ def test_a_function_asked_about_before_it_existed_is_rechecked_once_defined() ->
     current = {"o.py": ("k2", other), "m.py": ("k1-edited", after)}
     # m.py itself changed; the ledger would reuse o.py, which asked about nothing
     assert set(ledger.reusable(current, relinked, previous.get)) == {"o.py"}
-    ledger.entries["o.py"] = Entry(**{**_fields(bystander), "absent": frozenset({"m.g"})})
+    ledger.entries["o.py"] = Entry(**{**_fields(bystander), "functions": frozenset({"m.g"})})
     assert ledger.reusable(current, relinked, previous.get) == {}
 
 

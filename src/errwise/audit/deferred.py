@@ -7,7 +7,11 @@ fingerprinted, with details) and the data its `resolve` function reads, so it pi
 processes make it while the file's model exists, and the process that links all files resolves
 it with the `Program`. Every file is therefore parsed once. `resolve` must be a module-level
 function (it pickles by name) and may only return its skeletons, completed with
-`dataclasses.replace`.
+`dataclasses.replace`. It must learn about other files only through the program's query
+methods (`raise_set`, `flow`, `handler`, `line_flow`, `tries_in`, `call_sites`, `call_at`,
+`handler_calls_raising_code`, `hierarchy`...): they note what each file's result depends on, so
+an edit elsewhere rechecks it (`errwise.audit.ledger`); reading the program's tables directly
+would escape that.
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ back a stored result only for a file whose own scan is unchanged, and only when 
 again would make the same result. That is the case when both of these hold:
 
 - every changed file kept its interface (`interface_digest`), so every call of the program
-  resolves as before — or it only gained or lost functions or properties, and the code that
-  names them (`Program.mentioning`) counts as changed too;
-- none of the answers the result was built from reached changed code: no raise-set whose
-  callees (transitively) include a function defined there, no call sites of a function that
-  code calls or called, no clause, line or try looked up in it, no function asked about that
-  has just been defined.
+  resolves as before — or it only gained or lost functions or properties, and then every
+  function of that file, and every function elsewhere that names them (`Program.mentioning`),
+  counts as edited;
+- none of the answers the result was built from reached edited code: no raise-set of an
+  edited function or of one calling an edited function (transitively: functions whose bodies
+  only moved are not edited, `edited_functions`), no call sites of a function that edited code
+  calls or called, no clause, line or try looked up in a changed file.
 
 Anything else refinishes every file: files added, removed or no longer parsed, another change
 of interface (classes, imports), a ledger that does not fit, a previous scan no longer cached.
@@ -24,7 +25,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from errwise.audit.engine import FileResult, FileScan
-from errwise.audit.infer.facts import FileFacts, interface_digest, shape_digest
+from errwise.audit.infer.facts import (
+    FileFacts,
+    edited_functions,
+    interface_digest,
+    shape_digest,
+)
 from errwise.audit.infer.program import Program, Reads
 
 __all__ = ["Entry", "Ledger"]
@@ -45,18 +51,17 @@ class Entry:
     """The files (a mask over `Ledger.linked`) whose clauses, lines, tries or calls were read."""
     sites: frozenset[str]
     """The functions whose call sites were listed."""
-    absent: frozenset[str]
-    """The functions asked about that the program did not define."""
+    functions: frozenset[str]
+    """The functions whose raise-sets or flows were read (`Reads.functions`)."""
 
     @classmethod
     def made(
         cls, key: str, facts: FileFacts | None, result: FileResult, program: Program, reads: Reads
     ) -> Entry:
         """The entry of a result just finished with `program`, which noted `reads`."""
-        reach, looked, absent = program.depends(reads)
-        return cls(
-            key, interface_digest(facts), result, reach, looked, frozenset(reads.sites), absent
-        )
+        reach, looked = program.depends(reads)
+        sites, functions = frozenset(reads.sites), frozenset(reads.functions)
+        return cls(key, interface_digest(facts), result, reach, looked, sites, functions)
 
 
 @dataclass(slots=True)
@@ -82,52 +87,68 @@ class Ledger:
         changed = [path for path, (key, _) in current.items() if self.entries[path].key != key]
         if not changed:
             return dict(self.entries)
-        defined: set[str] = set()
-        names: set[str] = set()
+        edited: set[str] = set()
+        """The functions that may raise otherwise: edited, defined, removed, or resolving
+        their calls otherwise."""
+        functions: set[str] = set()
+        properties: set[str] = set()
         for path in changed:
-            entry = self.entries[path]
             facts = current[path][1]
-            if interface_digest(facts) != entry.interface:
-                old = previous(entry.key)
-                moved = _moved(old.facts, facts) if isinstance(old, FileScan) else None
+            old = previous(self.entries[path].key)
+            before = old.facts if isinstance(old, FileScan) and old.path == path else None
+            if interface_digest(facts) == self.entries[path].interface:
+                if before is not None and facts is not None:
+                    edited |= edited_functions(before, facts)
+                    continue
+            else:
+                moved = _moved(before, facts)
                 if moved is None:
                     return {}
-                defined |= moved[0]
-                names |= moved[1]
+                functions |= moved[0]
+                properties |= moved[1]
+            for version in (before, facts):  # everything there may resolve otherwise
+                if version is not None:
+                    edited.update(fn.qualname for fn in version.functions)
         touched = set(changed)
-        if names:
-            mentioning = program.mentioning(names, skip=changed)
+        if functions or properties:
+            # A method is looked up by its attribute name too (`obj.m()`, overrides); any
+            # function by the dotted names calls, raises and imports resolve through.
+            methods = {q for q in functions if q.rpartition(".")[0] in program.classes}
+            attributes = {q.rpartition(".")[2] for q in methods} | properties
+            names = {q.rpartition(".")[2] for q in functions} | properties
+            mentioning = program.mentioning(names, attributes)
             if mentioning is None:
                 return {}
-            touched |= mentioning
+            touched.update(mentioning)
+            for functions in mentioning.values():
+                edited |= functions
         bits = {path: 1 << n for n, path in enumerate(self.linked)}
         mask = 0
-        called: set[str] = set()
         for path in touched:
             mask |= bits.get(path, 0)
-            called |= program.callees_in(path)
-        return {
-            path: entry
-            for path, entry in self.entries.items()
-            if path not in touched
-            and not (
-                entry.reach & mask
-                or entry.looked & mask
-                or entry.sites & called
-                or entry.absent & defined
-            )
-        }
+        called = program.callees_of(edited)
+        kept: dict[str, Entry] = {}
+        candidates: dict[str, frozenset[str]] = {}
+        for path, entry in self.entries.items():
+            if path in touched or entry.looked & mask or entry.sites & called:
+                continue
+            if entry.functions & edited:
+                continue
+            if entry.reach & mask:
+                candidates[path] = entry.functions
+            kept[path] = entry
+        for path in program.reaching(candidates, edited):
+            del kept[path]
+        return kept
 
 
 def _moved(old: FileFacts | None, new: FileFacts | None) -> tuple[set[str], set[str]] | None:
-    """(the functions defined or removed, their short names and those of the properties
-    defined or removed) when that is all that changed between two interfaces; else None."""
+    """(the functions defined or removed, the properties defined or removed) when that is all
+    that changed between two interfaces; else None."""
     if old is None or new is None or shape_digest(old) != shape_digest(new):
         return None
     before = [fn.qualname for fn in old.functions]
     after = [fn.qualname for fn in new.functions]
     if len(set(before)) != len(before) or len(set(after)) != len(after):
         return None  # a name defined twice: which definition wins depends on the order
-    defined = set(before) ^ set(after)
-    names = {q.rpartition(".")[2] for q in defined} | (old.properties ^ new.properties)
-    return defined, names
+    return set(before) ^ set(after), set(old.properties ^ new.properties)

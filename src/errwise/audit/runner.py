@@ -458,12 +458,12 @@ def _analyse_paused(
     program = Program(
         [s.facts for s in (scans[j.key] for j in readable) if s.facts], kb_for(config)
     )
-    if cache is None:
+    if cache is None or cache.problem is not None:
         results = {job.key: _finish(job, scans[job.key], program, config) for job in readable}
     else:
         results = _finish_noted(readable, scans, program, config, cache)
-        if readable and all(_cacheable(r) for r in results.values()):
-            cache.put("run", run_key, [results[j.key] for j in readable])
+    if cache is not None and readable and all(_cacheable(r) for r in results.values()):
+        cache.put("run", run_key, [results[j.key] for j in readable])
     return _in_file_order(jobs, results)
 
 

@@ -6,7 +6,7 @@ into a `Program`. A function's body is a `Block`: its raise sources in order (`C
 `Op`) and its `Try` statements with their handlers, nested as in the code.
 `interface_digest` names what other files' name resolution can see of a file (everything but
 its functions' bodies and lines), `shape_digest` the same but for the names of its functions and
-properties.
+properties; `edited_functions` tells which functions two versions of a file define differently.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "Op",
     "Raise",
     "Try",
+    "edited_functions",
     "interface_digest",
     "shape_digest",
 ]
@@ -191,3 +192,33 @@ def _shape(facts: FileFacts) -> object:
 def _digest(shape: object) -> str:
     text = repr(shape).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(text, digest_size=20).hexdigest()
+
+
+def edited_functions(old: FileFacts, new: FileFacts) -> set[str]:
+    """The functions of either version whose bodies differ, positions aside (a function whose
+    code only moved raises what it raised, calling what it called), or that only one defines."""
+    before = {fn.qualname: fn for fn in old.functions}
+    after = {fn.qualname: fn for fn in new.functions}
+    if len(before) != len(old.functions) or len(after) != len(new.functions):
+        return set(before) | set(after)  # a name defined twice: compare them all as edited
+    edited = set(before) ^ set(after)
+    for qual in before.keys() & after.keys():
+        if _unplaced(before[qual].block) != _unplaced(after[qual].block):
+            edited.add(qual)
+    return edited
+
+
+def _unplaced(block: Block) -> tuple[object, ...]:
+    """A block without its lines and columns."""
+    out: list[object] = []
+    for s in block:
+        if isinstance(s, Call):
+            out.append((s.text, s.kind, s.target, s.attr, s.items, s.incomplete))
+        elif isinstance(s, Raise):
+            out.append((s.names, s.reraise))
+        elif isinstance(s, Try):
+            handlers = tuple((h.caught, _unplaced(h.body), h.verdict) for h in s.handlers)
+            out.append((_unplaced(s.body), handlers, _unplaced(s.orelse), _unplaced(s.final)))
+        else:
+            out.append(s.items)
+    return tuple(out)

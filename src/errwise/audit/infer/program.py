@@ -87,6 +87,9 @@ UNKNOWN_ATTRIBUTE_READ = "~?attribute"
 may raise (`cell.cell_contents`: ValueError). Never listed; only broad clauses catch it."""
 _PARTS = re.compile(r"[.:@?]+")
 """What separates the parts of the names code mentions (`pkg.mod.f`, `@?attr`, `@pkg.C:attr`)."""
+_LOOKED_UP = frozenset({CallKind.FUNC, CallKind.METHOD, CallKind.SUPER, CallKind.MODULE})
+"""The calls whose targets are looked up among the program's names (a call the knowledge base
+answers, or on an object of unknown type, names nothing there)."""
 _FORMED = frozenset({"__init__", "__new__", "__post_init__", MODULE_CODE})
 """Function names lookups form without the code naming them (a class's constructor, a
 module's top-level code)."""
@@ -828,56 +831,61 @@ class Program:
         """The files linked, in order: bit n of `depends`' masks stands for the n-th."""
         return tuple(self.files)
 
-    def depends(self, reads: Reads) -> tuple[int, int, frozenset[str]]:
+    def depends(self, reads: Reads) -> tuple[int, int]:
         """(the files whose function bodies the answers noted in `reads` depend on, the files
-        they looked at, each as a mask over `linked`; the functions asked about that the
-        program lacks). Name resolution depends only on every file's interface
-        (`interface_digest`), so while no interface changes, answers that depend on none of
-        the changed files are the same."""
+        they looked at), each as a mask over `linked`. Name resolution depends only on every
+        file's interface (`interface_digest`), so while no interface changes, answers that
+        depend on none of the changed files are the same."""
         looked = 0
         for path in reads.paths:
             looked |= self._bits.get(path, 0)
-        absent = frozenset(q for q in reads.functions if q not in self.functions)
-        return self._reach_of(reads.functions), looked, absent
+        return self._reach_of(reads.functions), looked
 
-    def mentioning(self, names: set[str], skip: Iterable[str] = ()) -> set[str] | None:
-        """The files, but for `skip`, whose functions name one of `names` (the short names of
-        functions or properties some file added or removed) as a part of a dotted name in a
-        call, a raise or an attribute read; None when an import or a class base names one, or
-        a name is one a lookup forms by itself (constructors, module code): then any
-        resolution may move.
+    def mentioning(self, names: set[str], attributes: set[str]) -> dict[str, set[str]] | None:
+        """The functions, by file, that name one of `names` (the short names of functions or
+        properties some file added or removed) as a part of a dotted name in a call's target,
+        a raise or an attribute read, or one of `attributes` (those of methods and
+        properties) as the attribute a call resolves; None when an import or a class base
+        names one, or a name is one a lookup forms by itself (constructors, module code):
+        then any resolution may move.
 
-        Every lookup of a function by name is formed from the text of the code resolved (a
-        call's target and attribute, a raised name, an attribute read) or from imports and
-        class bases, so code naming none of `names` resolves as before."""
+        Every lookup of a function by name is formed from the text of the code resolved (the
+        target and attribute of a call resolved among the program's names, a raised name, an
+        attribute read) or from imports and class bases, so code naming none of `names`
+        resolves as before."""
         if names & _FORMED:
             return None
-        skipped = set(skip)
 
         def named(text: str | None) -> bool:
             if text is None or not any(n in text for n in names):
                 return False
             return not names.isdisjoint(_PARTS.split(text))
 
-        found: set[str] = set()
+        def attribute(text: str | None) -> bool:
+            return text in attributes
+
+        found: dict[str, set[str]] = {}
         for path, facts in self.files.items():
-            if path in skipped:
-                continue
             if any(named(v) for v in facts.exports.values()) or any(
                 named(b) for bases in facts.classes.values() for b in bases
             ):
                 return None
-            if any(self._names(fn.block, named) for fn in facts.functions):
-                found.add(path)
+            naming = {
+                fn.qualname for fn in facts.functions if self._names(fn.block, named, attribute)
+            }
+            if naming:
+                found[path] = naming
         return found
 
     @staticmethod
-    def _names(block: Block, named: Callable[[str | None], bool]) -> bool:
+    def _names(
+        block: Block, named: Callable[[str | None], bool], attribute: Callable[[str | None], bool]
+    ) -> bool:
         stack: list[Block] = [block]
         while stack:
             for s in stack.pop():
                 if isinstance(s, Call):
-                    if named(s.target) or named(s.attr):
+                    if s.kind in _LOOKED_UP and (named(s.target) or attribute(s.attr)):
                         return True
                 elif isinstance(s, Raise):
                     if any(named(n) for n in s.names):
@@ -888,13 +896,38 @@ class Program:
                     return True
         return False
 
-    def callees_in(self, path: str) -> set[str]:
-        """The program functions a file's code calls."""
-        facts = self.files.get(path)
+    def callees_of(self, functions: Iterable[str]) -> set[str]:
+        """The program functions these functions call."""
         found: set[str] = set()
-        for fn in facts.functions if facts is not None else ():
-            for call in self._calls(fn.block):
-                found.update(self._resolve(call)[0])
+        for qual in functions:
+            if qual in self.functions:
+                found.update(self._callees(qual))
+        return found
+
+    def reaching(self, groups: Mapping[str, Iterable[str]], targets: set[str]) -> set[str]:
+        """The keys of `groups` whose functions call one of `targets`, or one of them is
+        one, directly or through other functions."""
+        found = {key for key, roots in groups.items() if not targets.isdisjoint(roots)}
+        graph: dict[str, tuple[str, ...]] = {}
+        stack = [q for key, roots in groups.items() if key not in found for q in roots]
+        while stack:
+            qual = stack.pop()
+            if qual in graph or qual not in self.functions:
+                continue
+            out = graph[qual] = self._callees(qual)
+            stack.extend(c for c in out if c not in graph)
+        callers: dict[str, list[str]] = {}
+        for qual, out in graph.items():
+            for callee in out:
+                callers.setdefault(callee, []).append(qual)
+        marked = set(targets)
+        todo = [t for t in targets if t in callers]
+        while todo:
+            for caller in callers.get(todo.pop(), ()):
+                if caller not in marked:
+                    marked.add(caller)
+                    todo.append(caller)
+        found.update(key for key, roots in groups.items() if not marked.isdisjoint(roots))
         return found
 
     def _callees(self, qual: str) -> tuple[str, ...]:
