@@ -336,15 +336,17 @@ def test_a_function_asked_about_before_it_existed_is_rechecked_once_defined() ->
     assert entry.functions == {"m.g"}
     other = FileFacts("o.py", "o", ())
     bystander = Entry.made("k2", other, FileResult("o.py"), program, Reads())
-    ledger = Ledger(program.linked, {"o.py": bystander, "m.py": entry})
+    ledger = Ledger(program.linked, {"o.py": bystander, "m.py": entry}, {})
     after = _facts("f", "g")
     relinked = Program([after])
     previous = {"k1": FileScan("m.py", facts=before)}
     current = {"o.py": ("k2", other), "m.py": ("k1-edited", after)}
     # m.py itself changed; the ledger would reuse o.py, which asked about nothing
-    assert set(ledger.reusable(current, relinked, previous.get)) == {"o.py"}
+    kept, edited = ledger.reusable(current, relinked, previous.get)
+    assert set(kept) == {"o.py"}
+    assert edited == {"m.f", "m.g"}  # m.py gained a function: all of its functions count
     ledger.entries["o.py"] = Entry(**{**_fields(bystander), "functions": frozenset({"m.g"})})
-    assert ledger.reusable(current, relinked, previous.get) == {}
+    assert ledger.reusable(current, relinked, previous.get)[0] == {}
 
 
 def _fields(entry: Entry) -> dict[str, Any]:

@@ -33,7 +33,10 @@ from errwise.audit.infer.facts import (
 )
 from errwise.audit.infer.program import Program, Reads
 
-__all__ = ["Entry", "Ledger"]
+__all__ = ["Edited", "Entry", "Ledger"]
+
+Edited = frozenset[str] | None
+"""The functions an edit may have changed the raise-sets of (None: any)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +75,35 @@ class Ledger:
     """The files the run linked, in order (`Program.linked`)."""
     entries: dict[str, Entry]
     """By reported path."""
+    graph: dict[str, tuple[str, ...]]
+    """The callees of the functions the entries depend on (`Program.callee_graph`, and what
+    earlier ledgers knew of functions not edited since)."""
+
+    def succeeded(self, program: Program, entries: dict[str, Entry], edited: Edited) -> Ledger:
+        """The ledger of a run that reused what `reusable` allowed (`edited`, None: nothing)
+        and finished the rest with `program`."""
+        graph = program.callee_graph()
+        if edited is not None:
+            for qual, callees in self.graph.items():
+                if qual not in edited:
+                    graph.setdefault(qual, callees)
+        return Ledger(program.linked, entries, graph)
 
     def reusable(
         self,
         current: Mapping[str, tuple[str, FileFacts | None]],
         program: Program,
         previous: Callable[[str], object],
-    ) -> dict[str, Entry]:
-        """The entries still valid for this run, by path. `current` maps every file of this
-        run to its scan key and facts; `program` links them; `previous(key)` is the scan
-        stored under a key (None when it is gone)."""
+    ) -> tuple[dict[str, Entry], Edited]:
+        """The entries still valid for this run, by path, and the functions that may raise
+        otherwise now (None: any). `current` maps every file of this run to its scan key
+        and facts; `program` links them; `previous(key)` is the scan stored under a key
+        (None when it is gone)."""
         if current.keys() != self.entries.keys() or program.linked != self.linked:
-            return {}
+            return {}, None
         changed = [path for path, (key, _) in current.items() if self.entries[path].key != key]
         if not changed:
-            return dict(self.entries)
+            return dict(self.entries), frozenset()
         edited: set[str] = set()
         """The functions that may raise otherwise: edited, defined, removed, or resolving
         their calls otherwise."""
@@ -103,7 +120,7 @@ class Ledger:
             else:
                 moved = _moved(before, facts)
                 if moved is None:
-                    return {}
+                    return {}, None
                 functions |= moved[0]
                 properties |= moved[1]
             for version in (before, facts):  # everything there may resolve otherwise
@@ -118,7 +135,7 @@ class Ledger:
             names = {q.rpartition(".")[2] for q in functions} | properties
             mentioning = program.mentioning(names, attributes)
             if mentioning is None:
-                return {}
+                return {}, None
             touched.update(mentioning)
             for functions in mentioning.values():
                 edited |= functions
@@ -137,9 +154,9 @@ class Ledger:
             if entry.reach & mask:
                 candidates[path] = entry.functions
             kept[path] = entry
-        for path in program.reaching(candidates, edited):
+        for path in program.reaching(candidates, edited, self.graph):
             del kept[path]
-        return kept
+        return kept, frozenset(edited)
 
 
 def _moved(old: FileFacts | None, new: FileFacts | None) -> tuple[set[str], set[str]] | None:

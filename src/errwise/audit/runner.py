@@ -48,7 +48,7 @@ from errwise.audit.engine import (
 from errwise.audit.fileindex import FileIndex
 from errwise.audit.finding import Diagnostic, Severity
 from errwise.audit.infer import Program, kb_for
-from errwise.audit.ledger import Entry, Ledger
+from errwise.audit.ledger import Edited, Entry, Ledger
 from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
 from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
@@ -479,9 +479,12 @@ def _finish_noted(
     key = digest("ledger", *(job.basis for job in readable))
     stored = cache.get("ledger", key)
     kept: dict[str, Entry] = {}
-    if isinstance(stored, Ledger):
+    edited: Edited = None
+    if not isinstance(stored, Ledger):
+        stored = Ledger(program.linked, {}, {})
+    else:
         current = {job.file.display: (job.key, scans[job.key].facts) for job in readable}
-        kept = stored.reusable(current, program, lambda k: cache.get("scan", k))
+        kept, edited = stored.reusable(current, program, lambda k: cache.get("scan", k))
     cache.stats.reused = len(kept)
     results: dict[str, FileResult] = {}
     entries: dict[str, Entry] = {}
@@ -496,7 +499,7 @@ def _finish_noted(
         entries[path] = entry
         results[job.key] = entry.result
     if readable and len(kept) < len(readable) and all(_cacheable(r) for r in results.values()):
-        cache.put("ledger", key, Ledger(program.linked, entries))
+        cache.put("ledger", key, stored.succeeded(program, entries, edited))
     return results
 
 

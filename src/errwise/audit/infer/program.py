@@ -221,6 +221,7 @@ class Program:
         """Where the queries are noted while `reading` is on."""
         self._bits = {path: 1 << n for n, path in enumerate(self.files)}
         self._reach: dict[str, int] = {}
+        self._callee_lists: dict[str, tuple[str, ...]] = {}
         """Function -> the files (as `_bits`) of it and everything it calls, transitively."""
 
     # -- names ---------------------------------------------------------------------------------
@@ -904,17 +905,26 @@ class Program:
                 found.update(self._callees(qual))
         return found
 
-    def reaching(self, groups: Mapping[str, Iterable[str]], targets: set[str]) -> set[str]:
+    def reaching(
+        self,
+        groups: Mapping[str, Iterable[str]],
+        targets: set[str],
+        known: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> set[str]:
         """The keys of `groups` whose functions call one of `targets`, or one of them is
-        one, directly or through other functions."""
+        one, directly or through other functions. `known` may give the callees of functions
+        outside `targets` (`callee_graph` of an earlier program whose changes `targets`
+        holds): they are not resolved again."""
+        known = known or {}
         found = {key for key, roots in groups.items() if not targets.isdisjoint(roots)}
         graph: dict[str, tuple[str, ...]] = {}
         stack = [q for key, roots in groups.items() if key not in found for q in roots]
         while stack:
             qual = stack.pop()
-            if qual in graph or qual not in self.functions:
+            if qual in graph or qual in targets or qual not in self.functions:
                 continue
-            out = graph[qual] = self._callees(qual)
+            out = known.get(qual)
+            graph[qual] = out = self._callees(qual) if out is None else out
             stack.extend(c for c in out if c not in graph)
         callers: dict[str, list[str]] = {}
         for qual, out in graph.items():
@@ -930,9 +940,17 @@ class Program:
         found.update(key for key, roots in groups.items() if not marked.isdisjoint(roots))
         return found
 
+    def callee_graph(self) -> dict[str, tuple[str, ...]]:
+        """The callees of every function `depends` went through."""
+        return {qual: self._callees(qual) for qual in self._reach}
+
     def _callees(self, qual: str) -> tuple[str, ...]:
-        calls = self._calls(self.functions[qual].block)
-        return tuple(dict.fromkeys(c for call in calls for c in self._resolve(call)[0]))
+        found = self._callee_lists.get(qual)
+        if found is None:
+            calls = self._calls(self.functions[qual].block)
+            found = tuple(dict.fromkeys(c for call in calls for c in self._resolve(call)[0]))
+            self._callee_lists[qual] = found
+        return found
 
     def _reach_of(self, roots: Iterable[str]) -> int:
         """The files of `roots` and of everything they call, transitively, as a mask."""
