@@ -13,13 +13,12 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_samples import SWALLOW
+from audit_samples import CALLER, STORE, SWALLOW, audit, fresh, rules_found, write
 
 import errwise
 from errwise.audit import cache as cache_module
@@ -38,49 +37,10 @@ def handler(job):
     except Exception:
         logging.exception("job failed")
 """
-CALLER = """\
-from pkg.store import load
-
-
-def run(key):
-    try:
-        return load(key)
-    except KeyError:
-        raise ValueError(f"no entry {key}") from None
-"""
-STORE_RAISES_KEYERROR = """\
-TABLE = {"a": 1}
-
-
-def load(key):
-    return TABLE[key]
-"""
 STORE_RAISES_NOTHING = """\
 def load(key):
     return [key]
 """
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-
-
-def audit(cli: Cli, root: Path, *args: str) -> CliRun:
-    run: CliRun = cli("audit", "--format", "json", *args, ".", cwd=root)
-    assert run.code in (0, 1), run
-    return run
-
-
-def fresh(cli: Cli, root: Path, *args: str) -> str:
-    out: str = audit(cli, root, "--no-cache", *args).out
-    return out
-
-
-def rules_found(run: CliRun) -> list[tuple[str, str]]:
-    return [(f["path"], f["rule"]) for f in json.loads(run.out)["findings"]]
 
 
 def reused(run: CliRun) -> int:
@@ -139,7 +99,7 @@ def test_a_changed_file_is_the_only_one_scanned_again(tmp_path: Path, cli: Cli) 
 def test_a_dependency_change_reaches_an_unchanged_caller(tmp_path: Path, cli: Cli) -> None:
     """pkg/caller.py does not change, but what it calls stops raising KeyError: its
     `except KeyError` becomes dead, though its own scan is reused."""
-    files = {"pkg/__init__.py": "", "pkg/caller.py": CALLER, "pkg/store.py": STORE_RAISES_KEYERROR}
+    files = {"pkg/__init__.py": "", "pkg/caller.py": CALLER, "pkg/store.py": STORE}
     write(tmp_path, files)
     assert rules_found(audit(cli, tmp_path)) == []
     write(tmp_path, {"pkg/store.py": STORE_RAISES_NOTHING})
@@ -147,7 +107,7 @@ def test_a_dependency_change_reaches_an_unchanged_caller(tmp_path: Path, cli: Cl
     assert "2 of 3 from the cache" in run.err
     assert rules_found(run) == [("pkg/caller.py", "EW120")]
     assert run.out == fresh(cli, tmp_path)
-    write(tmp_path, {"pkg/store.py": STORE_RAISES_KEYERROR})
+    write(tmp_path, {"pkg/store.py": STORE})
     back = audit(cli, tmp_path)
     assert rules_found(back) == []
     assert "3 of 3 from the cache" in back.err  # both versions are remembered

@@ -6,7 +6,6 @@ Every test compares the run that reused the previous run's results with a fresh 
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import textwrap
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_samples import SWALLOW
+from audit_samples import CALLER, STORE, SWALLOW, audit, fresh, rules_found, write
 
 from errwise.audit.engine import FileResult, FileScan
 from errwise.audit.infer import Program
@@ -26,24 +25,7 @@ from errwise.audit.ledger import Entry, Ledger, _moved
 Cli = Callable[..., Any]
 CliRun = Any
 
-STORE = """\
-TABLE = {"a": 1}
-
-
-def load(key):
-    return TABLE[key]
-"""
 STORE_WITHOUT_KEYERROR = STORE.replace("TABLE[key]", "TABLE.get(key)")
-CALLER = """\
-from pkg.store import load
-
-
-def run(key):
-    try:
-        return load(key)
-    except KeyError:
-        raise ValueError(f"no entry {key}") from None
-"""
 COMMIT = """\
 import os
 
@@ -77,33 +59,11 @@ def use():
 """
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-
-
-def audit(cli: Cli, root: Path, *args: str) -> CliRun:
-    run: CliRun = cli("audit", "--format", "json", *args, ".", cwd=root)
-    assert run.code in (0, 1), run
-    return run
-
-
-def fresh(cli: Cli, root: Path) -> str:
-    out: str = audit(cli, root, "--no-cache").out
-    return out
-
-
 def rechecked(run: CliRun) -> int | None:
     """How many files the run finished again, when it reused the others (None: it reused
     no finished result)."""
     found = re.search(r"\((\d+) rechecked across files\)", run.err)
     return int(found.group(1)) if found else None
-
-
-def rules_found(run: CliRun) -> list[tuple[str, str]]:
-    return [(f["path"], f["rule"]) for f in json.loads(run.out)["findings"]]
 
 
 def test_an_edit_nothing_depends_on_rechecks_only_its_file(tmp_path: Path, cli: Cli) -> None:
