@@ -137,8 +137,8 @@ class Ledger:
             if mentioning is None:
                 return {}, None
             touched.update(mentioning)
-            for functions in mentioning.values():
-                edited |= functions
+            for naming in mentioning.values():
+                edited |= naming
         bits = {path: 1 << n for n, path in enumerate(self.linked)}
         mask = 0
         for path in touched:
