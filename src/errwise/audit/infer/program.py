@@ -221,8 +221,8 @@ class Program:
         """Where the queries are noted while `reading` is on."""
         self._bits = {path: 1 << n for n, path in enumerate(self.files)}
         self._reach: dict[str, int] = {}
-        self._callee_lists: dict[str, tuple[str, ...]] = {}
         """Function -> the files (as `_bits`) of it and everything it calls, transitively."""
+        self._callee_lists: dict[str, tuple[str, ...]] = {}
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -631,8 +631,7 @@ class Program:
     def raise_set(self, qualname: str) -> tuple[list[str], bool]:
         """(exception names most specific first, complete) of a program function."""
         qual = self.canonical_name(qualname)
-        if self.reads is not None:
-            self.reads.functions.add(qual)
+        self._note_function(qual)
         self._solve_for((qual,))
         flow = self._state.get(qual)
         if flow is None:
@@ -647,14 +646,12 @@ class Program:
     def flow(self, qualname: str) -> Flow | None:
         """The raw raise-set items of a function (errno and quiet items included)."""
         qual = self.canonical_name(qualname)
-        if self.reads is not None:
-            self.reads.functions.add(qual)
+        self._note_function(qual)
         self._solve_for((qual,))
         return self._state.get(qual)
 
     def _record(self, qual: str) -> _Record:
-        if self.reads is not None:
-            self.reads.functions.add(qual)
+        self._note_function(qual)
         rec = self._records.get(qual)
         if rec is None:
             self._solve_for((qual,))
@@ -664,8 +661,7 @@ class Program:
         return rec
 
     def _index(self, path: str) -> dict[tuple[int, int], str]:
-        if self.reads is not None:
-            self.reads.paths.add(path)
+        self._note_path(path)
         index = self._handler_index.get(path)
         if index is None:
             index = {}
@@ -720,8 +716,7 @@ class Program:
 
     def line_flow(self, path: str, line: int) -> Flow | None:
         """What the code on one line may raise (its calls and operations), or None."""
-        if self.reads is not None:
-            self.reads.paths.add(path)
+        self._note_path(path)
         owners = self._line_owners.get(path)
         if owners is None:
             facts = self.files.get(path)
@@ -736,8 +731,7 @@ class Program:
     def tries_in(self, path: str) -> list[tuple[int, int, Try]]:
         """Every try statement of a file as (first line, line of its first except clause or
         the line after it, the try), each function's outermost first."""
-        if self.reads is not None:
-            self.reads.paths.add(path)
+        self._note_path(path)
         tries = self._tries_in.get(path)
         if tries is None:
             tries = self._tries_in[path] = []
@@ -800,8 +794,7 @@ class Program:
 
     def call_at(self, path: str, line: int, col: int) -> Call | None:
         """The call recorded at this position of a file (col 0-based)."""
-        if self.reads is not None:
-            self.reads.paths.add(path)
+        self._note_path(path)
         index = self._calls_at.get(path)
         if index is None:
             index = {}
@@ -826,6 +819,14 @@ class Program:
             yield reads
         finally:
             self.reads = outer
+
+    def _note_function(self, qual: str) -> None:
+        if self.reads is not None:
+            self.reads.functions.add(qual)
+
+    def _note_path(self, path: str) -> None:
+        if self.reads is not None:
+            self.reads.paths.add(path)
 
     @property
     def linked(self) -> tuple[str, ...]:
