@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import concurrent.futures.process
 import errno
 import json
-import multiprocessing
 import os
 import re
 import subprocess
@@ -245,40 +243,6 @@ def test_a_crash_outside_the_rules_is_contained_per_file(
     assert "AttributeError: injected" in run.err
 
 
-@pytest.mark.skipif(
-    "fork" not in multiprocessing.get_all_start_methods(), reason="injects into forked workers"
-)
-def test_a_dying_worker_is_reported_not_hung(
-    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    parent = os.getpid()
-    real = runner.scan_job
-
-    def dies_in_a_worker(*args: Any) -> Any:
-        if os.getpid() != parent:
-            os._exit(3)  # the worker process dies at once (killed, out of memory, a crash)
-        return real(*args)
-
-    # Forked workers inherit the injection; the real runner never forks.
-    monkeypatch.setattr(runner, "_start_method", lambda: "fork")
-    monkeypatch.setattr(runner, "scan_job", dies_in_a_worker)
-    names = [f"m{i:02}.py" for i in range(40)]
-    write(tmp_path, dict.fromkeys(names, SWALLOW))
-    run = cli("audit", "--jobs", "2", "--format", "json", ".", cwd=tmp_path)
-    assert run.code == 70, run
-    died = {d["path"] for d in run.json()["diagnostics"] if d["code"] == "ERR_INTERNAL"}
-    analysed = {f["path"] for f in run.json()["findings"]}
-    assert died, "no file was handed to the worker"
-    assert died.isdisjoint(analysed)
-    assert died | analysed == set(names)  # every file is accounted for, none twice
-    for path in died:
-        assert f"{path}: ERR_INTERNAL: the worker process analysing this file died" in run.err
-
-
-def test_workers_are_not_forked() -> None:
-    assert runner._start_method() in {"forkserver", "spawn"}
-
-
 # -- --output -----------------------------------------------------------------------------------
 
 
@@ -454,24 +418,6 @@ def test_output_survives_a_terminal_that_cannot_encode_it(tmp_path: Path) -> Non
             assert json.loads(out)["findings"][0]["path"] == "caf\u00e9.py"
         else:
             assert out.startswith("caf\\xe9.py:7:5: EW101")
-
-
-def test_no_process_support_falls_back_to_one_process_and_says_so(
-    tmp_path: Path,
-    cli: Cli,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    def no_semaphores(*args: object, **kwargs: object) -> object:
-        raise ImportError("This platform lacks a functioning sem_open implementation")
-
-    monkeypatch.setattr(concurrent.futures.process, "ProcessPoolExecutor", no_semaphores)
-    write(tmp_path, {f"m{i:02}.py": SWALLOW for i in range(20)})
-    with caplog.at_level("WARNING", logger="errwise.audit"):
-        run = cli("audit", "--jobs", "4", "--format", "json", ".", cwd=tmp_path)
-    assert run.code == 1
-    assert len(run.json()["findings"]) == 20
-    assert "cannot start worker processes" in caplog.text
 
 
 @pytest.mark.parametrize(

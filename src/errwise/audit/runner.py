@@ -19,8 +19,10 @@ finished again. The report is byte for byte the one a fresh run makes.
 from __future__ import annotations
 
 import errno
+import functools
 import gc
 import logging
+import math
 import os
 import pickle
 import stat
@@ -28,12 +30,11 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from errwise.audit import rules as _rules
+from errwise.audit.budget import OverBudget, TimeBudget, time_budget
 from errwise.audit.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from errwise.audit.cache import Cache, code_stamp, digest
 from errwise.audit.config import AuditConfig
@@ -52,11 +53,9 @@ from errwise.audit.ledger import Edited, Entry, Ledger
 from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
 from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
+from errwise.audit.workers import Done, Outcome, Pool, Returned
 from errwise.classify import errno_code
-from errwise.error import usage
-
-if TYPE_CHECKING:
-    from concurrent.futures.process import BrokenProcessPool
+from errwise.error import EnvError, usage
 
 __all__ = [
     "AuditOptions",
@@ -75,6 +74,20 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 
 _PARALLEL_MIN_FILES = 16
 """Below this many files starting worker processes costs more than it saves."""
+
+DEFAULT_FILE_TIMEOUT = 60.0
+"""Seconds one file's scan may take (`--file-timeout`): generous, a safety net."""
+DEFAULT_FILE_MEMORY = 2 * 1024**3
+"""Bytes of address space a worker process may use (`--file-memory`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """What one file's scan may take: wall-clock seconds and, in a worker process, bytes of
+    address space (None: no limit)."""
+
+    seconds: float | None = DEFAULT_FILE_TIMEOUT
+    memory: int | None = DEFAULT_FILE_MEMORY
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +114,13 @@ class AuditOptions:
     cache_dir: str | None = None
     """Where the cache lives (default: `.errwise_cache` in the directory of the configuration
     file, else in `root`)."""
+    file_timeout: float | None = None
+    """Seconds one file's analysis may take before it is given up with an ERR_TIMEOUT
+    diagnostic (None: `DEFAULT_FILE_TIMEOUT`; 0: no limit)."""
+    file_memory: int | None = None
+    """Mebibytes of address space a worker process may use: a file needing more gets the "out of
+    memory" diagnostic (None: `DEFAULT_FILE_MEMORY`; 0: no limit; not enforced in this
+    process, so not with `jobs=1`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +135,8 @@ class AuditPlan:
     jobs: int
     cache_dir: str | None = None
     """The cache directory (absolute), or None for no cache."""
+    budget: Budget = Budget()
+    """What one file's scan may take."""
 
 
 def plan(options: AuditOptions) -> AuditPlan:
@@ -154,7 +176,30 @@ def plan(options: AuditOptions) -> AuditPlan:
     cache_dir = None
     if options.cache:
         cache_dir = os.path.join(config_dir, options.cache_dir or DEFAULT_CACHE_DIR)
-    return AuditPlan(tuple(paths), root, config, config_dir, exclude, selected, jobs, cache_dir)
+    return AuditPlan(
+        tuple(paths), root, config, config_dir, exclude, selected, jobs, cache_dir, _budget(options)
+    )
+
+
+def _budget(options: AuditOptions) -> Budget:
+    seconds, mebibytes = options.file_timeout, options.file_memory
+    if seconds is not None and (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds)
+        or seconds < 0
+    ):
+        raise usage(
+            "ERR_USAGE", "--file-timeout must be 0 (no limit) or more seconds", got=repr(seconds)
+        )
+    if mebibytes is not None and (type(mebibytes) is not int or mebibytes < 0):
+        raise usage(
+            "ERR_USAGE", "--file-memory must be 0 (no limit) or more mebibytes", got=repr(mebibytes)
+        )
+    return Budget(
+        DEFAULT_FILE_TIMEOUT if seconds is None else float(seconds) or None,
+        DEFAULT_FILE_MEMORY if mebibytes is None else mebibytes * 1024**2 or None,
+    )
 
 
 Progress = Callable[[int, int], None]
@@ -183,7 +228,7 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
     index = FileIndex.load(cache) if cache is not None else None
     jobs = [_job(f, _rule_ids_for(audit, f.path), settings, checkers, index) for f in found.files]
     for result in _analyse_all(
-        jobs, engine_config, audit.jobs, cache, progress=progress, index=index
+        jobs, engine_config, audit.jobs, cache, progress=progress, index=index, budget=audit.budget
     ):
         report.findings.extend(result.findings)
         report.diagnostics.extend(result.diagnostics)
@@ -386,15 +431,6 @@ def _config_text(config: AuditConfig) -> str:
     )
 
 
-def _start_method() -> str:
-    """How worker processes start: never a plain `fork`, which can deadlock a child on a lock
-    another thread of the parent held (a library caller's threads, a lock heartbeat)."""
-    import multiprocessing  # here: a run served from the cache starts no process
-
-    methods = multiprocessing.get_all_start_methods()
-    return "forkserver" if "forkserver" in methods else "spawn"
-
-
 def _analyse_all(
     jobs: list[_Job],
     config: AuditConfig,
@@ -403,12 +439,15 @@ def _analyse_all(
     *,
     progress: Progress | None = None,
     index: FileIndex | None = None,
+    budget: Budget | None = None,
 ) -> list[FileResult]:
     """Two phases: scan every file (parse, model, summarise, local rules: in worker processes,
     or taken from the cache), then link the summaries into one `Program` and finish every
     file with the whole program's facts (in this process: no syntax tree is needed)."""
     with _paused_collector():
-        return _analyse_paused(jobs, config, workers, cache, progress=progress, index=index)
+        return _analyse_paused(
+            jobs, config, workers, cache, progress=progress, index=index, budget=budget or Budget()
+        )
 
 
 def _analyse_paused(
@@ -419,6 +458,7 @@ def _analyse_paused(
     *,
     progress: Progress | None,
     index: FileIndex | None,
+    budget: Budget,
 ) -> list[FileResult]:
     readable = [job for job in jobs if job.key]
     run_key = _run_key(readable)
@@ -452,7 +492,7 @@ def _analyse_paused(
     if progress is not None and done:
         progress(done, len(jobs))
     for job, scan in _scan_all(
-        todo, config, workers, cache, done=done, total=len(jobs), progress=progress
+        todo, config, workers, cache, done=done, total=len(jobs), progress=progress, budget=budget
     ):
         scans[job.key] = scan
     program = Program(
@@ -532,8 +572,8 @@ def _in_file_order(jobs: list[_Job], results: dict[str, FileResult]) -> list[Fil
 
 def _cacheable(outcome: FileScan | FileResult) -> bool:
     """Only what the inputs decide is stored: not errwise's own failures (a bug, a dead
-    worker) nor running out of memory, which another run may not meet."""
-    return not any(d.code in (INTERNAL_CODE, "ERR_IO") for d in outcome.diagnostics)
+    worker) nor running out of memory or time, which another run may not meet."""
+    return not any(d.code in (INTERNAL_CODE, "ERR_IO", "ERR_TIMEOUT") for d in outcome.diagnostics)
 
 
 def _finish(job: _Job, scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
@@ -568,28 +608,35 @@ def _out_of_memory(path: str) -> Diagnostic:
 
 def _scan_batch(
     batch: list[_Job], config: AuditConfig, cache_dir: str | None
-) -> tuple[list[bytes], str | None]:
-    """In a worker process: scan the files, store each scan in the cache, and send the scans
-    back pickled (one pickling serves both); with why the cache failed, if it did."""
+) -> Iterator[tuple[bytes, str | None]]:
+    """In a worker process: scan the files one by one, store each scan in the cache and give it
+    back pickled (one pickling serves both), with why the cache failed, if it did."""
     cache = Cache(cache_dir) if cache_dir is not None else None
-    blobs: list[bytes] = []
     for job, scan in _scans(batch, config):
         blob = pickle.dumps(scan, protocol=pickle.HIGHEST_PROTOCOL)
         if cache is not None and _cacheable(scan):
             cache.put_payload("scan", job.key, blob)
-        blobs.append(blob)
-    return blobs, None if cache is None else cache.problem
+        yield blob, None if cache is None else cache.problem
 
 
-def _scans(jobs: list[_Job], config: AuditConfig) -> Iterator[tuple[_Job, FileScan]]:
-    """Scan the files one after the other, collecting the youngest generation of garbage after
-    each (the collector is paused: see `_paused_collector`)."""
+def _scans(
+    jobs: list[_Job], config: AuditConfig, budget: TimeBudget | None = None
+) -> Iterator[tuple[_Job, FileScan]]:
+    """Scan the files one after the other (each within `budget`, when given), collecting the
+    youngest generation of garbage after each (the collector is paused: see
+    `_paused_collector`)."""
     with _paused_collector():
         # Set aside what is already allocated (such as the scans taken from the cache), so
         # each collection looks at one scan's objects alone; `_paused_collector` returns them.
         gc.freeze()
         for job in jobs:
-            scan = scan_job(job, config)
+            if budget is None:
+                scan = scan_job(job, config)
+            else:
+                try:
+                    scan = budget.call(functools.partial(scan_job, job, config))
+                except OverBudget:
+                    scan = _over_time(job.file.display, budget.seconds)
             gc.collect(0)
             yield job, scan
 
@@ -620,102 +667,134 @@ def _scan_all(
     done: int,
     total: int,
     progress: Progress | None,
+    budget: Budget,
 ) -> Iterator[tuple[_Job, FileScan]]:
     """Scan the files with `workers` processes in all: this one and `workers - 1` worker
-    processes (when there are enough files). A batch whose worker died gets an ERR_INTERNAL
-    diagnostic per file; what was not yet handed out is scanned here."""
+    processes (when there are enough files; `errwise.audit.workers`). A file whose worker died
+    or ran over the time budget gets a diagnostic; the files that worker had not started are
+    handed out again. Workers are killed at once when this generator is left by an exception
+    (Ctrl-C, SIGTERM) or closed early."""
     if workers <= 1 or len(todo) < _PARALLEL_MIN_FILES:
-        for job, scan in _scan_here(todo, config, cache):
-            yield job, scan
-            done += 1
-            if progress is not None:
-                progress(done, total)
+        with time_budget(budget.seconds) as limit:
+            _say_unenforced(budget, limit)
+            for job, scan in _scan_here(todo, config, cache, limit):
+                yield job, scan
+                done += 1
+                if progress is not None:
+                    progress(done, total)
         return
     size = max(1, min(32, len(todo) // (workers * 4)))
     # Largest files first: the workers take batches from the front, this process from the
     # back, so the last batches are small and everyone finishes together.
     by_size = sorted(todo, key=lambda job: -job.size)
     pending = deque(by_size[i : i + size] for i in range(0, len(by_size), size))
-    import multiprocessing  # here: a run served from the cache starts no process
-    from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
-
     try:
-        context = multiprocessing.get_context(_start_method())
-        if context.get_start_method() == "forkserver":
-            context.set_forkserver_preload([__name__])
-        helpers = min(workers - 1, len(pending))
-        pool = ProcessPoolExecutor(max_workers=helpers, mp_context=context)
-    except (OSError, ImportError, ValueError) as exc:  # no process support (no sem_open, ...)
+        pool = Pool(
+            min(workers - 1, len(pending)),
+            item_timeout=budget.seconds,
+            memory_limit=budget.memory or 0,
+        )
+    except EnvError as exc:
         _log.warning("cannot start worker processes (%s); analysing in this process", exc)
-        yield from _scan_all(todo, config, 1, cache, done=done, total=total, progress=progress)
+        yield from _scan_all(
+            todo, config, 1, cache, done=done, total=total, progress=progress, budget=budget
+        )
         return
     directory = None if cache is None else str(cache.directory)
-    running: dict[Future[tuple[list[bytes], str | None]], list[_Job]] = {}
-    broken = False
-    try:
-        while pending or running:
-            while not broken and pending and len(running) < 2 * helpers:
-                batch = pending.popleft()
-                try:
-                    running[pool.submit(_scan_batch, batch, config, directory)] = batch
-                except BrokenProcessPool:
-                    pending.appendleft(batch)
-                    broken = True  # the rest is scanned here
+    with pool, time_budget(budget.seconds) as limit:
+        _say_unenforced(budget, limit)
+        warned = False
+        while pending or pool.busy():
             finished: list[tuple[_Job, FileScan]] = []
+            _hand_out(pool, pending, config, directory)
             if pending:
-                batch = pending.pop()
-                finished.extend(_scan_here(batch, config, cache))
+                for job, scan in _scan_here(pending.pop(), config, cache, limit):
+                    finished.append((job, scan))
+                    # Between this process's files: hear the workers, keep them busy.
+                    finished.extend(_collect(pool.poll(0), pending, cache, budget))
+                    _hand_out(pool, pending, config, directory)
             else:
-                wait(running, return_when=FIRST_COMPLETED)
-            for future in [f for f in running if f.done()]:
-                finished.extend(_collect(running.pop(future), future, cache))
+                finished.extend(_collect(pool.poll(None), pending, cache, budget))
+            if pool.broken is not None and not warned:
+                warned = True
+                _log.warning(
+                    "cannot start worker processes (%s); analysing in this process", pool.broken
+                )
             yield from finished
             done += len(finished)
             if progress is not None and finished:
                 progress(done, total)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _hand_out(
+    pool: Pool, pending: deque[list[_Job]], config: AuditConfig, directory: str | None
+) -> None:
+    """Give the workers batches from the front of `pending` while they have room."""
+    while pending and pool.wants():
+        pool.submit(_scan_batch, pending.popleft(), config, directory)
+
+
+def _say_unenforced(budget: Budget, limit: TimeBudget) -> None:
+    if budget.seconds is not None and not limit.enforced:
+        _log.debug(
+            "the per-file time budget holds only in worker processes here "
+            "(not the main thread, or SIGALRM is in use)"
+        )
 
 
 def _scan_here(
-    jobs: list[_Job], config: AuditConfig, cache: Cache | None
+    jobs: list[_Job], config: AuditConfig, cache: Cache | None, limit: TimeBudget
 ) -> Iterator[tuple[_Job, FileScan]]:
-    for job, scan in _scans(jobs, config):
+    for job, scan in _scans(jobs, config, limit):
         if cache is not None and _cacheable(scan):
             cache.put("scan", job.key, scan)
         yield job, scan
 
 
 def _collect(
-    batch: list[_Job], future: Future[tuple[list[bytes], str | None]], cache: Cache | None
+    outcomes: list[Outcome], pending: deque[list[_Job]], cache: Cache | None, budget: Budget
 ) -> list[tuple[_Job, FileScan]]:
-    """The scans a worker sent back (each file's ERR_INTERNAL diagnostic if it died)."""
-    from concurrent.futures.process import BrokenProcessPool
+    """The scans the workers gave back; a diagnostic for each file lost with its worker (or to
+    a bug); the files a lost worker had not started go back to the front of `pending`."""
+    finished: list[tuple[_Job, FileScan]] = []
+    for outcome in outcomes:
+        if isinstance(outcome, Returned):
+            pending.appendleft(outcome.items)
+            continue
+        job: _Job = outcome.item
+        display = job.file.display
+        if isinstance(outcome, Done):
+            blob, problem = outcome.result
+            if cache is not None and problem is not None:
+                cache.turn_off(problem)
+            finished.append((job, pickle.loads(blob)))
+        elif outcome.why == "timeout":
+            finished.append((job, _over_time(display, budget.seconds)))
+        elif outcome.why == "died":
+            finished.append((job, _worker_died(display, outcome.detail)))
+        else:  # "failed": a bug in errwise, with the worker's traceback
+            last = outcome.detail.strip().splitlines()[-1] if outcome.detail.strip() else ""
+            message = (
+                f"errwise failed on this file in a worker: {last} "
+                "(a bug in errwise; please report it)"
+            )
+            finished.append(
+                (job, FileScan(display, diagnostics=[Diagnostic(display, INTERNAL_CODE, message)]))
+            )
+    return finished
 
-    try:
-        blobs, problem = future.result()
-    except BrokenProcessPool as exc:
-        return [(job, _worker_died(job.file, exc)) for job in batch]
-    # errwise: ignore[broad-catch] -- containment: a batch whose results could not be sent
-    # back (an unpicklable scan: a bug) is reported per file; the run goes on
-    except Exception as exc:
-        return [
-            (job, FileScan(job.file.display, diagnostics=[_internal(job.file.display, exc)]))
-            for job in batch
-        ]
-    if cache is not None and problem is not None:
-        cache.turn_off(problem)
-    scans: list[FileScan] = [pickle.loads(blob) for blob in blobs]
-    return list(zip(batch, scans, strict=True))
 
-
-def _failed_scan(job: _Job, exc: Exception) -> FileScan:
-    return FileScan(job.file.display, diagnostics=[_internal(job.file.display, exc)])
-
-
-def _worker_died(file: SourceFile, exc: BrokenProcessPool) -> FileScan:
+def _over_time(path: str, seconds: float | None) -> FileScan:
     message = (
-        f"the worker process analysing this file died ({exc}); "
+        f"analysing this file took longer than the per-file time budget ({seconds:g} s); "
+        "not audited (raise it with --file-timeout)"
+    )
+    return FileScan(path, diagnostics=[Diagnostic(path, "ERR_TIMEOUT", message)])
+
+
+def _worker_died(path: str, how: str) -> FileScan:
+    message = (
+        f"the worker process analysing this file died ({how}); "
         "rerun with --jobs 1 to see whether this file is the cause"
     )
-    return FileScan(file.display, diagnostics=[Diagnostic(file.display, INTERNAL_CODE, message)])
+    return FileScan(path, diagnostics=[Diagnostic(path, INTERNAL_CODE, message)])

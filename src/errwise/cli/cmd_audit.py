@@ -10,7 +10,9 @@ else 10 when some file could not be analysed, else 0.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from errwise.audit.baseline import apply_baseline, read_baseline, write_baseline
@@ -80,6 +82,20 @@ def register(sub: Any) -> None:
         help="worker processes (default 0: one per CPU; 1: no worker processes)",
     )
     parser.add_argument(
+        "--file-timeout",
+        type=_budget(float),
+        metavar="SECONDS",
+        help="give up a file whose analysis takes longer, with an ERR_TIMEOUT diagnostic "
+        "(default 60; 0: no limit)",
+    )
+    parser.add_argument(
+        "--file-memory",
+        type=_budget(int),
+        metavar="MB",
+        help="memory (MiB of address space) a worker process may use; a file needing more "
+        "gets an out-of-memory diagnostic (default 2048; 0: no limit; --jobs 1: not enforced)",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="FILE",
         help="report only findings not recorded in FILE (see --write-baseline)",
@@ -124,6 +140,19 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _budget(kind: type[float] | type[int]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < 0:
+            raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {text}")
+        return value
+
+    return parse
+
+
 def run(args: argparse.Namespace) -> int:
     options = AuditOptions(
         paths=tuple(args.paths) or (".",),
@@ -135,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
         no_config=args.no_config,
         cache=not args.no_cache,
         cache_dir=args.cache_dir,
+        file_timeout=args.file_timeout,
+        file_memory=args.file_memory,
     )
     audit = plan(options)
     known = read_baseline(args.baseline) if args.baseline else None  # usage errors first
