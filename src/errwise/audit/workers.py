@@ -47,7 +47,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from errwise.classify import classify
 from errwise.error import bug, env
@@ -55,7 +55,7 @@ from errwise.error import bug, env
 __all__ = ["Pool", "Done", "Lost", "Returned", "Outcome", "serve"]
 
 _HEADER: Final = struct.Struct("!Q")
-_READ_SIZE: Final = 1 << 16
+_READ_SIZE: Final = 1 << 20
 _WATCH_S: Final = 0.2
 """How often a worker checks that its parent is alive."""
 _STOP_GRACE_S: Final = 1.0
@@ -112,7 +112,8 @@ class _Worker:
     ready: bool = False
     tasks: deque[_Task] = field(default_factory=deque)
     inbox: bytearray = field(default_factory=bytearray)
-    outbox: bytearray = field(default_factory=bytearray)
+    outbox: deque[memoryview] = field(default_factory=deque)
+    """What is still to be written to its stdin (the pipe takes ~64 KiB at a time)."""
     closed: bool = False
     """Its stdout reached end of file: it is gone."""
 
@@ -130,8 +131,12 @@ class Pool:
         self._workers: list[_Worker] = []
         self._selector = selectors.DefaultSelector()
         self._package = _package_dir()
-        for _ in range(size):
-            self._start()
+        try:
+            for _ in range(size):
+                self._start()
+        except BaseException:
+            self.close(kill=True)
+            raise
 
     def __enter__(self) -> Pool:
         return self
@@ -162,7 +167,8 @@ class Pool:
         worker.tasks.append(_Task(list(items)))
         if not worker.outbox and worker.proc.stdin is not None:
             self._selector.register(worker.proc.stdin.fileno(), selectors.EVENT_WRITE, worker)
-        worker.outbox += _HEADER.pack(len(data)) + data
+        worker.outbox.append(memoryview(_HEADER.pack(len(data))))
+        worker.outbox.append(memoryview(data))
 
     # -- hearing back -------------------------------------------------------------------------
 
@@ -216,12 +222,16 @@ class Pool:
 
     def _send(self, worker: _Worker, fd: int) -> None:
         try:
-            sent = os.write(fd, worker.outbox[:_READ_SIZE])
+            sent = os.write(fd, worker.outbox[0])
         except BlockingIOError:
             return
         except BrokenPipeError:
-            sent = len(worker.outbox)  # it is gone: its stdout's end of file says so
-        del worker.outbox[:sent]
+            worker.outbox.clear()  # it is gone: the end of file of its stdout says so
+        else:
+            if sent < len(worker.outbox[0]):
+                worker.outbox[0] = worker.outbox[0][sent:]
+            else:
+                worker.outbox.popleft()
         if not worker.outbox:
             self._selector.unregister(fd)
 
@@ -312,16 +322,20 @@ class Pool:
         self._workers.append(worker)
 
     def _forget(self, worker: _Worker) -> None:
+        """Take a (dead) worker out of the pool and close its pipes."""
         if worker in self._workers:
             self._workers.remove(worker)
-        if worker.proc.stdout is not None:
-            try:
-                self._selector.unregister(worker.proc.stdout.fileno())
-            except (KeyError, ValueError):
-                pass  # not registered (any more)
-            worker.proc.stdout.close()
-        if worker.proc.stdin is not None:
-            worker.proc.stdin.close()
+        self._close(worker.proc.stdin)
+        self._close(worker.proc.stdout)
+        worker.outbox.clear()
+
+    def _close(self, stream: IO[bytes] | None) -> None:
+        if stream is None or stream.closed:
+            return
+        registered = self._selector.get_map()
+        if registered is not None and stream.fileno() in registered:
+            self._selector.unregister(stream.fileno())
+        stream.close()
 
     def close(self, *, kill: bool = False) -> None:
         """Stop every worker and reap it: at once with `kill` (an interrupt, an error), else by
@@ -332,8 +346,7 @@ class Pool:
         try:
             if not kill:
                 for worker in workers:
-                    if worker.proc.stdin is not None:
-                        worker.proc.stdin.close()
+                    self._close(worker.proc.stdin)
                 deadline = time.monotonic() + _STOP_GRACE_S
                 for worker in workers:
                     try:
