@@ -26,6 +26,7 @@ from audit_samples import SWALLOW
 
 from errwise.audit import runner, workers
 from errwise.audit.workers import Done, Lost, Pool, Returned
+from errwise.error import UsageError
 
 ERRWISE = str(Path(sys.executable).with_name("errwise"))
 CLEAN = "def add(a, b):\n    return a + b\n"
@@ -324,6 +325,33 @@ def test_bad_budgets_are_usage_errors(tmp_path: Path, flag: str, value: str) -> 
     )
     assert run.returncode == 2, run.stderr
     assert flag in run.stderr
+
+
+def test_budgets_come_from_the_flags_else_the_configuration_else_the_defaults(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"a.py": CLEAN})
+    assert runner.plan(runner.AuditOptions(root=str(tmp_path), no_config=True)).budget == (
+        runner.Budget(runner.DEFAULT_FILE_TIMEOUT, runner.DEFAULT_FILE_MEMORY)
+    )
+    (tmp_path / "pyproject.toml").write_text("[tool.errwise]\nfile-timeout = 5\nfile-memory = 0\n")
+    configured = runner.AuditOptions(paths=(str(tmp_path),), root=str(tmp_path))
+    assert runner.plan(configured).budget == runner.Budget(5.0, None)
+    flagged = runner.AuditOptions(
+        paths=(str(tmp_path),), root=str(tmp_path), file_timeout=0, file_memory=100
+    )
+    assert runner.plan(flagged).budget == runner.Budget(None, 100 * 1024**2)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["file-timeout = -1", "file-timeout = true", "file-memory = 1.5", 'file-memory = "1G"'],
+)
+def test_bad_configured_budgets_are_usage_errors(tmp_path: Path, setting: str) -> None:
+    write(tmp_path, {"a.py": CLEAN, "pyproject.toml": f"[tool.errwise]\n{setting}\n"})
+    with pytest.raises(UsageError) as caught:
+        runner.plan(runner.AuditOptions(paths=(str(tmp_path),), root=str(tmp_path)))
+    assert setting.split(" ", maxsplit=1)[0] in str(caught.value)
 
 
 # -- when workers cannot run -------------------------------------------------------------------

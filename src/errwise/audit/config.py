@@ -37,6 +37,11 @@ class AuditConfig:
     """The project's `raises` / `exception-classes` tables as canonical JSON (None: only the
     shipped knowledge base). Kept as text so the configuration stays hashable and cheap to
     ship to worker processes; `errwise.audit.infer.kb_for(config)` builds the knowledge base."""
+    file_timeout: float | None = None
+    """`file-timeout`: seconds one file's analysis may take (None: the default; 0: no limit)."""
+    file_memory: int | None = None
+    """`file-memory`: MiB of address space a worker process may use (None: the default; 0: no
+    limit)."""
     source: str | None = field(default=None, compare=False)
     """Where this configuration came from (a pyproject.toml path), for messages."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -43,6 +44,8 @@ KEYS = (
     "extend-state-changing",
     "raises",
     "exception-classes",
+    "file-timeout",
+    "file-memory",
 )
 """The keys `[tool.errwise]` accepts."""
 
@@ -123,6 +126,14 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
             config,
             extend_state_changing=tuple(_strings(table, "extend-state-changing", source)),
         )
+    if "file-timeout" in table:
+        seconds = _limit(table["file-timeout"], "file-timeout", source, "seconds")
+        config = replace(config, file_timeout=float(seconds))
+    if "file-memory" in table:
+        mebibytes = _limit(table["file-memory"], "file-memory", source, "MiB")
+        if mebibytes != int(mebibytes):
+            raise _bad(source, "file-memory", "must be a whole number", "MiB; 0: no limit")
+        config = replace(config, file_memory=int(mebibytes))
     knowledge = {k: table[k] for k in ("raises", "exception-classes") if k in table}
     if knowledge:
         from errwise.audit.infer import kb_from_config
@@ -179,6 +190,18 @@ def _bad(source: str, key: str, problem: str, allowed: str) -> UsageError:
         key=key,
         file=source,
     )
+
+
+def _limit(value: object, key: str, source: str, unit: str) -> float:
+    """A budget: a number >= 0 (0: no limit)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise _bad(source, key, "must be a number >= 0", f"{unit}; 0: no limit")
+    return value
 
 
 def _strings(table: Mapping[str, object], key: str, source: str) -> list[str]:

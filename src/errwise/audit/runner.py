@@ -177,12 +177,22 @@ def plan(options: AuditOptions) -> AuditPlan:
     if options.cache:
         cache_dir = os.path.join(config_dir, options.cache_dir or DEFAULT_CACHE_DIR)
     return AuditPlan(
-        tuple(paths), root, config, config_dir, exclude, selected, jobs, cache_dir, _budget(options)
+        tuple(paths),
+        root,
+        config,
+        config_dir,
+        exclude,
+        selected,
+        jobs,
+        cache_dir,
+        _budget(options, config),
     )
 
 
-def _budget(options: AuditOptions) -> Budget:
-    seconds, mebibytes = options.file_timeout, options.file_memory
+def _budget(options: AuditOptions, config: AuditConfig) -> Budget:
+    """The flags' budget, else the configuration's, else the defaults."""
+    seconds = options.file_timeout if options.file_timeout is not None else config.file_timeout
+    mebibytes = options.file_memory if options.file_memory is not None else config.file_memory
     if seconds is not None and (
         isinstance(seconds, bool)
         or not isinstance(seconds, (int, float))

@@ -30,8 +30,9 @@ _EPILOG = """\
 exit codes: 0 clean; 1 findings at or above --fail-on; 2 usage error; 10 some file could not be
 analysed; 70 errwise failed on some file (a bug in errwise; the rest is still reported).
 Configuration: [tool.errwise] in the nearest pyproject.toml (select, ignore, exclude,
-per-file-ignores, fail-on, boundaries, extend-state-changing). --select and --fail-on replace
-the configured values; --ignore and --exclude add to them.
+per-file-ignores, fail-on, boundaries, extend-state-changing, file-timeout, file-memory).
+--select, --fail-on, --file-timeout and --file-memory replace the configured values; --ignore
+and --exclude add to them.
 """
 
 
