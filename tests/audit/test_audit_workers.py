@@ -125,8 +125,8 @@ def finish(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str, 
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"the run hung; stderr: {err[-2000:]}")
+        proc.wait()
+        pytest.fail("the run hung")  # (its output: processes it started may hold the pipes)
     return proc.returncode, out, err
 
 
@@ -230,7 +230,7 @@ def test_a_signal_stops_the_run_within_a_second_with_one_line(
     time.sleep(0.5)
     sent = time.monotonic()
     proc.send_signal(sig)
-    returncode, out, err = finish(proc, timeout=30)
+    returncode, out, err = finish(proc, timeout=10)
     took = time.monotonic() - sent
     assert returncode == code, err
     assert took < 1.0, took

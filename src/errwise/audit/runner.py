@@ -5,10 +5,14 @@ Promise: `plan(options)` validates everything the user gave (flags and `[tool.er
 any file is read — every problem is a `UsageError` — and `execute(plan)` never raises for a bad
 file: an unreadable, vanished, non-regular, undecodable or unparsable file gets one diagnostic
 and the run goes on; a failure inside errwise on one file (a rule or the analysis raising, a
-worker process dying) becomes an ERR_INTERNAL diagnostic for that file. The report is identical
-whatever `jobs` is: files are analysed independently and collected in path order.
+worker process dying on it) becomes an ERR_INTERNAL diagnostic for that file. A file whose scan
+runs over the per-file budget (`AuditPlan.budget`: wall-clock seconds; address space in a worker
+process) gets an ERR_TIMEOUT or "out of memory" diagnostic instead of hanging the run. The
+report is identical whatever `jobs` is: files are analysed independently and collected in path
+order.
 
-Each file is parsed once: the scan of every file (in worker processes) yields compact summaries,
+Each file is parsed once: the scan of every file (in this process and in worker processes that
+cannot import the audited code: `errwise.audit.workers`) yields compact summaries,
 linked once into the program-wide facts that finish every file in this process. With a cache
 (`AuditPlan.cache_dir`), an unchanged file's scan is reused and a run whose inputs all match an
 earlier one reuses its results whole. Otherwise the previous run over the same files (its
