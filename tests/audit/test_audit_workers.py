@@ -311,7 +311,12 @@ def test_a_file_over_the_memory_budget_is_a_diagnostic(
 
 @pytest.mark.parametrize(
     ("flag", "value"),
-    [("--file-timeout", "-1"), ("--file-timeout", "nan"), ("--file-memory", "-5")],
+    [
+        ("--file-timeout", "-1"),
+        ("--file-timeout", "nan"),
+        ("--file-memory", "-5"),
+        ("--file-memory", "10"),
+    ],
 )
 def test_bad_budgets_are_usage_errors(tmp_path: Path, flag: str, value: str) -> None:
     write(tmp_path, {"a.py": CLEAN})
@@ -338,9 +343,9 @@ def test_budgets_come_from_the_flags_else_the_configuration_else_the_defaults(
     configured = runner.AuditOptions(paths=(str(tmp_path),), root=str(tmp_path))
     assert runner.plan(configured).budget == runner.Budget(5.0, None)
     flagged = runner.AuditOptions(
-        paths=(str(tmp_path),), root=str(tmp_path), file_timeout=0, file_memory=100
+        paths=(str(tmp_path),), root=str(tmp_path), file_timeout=0, file_memory=300
     )
-    assert runner.plan(flagged).budget == runner.Budget(None, 100 * 1024**2)
+    assert runner.plan(flagged).budget == runner.Budget(None, 300 * 1024**2)
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,8 @@ DEFAULT_FILE_TIMEOUT = 60.0
 """Seconds one file's scan may take (`--file-timeout`): generous, a safety net."""
 DEFAULT_FILE_MEMORY = 2 * 1024**3
 """Bytes of address space a worker process may use (`--file-memory`)."""
+MIN_FILE_MEMORY_MIB = 256
+"""The smallest `--file-memory` (MiB) accepted: below it, a worker may not even start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +208,14 @@ def _budget(options: AuditOptions, config: AuditConfig) -> Budget:
         raise usage(
             "ERR_USAGE", "--file-timeout must be 0 (no limit) or more seconds", got=repr(seconds)
         )
-    if mebibytes is not None and (type(mebibytes) is not int or mebibytes < 0):
+    if mebibytes is not None and (
+        type(mebibytes) is not int or mebibytes < 0 or 0 < mebibytes < MIN_FILE_MEMORY_MIB
+    ):
         raise usage(
-            "ERR_USAGE", "--file-memory must be 0 (no limit) or more mebibytes", got=repr(mebibytes)
+            "ERR_USAGE",
+            f"--file-memory must be 0 (no limit) or at least {MIN_FILE_MEMORY_MIB} (MiB): "
+            "a worker process needs that much to start",
+            got=repr(mebibytes),
         )
     return Budget(
         DEFAULT_FILE_TIMEOUT if seconds is None else float(seconds) or None,

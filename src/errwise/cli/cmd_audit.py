@@ -92,9 +92,10 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--file-memory",
         type=_budget(int),
-        metavar="MB",
-        help="memory (MiB of address space) a worker process may use; a file needing more "
-        "gets an out-of-memory diagnostic (default 2048; 0: no limit; --jobs 1: not enforced)",
+        metavar="MIB",
+        help="memory (MiB of address space, at least 256) a worker process may use; a file "
+        "needing more gets an out-of-memory diagnostic (default 2048; 0: no limit; not "
+        "enforced in the main process, so not with --jobs 1)",
     )
     parser.add_argument(
         "--baseline",
