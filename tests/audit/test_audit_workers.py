@@ -434,6 +434,23 @@ def test_a_dead_worker_loses_its_item_and_a_new_one_takes_the_rest() -> None:
         assert pool.broken is None
 
 
+def test_a_replacement_that_cannot_start_breaks_the_pool_instead_of_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Pool(1, item_timeout=None, memory_limit=0) as pool:
+        pool.submit(functools.partial(map, os._exit), [7])
+        _all(pool, 1)
+
+        def no_processes(*args: object, **kwargs: object) -> object:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(workers.subprocess, "Popen", no_processes)
+        assert pool.submit(iter, [1]) is False
+        assert pool.broken is not None
+        assert "Resource temporarily unavailable" in pool.broken
+        assert not pool.wants()
+
+
 def test_a_bug_in_the_function_is_lost_for_its_item_and_the_worker_goes_on() -> None:
     with Pool(1, item_timeout=None, memory_limit=0) as pool:
         pool.submit(functools.partial(map, int), ["1", "x", "3"])

@@ -752,7 +752,9 @@ def _hand_out(
 ) -> None:
     """Give the workers batches from the front of `pending` while they have room."""
     while pending and pool.wants():
-        pool.submit(_scan_batch, pending.popleft(), config, directory)
+        batch = pending.popleft()
+        if not pool.submit(_scan_batch, batch, config, directory):
+            pending.appendleft(batch)  # no worker could take it: this process will
 
 
 def _say_unenforced(budget: Budget, limit: TimeBudget) -> None:

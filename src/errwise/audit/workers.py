@@ -22,8 +22,8 @@ Promise of `Pool`:
   killed, crashed, out of memory) or whose `fn` raised ("failed", with the traceback text);
   `Returned(items)` for items a lost worker held but had not started: the caller hands them out
   again. A worker that dies before it is ready marks the pool `broken` (with the reason): it
-  takes no more work. A worker that cannot be started at all is the classified `EnvError`
-  (from `Pool()` or `submit`).
+  takes no more work; so does one whose replacement worker cannot be started. The first
+  workers not starting at all is the classified `EnvError` from `Pool()`.
 - A worker's address space is capped at `memory_limit` bytes (RLIMIT_AS; 0: no cap), so a
   runaway allocation is a `MemoryError` in that worker, not the machine's problem.
 - Messages are length-prefixed pickles between this process and the workers it started (never
@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
 from errwise.classify import classify
-from errwise.error import bug, env
+from errwise.error import EnvError, bug, env
 
 __all__ = ["Pool", "Done", "Lost", "Returned", "Outcome", "serve"]
 
@@ -156,12 +156,18 @@ class Pool:
         """Is some submitted item not yet accounted for by `poll`?"""
         return any(w.tasks for w in self._workers)
 
-    def submit(self, fn: Callable[..., Iterator[Any]], items: list[Any], *shared: Any) -> None:
-        """Hand `fn(items, *shared)` to the least loaded worker (see the module promise)."""
+    def submit(self, fn: Callable[..., Iterator[Any]], items: list[Any], *shared: Any) -> bool:
+        """Hand `fn(items, *shared)` to the least loaded worker (see the module promise);
+        False when the worker it needed could not be started (the pool is `broken` then)."""
         if not self.wants():
             raise bug("Pool.submit() with no worker free: ask wants() first")
         if len(self._workers) < self.size:
-            self._start()
+            try:
+                self._start()
+            except EnvError as err:
+                self.broken = f"cannot start another worker process: {err}"
+                if not self._workers:
+                    return False
         worker = min(self._workers, key=lambda w: len(w.tasks))
         data = pickle.dumps((fn, items, shared), protocol=pickle.HIGHEST_PROTOCOL)
         worker.tasks.append(_Task(list(items)))
@@ -169,6 +175,7 @@ class Pool:
             self._selector.register(worker.proc.stdin.fileno(), selectors.EVENT_WRITE, worker)
         worker.outbox.append(memoryview(_HEADER.pack(len(data))))
         worker.outbox.append(memoryview(data))
+        return True
 
     # -- hearing back -------------------------------------------------------------------------
 
