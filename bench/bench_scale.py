@@ -166,7 +166,7 @@ class Targets:
 
 
 def _descendants(root: int) -> list[int]:
-    """`root` and every process below it (workers, the forkserver and its children)."""
+    """`root` and every process below it (its worker processes)."""
     found: list[int] = []
     if CHILDREN_FILES:
         todo = [root]
