@@ -27,14 +27,16 @@ Promise of `Pool`:
 - A worker's address space is capped at `memory_limit` bytes (RLIMIT_AS; 0: no cap), so a
   runaway allocation is a `MemoryError` in that worker, not the machine's problem.
 - Messages are length-prefixed pickles between this process and the workers it started (never
-  anything read from disk); the parent never blocks writing to a worker (tasks are written as
-  the pipe takes them), so a stuck worker cannot stall it.
+  anything read from disk); the parent never blocks writing to a worker (a thread per worker
+  writes its tasks), so a busy or stuck worker cannot stall it, and a task reaches its worker
+  while the parent is busy with its own share.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import resource
 import selectors
 import signal
@@ -112,8 +114,8 @@ class _Worker:
     ready: bool = False
     tasks: deque[_Task] = field(default_factory=deque)
     inbox: bytearray = field(default_factory=bytearray)
-    outbox: deque[memoryview] = field(default_factory=deque)
-    """What is still to be written to its stdin (the pipe takes ~64 KiB at a time)."""
+    outbox: queue.SimpleQueue[bytes | None] = field(default_factory=queue.SimpleQueue)
+    """What its writer thread is to write to its stdin; None: close it."""
     closed: bool = False
     """Its stdout reached end of file: it is gone."""
 
@@ -171,10 +173,7 @@ class Pool:
         worker = min(self._workers, key=lambda w: len(w.tasks))
         data = pickle.dumps((fn, items, shared), protocol=pickle.HIGHEST_PROTOCOL)
         worker.tasks.append(_Task(list(items)))
-        if not worker.outbox and worker.proc.stdin is not None:
-            self._selector.register(worker.proc.stdin.fileno(), selectors.EVENT_WRITE, worker)
-        worker.outbox.append(memoryview(_HEADER.pack(len(data))))
-        worker.outbox.append(memoryview(data))
+        worker.outbox.put(_HEADER.pack(len(data)) + data)
         return True
 
     # -- hearing back -------------------------------------------------------------------------
@@ -192,11 +191,7 @@ class Pool:
             if not any(w.tasks for w in self._workers):
                 wait = 0.0 if wait is None else wait
             for key, _events in self._selector.select(wait):
-                worker: _Worker = key.data
-                if worker.proc.stdout is not None and key.fd == worker.proc.stdout.fileno():
-                    self._receive(worker, outcomes)
-                else:
-                    self._send(worker, key.fd)
+                self._receive(key.data, outcomes)
             for worker in list(self._workers):
                 if worker.closed:
                     self._lose(worker, "died", _how_it_ended(worker.proc), outcomes)
@@ -226,21 +221,6 @@ class Pool:
             self._lose(
                 worker, "timeout", f"over the time budget of {self.item_timeout:g} s", outcomes
             )
-
-    def _send(self, worker: _Worker, fd: int) -> None:
-        try:
-            sent = os.write(fd, worker.outbox[0])
-        except BlockingIOError:
-            return
-        except BrokenPipeError:
-            worker.outbox.clear()  # it is gone: the end of file of its stdout says so
-        else:
-            if sent < len(worker.outbox[0]):
-                worker.outbox[0] = worker.outbox[0][sent:]
-            else:
-                worker.outbox.popleft()
-        if not worker.outbox:
-            self._selector.unregister(fd)
 
     def _receive(self, worker: _Worker, outcomes: list[Outcome]) -> None:
         assert worker.proc.stdout is not None
@@ -322,9 +302,13 @@ class Pool:
         except OSError as exc:
             raise classify(exc).with_context(command=sys.executable) from exc
         assert proc.stdin is not None and proc.stdout is not None
-        os.set_blocking(proc.stdin.fileno(), False)
         os.set_blocking(proc.stdout.fileno(), False)
         worker = _Worker(proc)
+        # Its own thread writes the tasks (blocking): a worker busy with a file, or stuck,
+        # stalls that thread only, and a task reaches its worker while this process scans.
+        threading.Thread(
+            target=_feed, args=(proc.stdin, worker.outbox), name="errwise-feed", daemon=True
+        ).start()
         self._selector.register(proc.stdout.fileno(), selectors.EVENT_READ, worker)
         self._workers.append(worker)
 
@@ -332,17 +316,13 @@ class Pool:
         """Take a (dead) worker out of the pool and close its pipes."""
         if worker in self._workers:
             self._workers.remove(worker)
-        self._close(worker.proc.stdin)
-        self._close(worker.proc.stdout)
-        worker.outbox.clear()
-
-    def _close(self, stream: IO[bytes] | None) -> None:
-        if stream is None or stream.closed:
-            return
-        registered = self._selector.get_map()
-        if registered is not None and stream.fileno() in registered:
-            self._selector.unregister(stream.fileno())
-        stream.close()
+        worker.outbox.put(None)  # its writer thread closes its stdin
+        stream = worker.proc.stdout
+        if stream is not None and not stream.closed:
+            registered = self._selector.get_map()
+            if registered is not None and stream.fileno() in registered:
+                self._selector.unregister(stream.fileno())
+            stream.close()
 
     def close(self, *, kill: bool = False) -> None:
         """Stop every worker and reap it: at once with `kill` (an interrupt, an error), else by
@@ -353,7 +333,7 @@ class Pool:
         try:
             if not kill:
                 for worker in workers:
-                    self._close(worker.proc.stdin)
+                    worker.outbox.put(None)  # the end of its stdin, once its tasks are written
                 deadline = time.monotonic() + _STOP_GRACE_S
                 for worker in workers:
                     try:
@@ -388,6 +368,21 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         except PermissionError:
             proc.kill()  # not our group any more (it called setsid again): the process at least
     proc.wait()
+
+
+def _feed(stdin: IO[bytes], outbox: queue.SimpleQueue[bytes | None]) -> None:
+    """A worker's writer thread: write what is put in `outbox` to the worker's stdin until
+    None comes, then close it. Only this thread touches the worker's stdin."""
+    fd = stdin.fileno()
+    try:
+        while (data := outbox.get()) is not None:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+    except BrokenPipeError:
+        return  # the worker is gone: the pool hears it from its stdout's end of file
+    finally:
+        stdin.close()
 
 
 def _how_it_ended(proc: subprocess.Popen[bytes]) -> str:
