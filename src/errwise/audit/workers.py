@@ -267,11 +267,13 @@ class Pool:
         work. A worker that was never ready breaks the pool: nothing it held is lost."""
         _kill(worker.proc)
         self._forget(worker)
+        current = worker.tasks[0] if worker.tasks else None
+        on_item = current is not None and current.next < len(current.items)
         returned: list[Any] = []
         for task in worker.tasks:
             returned.extend(task.items[task.next :])
         worker.tasks.clear()
-        if worker.ready and returned:
+        if worker.ready and on_item:
             outcomes.append(Lost(returned.pop(0), why, detail))
         elif not worker.ready and self.broken is None:
             self.broken = f"a worker process ended before it was ready ({detail})"
@@ -302,13 +304,17 @@ class Pool:
         except OSError as exc:
             raise classify(exc).with_context(command=sys.executable) from exc
         assert proc.stdin is not None and proc.stdout is not None
-        os.set_blocking(proc.stdout.fileno(), False)
         worker = _Worker(proc)
-        # Its own thread writes the tasks (blocking): a worker busy with a file, or stuck,
-        # stalls that thread only, and a task reaches its worker while this process scans.
-        threading.Thread(
-            target=_feed, args=(proc.stdin, worker.outbox), name="errwise-feed", daemon=True
-        ).start()
+        try:
+            os.set_blocking(proc.stdout.fileno(), False)
+            # Its own thread writes the tasks (blocking): a worker busy with a file, or stuck,
+            # stalls that thread only, and a task reaches its worker while this process scans.
+            threading.Thread(
+                target=_feed, args=(proc.stdin, worker.outbox), name="errwise-feed", daemon=True
+            ).start()
+        except BaseException:
+            _kill(proc)
+            raise
         self._selector.register(proc.stdout.fileno(), selectors.EVENT_READ, worker)
         self._workers.append(worker)
 
