@@ -20,8 +20,9 @@ from errwise.audit.gitsafe import filter_overrides, parse_filter_drivers
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
-SOURCE = "import os\n\n\ndef f(p):\n    try:\n        os.remove(p)\n    except Exception:\n        pass\n"
-ADDED = "\n\ndef g(p):\n    try:\n        os.remove(p)\n    except Exception:\n        pass\n"
+BODY = "    try:\n        os.remove(p)\n    except Exception:\n        pass\n"
+SOURCE = "import os\n\n\ndef f(p):\n" + BODY
+ADDED = "\n\ndef g(p):\n" + BODY
 
 
 def git(root: Path, *args: str) -> str:
