@@ -139,6 +139,8 @@ def test_a_directory_of_that_name_is_not_a_configuration(tmp_path: Path, cli: Cl
         '[tool.errwise.raises]\n"os.remove" = { doc = "d", default_at = true }\n',
         '[tool.errwise.raises]\n"os.remove" = { doc = "d", incomplete = "yes" }\n',
         '[tool.errwise.raises]\n"" = ["OSError"]\n',
+        '[tool.errwise.raises]\n"os.remove" = { doc = "d", errno = ["__class__"] }\n',
+        '[tool.errwise.raises]\n"os.remove" = { doc = "d", errno = ["errorcode"] }\n',
         '[tool.errwise.exception-classes]\n"a.E" = "OSError"\n',
         '[tool.errwise.exception-classes]\n"a.E" = [{ x = 1 }]\n',
         "[tool.errwise]\nraises = [1, 2]\n",
