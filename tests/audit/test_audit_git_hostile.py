@@ -132,3 +132,18 @@ def test_filter_drivers_are_listed_and_emptied() -> None:
     settings = filter_overrides(drivers)
     assert "filter.a.b.process=" in settings and "filter.lfs.required=false" in settings
     assert "filter.lfs.clean=" in settings and "filter.lfs.smudge=" in settings
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the repository to another user")
+def test_a_repository_of_another_user_stays_refused_by_git(tmp_path: Path, cli: Any) -> None:
+    """safe.directory is never overridden: git refuses the repository, discovery walks the tree
+    (so `.gitignore` is not applied), and the configured hook never runs."""
+    hostile = _repo(tmp_path / "foreign")
+    script, marker = _hook(tmp_path)
+    _poison(hostile, script)
+    for path in [hostile, *hostile.rglob("*")]:
+        os.lchown(path, 4242, 4242)
+    run = cli("audit", "--no-config", "--no-cache", "--format", "json", ".", cwd=hostile)
+    assert not marker.exists(), marker.read_text()
+    assert run.code == 1, run
+    assert {path for path, _, _ in _findings(run)} == {"a.py", "ignored.py"}
