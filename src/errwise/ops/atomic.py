@@ -44,7 +44,8 @@ __all__ = ["atomic_write", "atomic_writer", "fsync_directory", "is_temp_name", "
 
 TEMP_MARKER = ".errwise-tmp-"
 """Every temp file name contains this marker: `.<target name>.errwise-tmp-<pid>-<start>-<16 hex
-digits>` (before errwise 0.x the owner part was absent: such names are still recognised)."""
+digits>`. Names written by earlier errwise versions lack the `<pid>-<start>-` part: still
+recognised by `is_temp_name`, never swept (nothing proves their writer dead)."""
 
 _TEMP_RE = re.compile(r"^\..*\.errwise-tmp-(?:[1-9][0-9]*-[0-9]+-)?[0-9a-f]{16}$", re.DOTALL)
 _NAME_KEEP = 120  # bytes of the target's name kept in the temp name (NAME_MAX is 255 bytes)
