@@ -1,11 +1,14 @@
 """Read the auditor's settings from `[tool.errwise]` in the nearest `pyproject.toml`.
 
-Promise: `find_pyproject(start)` returns the nearest `pyproject.toml` walking up from `start`;
-`load_pyproject(path)` turns its `[tool.errwise]` table into a validated `AuditConfig` (a file
-without the table gives the defaults). Every problem is a `UsageError` (exit 2) whose message
-names the key, the file and the allowed values — an unknown key, a wrong type, an unknown rule,
-a bad severity, invalid TOML — except an unreadable file, which is an environment error (exit 10).
-Rule references (ids or names, any case) are stored as canonical ids.
+Promise: `find_pyproject(start)` returns the nearest `pyproject.toml` (anything of that name but a
+directory) walking up from `start`; `load_pyproject(path)` turns its `[tool.errwise]` table into a
+validated `AuditConfig` (a file without the table gives the defaults). Every problem is a
+`UsageError` ERR_USAGE (exit 2) whose message names the file and the reason, and the key and the
+allowed values where there is one: an unknown key, a wrong type, an unknown rule, a bad severity,
+invalid TOML, a file that cannot be read, is not valid UTF-8, nests too deeply, is larger than
+`MAX_PYPROJECT_BYTES` or is not a regular file (a FIFO, a device, a link to `/dev/zero`: refused
+without blocking or reading it). Rule references (ids or names, any case) are stored as canonical
+ids.
 """
 
 from __future__ import annotations
@@ -13,19 +16,20 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import stat
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from errwise.audit.config import AuditConfig
 from errwise.audit.finding import Severity
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
-from errwise.classify import classify
 from errwise.error import UsageError, usage
 
 __all__ = [
     "KEYS",
+    "MAX_PYPROJECT_BYTES",
     "find_pyproject",
     "load_pyproject",
     "config_from_table",
@@ -48,6 +52,16 @@ KEYS = (
 
 _SEVERITIES = ", ".join(s.value for s in Severity)
 
+MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
+"""A larger `pyproject.toml` is refused (a usage error) rather than read."""
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+
 
 def find_pyproject(start: str) -> str | None:
     """The nearest `pyproject.toml` in `start` (a file's directory) or one of its parents."""
@@ -56,7 +70,9 @@ def find_pyproject(start: str) -> str | None:
         directory = os.path.dirname(directory)
     while True:
         candidate = os.path.join(directory, "pyproject.toml")
-        if os.path.isfile(candidate):
+        # Not `isfile`: a FIFO, a device link or a dangling link there is a broken configuration
+        # to report, not a reason to silently use the defaults (or a parent's file).
+        if os.path.lexists(candidate) and not os.path.isdir(candidate):
             return candidate
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -66,13 +82,15 @@ def find_pyproject(start: str) -> str | None:
 
 def load_pyproject(path: str) -> AuditConfig:
     """The `AuditConfig` of `[tool.errwise]` in `path` (see the module promise)."""
+    text = _read_text(path)
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise usage("ERR_USAGE", f"{path} is not valid TOML: {exc}", file=path) from exc
-    except OSError as exc:
-        raise classify(exc).with_context(config=path) from exc
+        raise _unusable(path, f"is not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise _unusable(path, "nests arrays or tables too deeply to be read") from exc
+    except ValueError as exc:  # e.g. an integer beyond the interpreter's digit limit
+        raise _unusable(path, f"holds a value that cannot be read: {exc}") from exc
     tool = data.get("tool", {})
     table = tool.get("errwise") if isinstance(tool, dict) else None
     if table is None:
@@ -128,8 +146,91 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
         from errwise.audit.infer import kb_from_config
 
         kb_from_config(knowledge, f"[tool.errwise] in {source}")  # validate now, not per file
-        config = replace(config, knowledge=json.dumps(knowledge, sort_keys=True))
+        try:
+            text = json.dumps(knowledge, sort_keys=True, default=_not_plain(source))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise _bad(
+                source, "raises", f"cannot be stored: {exc}", "strings, lists and tables"
+            ) from exc
+        config = replace(config, knowledge=text)
     return config
+
+
+def _not_plain(source: str) -> Callable[[object], object]:
+    def reject(value: object) -> object:
+        raise _bad(
+            source,
+            "raises / exception-classes",
+            f"holds a {type(value).__name__} value ({value!r})",
+            "strings, lists and tables",
+        )
+
+    return reject
+
+
+def _read_text(path: str) -> str:
+    """The text of the configuration file: a regular file, at most `MAX_PYPROJECT_BYTES`, UTF-8.
+
+    Opened with O_NONBLOCK so that a FIFO cannot block the open; its type is checked on the
+    descriptor before a single byte is read."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise _unusable(path, f"cannot be read: {_reason(exc)}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _unusable(path, f"is not a regular file (it is {_file_kind(info.st_mode)})")
+        if info.st_size > MAX_PYPROJECT_BYTES:
+            raise _too_large(path)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_PYPROJECT_BYTES:
+            chunk = os.read(fd, MAX_PYPROJECT_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _unusable(path, f"cannot be read: {_reason(exc)}") from exc
+    finally:
+        os.close(fd)
+    if size > MAX_PYPROJECT_BYTES:
+        raise _too_large(path)  # it grew while being read
+    raw = b"".join(chunks)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _unusable(
+            path, f"is not valid UTF-8 text (line {line}, byte offset {exc.start}): {exc.reason}"
+        ) from exc
+
+
+def _unusable(path: str, problem: str) -> UsageError:
+    return usage("ERR_USAGE", f"{path} {problem}", file=path)
+
+
+def _too_large(path: str) -> UsageError:
+    return _unusable(
+        path, f"is larger than {MAX_PYPROJECT_BYTES // (1024 * 1024)} MiB: not read as a config"
+    )
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def rule_by_key() -> dict[str, Rule]:

@@ -3,8 +3,12 @@
 Promise:
 - `atomic_write(path, data)` (bytes or str) and `with atomic_writer(path) as f:` write to a temp
   file in the target's directory, created exclusively (`O_CREAT|O_EXCL|O_NOFOLLOW`) under an
-  unpredictable, recognisable name (`.<name>.errwise-tmp-<random>`, see `is_temp_name`), then
-  flush, fsync, `os.replace` onto the target and fsync the directory.
+  unpredictable, recognisable name naming its writer (`.<name>.errwise-tmp-<pid>-<start>-<random>`,
+  see `is_temp_name` and `errwise.ops.leftovers`), then flush, fsync, `os.replace` onto the
+  target and fsync the directory.
+- Before creating its temp file it sweeps the directory (`errwise.ops.leftovers.sweep`: at most
+  once per directory every few minutes, one bounded scan, never failing the write): temp files
+  and staging directories of dead writers, older than a safe age, are removed.
 - On overwrite the target's permission bits are kept (unless `mode` is given) and its owner and
   group too when the process may set them (root, or the same owner); a new file gets `mode`, or
   the usual `0o666 & ~umask`.
@@ -16,7 +20,8 @@ Promise:
 - A symlink at `path` is followed: the file it (finally) points to is replaced and the link stays
   a link. A symlink planted at the temp path is never followed (`O_EXCL|O_NOFOLLOW`).
 - Only a process killed mid-write (SIGKILL, power loss) can leave a temp file behind; its name
-  always matches `is_temp_name` and never the target's.
+  always matches `is_temp_name` and never the target's, and the next write in that directory
+  (or `errwise clean`) removes it once it is provably abandoned.
 """
 
 from __future__ import annotations
@@ -33,13 +38,16 @@ from typing import IO, BinaryIO, Generic, Literal, TextIO, TypeVar, overload
 
 from errwise.classify import classify
 from errwise.error import Error, env, usage
+from errwise.ops import leftovers
 
 __all__ = ["atomic_write", "atomic_writer", "fsync_directory", "is_temp_name", "TEMP_MARKER"]
 
 TEMP_MARKER = ".errwise-tmp-"
-"""Every temp file name contains this marker: `.<target name>.errwise-tmp-<16 hex digits>`."""
+"""Every temp file name contains this marker: `.<target name>.errwise-tmp-<pid>-<start>-<16 hex
+digits>`. Names written by earlier errwise versions lack the `<pid>-<start>-` part: still
+recognised by `is_temp_name`, never swept (nothing proves their writer dead)."""
 
-_TEMP_RE = re.compile(r"^\..*\.errwise-tmp-[0-9a-f]{16}$", re.DOTALL)
+_TEMP_RE = re.compile(r"^\..*\.errwise-tmp-(?:[1-9][0-9]*-[0-9]+-)?[0-9a-f]{16}$", re.DOTALL)
 _NAME_KEEP = 120  # bytes of the target's name kept in the temp name (NAME_MAX is 255 bytes)
 _CREATE_FLAGS = (
     os.O_WRONLY
@@ -288,8 +296,10 @@ def _create_temp(target: str, real: str, mode: int | None) -> tuple[int, str]:
     # New file without `mode`: let the kernel apply the umask, exactly as open() would.
     create_mode = 0o666 if old is None and mode is None else 0o600
     short = os.fsdecode(os.fsencode(name)[:_NAME_KEEP])  # in bytes: NAME_MAX counts bytes
+    leftovers.sweep(directory or os.curdir)
+    owner = leftovers.owner_tag()
     for _ in range(_CREATE_ATTEMPTS):
-        temp = os.path.join(directory, f".{short}{TEMP_MARKER}{os.urandom(8).hex()}")
+        temp = os.path.join(directory, f".{short}{TEMP_MARKER}{owner}-{os.urandom(8).hex()}")
         try:
             fd = os.open(temp, _CREATE_FLAGS, create_mode)
         except FileExistsError:
