@@ -152,9 +152,7 @@ def test_a_failed_baseline_write_keeps_the_old_file(
     assert sorted(os.listdir(tmp_path)) == ["base.json", "mod.py"]
     # the cache's own writes failed too, and left no temp file behind either
     cache = project_directory(tmp_path)
-    assert not [
-        name for _, _, names in os.walk(cache) for name in names if is_temp_name(name)
-    ]
+    assert not [name for _, _, names in os.walk(cache) for name in names if is_temp_name(name)]
 
 
 SENTINEL = """\
