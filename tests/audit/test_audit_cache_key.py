@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from audit_samples import SWALLOW, audit, fresh, write
 
+from errwise.audit import cache as cache_module
 from errwise.audit import cachehome
 from errwise.audit.cache import Cache
 from errwise.audit.cachehome import (
@@ -231,3 +232,16 @@ def test_worker_processes_write_entries_the_next_run_believes(tmp_path: Path) ->
     assert runs[0].stdout == runs[1].stdout
     assert "40 of 40 from the cache" in runs[1].stderr
     assert "warning" not in runs[0].stderr + runs[1].stderr
+
+
+def test_entries_over_the_limit_are_neither_read_nor_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = Cache(tmp_path, key=b"k" * 32)
+    cache.put("run", "a" * 40, ["small"])
+    monkeypatch.setattr(cache_module, "ENTRY_LIMIT", 200)
+    assert cache.get("run", "a" * 40) == ["small"]
+    cache.put("run", "b" * 40, ["x" * 300])
+    assert not (tmp_path / "v1" / "run" / ("b" * 40)).exists() and cache.problem is None
+    (tmp_path / "v1" / "run" / ("c" * 40)).write_bytes(b"x" * 201)
+    assert cache.get("run", "c" * 40) is None and cache.stats.corrupt == 1

@@ -17,7 +17,8 @@ entry's kind, key and payload) verifies is unpickled: a file nobody but this use
 wrote — committed to a repository, copied from another machine, edited — is a miss, whatever
 its header says. The key never lives in the cache directory. A key that cannot be read or made
 turns the cache off. Entries are read with `errwise.ops.safeio.read_regular` (a symlink, FIFO,
-device or an entry over `ENTRY_LIMIT` bytes is a miss, never a hang) and written with
+device or a file over `ENTRY_LIMIT` bytes is a miss, never a hang; a value that large is not
+stored) and written with
 `atomic_write(follow_symlinks=False)`, so a planted symlink is replaced, never written through;
 `CACHEDIR.TAG` and `.gitignore` likewise. The directory and its own sub-directories (`v1`,
 `v1/<kind>`, the scan fan-out) must be real directories owned by the user: a symlink or a foreign
@@ -59,8 +60,9 @@ __all__ = [
     "digest",
 ]
 
-ENTRY_LIMIT = 1 << 30
-"""The largest entry read back (1 GiB): a bigger file at an entry's path is a miss."""
+ENTRY_LIMIT = 256 << 20
+"""The largest entry (256 MiB): a bigger file at an entry's path is a miss, and a bigger value
+is not stored (it would be a miss every time)."""
 RUNS_KEPT = 16
 """Whole-run entries kept (one per recent set of inputs: branches, configurations)."""
 SCANS_KEPT_PER_FILE = 4
@@ -197,6 +199,8 @@ class Cache:
         secret = self._secret()
         if secret is None or not self._prepare():
             return
+        if len(payload) + _HEADER_END > ENTRY_LIMIT:
+            return  # documented: a miss next time, as it would be if stored
         mac = _mac(secret, kind, key, payload).encode()
         blob = b"".join((_MAGIC, key.encode(), b"\n", mac, b"\n", payload))
         path = self._path(kind, key)
