@@ -22,7 +22,9 @@ stored) and written with
 `atomic_write(follow_symlinks=False)`, so a planted symlink is replaced, never written through;
 `CACHEDIR.TAG` and `.gitignore` likewise. The directory and its own sub-directories (`v1`,
 `v1/<kind>`, the scan fan-out) must be real directories owned by the user: a symlink or a foreign
-directory there turns the cache off before anything in it is read, written or pruned.
+directory there turns the cache off before anything in it is read, written or pruned. They are
+checked once per `Cache`: this guards against what was planted before the run; a directory
+only its owner can change cannot be swapped during it by anyone else.
 
 Layout: `DIR/CACHEDIR.TAG` and `DIR/.gitignore` (so backups and git skip it), `DIR/v1/scan/`
 (one entry per file version, two-character fan-out; a hit refreshes the entry's modification
