@@ -34,8 +34,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from errwise.audit import rules as _rules
-from errwise.audit.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from errwise.audit.cache import Cache, code_stamp, digest
+from errwise.audit.cachehome import project_directory
 from errwise.audit.config import AuditConfig
 from errwise.audit.discover import ExcludePattern, SourceFile, discover
 from errwise.audit.engine import (
@@ -53,7 +53,7 @@ from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
 from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
 from errwise.classify import errno_code
-from errwise.error import usage
+from errwise.error import Error, usage
 
 if TYPE_CHECKING:
     from concurrent.futures.process import BrokenProcessPool
@@ -99,8 +99,9 @@ class AuditOptions:
     cache: bool = False
     """Reuse the results of unchanged inputs and store this run's (`errwise.audit.cache`)."""
     cache_dir: str | None = None
-    """Where the cache lives (default: `.errwise_cache` in the directory of the configuration
-    file, else in `root`)."""
+    """Where the cache lives (relative paths: to the directory of the configuration file, else
+    to `root`). Default: that directory's cache in the user's cache home
+    (`errwise.audit.cachehome.project_directory`), never inside the audited tree."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,8 @@ class AuditPlan:
     jobs: int
     cache_dir: str | None = None
     """The cache directory (absolute), or None for no cache."""
+    cache_problem: str | None = None
+    """Why the cache is off although it was asked for (a warning of the report)."""
 
 
 def plan(options: AuditOptions) -> AuditPlan:
@@ -151,10 +154,17 @@ def plan(options: AuditOptions) -> AuditPlan:
     everywhere = replace(config, per_file_ignores=())
     selected = tuple(r for r in _rules.all_rules() if everywhere.selects(r))
     jobs = options.jobs or os.cpu_count() or 1
-    cache_dir = None
-    if options.cache:
-        cache_dir = os.path.join(config_dir, options.cache_dir or DEFAULT_CACHE_DIR)
-    return AuditPlan(tuple(paths), root, config, config_dir, exclude, selected, jobs, cache_dir)
+    cache_dir, cache_problem = None, None
+    if options.cache and options.cache_dir:
+        cache_dir = os.path.join(config_dir, options.cache_dir)
+    elif options.cache:
+        try:
+            cache_dir = str(project_directory(config_dir))
+        except Error as err:
+            cache_problem = f"cache turned off for this run: {err.message}"
+    return AuditPlan(
+        tuple(paths), root, config, config_dir, exclude, selected, jobs, cache_dir, cache_problem
+    )
 
 
 Progress = Callable[[int, int], None]
@@ -198,6 +208,8 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
         report.cache = cache.stats
         if cache.problem is not None:
             report.warnings.append(cache.problem)
+    elif audit.cache_problem is not None:
+        report.warnings.append(audit.cache_problem)
     report.sort()
     return report
 
