@@ -73,13 +73,13 @@ def test_bad_content_is_a_configuration_error(
 def test_a_fifo_is_refused_without_blocking(tmp_path: Path, cli: Cli) -> None:
     root = _project(tmp_path)
     os.mkfifo(root / "pyproject.toml")
-    _expect_config_error(_audit(cli, root), "not a regular file (it is a FIFO)")
+    _expect_config_error(_audit(cli, root), "not a regular file (a FIFO)")
 
 
 def test_a_link_to_dev_zero_is_refused_unread(tmp_path: Path, cli: Cli) -> None:
     root = _project(tmp_path)
     (root / "pyproject.toml").symlink_to("/dev/zero")
-    _expect_config_error(_audit(cli, root), "not a regular file (it is a device)")
+    _expect_config_error(_audit(cli, root), "not a regular file (a device)")
 
 
 def test_a_dangling_link_is_reported_not_skipped(tmp_path: Path, cli: Cli) -> None:

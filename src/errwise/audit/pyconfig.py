@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import stat
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -25,7 +24,8 @@ from errwise.audit.config import AuditConfig
 from errwise.audit.finding import Severity
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
-from errwise.error import UsageError, usage
+from errwise.error import Error, UsageError, usage
+from errwise.ops.safeio import read_regular
 
 __all__ = [
     "KEYS",
@@ -54,13 +54,6 @@ _SEVERITIES = ", ".join(s.value for s in Severity)
 
 MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
 """A larger `pyproject.toml` is refused (a usage error) rather than read."""
-
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_NOCTTY", 0)
-)
 
 
 def find_pyproject(start: str) -> str | None:
@@ -169,35 +162,22 @@ def _not_plain(source: str) -> Callable[[object], object]:
 
 
 def _read_text(path: str) -> str:
-    """The text of the configuration file: a regular file, at most `MAX_PYPROJECT_BYTES`, UTF-8.
-
-    Opened with O_NONBLOCK so that a FIFO cannot block the open; its type is checked on the
-    descriptor before a single byte is read."""
+    """The text of the configuration file: a regular file (a link to one is followed: monorepos
+    share configurations that way), at most `MAX_PYPROJECT_BYTES`, UTF-8; read without blocking
+    (`errwise.ops.safeio.read_regular`)."""
     try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        raise _unusable(path, f"cannot be read: {_reason(exc)}") from exc
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _unusable(path, f"is not a regular file (it is {_file_kind(info.st_mode)})")
-        if info.st_size > MAX_PYPROJECT_BYTES:
-            raise _too_large(path)
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_PYPROJECT_BYTES:
-            chunk = os.read(fd, MAX_PYPROJECT_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise _unusable(path, f"cannot be read: {_reason(exc)}") from exc
-    finally:
-        os.close(fd)
-    if size > MAX_PYPROJECT_BYTES:
-        raise _too_large(path)  # it grew while being read
-    raw = b"".join(chunks)
+        raw = read_regular(path, limit=MAX_PYPROJECT_BYTES, follow_symlinks=True)
+    except Error as err:
+        reason = err.context.get("reason")
+        if reason == "too large":
+            raise _unusable(
+                path,
+                f"is larger than {MAX_PYPROJECT_BYTES // (1024 * 1024)} MiB: not read as a config",
+            ) from err
+        detail = str(err.context.get("detail") or err.message)
+        if reason in ("missing", "unreadable"):  # an OS error: `detail` says which
+            detail = f"cannot be read: {detail}"
+        raise _unusable(path, detail) from err
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -209,28 +189,6 @@ def _read_text(path: str) -> str:
 
 def _unusable(path: str, problem: str) -> UsageError:
     return usage("ERR_USAGE", f"{path} {problem}", file=path)
-
-
-def _too_large(path: str) -> UsageError:
-    return _unusable(
-        path, f"is larger than {MAX_PYPROJECT_BYTES // (1024 * 1024)} MiB: not read as a config"
-    )
-
-
-def _reason(exc: OSError) -> str:
-    return (exc.strerror or type(exc).__name__).lower()
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def rule_by_key() -> dict[str, Rule]:

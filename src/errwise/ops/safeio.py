@@ -14,7 +14,8 @@ to belong to the effective user and to be unreadable and unwritable by others (P
 Reasons (`context["reason"]`): "missing" (ERR_NOT_FOUND), "symlink", "not a regular file"
 (ERR_IS_A_DIRECTORY for a directory), "too large", "not private" (ERR_IO unless said), and
 "unreadable" for any other OS error (classified by errno: ERR_PERMISSION_DENIED, ...); a
-refusal also has `detail`, what was wrong in words ("is not a regular file (a FIFO)").
+refusal also has `detail`, what was wrong in words ("is not a regular file (a FIFO)"; for an OS
+error, the classified error's own message: "permission denied").
 """
 
 from __future__ import annotations
@@ -121,6 +122,6 @@ def _too_large(name: str, limit: int) -> Error:
 def _os_error(exc: OSError, name: str) -> Error:
     err = classify(exc).with_context(path=name)
     reason = "missing" if exc.errno == errno.ENOENT else "unreadable"
-    err.with_context(reason=reason)
+    err.with_context(reason=reason, detail=err.message)
     err.message = f"cannot read {name}: {err.message}"
     return err
