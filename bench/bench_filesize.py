@@ -13,9 +13,10 @@ several shapes:
 
 Each file is audited by the installed command line in a fresh subprocess:
 `errwise audit -j1 --no-cache --no-config --format json FILE`, one run per file (best of 3 up
-to 1 MB), timed on the wall clock, its peak RSS read from `resource.getrusage(RUSAGE_CHILDREN)`
-in a fresh intermediate process. The start-up cost (the same command on an empty file, best of
-3) is taken off before the cost per line is computed.
+to 1 MB), timed on the wall clock and in CPU time (user + system), its peak RSS read from
+`resource.getrusage(RUSAGE_CHILDREN)` in a fresh intermediate process. The cost per line is
+CPU time (the machine may be shared: wall time then measures the neighbours too), after the
+start-up cost (the same command on an empty file, best of 3) is taken off.
 
 Targets, per shape: the largest cost per line within 1.3x the smallest (flat), and every run's
 peak RSS below 1 GB. Exit status 1 when a target is missed or a run fails.
@@ -48,11 +49,12 @@ start = time.perf_counter()
 proc = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                       timeout=float(sys.argv[1]), check=False)
 seconds = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_kb": peak_kb, "code": proc.returncode,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+                  "peak_kb": usage.ru_maxrss, "code": proc.returncode,
                   "stderr": proc.stderr[-2000:].decode(errors="replace")}))
 """
-"""Runs the audit as its child and reports the child's wall time and peak RSS alone."""
+"""Runs the audit as its child and reports the child's wall time, CPU time and peak RSS alone."""
 
 HANDLERS = (
     "        pass\n",
@@ -183,8 +185,9 @@ def cli_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-c", CLI_SCRIPT]
 
 
-def measure(path: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one audit of `path` in a fresh process."""
+def measure(path: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of one audit of `path` in a fresh
+    process."""
     command = [
         *cli_command(),
         "audit",
@@ -207,29 +210,29 @@ def measure(path: Path) -> tuple[float, float]:
     result = json.loads(out.stdout)
     if result["code"] not in (0, 1):
         raise BenchError(f"errwise exited {result['code']} on {path.name}: {result['stderr']}")
-    return result["seconds"], result["peak_kb"] / 1024.0
+    return result["seconds"], result["cpu"], result["peak_kb"] / 1024.0
 
 
 class BenchError(Exception):
     """A run failed: the benchmark cannot go on."""
 
 
-def best_of(path: Path, repeat: int) -> tuple[float, float]:
+def best_of(path: Path, repeat: int) -> tuple[float, float, float]:
     runs = [measure(path) for _ in range(repeat)]
-    return min(s for s, _ in runs), max(p for _, p in runs)
+    return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
 def rows(
     shape: str, sizes: tuple[int, ...], directory: Path
-) -> Iterator[tuple[int, int, float, float]]:
+) -> Iterator[tuple[int, int, float, float, float]]:
     for kb in sizes:
         text = generate(shape, kb * 1024)
         path = directory / f"{shape.replace('-', '_')}_{kb}k.py"
         path.write_text(text, encoding="utf-8")
         repeat = REPEAT if kb <= BEST_OF_UP_TO_KB else 1
-        seconds, peak = best_of(path, repeat)
+        seconds, cpu, peak = best_of(path, repeat)
         path.unlink()
-        yield kb, text.count("\n"), seconds, peak
+        yield kb, text.count("\n"), seconds, cpu, peak
 
 
 def main() -> int:
@@ -247,17 +250,21 @@ def main() -> int:
     try:
         empty = directory / "empty.py"
         empty.write_text("", encoding="utf-8")
-        start_s, start_mb = best_of(empty, REPEAT)
-        print(f"start-up (empty file): {start_s:.3f} s, {start_mb:.0f} MB; taken off below")
-        print(f"{'shape':<22}{'size':>8}{'lines':>10}{'seconds':>10}{'peak MB':>9}{'us/line':>9}")
+        _, start_cpu, start_mb = best_of(empty, REPEAT)
+        print(f"start-up (empty file): {start_cpu:.3f} s CPU, {start_mb:.0f} MB; taken off below")
+        print(
+            f"{'shape':<22}{'size':>7}{'lines':>8}{'wall s':>8}{'CPU s':>8}"
+            f"{'peak MB':>8}{'us/line':>8}"
+        )
         for shape in shapes:
             costs: list[float] = []
-            for kb, lines, seconds, peak in rows(shape, sizes, directory):
-                per_line = max(seconds - start_s, 0.0) / max(lines, 1) * 1e6
+            for kb, lines, seconds, cpu, peak in rows(shape, sizes, directory):
+                per_line = max(cpu - start_cpu, 0.0) / max(lines, 1) * 1e6
                 costs.append(per_line)
                 size = f"{kb // 1024} MB" if kb >= 1024 else f"{kb} KB"
                 print(
-                    f"{shape:<22}{size:>8}{lines:>10}{seconds:>10.2f}{peak:>9.0f}{per_line:>9.1f}",
+                    f"{shape:<22}{size:>7}{lines:>8}{seconds:>8.2f}{cpu:>8.2f}"
+                    f"{peak:>8.0f}{per_line:>8.1f}",
                     flush=True,
                 )
                 if peak >= PEAK_MB_TARGET:
