@@ -249,3 +249,12 @@ def test_ten_thousand_links_end_fast_as_findings_or_the_diagnostic(tmp_path: Pat
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 10, proc.stderr
     assert "ERR_INTERNAL" not in proc.stdout
+
+
+def test_a_long_chain_of_assignments_is_analysed(tmp_path: Path, cli: Cli) -> None:
+    # Each name's type is the one before it's: typed first assigned first, not by recursion.
+    lines = "".join(f"    x{i + 1} = x{i}\n" for i in range(3000))
+    source = f"def f(p):\n    x0 = open(p)\n{lines}    return x3000.read()\n"
+    run = audit_file(tmp_path, cli, source)
+    assert run.json()["diagnostics"] == [], run
+    assert run.code == 0, run

@@ -314,6 +314,7 @@ class _Summarizer:
         known = scope.types.get(name)
         if known is not None or name not in scope.assigns:
             return known or None
+        self._type_sources(name, scope)
         scope.types[name] = _UNKNOWN_TYPE  # guards against `x = x + 1` recursion
         result: str | None = None
         with self._guarded():
@@ -325,6 +326,57 @@ class _Summarizer:
                 result = bound
         scope.types[name] = result or _UNKNOWN_TYPE
         return result
+
+    def _type_sources(self, name: str, scope: _Scope) -> None:
+        """Before typing `name`, type the names a long chain of plain assignments leading to
+        it reads (`b = a.f()`, `c = b.g()`, ... `name = y.h()`), the first assigned first:
+        typing each then reads the one before it already typed, so the stack does not grow
+        with the chain. Only a chain of at least `_CHAIN_TYPED_AHEAD` links, each the one
+        assignment of its name, reading no other name, and not reaching back into itself:
+        typing those in this order gives every name the type recursion would."""
+        chain: list[str] = []
+        seen = {name}
+        current = name
+        while True:
+            source = self._sole_source(current, scope)
+            if source is None:
+                break
+            if source in seen:
+                return  # a cycle: the guards of `_local_type` settle it, as they always did
+            chain.append(source)
+            seen.add(source)
+            current = source
+        if len(chain) < _CHAIN_TYPED_AHEAD:
+            return
+        first = chain[-1]
+        for value, _ in scope.assigns.get(first, ()):
+            if value is not None and any(
+                isinstance(n, ast.Name) and n.id in seen for n in ast.walk(value)
+            ):
+                return  # the chain's first name reads the chain: recursion decides
+        for link in reversed(chain):
+            self._local_type(link, scope)
+
+    def _sole_source(self, name: str, scope: _Scope) -> str | None:
+        """The local name `name`'s one assignment reads, when that assignment reads one name
+        only, through attributes, method calls and operators (`name = src.attr.f()`), and
+        that name's type is not yet known."""
+        bindings = scope.assigns.get(name)
+        if bindings is None or len(bindings) != 1 or name in scope.annotated:
+            return None
+        value, entered = bindings[0]
+        if value is None or entered:
+            return None
+        head: ast.expr | None = value
+        while head is not None and not isinstance(head, ast.Name):
+            head = _chained(head)
+        if head is None or head.id == scope.self_name or head.id not in scope.locals:
+            return None
+        if scope.types.get(head.id) is not None or head.id not in scope.assigns:
+            return None
+        if any(isinstance(n, ast.Name) and n.id != head.id for n in ast.walk(value)):
+            return None
+        return head.id
 
     @contextmanager
     def _guarded(self) -> Iterator[None]:
@@ -1101,6 +1153,8 @@ _OPENERS = {
 _WRITE_ONLY = frozenset({"E:ENOSPC", "E:EROFS", "E:EDQUOT", "UnicodeEncodeError"})
 
 
+_CHAIN_TYPED_AHEAD = 32
+"""Chains of assignments shorter than this are typed by plain recursion (see `_type_sources`)."""
 _CHAIN_LINKS = frozenset({ast.Attribute, ast.Call, ast.BinOp, ast.NamedExpr, ast.IfExp})
 
 
