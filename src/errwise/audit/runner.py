@@ -5,8 +5,9 @@ Promise: `plan(options)` validates everything the user gave (flags and `[tool.er
 any file is read — every problem is a `UsageError` — and `execute(plan)` never raises for a bad
 file: an unreadable, vanished, non-regular, undecodable or unparsable file gets one diagnostic
 and the run goes on; a failure inside errwise on one file (a rule or the analysis raising, a
-worker process dying) becomes an ERR_INTERNAL diagnostic for that file. The report is identical
-whatever `jobs` is: files are analysed independently and collected in path order.
+worker process dying) becomes an ERR_INTERNAL diagnostic for that file, and code nested too
+deeply to analyse in any phase the file's ERR_PARSE diagnostic (`engine.too_deep`). The report
+is identical whatever `jobs` is: files are analysed independently and collected in path order.
 
 Each file is parsed once: the scan of every file (in worker processes) yields compact summaries,
 linked once into the program-wide facts that finish every file in this process. With a cache
@@ -44,6 +45,7 @@ from errwise.audit.engine import (
     analyze_source,
     finish_scan,
     scan_source,
+    too_deep,
 )
 from errwise.audit.fileindex import FileIndex
 from errwise.audit.finding import Diagnostic, Severity
@@ -234,6 +236,8 @@ def analyze_file(
         by_id = {r.id: r for r in _rules.all_rules()}
         rules = [by_id[i] for i in rule_ids if i in by_id]
         return analyze_source(data, file.display, config, rules, file.module, program=program)
+    except RecursionError:  # the engine reports too-deep code itself; this is a safety net
+        return FileResult(file.display, diagnostics=[too_deep(file.display)])
     except MemoryError:
         return FileResult(file.display, diagnostics=[_out_of_memory(file.display)])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
@@ -551,6 +555,8 @@ def _cacheable(outcome: FileScan | FileResult) -> bool:
 def _finish(job: _Job, scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
     try:
         return finish_scan(scan, program, config)
+    except RecursionError:  # the engine reports too-deep code itself; this is a safety net
+        return FileResult(job.file.display, diagnostics=[too_deep(job.file.display)])
     except MemoryError:
         return FileResult(job.file.display, diagnostics=[_out_of_memory(job.file.display)])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
@@ -567,6 +573,8 @@ def scan_job(job: _Job, config: AuditConfig) -> FileScan:
         by_id = {r.id: r for r in _rules.all_rules()}
         rules = [by_id[i] for i in job.rule_ids if i in by_id]
         return scan_source(job.data, display, config, rules, job.file.module)
+    except RecursionError:  # the engine reports too-deep code itself; this is a safety net
+        return FileScan(display, diagnostics=[too_deep(display)])
     except MemoryError:
         return FileScan(display, diagnostics=[_out_of_memory(display)])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
