@@ -145,13 +145,15 @@ class _Run:
         self.argv = list(argv) if argv is not None else None
         self.parser = parser
         self.prog = prog
-        self.policy = _policy.current()
+        # Not `current()`: that would read (and warn about) the environment, which `load()` below
+        # reads again and reports as an error.
+        self.policy = _policy._installed() or _policy.Policy()
         self.logs_to_file = False
         self.restore_sigterm: Callable[[], None] | None = None
         self.parse_failed = False
 
     def execute(self) -> int:
-        previous_policy = _policy.current()
+        previous_policy = _policy._installed()
         self.restore_sigterm = _install_sigterm()
         try:
             outcome = self._guarded()
@@ -165,7 +167,7 @@ class _Run:
         finally:
             if self.configure_logs:
                 remove_logging()
-            _policy.set_current(previous_policy)
+            _policy._reinstall(previous_policy)
             if self.restore_sigterm is not None:
                 self.restore_sigterm()
 

@@ -1,14 +1,20 @@
 """The process error policy: what a guard does with an error, and how errors are reported.
 
 Promise:
-- `current()` is cheap and thread-safe (one reference read); `set_current()` replaces the whole
-  policy atomically, so a reader never sees a half-updated one.
+- `current()` is cheap and thread-safe (one reference read once the policy is known);
+  `set_current()` replaces the whole policy atomically, so a reader never sees a half-updated one.
+- Until `set_current()` installs one, the process policy comes from the `ERRWISE_*` environment
+  variables, read once, lazily, at the first `current()` (so `ERRWISE_ON_ERROR=disable` reaches
+  every guard with no call at all). There an invalid value is not an error: it is one
+  `RuntimeWarning` per variable and process, naming the variable and the allowed values, and the
+  default is used.
 - `load()` builds a policy from its sources, highest first: explicit keyword arguments (the API),
   command-line flags (added by `add_arguments`), `ERRWISE_*` environment variables, defaults
   (abort, no partials, warning, stderr, off).
-- An invalid value from any source is a `UsageError` ERR_INVALID_POLICY_VALUE whose message names
-  the source (the flag, the variable or the argument) and the allowed values. Validation happens
-  when a policy is built or loaded, never at `import errwise`.
+- An invalid value from any source given to `load()` or `Policy()` is a `UsageError`
+  ERR_INVALID_POLICY_VALUE whose message names the source (the flag, the variable or the
+  argument) and the allowed values. Validation happens when a policy is built or loaded (or the
+  environment first read), never at `import errwise`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Final, Literal, cast
@@ -161,13 +168,18 @@ _FIELDS: Final = tuple(f.name for f in fields(Policy))
 
 # -- the process policy -----------------------------------------------------------------------
 
-_current = Policy()
+_current: Policy | None = None
+"""The installed policy; None until the environment is read or `set_current()` is called."""
 _write_lock = threading.Lock()
 
 
 def current() -> Policy:
-    """The policy in force for this process (one reference read)."""
-    return _current
+    """The policy in force for this process (one reference read once known; the first call
+    reads the environment)."""
+    policy = _current
+    if policy is None:
+        return _from_environment()
+    return policy
 
 
 def set_current(policy: Policy) -> Policy:
@@ -175,9 +187,51 @@ def set_current(policy: Policy) -> Policy:
     global _current
     if not isinstance(policy, Policy):
         raise usage("ERR_USAGE", "set_current() takes an errwise.Policy", got=type(policy).__name__)
+    previous = current()
     with _write_lock:
-        previous, _current = _current, policy
+        previous, _current = (_current or previous), policy
     return previous
+
+
+def _from_environment() -> Policy:
+    """Install the policy the `ERRWISE_*` variables describe (once), warning about bad values."""
+    global _current  # noqa: PLW0603 - installed once, read without a lock
+    with _write_lock:
+        if _current is None:
+            _current = _environment_policy(os.environ)
+        return _current
+
+
+def _environment_policy(environ: Mapping[str, str]) -> Policy:
+    values: dict[str, Any] = {}
+    for name in _FIELDS:
+        variable = ENV_VARS[name]
+        raw = environ.get(variable)
+        if not raw:
+            continue
+        try:
+            values[name] = _CHECKS[name](raw, f"environment variable {variable}")
+        except UsageError as exc:
+            allowed = exc.context.get("allowed", "")
+            warnings.warn(
+                f"errwise: environment variable {variable}={raw!r} is not valid (allowed: "
+                f"{allowed}); using the default {getattr(Policy(), name)!r}",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+    return Policy(**values)
+
+
+def _installed() -> Policy | None:
+    """The installed policy without reading the environment (for `run_main`'s save/restore)."""
+    return _current
+
+
+def _reinstall(policy: Policy | None) -> None:
+    """Put back what `_installed()` returned (None: the environment is read again when needed)."""
+    global _current  # noqa: PLW0603 - the save/restore of run_main
+    with _write_lock:
+        _current = policy
 
 
 # -- loading ----------------------------------------------------------------------------------

@@ -30,6 +30,14 @@ def fresh(cli: Any, root: Path, *args: str) -> str:
     return out
 
 
+def cache_of(project: Path) -> Path:
+    """The default cache directory of the project configured in `project` (in the user cache
+    home the tests' conftest points at a temporary directory)."""
+    from errwise.audit.cachehome import project_directory
+
+    return project_directory(project)
+
+
 def rules_found(run: Any) -> list[tuple[str, str]]:
     return [(f["path"], f["rule"]) for f in json.loads(run.out)["findings"]]
 

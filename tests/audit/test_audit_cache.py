@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_samples import CALLER, STORE, SWALLOW, audit, fresh, rules_found, write
+from audit_samples import CALLER, STORE, SWALLOW, audit, cache_of, fresh, rules_found, write
 
 import errwise
 from errwise.audit import cache as cache_module
-from errwise.audit.cache import DEFAULT_DIR, RUNS_KEPT, Cache
+from errwise.audit.cache import RUNS_KEPT, Cache
 
 Cli = Callable[..., Any]
 CliRun = Any
@@ -58,8 +58,8 @@ def test_a_warm_run_reuses_everything_and_says_the_same(tmp_path: Path, cli: Cli
     write(tmp_path, {"a.py": SWALLOW, "b.py": BROAD_IN_HANDLER, "c.py": "x = 1\n"})
     cold = audit(cli, tmp_path)
     assert reused(cold) == 0
-    assert (tmp_path / DEFAULT_DIR / "CACHEDIR.TAG").is_file()
-    assert (tmp_path / DEFAULT_DIR / ".gitignore").read_text().strip().endswith("*")
+    assert (cache_of(tmp_path) / "CACHEDIR.TAG").is_file()
+    assert (cache_of(tmp_path) / ".gitignore").read_text().strip().endswith("*")
     warm = audit(cli, tmp_path)
     assert "3 of 3 from the cache" in warm.err
     assert warm.out == cold.out == fresh(cli, tmp_path)
@@ -69,14 +69,19 @@ def test_a_warm_run_reuses_everything_and_says_the_same(tmp_path: Path, cli: Cli
 def test_no_cache_reads_and_writes_nothing(tmp_path: Path, cli: Cli) -> None:
     write(tmp_path, {"a.py": SWALLOW})
     fresh(cli, tmp_path)
-    assert not (tmp_path / DEFAULT_DIR).exists()
+    assert not (cache_of(tmp_path)).exists()
 
 
-def test_cache_dir_flag_and_the_default_beside_pyproject(tmp_path: Path, cli: Cli) -> None:
+def test_cache_dir_flag_and_the_default_keyed_by_the_pyproject_directory(
+    tmp_path: Path, cli: Cli
+) -> None:
+    """The default cache is outside the tree, one per project (the pyproject.toml's
+    directory): nothing is written into the audited tree."""
     write(tmp_path, {"proj/pyproject.toml": "[project]\nname = 'p'\n", "proj/src/a.py": SWALLOW})
     audit(cli, tmp_path / "proj" / "src")
-    assert (tmp_path / "proj" / DEFAULT_DIR).is_dir()
-    assert not (tmp_path / "proj" / "src" / DEFAULT_DIR).exists()
+    assert (cache_of(tmp_path / "proj") / "v1").is_dir()
+    assert not cache_of(tmp_path / "proj" / "src").exists()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.py", "proj", "pyproject.toml", "src"]
     elsewhere = tmp_path / "elsewhere"
     run = audit(cli, tmp_path / "proj", "--cache-dir", str(elsewhere))
     assert reused(run) == 0  # a new directory starts empty
@@ -168,7 +173,7 @@ def test_an_edited_errwise_source_file_is_a_miss(
 
 
 def _entries(root: Path) -> list[Path]:
-    return [p for p in (root / DEFAULT_DIR / "v1").rglob("*") if p.is_file()]
+    return [p for p in (cache_of(root) / "v1").rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize(
@@ -216,7 +221,7 @@ def test_an_unwritable_cache_warns_once_and_the_audit_goes_on(
     real_mkdir = Path.mkdir
 
     def denied(self: Path, *args: Any, **kwargs: Any) -> None:
-        if DEFAULT_DIR in self.parts:
+        if "projects" in self.parts:
             raise PermissionError(errno.EACCES, "Permission denied", str(self))
         real_mkdir(self, *args, **kwargs)
 
@@ -234,7 +239,7 @@ def test_a_full_disk_leaves_no_temp_files_in_the_cache(
     tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(tmp_path, {"a.py": SWALLOW})
-    (tmp_path / DEFAULT_DIR).mkdir()
+    (cache_of(tmp_path)).mkdir()
     real_write = os.write
 
     def full(fd: int, data: Any) -> int:
@@ -246,18 +251,18 @@ def test_a_full_disk_leaves_no_temp_files_in_the_cache(
     run = cli("audit", "--format", "json", ".", cwd=tmp_path)
     assert run.code == 1, run
     assert "ERR_DISK_FULL" in run.err and "cache turned off" in run.err
-    assert not [p for p in (tmp_path / DEFAULT_DIR).rglob("*") if p.is_file() and "tmp" in p.name]
+    assert not [p for p in (cache_of(tmp_path)).rglob("*") if p.is_file() and "tmp" in p.name]
 
 
 def test_old_run_entries_are_pruned(tmp_path: Path, cli: Cli) -> None:
     for version in range(RUNS_KEPT + 3):
         write(tmp_path, {"a.py": f"x = {version}\n"})
         audit(cli, tmp_path)
-    assert len(list((tmp_path / DEFAULT_DIR / "v1" / "run").iterdir())) == RUNS_KEPT
+    assert len(list((cache_of(tmp_path) / "v1" / "run").iterdir())) == RUNS_KEPT
 
 
 def _age_scans(root: Path, seconds: float) -> None:
-    for entry in (root / DEFAULT_DIR / "v1" / "scan").rglob("*"):
+    for entry in (cache_of(root) / "v1" / "scan").rglob("*"):
         if entry.is_file():
             info = entry.stat()
             then = info.st_mtime - seconds
@@ -277,9 +282,9 @@ def test_scan_entries_are_pruned_least_recently_used_first(
         run = audit(cli, tmp_path)
         assert reused(run) == (1 if version else 0)  # a.py's entry, every time
         _age_scans(tmp_path, 3600)  # an hour passes between runs
-    scans = [p for p in (tmp_path / DEFAULT_DIR / "v1" / "scan").rglob("*") if p.is_file()]
+    scans = [p for p in (cache_of(tmp_path) / "v1" / "scan").rglob("*") if p.is_file()]
     assert len(scans) == 3
-    for entry in (tmp_path / DEFAULT_DIR / "v1" / "run").iterdir():
+    for entry in (cache_of(tmp_path) / "v1" / "run").iterdir():
         entry.unlink()
     run = audit(cli, tmp_path)
     assert "2 of 2 from the cache" in run.err  # a.py and the latest b.py survived

@@ -3,7 +3,6 @@ that names the key, the file and the allowed values; command-line flags override
 
 from __future__ import annotations
 
-import errno
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from errwise.audit import pyconfig
 from errwise.audit.finding import Severity
-from errwise.error import EnvError, UsageError
+from errwise.error import UsageError
 
 Cli = Callable[..., Any]
 
@@ -230,20 +229,3 @@ def test_invalid_toml_and_a_non_table_are_usage_errors(tmp_path: Path, cli: Cli)
     run = cli("audit", ".", cwd=root)
     assert run.code == 2
     assert "tool.errwise must be a table" in run.err
-
-
-def test_unreadable_pyproject_is_an_environment_error(
-    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = project(tmp_path, "[tool.errwise]\n", {"a.py": SWALLOW_DISK})
-
-    def denied(path: str, *args: object, **kwargs: object) -> Any:
-        raise PermissionError(errno.EACCES, "Permission denied", path)
-
-    monkeypatch.setattr(pyconfig, "open", denied, raising=False)
-    with pytest.raises(EnvError) as caught:
-        pyconfig.load_pyproject(str(root / "pyproject.toml"))
-    assert caught.value.code == "ERR_PERMISSION_DENIED"
-    run = cli("audit", ".", cwd=root)
-    assert run.code == 10
-    assert "ERR_PERMISSION_DENIED" in run.err and "pyproject.toml" in run.err

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_samples import SWALLOW
+from audit_samples import SWALLOW, cache_of
 
 from errwise.audit import runner
-from errwise.audit.cache import DEFAULT_DIR, Cache, digest
+from errwise.audit.cache import Cache, digest
 from errwise.audit.fileindex import SETTLE_NS, FileIndex
 
 Cli = Callable[..., Any]
@@ -126,7 +126,7 @@ def test_a_file_written_just_before_its_stat_is_not_vouched_for(
 def drop_entries(root: Path, *kinds: str) -> None:
     """Delete the cache's entries of these kinds (scan, run, files)."""
     for kind in kinds:
-        for entry in (root / DEFAULT_DIR / "v1" / kind).rglob("*"):
+        for entry in (cache_of(root) / "v1" / kind).rglob("*"):
             if entry.is_file():
                 entry.unlink()
 
@@ -173,7 +173,7 @@ def test_a_damaged_index_is_ignored_then_rewritten(
 ) -> None:
     project(tmp_path)
     cold = audit(cli, tmp_path)
-    (index,) = [p for p in (tmp_path / DEFAULT_DIR / "v1" / "files").iterdir()]
+    (index,) = [p for p in (cache_of(tmp_path) / "v1" / "files").iterdir()]
     index.write_bytes(index.read_bytes()[:-3])
     reads.clear()
     assert audit(cli, tmp_path) == cold
@@ -193,7 +193,7 @@ def test_an_index_that_vouches_for_the_wrong_content_is_corrected(
     path = tmp_path / "a.py"
     path.write_text(RERAISE, encoding="utf-8")
     settle(path)
-    cache = Cache(tmp_path / DEFAULT_DIR)
+    cache = Cache(cache_of(tmp_path))
     index = FileIndex.load(cache)
     stale = digest(SWALLOW.encode())
     index.record(str(path), path.stat(), stale, taken_ns=time.time_ns())

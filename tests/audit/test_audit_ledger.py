@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audit_samples import CALLER, STORE, SWALLOW, audit, fresh, rules_found, write
+from audit_samples import CALLER, STORE, SWALLOW, audit, cache_of, fresh, rules_found, write
 
 from errwise.audit.engine import FileResult, FileScan
 from errwise.audit.infer import Program
@@ -261,7 +261,7 @@ def test_a_previous_scan_gone_from_the_cache_rechecks_everything(tmp_path: Path,
     """Telling which functions an edit added needs the previous facts of the file."""
     write(tmp_path, {"pkg/__init__.py": "", "pkg/store.py": STORE, "pkg/caller.py": CALLER})
     audit(cli, tmp_path)
-    for entry in (tmp_path / ".errwise_cache" / "v1" / "scan").rglob("*"):
+    for entry in (cache_of(tmp_path) / "v1" / "scan").rglob("*"):
         if entry.is_file():
             entry.unlink()
     write(tmp_path, {"pkg/store.py": STORE + "\n\ndef unused_helper():\n    raise KeyError\n"})

@@ -10,6 +10,7 @@ import pytest
 
 import errwise
 from errwise.ops.atomic import TEMP_MARKER, is_temp_name
+from errwise.ops.leftovers import owner_tag
 
 
 def _leftovers(directory: Path) -> list[str]:
@@ -109,7 +110,7 @@ def test_planted_symlink_at_temp_path_is_never_followed(
     target.write_bytes(b"old")
     randoms = iter([b"\x11" * 8, b"\x22" * 8])
     monkeypatch.setattr(os, "urandom", lambda n: next(randoms))
-    planted = tmp_path / f".target{TEMP_MARKER}{'11' * 8}"
+    planted = tmp_path / f".target{TEMP_MARKER}{owner_tag()}-{'11' * 8}"
     planted.symlink_to(victim)
     dangling = tmp_path / "dangling"
     errwise.atomic_write(target, b"new")
@@ -124,7 +125,7 @@ def test_planted_dangling_symlink_does_not_create_its_target(
 ) -> None:
     randoms = iter([b"\x33" * 8, b"\x44" * 8])
     monkeypatch.setattr(os, "urandom", lambda n: next(randoms))
-    planted = tmp_path / f".t{TEMP_MARKER}{'33' * 8}"
+    planted = tmp_path / f".t{TEMP_MARKER}{owner_tag()}-{'33' * 8}"
     planted.symlink_to(tmp_path / "would-be-created")
     errwise.atomic_write(tmp_path / "t", b"new")
     assert not (tmp_path / "would-be-created").exists()
@@ -138,6 +139,8 @@ def test_temp_names_are_recognisable_and_unpredictable(
     real_open = os.open
 
     def spy(path: str, flags: int, mode: int = 0o777, **kw: object) -> int:
+        if flags & os.O_DIRECTORY:
+            return real_open(path, flags, mode, **kw)  # the leftover sweep lists the directory
         seen.append(os.path.basename(path))
         assert flags & os.O_EXCL and flags & os.O_CREAT and flags & os.O_NOFOLLOW
         return real_open(path, flags, mode)

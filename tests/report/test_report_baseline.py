@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from errwise.audit.baseline import read_baseline
-from errwise.audit.cache import DEFAULT_DIR as CACHE
+from errwise.audit.cachehome import project_directory
 from errwise.error import UsageError
 from errwise.ops.atomic import is_temp_name
 
@@ -88,7 +88,7 @@ def test_baseline_file_is_sorted_versioned_and_stable(tmp_path: Path, cli: Cli) 
     assert all("line" not in e for e in doc["findings"])  # lines move; diffs stay quiet
     _audit(cli, tmp_path, TEN_LINES_ABOVE, "--write-baseline", "base.json")
     assert (tmp_path / "base.json").read_text() == text
-    assert not [p for p in os.listdir(tmp_path) if p not in {"mod.py", "base.json", CACHE}]
+    assert sorted(os.listdir(tmp_path)) == ["base.json", "mod.py"]
 
 
 @pytest.mark.parametrize(
@@ -124,14 +124,14 @@ def test_an_unreadable_baseline_is_a_usage_error(
 ) -> None:
     path = tmp_path / "base.json"
     path.write_text('{"version": 1, "findings": []}')
-    real_open = open
+    real_open = os.open
 
     def denied(file: Any, *args: Any, **kwargs: Any) -> Any:
         if str(file) == str(path):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", denied)
+    monkeypatch.setattr("errwise.ops.safeio.os.open", denied)
     with pytest.raises(UsageError, match=r"cannot be read \(Permission denied\); regenerate it"):
         read_baseline(str(path))
 
@@ -149,11 +149,10 @@ def test_a_failed_baseline_write_keeps_the_old_file(
     run = _audit(cli, tmp_path, TEN_LINES_ABOVE + "\n", "--write-baseline", "base.json")
     assert run.code == 10, run
     assert (tmp_path / "base.json").read_text() == old
-    assert sorted(os.listdir(tmp_path)) == [CACHE, "base.json", "mod.py"]
+    assert sorted(os.listdir(tmp_path)) == ["base.json", "mod.py"]
     # the cache's own writes failed too, and left no temp file behind either
-    assert not [
-        name for _, _, names in os.walk(tmp_path / CACHE) for name in names if is_temp_name(name)
-    ]
+    cache = project_directory(tmp_path)
+    assert not [name for _, _, names in os.walk(cache) for name in names if is_temp_name(name)]
 
 
 SENTINEL = """\

@@ -7,7 +7,11 @@ in a diff; line numbers are left out on purpose (they move with every edit above
 the finding's fingerprint (see `FileModel.finding`): it survives lines inserted above and edits
 elsewhere in the function, and changes when the judged code itself changes — which makes the
 finding new again. `read_baseline(path)` returns the recorded fingerprints; a missing,
-unreadable, corrupt or other-version file is a `UsageError` that says how to regenerate it.
+unreadable, corrupt or other-version file is a `UsageError` that names the file, says why and
+how to regenerate it. It is read with `errwise.ops.safeio.read_regular` (a symlink the user
+named is followed): a FIFO, a device (a link to `/dev/zero`), a file over `BASELINE_LIMIT`
+bytes, undecodable or too deeply nested JSON are refused the same way — never a hang, never
+an internal error.
 `apply_baseline(report, fingerprints)` drops the recorded findings and counts them.
 """
 
@@ -20,12 +24,22 @@ from typing import Any
 
 from errwise.audit.finding import Finding
 from errwise.audit.report.model import AuditReport
-from errwise.error import UsageError, usage
+from errwise.error import Error, UsageError, usage
 from errwise.ops.atomic import atomic_write
+from errwise.ops.safeio import read_regular
 
-__all__ = ["BASELINE_VERSION", "write_baseline", "read_baseline", "apply_baseline", "render"]
+__all__ = [
+    "BASELINE_LIMIT",
+    "BASELINE_VERSION",
+    "write_baseline",
+    "read_baseline",
+    "apply_baseline",
+    "render",
+]
 
 BASELINE_VERSION = 1
+BASELINE_LIMIT = 256 << 20
+"""The largest baseline read (256 MiB: about a million findings)."""
 
 
 def render(findings: Iterable[Finding]) -> str:
@@ -64,23 +78,29 @@ def _bad(path: str, why: str) -> UsageError:
 def read_baseline(path: str) -> frozenset[str]:
     """The fingerprints recorded in the baseline at `path` (see the module promise)."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise usage(
-            "ERR_USAGE",
-            f"baseline {path} does not exist; create it with "
-            f"`errwise audit --write-baseline {path} PATH...`",
-            path=path,
-        ) from None
-    except IsADirectoryError:
-        raise _bad(path, "is a directory, not a baseline file") from None
-    except OSError as exc:
-        raise _bad(path, f"cannot be read ({os.strerror(exc.errno or 0) or exc})") from exc
+        data = read_regular(path, limit=BASELINE_LIMIT, follow_symlinks=True)
+    except Error as err:
+        reason = err.context.get("reason")
+        if reason == "missing":
+            raise usage(
+                "ERR_USAGE",
+                f"baseline {path} does not exist; create it with "
+                f"`errwise audit --write-baseline {path} PATH...`",
+                path=path,
+            ) from None
+        if err.code == "ERR_IS_A_DIRECTORY":
+            raise _bad(path, "is a directory, not a baseline file") from None
+        if reason == "unreadable":
+            errno_value = err.context.get("errno")
+            why = os.strerror(errno_value) if isinstance(errno_value, int) else err.message
+            raise _bad(path, f"cannot be read ({why})") from err
+        raise _bad(path, str(err.context.get("detail") or err.message)) from None
     try:
         document: Any = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise _bad(path, f"is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _bad(path, "is nested too deeply to be a baseline") from None
     if not isinstance(document, dict):
         raise _bad(path, "is not a baseline (expected a JSON object)")
     version = document.get("version")

@@ -10,12 +10,14 @@ it cannot place: the details are then just the excerpt.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, FindingDetails
 from errwise.audit.model import CallInfo, FileModel
 from errwise.audit.names import BUILTIN_NAMES
+from errwise.audit.spans import Innermost
 
 __all__ = ["attach_details", "MAX_EXCERPT_LINES", "MAX_LINE_CHARS"]
 
@@ -38,7 +40,9 @@ _EFFECT_NAMES = (
 def attach_details(model: FileModel, findings: Iterable[Finding]) -> None:
     handlers = {(h.node.lineno, h.node.col_offset + 1): h for h in model.handlers}
     calls_at = {(c.node.lineno, c.node.col_offset + 1): c for c in model.calls}
-    spans = _spans(model)
+    functions = _functions(model)
+    by_line = sorted((c.node.lineno, n) for n, c in enumerate(model.calls))
+    call_lines = [line for line, _ in by_line]
     for finding in findings:
         where = (finding.line, finding.col)
         start = finding.line
@@ -51,14 +55,14 @@ def attach_details(model: FileModel, findings: Iterable[Finding]) -> None:
         elif where in calls_at:
             judged = [calls_at[where].node]
         else:
-            judged = [
-                c.node for c in model.calls if finding.line <= c.node.lineno <= finding.end_line
-            ]
+            low = bisect_left(call_lines, finding.line)
+            high = bisect_right(call_lines, finding.end_line)
+            judged = [model.calls[n].node for n in sorted(n for _, n in by_line[low:high])]
         infos = list(model.calls_in(judged)) if judged else []
         effects = Effect.NONE
         for info in infos:
             effects |= info.effects
-        function = _function_at(spans, finding)
+        function = functions.at(finding.line)
         end = finding.end_line
         if handler is None:  # a statement: show a little of what surrounds it
             first = function[0] if function else 1
@@ -85,26 +89,18 @@ def _excerpt(lines: list[str], start: int, end: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _spans(model: FileModel) -> list[tuple[int, int, int]]:
-    """(first line with decorators, `def` line, last line) of every function."""
+def _functions(model: FileModel) -> Innermost[tuple[int, int]]:
+    """The innermost function at each line, as (`def` line, last line); a function's lines
+    start at its first decorator."""
     spans = []
     for info in model.functions:
         node = info.node
         if isinstance(node, ast.Lambda):
             continue
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        spans.append((first, node.lineno, node.end_lineno or node.lineno))
-    return spans
-
-
-def _function_at(spans: list[tuple[int, int, int]], finding: Finding) -> tuple[int, int] | None:
-    best: tuple[int, int] | None = None
-    best_first = 0
-    line = finding.line
-    for first, def_line, last in spans:
-        if first <= line <= last and (best is None or first >= best_first):
-            best, best_first = (def_line, last), first
-    return best
+        last = node.end_lineno or node.lineno
+        spans.append((first, last, (node.lineno, last)))
+    return Innermost(spans)
 
 
 def _patchable(model: FileModel, infos: list[CallInfo]) -> tuple[tuple[str, str], ...]:
@@ -112,7 +108,6 @@ def _patchable(model: FileModel, infos: list[CallInfo]) -> tuple[tuple[str, str]
     ranked = sorted(infos, key=lambda c: (-int(c.effects.state_changing), c.node.lineno))
     out: list[tuple[str, str]] = []
     for info in ranked:
-        written = ast.unparse(info.node.func)
         func = info.node.func
         if isinstance(func, ast.Name):
             if func.id[:1].isupper() or (func.id in BUILTIN_NAMES and func.id != "open"):
@@ -125,7 +120,7 @@ def _patchable(model: FileModel, infos: list[CallInfo]) -> tuple[tuple[str, str]
         else:
             continue
         if all(t != target for t, _ in out):
-            out.append((target, written))
+            out.append((target, ast.unparse(func)))
         if len(out) == _MAX_CALLS:
             break
     return tuple(out)

@@ -5,7 +5,8 @@ once, sorted by reported path, plus a `Diagnostic` for each path it could not se
 unreadable, a symlink loop) — it never raises for a bad path. An explicitly named file is always
 audited, whatever its name, exclusions or `.gitignore` say. Inside a git work tree a directory is
 listed with `git ls-files -co --exclude-standard` (so `.gitignore` is honoured; bounded by a
-timeout); elsewhere the walk skips `.git`, virtualenvs (any directory holding `pyvenv.cfg`),
+timeout; hardened by `errwise.audit.gitsafe`, so the repository's own configuration runs
+nothing); elsewhere the walk skips `.git`, virtualenvs (any directory holding `pyvenv.cfg`),
 `build`, `dist`, `node_modules`, `__pycache__`, `.tox`, `.nox` and tool caches. Directory
 symlinks are followed once; one that leads back to a directory being walked is reported, not
 followed forever. Reported paths are relative to `root` and `/`-separated (absolute when a file
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from errwise.audit.finding import Diagnostic
+from errwise.audit.gitsafe import git_argv, git_env
 from errwise.classify import errno_code
 from errwise.error import usage
 from errwise.result import Err, Ok, Result
@@ -402,8 +404,9 @@ def _git(directory: str, *args: str) -> Result[subprocess.CompletedProcess[bytes
     try:
         return Ok(
             subprocess.run(
-                ["git", "-C", directory, *args],
+                git_argv("-C", directory, *args),
                 capture_output=True,
+                env=git_env(),
                 timeout=GIT_TIMEOUT,
                 check=False,
                 stdin=subprocess.DEVNULL,

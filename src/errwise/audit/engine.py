@@ -8,7 +8,10 @@ from the cache); `finish_scan` completes it with the whole program's facts (reso
 Promise: `analyze_source` never raises for any input text or bytes: undecodable, binary,
 unparsable or pathologically nested input yields a `Diagnostic` (ERR_DECODE, ERR_PARSE), and a
 rule that fails on a file yields an ERR_INTERNAL diagnostic naming the rule while the other rules
-still run. Findings come back sorted, with fingerprints made unique within the file.
+still run. Code nested too deeply for any phase (a `RecursionError` in parsing, modelling,
+inference, a rule, the details, or the finishing with the program's facts) is the file's one
+ERR_PARSE diagnostic (`too_deep`), never ERR_INTERNAL: nothing that phase half-made is kept.
+Findings come back sorted, with fingerprints made unique within the file.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ __all__ = [
     "finish_scan",
     "scan_source",
     "summarize_source",
+    "too_deep",
 ]
 
 
@@ -129,6 +133,21 @@ def scan_source(
     """The first half of `analyze_source`: decode, parse, model and summarise the file, run
     every selected rule on it; what needs other files is left in `FileScan.deferred`."""
     partial = FileResult(path)
+    try:
+        return _scan(source, path, config, rules, module_name, partial=partial)
+    except RecursionError:
+        return FileScan(path, lines=partial.lines, diagnostics=[too_deep(path)])
+
+
+def _scan(
+    source: str | bytes,
+    path: str,
+    config: AuditConfig,
+    rules: Sequence[Rule] | None,
+    module_name: str | None,
+    *,
+    partial: FileResult,
+) -> FileScan:
     model = _model(source, path, config, module_name, partial)
     scan = FileScan(path, lines=partial.lines, diagnostics=partial.diagnostics)
     if model is None:
@@ -136,6 +155,8 @@ def scan_source(
     kb = kb_for(config)
     try:
         scan.facts = summarize(model, kb)
+    except RecursionError:
+        raise  # the whole file is too deep (`scan_source`), not a bug of the inference
     # errwise: ignore[broad-catch] -- containment: the file's facts count as unknown and the
     # file says why; the rules that need no facts still run
     except Exception as exc:
@@ -149,6 +170,8 @@ def scan_source(
                     scan.deferred.append(item)
                 else:
                     scan.findings.append(item)
+        except RecursionError:
+            raise  # the whole file is too deep (`scan_source`), not a bug of the rule
         # errwise: ignore[broad-catch] -- a failing rule is contained: the file gets a diagnostic
         except Exception as exc:
             scan.diagnostics.append(_failed(path, f"rule {rule.id} {rule.name}", exc))
@@ -162,6 +185,15 @@ def scan_source(
 def finish_scan(scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
     """The second half of `analyze_source`: resolve the deferred checks with the program's
     facts, keep one finding per claimed clause, apply suppressions, sort, fill hidden errors."""
+    try:
+        return _finish(scan, program, config)
+    except RecursionError:
+        return FileResult(
+            scan.path, lines=scan.lines, diagnostics=[*scan.diagnostics, too_deep(scan.path)]
+        )
+
+
+def _finish(scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
     result = FileResult(
         scan.path, lines=scan.lines, diagnostics=list(scan.diagnostics), strengths=scan.strengths
     )
@@ -169,6 +201,8 @@ def finish_scan(scan: FileScan, program: Program, config: AuditConfig) -> FileRe
     for deferred in scan.deferred:
         try:
             findings.extend(deferred.run(program, config))
+        except RecursionError:
+            raise  # the whole file is too deep (`finish_scan`), not a bug of the rule
         # errwise: ignore[broad-catch] -- a failing rule is contained: the file gets a diagnostic
         except Exception as exc:
             result.diagnostics.append(_failed(scan.path, f"rule {deferred.rule}", exc))
@@ -181,6 +215,11 @@ def finish_scan(scan: FileScan, program: Program, config: AuditConfig) -> FileRe
         fill_hidden_errors(kept, program)
     result.findings = kept
     return result
+
+
+def too_deep(path: str) -> Diagnostic:
+    """The diagnostic of a file whose code is nested too deeply to analyse."""
+    return Diagnostic(path, "ERR_PARSE", "code nested too deeply to analyse")
 
 
 def _failed(path: str, what: str, exc: Exception) -> Diagnostic:
@@ -201,8 +240,11 @@ def summarize_source(
     """The inference summary of one file (None when it cannot be parsed: `analyze_source`
     reports why)."""
     config = config or AuditConfig()
-    model = _model(source, path, config, module_name, FileResult(path))
-    return None if model is None else summarize(model, kb_for(config))
+    try:
+        model = _model(source, path, config, module_name, FileResult(path))
+        return None if model is None else summarize(model, kb_for(config))
+    except RecursionError:
+        return None  # too deep: `analyze_source` says so
 
 
 def _model(
@@ -228,9 +270,7 @@ def _model(
             tree, path, source, module_name, StateChangeMatcher(config.extend_state_changing)
         )
     except (RecursionError, MemoryError):
-        result.diagnostics.append(
-            Diagnostic(path, "ERR_PARSE", "code nested too deeply to analyse")
-        )
+        result.diagnostics.append(too_deep(path))
         return None
     model.config = config
     return model

@@ -10,9 +10,10 @@ behind a restored modification time is read again. Anything doubtful is None: th
 and hashes the file, which is always right; the index only saves the reading.
 
 The index is one cache entry (`errwise.audit.cache`), loaded once and saved once per run when
-it changed. Runs that share a cache directory may overwrite each other's index: the loser's
-files are simply read again next time. It keeps at most `MAX_ENTRIES` files, those of the
-latest run first.
+it changed. Its key is a constant, which anyone can name: like every entry it is believed only
+when it carries the MAC made with the user's key, so a planted index is a miss. Runs that
+share a cache directory may overwrite each other's index: the loser's files are simply read
+again next time. It keeps at most `MAX_ENTRIES` files, those of the latest run first.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """`--diff REV`: keep only findings on lines changed since a git revision.
 
 Promise: `changed_lines(root, rev)` asks git (`git diff --unified=0 REV`, run through
-`errwise.run` with a timeout, paths relative to `root`) which lines of which files differ from REV
+`errwise.run` with a timeout, paths relative to `root`, hardened by `errwise.audit.gitsafe`: no
+fsmonitor hook, external diff, textconv, filter driver, pager or fetch that the repository's
+configuration names is run) which lines of which files differ from REV
 in the work tree — staged or not — and counts untracked, not-ignored files as changed throughout.
 A revision git does not know, or a directory that is not in a git work tree, is a `UsageError`
 quoting git; a revision that looks like an option is refused before git runs. `apply_diff(report,
@@ -13,7 +15,16 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Sequence
 
+from errwise.audit.gitsafe import (
+    FILTER_DRIVERS_QUERY,
+    filter_overrides,
+    git_argv,
+    git_diff_options,
+    git_env,
+    parse_filter_drivers,
+)
 from errwise.audit.report.model import AuditReport
 from errwise.error import Error, usage
 from errwise.ops.run import run_result
@@ -29,10 +40,11 @@ Changes = dict[str, list[tuple[int, int]] | None]
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
-def _git(root: str, *args: str, check_only: bool = False) -> str:
+def _git(root: str, *args: str, check_only: bool = False, extra_config: Sequence[str] = ()) -> str:
     outcome = run_result(
-        ["git", "-c", "core.quotePath=false", *args],
+        git_argv(*args, extra_config=extra_config),
         cwd=root,
+        env=git_env(),
         timeout=GIT_DIFF_TIMEOUT,
         max_output=None,
         context={"purpose": "errwise audit --diff"},
@@ -84,7 +96,20 @@ def changed_lines(root: str, rev: str) -> Changes:
     inside = _git(root, "rev-parse", "--is-inside-work-tree", check_only=True)
     if inside.strip() != "true":
         raise usage("ERR_USAGE", f"--diff: {root} is not inside a git work tree")
-    diff = _git(root, "diff", "--unified=0", "--no-color", "--no-ext-diff", "--relative", rev, "--")
+    # `git diff` hashes modified work-tree files through the filter drivers the repository
+    # configures: list them first (reading the configuration runs nothing), then neutralise each.
+    drivers = parse_filter_drivers(_git(root, *FILTER_DRIVERS_QUERY, check_only=True))
+    diff = _git(
+        root,
+        "diff",
+        "--unified=0",
+        "--inter-hunk-context=0",
+        *git_diff_options(),
+        "--relative",
+        rev,
+        "--",
+        extra_config=filter_overrides(drivers),
+    )
     changes = parse_diff(diff)
     for path in _git(root, "ls-files", "--others", "--exclude-standard").splitlines():
         if path:

@@ -277,6 +277,9 @@ class FileModel:
         self._handler_of: dict[ast.AST, HandlerInfo] = {}
         self._call_index: dict[ast.AST, int] | None = None
         """Position of each call node in `calls` (built on the first `calls_in`)."""
+        self.memo: dict[str, Any] = {}
+        """What a rule computes once per file rather than once per finding (its key names the
+        rule and the value); emptied by `release`."""
 
     # -- building ------------------------------------------------------------------------------
 
@@ -564,11 +567,21 @@ class FileModel:
         if index is None:
             index = self._call_index = {call.node: i for i, call in enumerate(self.calls)}
         found: set[int] = set()
-        for node in _walk_scope(nodes):
-            if isinstance(node, ast.Call):
-                position = index.get(node)
-                if position is not None:
-                    found.add(position)
+
+        def seen(node: ast.AST) -> bool:
+            """Note a call; True when it was noted before: its subtree was walked then."""
+            if not isinstance(node, ast.Call):
+                return False
+            position = index.get(node)
+            if position is None:
+                return False
+            if position in found:
+                return True
+            found.add(position)
+            return False
+
+        for _ in _walk_scope(nodes, seen):
+            pass
         calls = self.calls
         for position in sorted(found):
             yield calls[position]
@@ -653,6 +666,7 @@ class FileModel:
         self._try_of.clear()
         self._handler_of.clear()
         self._call_index = None
+        self.memo.clear()
         self.program = None
 
 
@@ -751,12 +765,17 @@ def _scope_fields(kind: type[ast.AST]) -> tuple[str, ...]:
 _SCOPE_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 
 
-def _walk_scope(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Walk statements without entering nested functions, lambdas or classes."""
+def _walk_scope(
+    nodes: Iterable[ast.AST], prune: Callable[[ast.AST], bool] | None = None
+) -> Iterator[ast.AST]:
+    """Walk statements without entering nested functions, lambdas or classes, nor the nodes
+    `prune` says to skip (with what is under them)."""
     stack = list(nodes)
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
+        if prune is not None and prune(node):
+            continue
         yield node
         kind = type(node)
         fields = _SCOPE_FIELDS.get(kind)

@@ -1,11 +1,14 @@
 """Read the auditor's settings from `[tool.errwise]` in the nearest `pyproject.toml`.
 
-Promise: `find_pyproject(start)` returns the nearest `pyproject.toml` walking up from `start`;
-`load_pyproject(path)` turns its `[tool.errwise]` table into a validated `AuditConfig` (a file
-without the table gives the defaults). Every problem is a `UsageError` (exit 2) whose message
-names the key, the file and the allowed values — an unknown key, a wrong type, an unknown rule,
-a bad severity, invalid TOML — except an unreadable file, which is an environment error (exit 10).
-Rule references (ids or names, any case) are stored as canonical ids.
+Promise: `find_pyproject(start)` returns the nearest `pyproject.toml` (anything of that name but a
+directory) walking up from `start`; `load_pyproject(path)` turns its `[tool.errwise]` table into a
+validated `AuditConfig` (a file without the table gives the defaults). Every problem is a
+`UsageError` ERR_USAGE (exit 2) whose message names the file and the reason, and the key and the
+allowed values where there is one: an unknown key, a wrong type, an unknown rule, a bad severity,
+invalid TOML, a file that cannot be read, is not valid UTF-8, nests too deeply, is larger than
+`MAX_PYPROJECT_BYTES` or is not a regular file (a FIFO, a device, a link to `/dev/zero`: refused
+without blocking or reading it). Rule references (ids or names, any case) are stored as canonical
+ids.
 """
 
 from __future__ import annotations
@@ -15,18 +18,19 @@ import json
 import math
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from errwise.audit.config import AuditConfig
 from errwise.audit.finding import Severity
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
-from errwise.classify import classify
-from errwise.error import UsageError, usage
+from errwise.error import Error, UsageError, usage
+from errwise.ops.safeio import read_regular
 
 __all__ = [
     "KEYS",
+    "MAX_PYPROJECT_BYTES",
     "find_pyproject",
     "load_pyproject",
     "config_from_table",
@@ -51,6 +55,9 @@ KEYS = (
 
 _SEVERITIES = ", ".join(s.value for s in Severity)
 
+MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
+"""A larger `pyproject.toml` is refused (a usage error) rather than read."""
+
 
 def find_pyproject(start: str) -> str | None:
     """The nearest `pyproject.toml` in `start` (a file's directory) or one of its parents."""
@@ -59,7 +66,9 @@ def find_pyproject(start: str) -> str | None:
         directory = os.path.dirname(directory)
     while True:
         candidate = os.path.join(directory, "pyproject.toml")
-        if os.path.isfile(candidate):
+        # Not `isfile`: a FIFO, a device link or a dangling link there is a broken configuration
+        # to report, not a reason to silently use the defaults (or a parent's file).
+        if os.path.lexists(candidate) and not os.path.isdir(candidate):
             return candidate
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -69,13 +78,15 @@ def find_pyproject(start: str) -> str | None:
 
 def load_pyproject(path: str) -> AuditConfig:
     """The `AuditConfig` of `[tool.errwise]` in `path` (see the module promise)."""
+    text = _read_text(path)
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise usage("ERR_USAGE", f"{path} is not valid TOML: {exc}", file=path) from exc
-    except OSError as exc:
-        raise classify(exc).with_context(config=path) from exc
+        raise _unusable(path, f"is not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise _unusable(path, "nests arrays or tables too deeply to be read") from exc
+    except ValueError as exc:  # e.g. an integer beyond the interpreter's digit limit
+        raise _unusable(path, f"holds a value that cannot be read: {exc}") from exc
     tool = data.get("tool", {})
     table = tool.get("errwise") if isinstance(tool, dict) else None
     if table is None:
@@ -139,8 +150,56 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
         from errwise.audit.infer import kb_from_config
 
         kb_from_config(knowledge, f"[tool.errwise] in {source}")  # validate now, not per file
-        config = replace(config, knowledge=json.dumps(knowledge, sort_keys=True))
+        try:
+            text = json.dumps(knowledge, sort_keys=True, default=_not_plain(source))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise _bad(
+                source, "raises", f"cannot be stored: {exc}", "strings, lists and tables"
+            ) from exc
+        config = replace(config, knowledge=text)
     return config
+
+
+def _not_plain(source: str) -> Callable[[object], object]:
+    def reject(value: object) -> object:
+        raise _bad(
+            source,
+            "raises / exception-classes",
+            f"holds a {type(value).__name__} value ({value!r})",
+            "strings, lists and tables",
+        )
+
+    return reject
+
+
+def _read_text(path: str) -> str:
+    """The text of the configuration file: a regular file (a link to one is followed: monorepos
+    share configurations that way), at most `MAX_PYPROJECT_BYTES`, UTF-8; read without blocking
+    (`errwise.ops.safeio.read_regular`)."""
+    try:
+        raw = read_regular(path, limit=MAX_PYPROJECT_BYTES, follow_symlinks=True)
+    except Error as err:
+        reason = err.context.get("reason")
+        if reason == "too large":
+            raise _unusable(
+                path,
+                f"is larger than {MAX_PYPROJECT_BYTES // (1024 * 1024)} MiB: not read as a config",
+            ) from err
+        detail = str(err.context.get("detail") or err.message)
+        if reason in ("missing", "unreadable"):  # an OS error: `detail` says which
+            detail = f"cannot be read: {detail}"
+        raise _unusable(path, detail) from err
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _unusable(
+            path, f"is not valid UTF-8 text (line {line}, byte offset {exc.start}): {exc.reason}"
+        ) from exc
+
+
+def _unusable(path: str, problem: str) -> UsageError:
+    return usage("ERR_USAGE", f"{path} {problem}", file=path)
 
 
 def rule_by_key() -> dict[str, Rule]:

@@ -5,11 +5,12 @@ Promise: `plan(options)` validates everything the user gave (flags and `[tool.er
 any file is read — every problem is a `UsageError` — and `execute(plan)` never raises for a bad
 file: an unreadable, vanished, non-regular, undecodable or unparsable file gets one diagnostic
 and the run goes on; a failure inside errwise on one file (a rule or the analysis raising, a
-worker process dying on it) becomes an ERR_INTERNAL diagnostic for that file. A file whose scan
-runs over the per-file budget (`AuditPlan.budget`: wall-clock seconds; address space in a worker
-process) gets an ERR_TIMEOUT or "out of memory" diagnostic instead of hanging the run. The
-report is identical whatever `jobs` is: files are analysed independently and collected in path
-order.
+worker process dying on it) becomes an ERR_INTERNAL diagnostic for that file, and code nested
+too deeply to analyse in any phase the file's ERR_PARSE diagnostic (`engine.too_deep`). A file
+whose scan runs over the per-file budget (`AuditPlan.budget`: wall-clock seconds; address space
+in a worker process) gets an ERR_TIMEOUT or "out of memory" diagnostic instead of hanging the
+run. The report is identical whatever `jobs` is: files are analysed independently and collected
+in path order.
 
 Each file is parsed once: the scan of every file (in this process and in worker processes that
 cannot import the audited code: `errwise.audit.workers`) yields compact summaries,
@@ -39,8 +40,8 @@ from dataclasses import dataclass, replace
 
 from errwise.audit import rules as _rules
 from errwise.audit.budget import OverBudget, TimeBudget, time_budget
-from errwise.audit.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from errwise.audit.cache import Cache, code_stamp, digest
+from errwise.audit.cachehome import project_directory
 from errwise.audit.config import AuditConfig
 from errwise.audit.discover import ExcludePattern, SourceFile, discover
 from errwise.audit.engine import (
@@ -49,6 +50,7 @@ from errwise.audit.engine import (
     analyze_source,
     finish_scan,
     scan_source,
+    too_deep,
 )
 from errwise.audit.fileindex import FileIndex
 from errwise.audit.finding import Diagnostic, Severity
@@ -59,7 +61,7 @@ from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
 from errwise.audit.workers import Done, Outcome, Pool, Returned
 from errwise.classify import errno_code
-from errwise.error import EnvError, usage
+from errwise.error import EnvError, Error, usage
 
 __all__ = [
     "AuditOptions",
@@ -118,8 +120,9 @@ class AuditOptions:
     cache: bool = False
     """Reuse the results of unchanged inputs and store this run's (`errwise.audit.cache`)."""
     cache_dir: str | None = None
-    """Where the cache lives (default: `.errwise_cache` in the directory of the configuration
-    file, else in `root`)."""
+    """Where the cache lives (relative paths: to the directory of the configuration file, else
+    to `root`). Default: that directory's cache in the user's cache home
+    (`errwise.audit.cachehome.project_directory`), never inside the audited tree."""
     file_timeout: float | None = None
     """Seconds one file's analysis may take before it is given up with an ERR_TIMEOUT
     diagnostic (None: `DEFAULT_FILE_TIMEOUT`; 0: no limit)."""
@@ -141,6 +144,8 @@ class AuditPlan:
     jobs: int
     cache_dir: str | None = None
     """The cache directory (absolute), or None for no cache."""
+    cache_problem: str | None = None
+    """Why the cache is off although it was asked for (a warning of the report)."""
     budget: Budget = Budget()
     """What one file's scan may take."""
 
@@ -179,9 +184,14 @@ def plan(options: AuditOptions) -> AuditPlan:
     everywhere = replace(config, per_file_ignores=())
     selected = tuple(r for r in _rules.all_rules() if everywhere.selects(r))
     jobs = options.jobs or os.cpu_count() or 1
-    cache_dir = None
-    if options.cache:
-        cache_dir = os.path.join(config_dir, options.cache_dir or DEFAULT_CACHE_DIR)
+    cache_dir, cache_problem = None, None
+    if options.cache and options.cache_dir:
+        cache_dir = os.path.join(config_dir, options.cache_dir)
+    elif options.cache:
+        try:
+            cache_dir = str(project_directory(config_dir))
+        except Error as err:
+            cache_problem = f"cache turned off for this run: {err.message}"
     return AuditPlan(
         tuple(paths),
         root,
@@ -191,7 +201,8 @@ def plan(options: AuditOptions) -> AuditPlan:
         selected,
         jobs,
         cache_dir,
-        _budget(options, config),
+        cache_problem,
+        budget=_budget(options, config),
     )
 
 
@@ -264,6 +275,8 @@ def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
         report.cache = cache.stats
         if cache.problem is not None:
             report.warnings.append(cache.problem)
+    elif audit.cache_problem is not None:
+        report.warnings.append(audit.cache_problem)
     report.sort()
     return report
 
@@ -288,6 +301,8 @@ def analyze_file(
         by_id = {r.id: r for r in _rules.all_rules()}
         rules = [by_id[i] for i in rule_ids if i in by_id]
         return analyze_source(data, file.display, config, rules, file.module, program=program)
+    except RecursionError:  # the engine reports too-deep code itself; this is a safety net
+        return FileResult(file.display, diagnostics=[too_deep(file.display)])
     except MemoryError:
         return FileResult(file.display, diagnostics=[_out_of_memory(file.display)])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
@@ -600,6 +615,8 @@ def _cacheable(outcome: FileScan | FileResult) -> bool:
 def _finish(job: _Job, scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
     try:
         return finish_scan(scan, program, config)
+    except RecursionError:  # the engine reports too-deep code itself; this is a safety net
+        return FileResult(job.file.display, diagnostics=[too_deep(job.file.display)])
     except MemoryError:
         return FileResult(job.file.display, diagnostics=[_out_of_memory(job.file.display)])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on
@@ -616,6 +633,8 @@ def scan_job(job: _Job, config: AuditConfig) -> FileScan:
         by_id = {r.id: r for r in _rules.all_rules()}
         rules = [by_id[i] for i in job.rule_ids if i in by_id]
         return scan_source(job.data, display, config, rules, job.file.module)
+    except RecursionError:  # the engine reports too-deep code itself; this is a safety net
+        return FileScan(display, diagnostics=[too_deep(display)])
     except MemoryError:
         return FileScan(display, diagnostics=[_out_of_memory(display)])
     # errwise: ignore[broad-catch] -- containment: one file's failure is reported, the run goes on

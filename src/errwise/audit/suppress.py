@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from collections.abc import Iterator
 
 from errwise.audit.finding import Finding
 
@@ -35,12 +36,18 @@ class Suppressions:
         lowered = source.lower()
         if "errwise" not in lowered and "noqa" not in lowered:
             return cls(by_line)
+        try:
+            cls._note(tokenize.generate_tokens(io.StringIO(source).readline), by_line)
+        except (tokenize.TokenError, SyntaxError):
+            return cls({})  # as if nothing were suppressed: text that does not tokenize
+        return cls(by_line)
+
+    @staticmethod
+    def _note(tokens: Iterator[tokenize.TokenInfo], by_line: dict[int, frozenset[str]]) -> None:
+        """Note the rules each line's suppressions name (the tokens are read one at a time:
+        a big file's token list is not held)."""
         pending: frozenset[str] | None = None
         last_code_line = 0
-        try:
-            tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-        except (tokenize.TokenError, SyntaxError):
-            return cls(by_line)
         for tok in tokens:
             if tok.type == tokenize.COMMENT:
                 rules = _parse(tok.string)
@@ -64,7 +71,6 @@ class Suppressions:
                     if pending is not None:
                         by_line[line] = by_line.get(line, frozenset()) | pending
                         pending = None
-        return cls(by_line)
 
     def silences(self, finding: Finding) -> bool:
         keys = {finding.rule.lower(), finding.name.lower()}

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 
 from errwise import __version__
-from errwise.cli import cmd_audit, cmd_codes, cmd_explain, cmd_rules
+from errwise.cli import cmd_audit, cmd_clean, cmd_codes, cmd_explain, cmd_rules
 from errwise.entry import run_main
 from errwise.policy import add_arguments as add_policy_arguments
 
@@ -23,6 +23,7 @@ _COMMANDS = (
     cmd_audit,
     cmd_rules,
     cmd_explain,
+    cmd_clean,
 )
 
 

@@ -126,8 +126,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--cache-dir",
         metavar="DIR",
-        help="where results are cached (default: .errwise_cache beside the pyproject.toml, "
-        "else in the current directory)",
+        help="where results are cached (default: the project's directory in the user cache, "
+        "$ERRWISE_CACHE_DIR or ~/.cache/errwise; a relative DIR is taken from the directory "
+        "of the pyproject.toml, else the current directory)",
     )
     parser.set_defaults(handler=run)
 

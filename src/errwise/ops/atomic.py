@@ -3,8 +3,12 @@
 Promise:
 - `atomic_write(path, data)` (bytes or str) and `with atomic_writer(path) as f:` write to a temp
   file in the target's directory, created exclusively (`O_CREAT|O_EXCL|O_NOFOLLOW`) under an
-  unpredictable, recognisable name (`.<name>.errwise-tmp-<random>`, see `is_temp_name`), then
-  flush, fsync, `os.replace` onto the target and fsync the directory.
+  unpredictable, recognisable name naming its writer (`.<name>.errwise-tmp-<pid>-<start>-<random>`,
+  see `is_temp_name` and `errwise.ops.leftovers`), then flush, fsync, `os.replace` onto the
+  target and fsync the directory.
+- Before creating its temp file it sweeps the directory (`errwise.ops.leftovers.sweep`: at most
+  once per directory every few minutes, one bounded scan, never failing the write): temp files
+  and staging directories of dead writers, older than a safe age, are removed.
 - On overwrite the target's permission bits are kept (unless `mode` is given) and its owner and
   group too when the process may set them (root, or the same owner); a new file gets `mode`, or
   the usual `0o666 & ~umask`.
@@ -14,9 +18,12 @@ Promise:
   `atomic_writer` block is re-raised unchanged after the same clean-up. If the temp file itself
   cannot be removed, the error says so (`leftover_temp`): nothing is left behind silently.
 - A symlink at `path` is followed: the file it (finally) points to is replaced and the link stays
-  a link. A symlink planted at the temp path is never followed (`O_EXCL|O_NOFOLLOW`).
+  a link. With `atomic_write(..., follow_symlinks=False)` it is not: the link itself is replaced
+  by the new regular file (with `mode`, or the usual `0o666 & ~umask`) and what it pointed to is
+  never touched. A symlink planted at the temp path is never followed (`O_EXCL|O_NOFOLLOW`).
 - Only a process killed mid-write (SIGKILL, power loss) can leave a temp file behind; its name
-  always matches `is_temp_name` and never the target's.
+  always matches `is_temp_name` and never the target's, and the next write in that directory
+  (or `errwise clean`) removes it once it is provably abandoned.
 """
 
 from __future__ import annotations
@@ -33,13 +40,16 @@ from typing import IO, BinaryIO, Generic, Literal, TextIO, TypeVar, overload
 
 from errwise.classify import classify
 from errwise.error import Error, env, usage
+from errwise.ops import leftovers
 
 __all__ = ["atomic_write", "atomic_writer", "fsync_directory", "is_temp_name", "TEMP_MARKER"]
 
 TEMP_MARKER = ".errwise-tmp-"
-"""Every temp file name contains this marker: `.<target name>.errwise-tmp-<16 hex digits>`."""
+"""Every temp file name contains this marker: `.<target name>.errwise-tmp-<pid>-<start>-<16 hex
+digits>`. Names written by earlier errwise versions lack the `<pid>-<start>-` part: still
+recognised by `is_temp_name`, never swept (nothing proves their writer dead)."""
 
-_TEMP_RE = re.compile(r"^\..*\.errwise-tmp-[0-9a-f]{16}$", re.DOTALL)
+_TEMP_RE = re.compile(r"^\..*\.errwise-tmp-(?:[1-9][0-9]*-[0-9]+-)?[0-9a-f]{16}$", re.DOTALL)
 _NAME_KEEP = 120  # bytes of the target's name kept in the temp name (NAME_MAX is 255 bytes)
 _CREATE_FLAGS = (
     os.O_WRONLY
@@ -84,16 +94,22 @@ def atomic_write(
     mode: int | None = None,
     fsync: bool = True,
     encoding: str = "utf-8",
+    follow_symlinks: bool = True,
 ) -> None:
     """Replace the file at `path` with `data`, atomically (see the module promise).
 
     `str` data is encoded with `encoding` before anything on disk is touched. `mode` sets the
     permission bits of the new file (default: the old file's, or `0o666 & ~umask` for a new
     one). `fsync=False` skips both fsyncs: still atomic for readers, but not durable across a
-    power loss.
+    power loss. `follow_symlinks=False` replaces a symlink at `path` instead of its target (for
+    paths in a directory someone else may have filled, such as a cache in a cloned repository).
     """
     target = _check_path(path)
     _check_options(mode, fsync)
+    if not isinstance(follow_symlinks, bool):
+        raise usage(
+            "ERR_USAGE", "follow_symlinks must be a bool", got=type(follow_symlinks).__name__
+        )
     if isinstance(data, str):
         if not isinstance(encoding, str):
             raise usage("ERR_USAGE", "encoding must be a str", got=type(encoding).__name__)
@@ -111,8 +127,8 @@ def atomic_write(
         payload = data
     else:
         raise usage("ERR_USAGE", "data must be bytes or str", got=type(data).__name__, path=target)
-    real = _resolve(target)
-    fd, temp = _create_temp(target, real, mode)
+    real = _resolve(target) if follow_symlinks else target
+    fd, temp = _create_temp(target, real, mode, follow_symlinks=follow_symlinks)
     try:
         _write_all(fd, payload)
         if fsync:
@@ -267,14 +283,18 @@ def _resolve(target: str) -> str:
     raise _classified(loop, target, current, "resolve") from loop
 
 
-def _create_temp(target: str, real: str, mode: int | None) -> tuple[int, str]:
+def _create_temp(
+    target: str, real: str, mode: int | None, *, follow_symlinks: bool = True
+) -> tuple[int, str]:
     directory, name = os.path.split(real)
     try:
-        old = os.stat(real)
+        old: os.stat_result | None = os.stat(real) if follow_symlinks else os.lstat(real)
     except FileNotFoundError:
         old = None
     except OSError as exc:
         raise _classified(exc, target, real, "stat") from exc
+    if old is not None and stat.S_ISLNK(old.st_mode):
+        old = None  # not followed: the link is replaced by a new file (only lstat shows a link)
     if old is not None and not stat.S_ISREG(old.st_mode):
         if stat.S_ISDIR(old.st_mode):
             raise env(
@@ -288,8 +308,10 @@ def _create_temp(target: str, real: str, mode: int | None) -> tuple[int, str]:
     # New file without `mode`: let the kernel apply the umask, exactly as open() would.
     create_mode = 0o666 if old is None and mode is None else 0o600
     short = os.fsdecode(os.fsencode(name)[:_NAME_KEEP])  # in bytes: NAME_MAX counts bytes
+    leftovers.sweep(directory or os.curdir)
+    owner = leftovers.owner_tag()
     for _ in range(_CREATE_ATTEMPTS):
-        temp = os.path.join(directory, f".{short}{TEMP_MARKER}{os.urandom(8).hex()}")
+        temp = os.path.join(directory, f".{short}{TEMP_MARKER}{owner}-{os.urandom(8).hex()}")
         try:
             fd = os.open(temp, _CREATE_FLAGS, create_mode)
         except FileExistsError:

@@ -2,9 +2,13 @@
 
 Promise of `with staged_output(dest_dir) as staging:`:
 - `staging` is a fresh, empty directory next to `dest_dir` (same parent, so same file system),
-  named `.<name>.errwise-staging-<random>`; the body writes its outputs there.
+  named `.<name>.errwise-staging-<pid>-<start>-<random>` (its writer, see
+  `errwise.ops.leftovers`); the body writes its outputs there. Before creating it, the parent is
+  swept: staging directories and temp files of dead writers older than a safe age are removed
+  (and a tree moved aside by a dead writer once its replacement is in place).
 - On a clean exit the staged tree is fsynced and published with `rename`. When `dest_dir`
-  already exists it is replaced as one step: rename it aside (`.<name>.errwise-old-<random>`),
+  already exists it is replaced as one step: rename it aside
+  (`.<name>.errwise-old-<pid>-<start>-<random>`),
   rename the staging directory in, then delete the old tree. If the second rename fails the
   old directory is renamed back (rollback) and the error raised; if even the rollback fails,
   ERR_ROLLBACK_FAILED says where the old and the new trees are and how to put them back.
@@ -33,6 +37,7 @@ from pathlib import Path
 from errwise import policy
 from errwise.classify import classify
 from errwise.error import Error, env, usage
+from errwise.ops import leftovers
 from errwise.ops.atomic import atomic_write, fsync_directory
 
 __all__ = ["staged_output", "PARTIAL_MARKER", "PARTIAL_SUFFIX"]
@@ -110,8 +115,12 @@ def _check_replaceable(dest: Path) -> None:
 
 
 def _make_staging(dest: Path) -> Path:
+    leftovers.sweep(str(dest.parent))
+    owner = leftovers.owner_tag()
     for _ in range(16):
-        staging = dest.parent / f".{_short(dest.name)}.errwise-staging-{os.urandom(8).hex()}"
+        staging = (
+            dest.parent / f".{_short(dest.name)}.errwise-staging-{owner}-{os.urandom(8).hex()}"
+        )
         try:
             os.mkdir(staging, 0o777)
         except FileExistsError:
@@ -125,7 +134,8 @@ def _make_staging(dest: Path) -> Path:
 def _publish(staging: Path, dest: Path, *, fsync: bool) -> None:
     if fsync:
         _fsync_tree(staging, dest)
-    aside = dest.parent / f".{_short(dest.name)}.errwise-old-{os.urandom(8).hex()}"
+    owner = leftovers.owner_tag()
+    aside = dest.parent / f".{_short(dest.name)}.errwise-old-{owner}-{os.urandom(8).hex()}"
     try:
         os.rename(dest, aside)
     except FileNotFoundError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from errwise.audit.finding import Finding
-from errwise.audit.infer.facts import Try
 from errwise.audit.infer.hierarchy import errnos_of
 from errwise.audit.infer.kb import ERRNO_CLASS
 from errwise.audit.infer.program import Program
@@ -37,7 +36,7 @@ def hidden_for(
         result = program.handler(path, line)
     if result is not None:
         return result.received, result.complete
-    t = _innermost_try(program, path, line)
+    t = program.try_around(path, line)
     if t is not None:
         items: set[str] = set()
         complete = True
@@ -85,12 +84,3 @@ def describe(
 
 def errnos_for(items: Iterable[str]) -> list[str]:
     return errnos_of(items)
-
-
-def _innermost_try(program: Program, path: str, line: int) -> Try | None:
-    """The try whose body holds `line` and that starts last (the innermost)."""
-    best: Try | None = None
-    for start, first_handler, t in program.tries_in(path):
-        if start <= line < first_handler and (best is None or start >= best.line):
-            best = t
-    return best

@@ -278,7 +278,7 @@ class KnowledgeBase:
                         "exception class (declare it in exception-classes)",
                     )
             for name in spec.errnos:
-                if not hasattr(errno_module, name):
+                if not name.startswith("E") or type(getattr(errno_module, name, None)) is not int:
                     raise usage("ERR_USAGE", f"{source}: {spec.name!r}: unknown errno {name!r}")
 
 

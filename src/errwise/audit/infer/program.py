@@ -10,7 +10,9 @@ grow, over a finite universe). A raise-set is *complete* only when every call it
 resolved; unknown calls make it incomplete, never silently empty.
 
 Queries: `raise_set(qualname)`, `handler(path, line, col)` (what a try body raises and what one
-except clause receives), `hidden_errors(path, line)` and `errnos(path, line)`.
+except clause receives), `hidden_errors(path, line)` and `errnos(path, line)`. Every query by
+place is a lookup in a table built once per file (clauses by line, tries and functions by the
+lines they span), so a file's queries cost what its size does, not its size squared.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from errwise.audit.infer.facts import (
 from errwise.audit.infer.hierarchy import Hierarchy, errnos_of, item_class
 from errwise.audit.infer.kb import KnowledgeBase, default_kb
 from errwise.audit.infer.summarize import MODULE_CODE
+from errwise.audit.spans import Innermost
 from errwise.error import usage
 
 __all__ = ["CallSite", "Flow", "HandlerResult", "Program", "Reads"]
@@ -213,10 +216,13 @@ class Program:
         self._records: dict[str, _Record] = {}
         self._handler_index: dict[str, dict[tuple[int, int], str]] = {}
         self._try_index: dict[str, dict[tuple[int, int], Try]] = {}
+        self._clauses_on: dict[str, dict[int, list[int]]] = {}
+        """Path -> line -> the (0-based) columns of the except clauses on it, sorted."""
         self._sites: dict[str, list[tuple[str, str, int, tuple[Handler, ...], bool]]] | None = None
         self._calls_at: dict[str, dict[tuple[int, int], Call]] = {}
         self._line_owners: dict[str, dict[int, FuncFacts]] = {}
         self._tries_in: dict[str, list[tuple[int, int, Try]]] = {}
+        self._tries_around: dict[str, Innermost[Try]] = {}
         self.reads: Reads | None = None
         """Where the queries are noted while `reading` is on."""
         self._bits = {path: 1 << n for n, path in enumerate(self.files)}
@@ -261,7 +267,6 @@ class Program:
         if cached is not None:
             return cached
         order: list[str | None] = []
-        self._mros[cls] = order
         stack = [cls]
         seen: set[str] = set()
         while stack:
@@ -274,6 +279,7 @@ class Program:
                 stack = list(self.classes[current]) + stack
             elif current != "object" and not self.hierarchy.known(current):
                 order.append(None)
+        self._mros[cls] = order  # stored whole: a failure halfway leaves nothing behind
         return order
 
     def _is_protocol(self, cls: str) -> bool:
@@ -677,9 +683,23 @@ class Program:
                                 tries[(h.line, h.col)] = s
                                 stack.append(h.body)
                             stack.extend((s.body, s.orelse, s.final))
+            on_line: dict[int, list[int]] = {}
+            for line, col in sorted(index):
+                on_line.setdefault(line, []).append(col)
             self._handler_index[path] = index
             self._try_index[path] = tries
+            self._clauses_on[path] = on_line
         return index
+
+    def _clause_at(self, path: str, line: int, col: int | None) -> tuple[int, int] | None:
+        """The key of the except clause at `line` (and `col`): the first on the line."""
+        self._index(path)
+        cols = self._clauses_on.get(path, {}).get(line)
+        if not cols:
+            return None
+        if col is None:
+            return line, cols[0]
+        return (line, col) if col in cols else None
 
     def handler_positions(self, path: str) -> list[tuple[int, int]]:
         """(line, col) of every except clause of a file, sorted."""
@@ -687,19 +707,15 @@ class Program:
 
     def try_of(self, path: str, line: int, col: int | None = None) -> Try | None:
         """The try statement owning the except clause at `line` (and `col`)."""
-        self._index(path)
-        tries = self._try_index.get(path, {})
-        keys = [k for k in tries if k[0] == line and (col is None or k[1] == col)]
-        return tries[min(keys)] if keys else None
+        key = self._clause_at(path, line, col)
+        return None if key is None else self._try_index[path][key]
 
     def handler(self, path: str, line: int, col: int | None = None) -> HandlerResult | None:
         """The except clause at `line` (and `col`, 0-based, when several share the line)."""
-        index = self._index(path)
-        keys = [k for k in index if k[0] == line and (col is None or k[1] == col)]
-        if not keys:
+        key = self._clause_at(path, line, col)
+        if key is None:
             return None
-        key = min(keys)
-        return self._record(index[key]).handlers.get(key)
+        return self._record(self._handler_index[path][key]).handlers.get(key)
 
     def hidden_errors(self, path: str, line: int, col: int | None = None) -> tuple[list[str], bool]:
         """What the except clause at `line` hides: names most specific first, and whether
@@ -744,6 +760,18 @@ class Program:
                         tries.append((s.line, first, s))
                         stack.extend((s.body, s.orelse, s.final, *(h.body for h in s.handlers)))
         return tries
+
+    def try_around(self, path: str, line: int) -> Try | None:
+        """The try statement whose body holds `line` (from its first line to the line before
+        its first except clause) and that starts last: the innermost."""
+        table = self._tries_around.get(path)
+        if table is None:
+            table = self._tries_around[path] = Innermost(
+                (start, first - 1, t) for start, first, t in self.tries_in(path)
+            )
+        else:
+            self._note_path(path)
+        return table.at(line)
 
     def call_sites(self, qualname: str) -> list[CallSite]:
         """Every place the program calls this function, with the except clauses around it."""

@@ -7,13 +7,18 @@ definitions, `self.method()` / `cls.method()` / `super().method()`, variables bo
 (`p: Path`), and `self.x` attributes whose assignments in the class agree on one type. A call it
 cannot name is recorded as UNKNOWN, never dropped; code that defeats inference (dynamic imports,
 `getattr` strings, star imports, calls of callables held in variables) therefore yields
-*unknown*, not a wrong certainty. It never raises for any model the auditor can build.
+*unknown*, not a wrong certainty. Each expression's type is inferred once, and chains
+(`a.b.c`, `x.f().g()`, `a + b + c`) innermost first, so the work and the stack depth stay
+linear in the code, however long a chain. It never raises for any model the auditor can build
+but `RecursionError`, for code whose types depend on each other thousands deep (the engine
+reports the file as nested too deeply).
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from errwise.audit.handling import verdict
 from errwise.audit.infer.facts import (
@@ -129,6 +134,14 @@ class _Summarizer:
         ] = {}
         self.containers: dict[object, list[Call | Raise | Op | Try]] = {}
         self._call_memo: dict[int, Call] = {}
+        self._types: dict[tuple[int, int, bool], str | None] = {}
+        """`_type_of` by (id() of the node, id() of the scope, entered): each node is typed once."""
+        self._typed_while: list[list[tuple[int, int, bool]]] = []
+        """The `_types` keys made while each guard of `_local_type` / `_class_attr_type` is on
+        (innermost last): forgotten when it goes off, for they saw the guarded name as
+        unknown (see `_guarded`)."""
+        self._annotation_memo: dict[int, bool] = {}
+        self._max_attribute_links = _max_attribute_links(kb)
         self.property_names: set[str] = set()
         """By id() of the call node (the model keeps the nodes alive)."""
 
@@ -301,16 +314,80 @@ class _Summarizer:
         known = scope.types.get(name)
         if known is not None or name not in scope.assigns:
             return known or None
+        self._type_sources(name, scope)
         scope.types[name] = _UNKNOWN_TYPE  # guards against `x = x + 1` recursion
         result: str | None = None
-        for value, entered in scope.assigns[name]:
-            bound = self._type_of(value, scope, entered) if value is not None else None
-            if bound is None or (result is not None and bound != result):
-                result = None
-                break
-            result = bound
+        with self._guarded():
+            for value, entered in scope.assigns[name]:
+                bound = self._type_of(value, scope, entered) if value is not None else None
+                if bound is None or (result is not None and bound != result):
+                    result = None
+                    break
+                result = bound
         scope.types[name] = result or _UNKNOWN_TYPE
         return result
+
+    def _type_sources(self, name: str, scope: _Scope) -> None:
+        """Before typing `name`, type the names a long chain of plain assignments leading to
+        it reads (`b = a.f()`, `c = b.g()`, ... `name = y.h()`), the first assigned first:
+        typing each then reads the one before it already typed, so the stack does not grow
+        with the chain. Only a chain of at least `_CHAIN_TYPED_AHEAD` links, each the one
+        assignment of its name, reading no other name, and not reaching back into itself:
+        typing those in this order gives every name the type recursion would."""
+        chain: list[str] = []
+        seen = {name}
+        current = name
+        while True:
+            source = self._sole_source(current, scope)
+            if source is None:
+                break
+            if source in seen:
+                return  # a cycle: the guards of `_local_type` settle it, as they always did
+            chain.append(source)
+            seen.add(source)
+            current = source
+        if len(chain) < _CHAIN_TYPED_AHEAD:
+            return
+        first = chain[-1]
+        for value, _ in scope.assigns.get(first, ()):
+            if value is not None and any(
+                isinstance(n, ast.Name) and n.id in seen for n in ast.walk(value)
+            ):
+                return  # the chain's first name reads the chain: recursion decides
+        for link in reversed(chain):
+            self._local_type(link, scope)
+
+    def _sole_source(self, name: str, scope: _Scope) -> str | None:
+        """The local name `name`'s one assignment reads, when that assignment reads one name
+        only, through attributes, method calls and operators (`name = src.attr.f()`), and
+        that name's type is not yet known."""
+        bindings = scope.assigns.get(name)
+        if bindings is None or len(bindings) != 1 or name in scope.annotated:
+            return None
+        value, entered = bindings[0]
+        if value is None or entered:
+            return None
+        head: ast.expr | None = value
+        while head is not None and not isinstance(head, ast.Name):
+            head = _chained(head)
+        if head is None or head.id == scope.self_name or head.id not in scope.locals:
+            return None
+        if scope.types.get(head.id) is not None or head.id not in scope.assigns:
+            return None
+        if any(isinstance(n, ast.Name) and n.id != head.id for n in ast.walk(value)):
+            return None
+        return head.id
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """While a name's type is being inferred it reads as unknown, so the node types
+        inferred meanwhile hold only until its type is known: they are forgotten then."""
+        self._typed_while.append([])
+        try:
+            yield
+        finally:
+            for key in self._typed_while.pop():
+                self._types.pop(key, None)
 
     def _collect_class_assigns(self) -> None:
         """`self.x = value` in a class's methods, by class and attribute."""
@@ -345,29 +422,46 @@ class _Summarizer:
             return memo[attr] or None
         memo[attr] = _UNKNOWN_TYPE
         result: str | None = None
-        for value, scope, annotation in self.class_assigns.get(class_qual, {}).get(attr, []):
-            if annotation is not None:
-                bound = self._annotation_type(annotation, scope)
-            else:
-                bound = self._type_of(value, scope) if value is not None else None
-            if bound is None or (result is not None and bound != result):
-                result = None
-                break
-            result = bound
+        with self._guarded():
+            for value, scope, annotation in self.class_assigns.get(class_qual, {}).get(attr, []):
+                if annotation is not None:
+                    bound = self._annotation_type(annotation, scope)
+                else:
+                    bound = self._type_of(value, scope) if value is not None else None
+                if bound is None or (result is not None and bound != result):
+                    result = None
+                    break
+                result = bound
         memo[attr] = result or _UNKNOWN_TYPE
         return result
 
     def _in_annotation(self, node: ast.AST) -> bool:
+        """Is the node part of an annotation? (Memoised: a node inside an expression answers
+        as its parent does, so a chain of subscripts is walked up once, not once per link.)"""
         parents = self.model.parents
+        memo = self._annotation_memo
+        path: list[ast.AST] = []
         child: ast.AST = node
         parent = parents.get(node)
+        answer: bool | None = None
         while parent is not None and not isinstance(parent, ast.stmt):
             if isinstance(parent, ast.arg):
-                return True
+                answer = True
+                break
+            answer = memo.get(id(parent))
+            if answer is not None:
+                break
+            path.append(parent)
             child, parent = parent, parents.get(parent)
-        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return child is parent.returns
-        return isinstance(parent, ast.AnnAssign) and child is parent.annotation
+        if answer is None:
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                answer = child is parent.returns
+            else:
+                answer = isinstance(parent, ast.AnnAssign) and child is parent.annotation
+        for passed in path:
+            memo[id(passed)] = answer
+        memo[id(node)] = answer
+        return answer
 
     @staticmethod
     def _self_attr(node: ast.AST, scope: _Scope) -> bool:
@@ -417,6 +511,29 @@ class _Summarizer:
         return "." in name and last[:1].isupper() and not last.isupper()
 
     def _type_of(self, expr: ast.expr, scope: _Scope, entered: bool = False) -> str | None:
+        """The type of an expression's value, or None (memoised per node: see `_types`)."""
+        key = (id(expr), id(scope), entered)
+        types = self._types
+        if key in types:
+            return types[key]
+        if type(expr) in _CHAIN_LINKS:
+            # Type the links of a chain (`a.b.c`, `x.f().g()`, `a + b + c`) innermost first,
+            # iteratively: each then finds the one below it typed, so neither the time nor the
+            # stack depth grows with the chain's length.
+            links: list[ast.expr] = []
+            link = _chained(expr)
+            while link is not None and (id(link), id(scope), False) not in types:
+                links.append(link)
+                link = _chained(link)
+            for link in reversed(links):
+                self._type_of(link, scope)
+        result = self._type_uncached(expr, scope, entered)
+        types[key] = result
+        if self._typed_while:
+            self._typed_while[-1].append(key)
+        return result
+
+    def _type_uncached(self, expr: ast.expr, scope: _Scope, entered: bool) -> str | None:
         if isinstance(expr, ast.Constant):
             if isinstance(expr.value, str):
                 return "str"
@@ -439,6 +556,8 @@ class _Summarizer:
                 if self._is_local_class(base):
                     return self._class_attr_type(base.removeprefix(self.prefix), expr.attr)
                 return self.kb.attribute_type(base, expr.attr)
+            if _links(expr, self._max_attribute_links) > self._max_attribute_links:
+                return None  # longer than any attribute the knowledge base types
             qual = self._qual_of(expr, scope)
             return self.kb.attributes.get(qual) if qual else None
         if isinstance(expr, ast.Call):
@@ -1032,6 +1151,47 @@ _OPENERS = {
 }
 """Calls whose failures depend on the file mode, and the position of their mode argument."""
 _WRITE_ONLY = frozenset({"E:ENOSPC", "E:EROFS", "E:EDQUOT", "UnicodeEncodeError"})
+
+
+_CHAIN_TYPED_AHEAD = 32
+"""Chains of assignments shorter than this are typed by plain recursion (see `_type_sources`)."""
+_CHAIN_LINKS = frozenset({ast.Attribute, ast.Call, ast.BinOp, ast.NamedExpr, ast.IfExp})
+
+
+def _chained(expr: ast.expr) -> ast.expr | None:
+    """The sub-expression `_type_of` types first for `expr` along a chain (what an attribute
+    or method is taken from, a left operand, the `else` of a conditional), or None."""
+    kind = type(expr)
+    if kind is ast.Attribute or kind is ast.NamedExpr:
+        return expr.value  # type: ignore[attr-defined, no-any-return]
+    if kind is ast.Call:
+        func = expr.func  # type: ignore[attr-defined]
+        return func.value if isinstance(func, ast.Attribute) else None
+    if kind is ast.BinOp:
+        return expr.left  # type: ignore[attr-defined, no-any-return]
+    if kind is ast.IfExp:
+        return expr.orelse  # type: ignore[attr-defined, no-any-return]
+    return None
+
+
+def _links(expr: ast.expr, limit: int) -> int:
+    """How many attributes `expr` takes from the innermost name (`a.b.c`: 2), counted up to
+    one past `limit`."""
+    count = 0
+    while isinstance(expr, ast.Attribute) and count <= limit:
+        count += 1
+        expr = expr.value
+    return count
+
+
+def _max_attribute_links(kb: KnowledgeBase) -> int:
+    """A bound on the attributes of an expression whose qualified name can be a key of
+    `kb.attributes`: the name's parts, plus what resolving it can remove (`builtins.`, an
+    alias shorter than what it stands for), plus the dotted import it may start with."""
+    parts = max((k.count(".") + 1 for k in kb.attributes), default=0)
+    aliases = max((k.count(".") + 1 for k in kb.aliases), default=0)
+    shrink = max((k.count(".") - v.count(".") for k, v in kb.aliases.items()), default=0)
+    return max(parts, aliases) + max(shrink, 0) + 1
 
 
 def _open_mode(call: ast.Call, position: int) -> str | None:

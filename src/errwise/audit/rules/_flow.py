@@ -124,12 +124,18 @@ def mentions_expr(tree: ast.AST, expr: ast.AST) -> bool:
     return any(type(n) is kind and _shape(n) == wanted for n in ast.walk(tree))
 
 
+_CLASS_BASES = "class bases"
+"""`FileModel.memo` key: the file's classes by qualified name -> their bases."""
+
+
 def exception_ancestors(model: FileModel, name: str) -> frozenset[str] | None:
     """The names of `name` and every class it derives from (short builtin names), or None when
     the class is unknown (neither builtin, nor a known stdlib class, nor defined in this file)."""
     seen: set[str] = set()
     todo = [name]
-    local = {c.qualname: c.bases for c in model.classes}
+    local: dict[str, list[str]] | None = model.memo.get(_CLASS_BASES)
+    if local is None:
+        local = model.memo[_CLASS_BASES] = {c.qualname: c.bases for c in model.classes}
     known = False
     while todo:
         cur = todo.pop().removeprefix("builtins.")

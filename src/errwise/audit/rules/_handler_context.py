@@ -140,17 +140,24 @@ def thread_targets(model: FileModel) -> frozenset[str]:
     return frozenset(names)
 
 
+_THREAD_CLASSES = "thread classes"
+"""`FileModel.memo` key: the qualified names of the file's classes deriving a `...Thread`."""
+
+
 def in_thread(model: FileModel, function: FunctionInfo | None, targets: frozenset[str]) -> bool:
     """Code that runs in another thread (a `target=` function or a `Thread` subclass's
     method): Ctrl-C is delivered to the main thread only."""
+    thread_classes: frozenset[str] | None = model.memo.get(_THREAD_CLASSES)
+    if thread_classes is None:
+        thread_classes = model.memo[_THREAD_CLASSES] = frozenset(
+            info.qualname for info in model.classes if any(b.endswith("Thread") for b in info.bases)
+        )
     while function is not None:
         if function.name in targets:
             return True
         if function.class_name is not None:
-            cls = function.qualname.rsplit(".", 1)[0]
-            for info in model.classes:
-                if info.qualname == cls and any(b.endswith("Thread") for b in info.bases):
-                    return True
+            if function.qualname.rsplit(".", 1)[0] in thread_classes:
+                return True
             if function.class_name.endswith("Thread"):
                 return True
         function = function.parent

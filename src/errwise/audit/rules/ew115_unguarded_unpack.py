@@ -133,20 +133,26 @@ def _produced_by_api(receiver: ast.expr) -> bool:
     return name.rsplit(".", 1)[-1] not in _RAW_SOURCES
 
 
+_LITERALS = "EW115 module string literals"
+"""`FileModel.memo` key: the names the module binds to a string literal at top level."""
+
+
 def _constant_lines(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> bool:
     """`for line in TABLE.splitlines(): a, b = line.split()` over a string literal of this
     module: the data is in the source, not input."""
     if not isinstance(receiver, ast.Name):
         return False
-    literals = {
-        t.id
-        for node in model.tree.body
-        if isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, (str, bytes))
-        for t in node.targets
-        if isinstance(t, ast.Name)
-    }
+    literals: set[str] | None = model.memo.get(_LITERALS)
+    if literals is None:
+        literals = model.memo[_LITERALS] = {
+            t.id
+            for node in model.tree.body
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, (str, bytes))
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
     for node in ancestors(model, stmt):
         if (
             isinstance(node, ast.For)

@@ -25,36 +25,48 @@ _NOT_EXCEPTION_SUBCLASS = ("Cancelled", "Exit", "Interrupt", "Timeout")
 
 def check(model: FileModel) -> Iterator[Finding]:
     for try_ in model.tries:
-        for later in try_.handlers[1:]:
-            if later.bare:
-                continue
-            hits = [
-                (name, by)
-                for name in later.caught
-                if name != "?" and (by := _shadowing(model, name, try_.handlers[: later.index]))
-            ]
-            if not hits:
-                continue
-            whole = len(hits) == len(later.caught)
-            yield _finding(model, later, hits, whole)
+        earlier = _Earlier()
+        for later in try_.handlers:
+            if later.index and not later.bare:
+                hits = [
+                    (name, by)
+                    for name in later.caught
+                    if name != "?" and (by := earlier.shadowing(model, name))
+                ]
+                if hits:
+                    yield _finding(model, later, hits, len(hits) == len(later.caught))
+            earlier.add(later)
 
 
-def _shadowing(model: FileModel, name: str, earlier: list[HandlerInfo]) -> HandlerInfo | None:
-    """The first earlier clause that already catches `name`, or None."""
-    ancestry = exception_ancestors(model, short(name))
-    for handler in earlier:
+class _Earlier:
+    """The clauses of a try seen so far, indexed by what they catch: which one first catches a
+    name is a few lookups, not a scan of every earlier clause (a try may have thousands)."""
+
+    def __init__(self) -> None:
+        self.handlers: list[HandlerInfo] = []
+        self.by_name: dict[str, int] = {}
+        """A caught name as written -> the first clause listing it (by position)."""
+        self.by_base: dict[str, int] = {}
+        """A caught class with builtin aliases resolved -> the first clause catching it."""
+
+    def add(self, handler: HandlerInfo) -> None:
+        position = len(self.handlers)
+        self.handlers.append(handler)
         for caught in handler.caught:
-            if caught == "?":
-                continue
-            base = canonical_exception(caught)
-            if caught == name or base == "BaseException":
-                return handler
-            if ancestry is not None:
-                if base in ancestry:
-                    return handler
-            elif base == "Exception" and _conventional(name):
-                return handler
-    return None
+            if caught != "?":
+                self.by_name.setdefault(caught, position)
+                self.by_base.setdefault(canonical_exception(caught), position)
+
+    def shadowing(self, model: FileModel, name: str) -> HandlerInfo | None:
+        """The first earlier clause that already catches `name`, or None."""
+        ancestry = exception_ancestors(model, short(name))
+        found = [self.by_name.get(name), self.by_base.get("BaseException")]
+        if ancestry is not None:
+            found.extend(self.by_base.get(base) for base in ancestry)
+        elif _conventional(name):
+            found.append(self.by_base.get("Exception"))
+        first = min((p for p in found if p is not None), default=None)
+        return None if first is None else self.handlers[first]
 
 
 def _conventional(name: str) -> bool:
