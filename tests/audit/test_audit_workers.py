@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -339,13 +340,34 @@ def test_budgets_come_from_the_flags_else_the_configuration_else_the_defaults(
     assert runner.plan(runner.AuditOptions(root=str(tmp_path), no_config=True)).budget == (
         runner.Budget(runner.DEFAULT_FILE_TIMEOUT, runner.DEFAULT_FILE_MEMORY)
     )
-    (tmp_path / "pyproject.toml").write_text("[tool.errwise]\nfile-timeout = 5\nfile-memory = 0\n")
+    config = "[tool.errwise]\nfile-timeout = 5\nfile-memory = 512\n"
+    (tmp_path / "pyproject.toml").write_text(config)
     configured = runner.AuditOptions(paths=(str(tmp_path),), root=str(tmp_path))
-    assert runner.plan(configured).budget == runner.Budget(5.0, None)
+    assert runner.plan(configured).budget == runner.Budget(5.0, 512 * 1024**2)
     flagged = runner.AuditOptions(
         paths=(str(tmp_path),), root=str(tmp_path), file_timeout=0, file_memory=300
     )
     assert runner.plan(flagged).budget == runner.Budget(None, 300 * 1024**2)
+
+
+@pytest.mark.parametrize(
+    "setting", ["file-timeout = 0", "file-timeout = 3600", "file-memory = 0", "file-memory = 8192"]
+)
+def test_the_configuration_cannot_lift_a_budget(tmp_path: Path, setting: str) -> None:
+    """The configuration is the audited tree's: a hostile one must not turn the limits off."""
+    write(tmp_path, {"a.py": CLEAN, "pyproject.toml": f"[tool.errwise]\n{setting}\n"})
+    options = runner.AuditOptions(paths=(str(tmp_path),), root=str(tmp_path))
+    with pytest.raises(UsageError) as caught:
+        runner.plan(options)
+    key = setting.split(" ", maxsplit=1)[0]
+    assert key in str(caught.value) and f"--{key}" in str(caught.value)
+    assert "pyproject.toml" in str(caught.value)
+    # The flag, the user's own choice, still lifts it.
+    lifted = runner.plan(replace(options, **{key.replace("-", "_"): 0}))
+    assert lifted.budget == runner.Budget(
+        None if key == "file-timeout" else runner.DEFAULT_FILE_TIMEOUT,
+        None if key == "file-memory" else runner.DEFAULT_FILE_MEMORY,
+    )
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,8 @@ _PARALLEL_MIN_FILES = 16
 
 DEFAULT_FILE_TIMEOUT = 60.0
 """Seconds one file's scan may take (`--file-timeout`): generous, a safety net."""
-DEFAULT_FILE_MEMORY = 2 * 1024**3
+DEFAULT_FILE_MEMORY_MIB = 2048
+DEFAULT_FILE_MEMORY = DEFAULT_FILE_MEMORY_MIB * 1024**2
 """Bytes of address space a worker process may use (`--file-memory`)."""
 MIN_FILE_MEMORY_MIB = 256
 """The smallest `--file-memory` (MiB) accepted: below it, a worker may not even start."""
@@ -207,7 +208,15 @@ def plan(options: AuditOptions) -> AuditPlan:
 
 
 def _budget(options: AuditOptions, config: AuditConfig) -> Budget:
-    """The flags' budget, else the configuration's, else the defaults."""
+    """The flags' budget, else the configuration's, else the defaults. The configuration lives
+    in the audited tree, so it may only tighten the defaults: lifting a limit (more, or 0) takes
+    a flag (which replaces the configured value)."""
+    if options.file_timeout is None:
+        _tighter_only(config.source, "file-timeout", config.file_timeout, DEFAULT_FILE_TIMEOUT, "s")
+    if options.file_memory is None:
+        _tighter_only(
+            config.source, "file-memory", config.file_memory, DEFAULT_FILE_MEMORY_MIB, "MiB"
+        )
     seconds = options.file_timeout if options.file_timeout is not None else config.file_timeout
     mebibytes = options.file_memory if options.file_memory is not None else config.file_memory
     if seconds is not None and (
@@ -232,6 +241,20 @@ def _budget(options: AuditOptions, config: AuditConfig) -> Budget:
         DEFAULT_FILE_TIMEOUT if seconds is None else float(seconds) or None,
         DEFAULT_FILE_MEMORY if mebibytes is None else mebibytes * 1024**2 or None,
     )
+
+
+def _tighter_only(
+    source: str | None, key: str, value: float | None, default: float, unit: str
+) -> None:
+    if value is not None and not 0 < value <= default:
+        raise usage(
+            "ERR_USAGE",
+            f"{source}: [tool.errwise] {key} = {value:g} would lift a limit errwise keeps for "
+            f"code it does not trust; the configuration may only lower it (0 < {key} <= "
+            f"{default:g} {unit}); raise or remove it with --{key} on the command line",
+            key=key,
+            file=source,
+        )
 
 
 Progress = Callable[[int, int], None]
