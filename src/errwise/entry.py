@@ -13,6 +13,9 @@ Promise (`sys.exit(errwise.run_main(main))`):
   happened; on success or a plain `sys.exit` its error fields are null.
 - Every error is counted once in `errwise.metrics`; log handlers are flushed and closed; the
   previous process policy and signal handlers are restored before returning.
+- With `hard_exit=True` it does not return: once all of the above is done and stdout and stderr
+  are flushed, the process ends with the exit code (`os._exit`), before anything `main` built —
+  an interrupted `main`'s frames included — is freed.
 """
 
 from __future__ import annotations
@@ -64,7 +67,11 @@ class _Outcome:
 
 @overload
 def run_main(
-    main: Callable[[], object], argv: None = None, *, configure_logs: bool = True
+    main: Callable[[], object],
+    argv: None = None,
+    *,
+    configure_logs: bool = True,
+    hard_exit: bool = False,
 ) -> int: ...
 
 
@@ -75,6 +82,7 @@ def run_main(
     *,
     parser: argparse.ArgumentParser,
     configure_logs: bool = True,
+    hard_exit: bool = False,
 ) -> int: ...
 
 
@@ -84,6 +92,7 @@ def run_main(
     *,
     parser: argparse.ArgumentParser | None = None,
     configure_logs: bool = True,
+    hard_exit: bool = False,
 ) -> int:
     """Run `main` inside the entry boundary and return the process exit code.
 
@@ -94,6 +103,11 @@ def run_main(
     With `configure_logs` (the default) logging is set up from the policy (`configure_logging`)
     for the run; pass False when the application configures logging itself (the policy's
     log_level and log_file are then the application's business).
+    With `hard_exit`, the process ends right there (`os._exit` with the exit code, once the
+    outcome is reported, the logs closed and stdout and stderr flushed) instead of returning:
+    what `main` allocated is not torn down object by object, so a command line that built a
+    large structure, or was interrupted in the middle of building one, ends at once. Only for a
+    program whose process ends with the call anyway: `atexit` handlers do not run.
     """
     if not callable(main):
         raise usage("ERR_USAGE", "run_main() takes a callable main", got=type(main).__name__)
@@ -108,8 +122,27 @@ def run_main(
             raise usage("ERR_USAGE", "run_main() argv must be a sequence of str", got=repr(argv))
     if type(configure_logs) is not bool:
         raise usage("ERR_USAGE", "run_main(configure_logs=...) must be a bool")
+    if type(hard_exit) is not bool:
+        raise usage("ERR_USAGE", "run_main(hard_exit=...) must be a bool")
     prog = parser.prog if parser is not None else _prog_name()
-    return _Run(main, argv, parser, prog, configure_logs).execute()
+    run = _Run(main, argv, parser, prog, configure_logs)
+    code = run.execute()
+    if hard_exit:
+        # `run` still holds an interrupt's traceback, so nothing `main` built is freed first.
+        _end_process(code)
+    return code
+
+
+def _end_process(code: int) -> NoReturn:
+    """`os._exit(code)` once what was written is flushed."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        # errwise: ignore[swallowed-exception] -- run_main already flushed and reported both
+        # streams; a failure now (a reader gone) has nothing left to lose or to report to
+        except (OSError, ValueError):
+            continue
+    os._exit(code)
 
 
 def entrypoint(main: Callable[[], object]) -> Callable[[], NoReturn]:
@@ -151,6 +184,9 @@ class _Run:
         self.logs_to_file = False
         self.restore_sigterm: Callable[[], None] | None = None
         self.parse_failed = False
+        self.interrupt: KeyboardInterrupt | None = None
+        """The interrupt that ended `main`, kept (with its traceback, so with what `main`'s
+        frames hold) for `hard_exit`, which ends the process without freeing any of it."""
 
     def execute(self) -> int:
         previous_policy = _policy._installed()
@@ -175,9 +211,11 @@ class _Run:
         """Run the phases; every exception becomes an outcome (the boundary's one job)."""
         try:
             return self._phases()
-        except Terminated:
+        except Terminated as exc:
+            self.interrupt = exc
             return _Outcome(EXIT_TERMINATED, message="terminated (SIGTERM)")
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            self.interrupt = exc
             return _Outcome(EXIT_INTERRUPTED, message="interrupted (Ctrl-C)")
         except SystemExit as exc:
             return self._system_exit(exc)

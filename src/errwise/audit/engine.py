@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from errwise.audit.chunkparse import parse_module
 from errwise.audit.config import AuditConfig
 from errwise.audit.deferred import Deferred
 from errwise.audit.details import attach_details
@@ -152,6 +153,26 @@ def _scan(
     scan = FileScan(path, lines=partial.lines, diagnostics=partial.diagnostics)
     if model is None:
         return scan
+    try:
+        _check(model, scan, path, config, rules)
+    except Exception:
+        # A file too deep, say: break the model's reference cycles all the same, so its objects
+        # are freed at once, not left for a full collection to find. (Not on an interrupt: the
+        # process is stopping, and freeing a large model would only delay it.)
+        model.release()
+        raise
+    model.release()
+    return scan
+
+
+def _check(
+    model: FileModel,
+    scan: FileScan,
+    path: str,
+    config: AuditConfig,
+    rules: Sequence[Rule] | None,
+) -> None:
+    """Summarise the modelled file and run the selected rules on it, into `scan`."""
     kb = kb_for(config)
     try:
         scan.facts = summarize(model, kb)
@@ -178,8 +199,6 @@ def _scan(
     attach_details(model, [*scan.findings, *(s for d in scan.deferred for s in d.skeletons)])
     scan.suppressions = Suppressions.scan(model.source)
     scan.strengths = strengths(model)
-    model.release()
-    return scan
 
 
 def finish_scan(scan: FileScan, program: Program, config: AuditConfig) -> FileResult:
@@ -280,7 +299,7 @@ def _parse(source: str, path: str, result: FileResult) -> ast.Module | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings of the audited code are not ours
-            return ast.parse(source, filename=path)
+            return parse_module(source, path)  # in pieces: Ctrl-C is served meanwhile
     except SyntaxError as exc:
         where = f" at line {exc.lineno}" if exc.lineno else ""
         result.diagnostics.append(

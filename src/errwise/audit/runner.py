@@ -710,13 +710,25 @@ def _paused_collector() -> Iterator[None]:
     and a model full of containers, and linking allocates the program's facts: automatic
     collections would traverse all of it again and again as it grows (40% of the time on the
     standard library). What a scan leaves as cyclic garbage is its own model, younger than the
-    previous file's collection, so `gc.collect(0)` after each file frees it."""
+    previous file's collection, so `gc.collect(0)` after each file frees it.
+
+    Left by an interrupt (Ctrl-C, SIGTERM), the block sets everything aside instead of returning
+    it: the half-scanned file's objects, all young, would otherwise make the first collection
+    after the collector is turned back on traverse them all, for a second or more on a large
+    file, before the run can stop. The next audit's block returns them to the collector."""
     enabled = gc.isenabled()
     gc.disable()
+    interrupted = False
     try:
         yield
+    except BaseException as exc:
+        interrupted = not isinstance(exc, Exception)
+        raise
     finally:
-        gc.unfreeze()  # what `_scans` set aside
+        if interrupted:
+            gc.freeze()
+        else:
+            gc.unfreeze()  # what `_scans` set aside (and an interrupted run before)
         if enabled:
             gc.enable()
 
