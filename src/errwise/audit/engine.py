@@ -155,10 +155,11 @@ def _scan(
         return scan
     try:
         _check(model, scan, path, config, rules)
+    # errwise: ignore[interrupt-skips-cleanup] -- release() frees memory, it undoes no state;
+    # on an interrupt the process is stopping, and freeing a large model would only delay it
     except Exception:
         # A file too deep, say: break the model's reference cycles all the same, so its objects
-        # are freed at once, not left for a full collection to find. (Not on an interrupt: the
-        # process is stopping, and freeing a large model would only delay it.)
+        # are freed at once, not left for a full collection to find.
         model.release()
         raise
     model.release()
