@@ -3,15 +3,17 @@
 Usage: `python tests/fuzz/fuzz_run.py [-n 10000] [--start 0] [--jobs 2] [--timeout 20]
 [--node-limit 1000] [--out fuzz-out]`.
 
-Promise: program i is `pysource_codegen.generate(start + i, node_limit=...)`, so a run is
-reproducible and a seed names a program. The programs are spread over `--jobs` worker processes
-(this script with `--worker`), one program at a time each; the parent holds a watchdog on every
-worker: a program whose audit takes more than `--timeout` seconds is a hang — the worker is
-killed, the seed recorded, a fresh worker takes the next program. A worker that dies is a
-crash too. Each program is checked by `fuzz_check.check` (audit + every report format), so a
-crash is an exception out of errwise or an ERR_INTERNAL diagnostic. A program the generator
-itself cannot produce (it has known failures, e.g. f-strings it cannot unparse) is counted
-apart and never blamed on errwise.
+Promise: seed i gives the program `fuzz_programs.generated(start + i, node_limit)`
+(pysource-codegen's), audited twice: as generated and dressed (`fuzz_programs.dressed`: its
+names replaced by the APIs the rules know), so a run is reproducible and (seed, variant) names
+a program. Seeds are spread over `--jobs` worker processes (this script with `--worker`), one
+at a time each; the parent holds a watchdog on every worker: an audit that takes more than
+`--timeout` seconds is a hang — the worker is killed, the program recorded, a fresh worker
+takes the next seed. A worker that dies is a crash too. Each program is checked by
+`fuzz_check.check` (audit + every report format), so a crash is an exception out of errwise or
+an ERR_INTERNAL diagnostic. A seed the generator itself cannot turn into a program (it has
+known failures, e.g. f-strings it cannot unparse) is counted apart, never blamed on errwise.
+Each failure is appended to `failures.jsonl` in `--out` as soon as it is seen.
 
 At the end it prints: programs, findings, diagnostics by code, internal errors, hangs, worker
 deaths, generator failures, seconds; writes `summary.json` in `--out`; then, for each distinct
@@ -46,38 +48,37 @@ GENERATOR_TIMEOUT = 120.0
 """Seconds the generator may take for one program before it counts as a generator failure."""
 
 
-def generate(seed: int, node_limit: int) -> str:
-    from pysource_codegen import generate as codegen
-
-    return codegen(seed, node_limit=node_limit)
-
-
 # --- the worker ---------------------------------------------------------------------------
 
 
 def worker(node_limit: int) -> int:
     """Read seeds from stdin, one a line; for each, say when the program is generated, then what
     its check found (see the module promise)."""
+    from fuzz_programs import dressed, generated
+
     check = checker()
     for line in sys.stdin:
         seed = int(line)
         try:
-            source = generate(seed, node_limit)
+            source = generated(seed, node_limit)
         # errwise: ignore[broad-catch] -- the generator's own failures are counted, not ours
         except Exception as exc:
             _say({"seed": seed, "phase": "skipped", "reason": f"{type(exc).__name__}: {exc}"})
             continue
-        _say({"seed": seed, "phase": "generated", "bytes": len(source)})
-        outcome = check(source)
-        _say(
-            {
-                "seed": seed,
-                "phase": "done",
-                "findings": outcome.findings,
-                "diagnostics": dict(outcome.diagnostics),
-                "failures": outcome.failures,
-            }
-        )
+        for name, program in (("generated", source), ("dressed", dressed(source, seed))):
+            _say({"seed": seed, "phase": "auditing", "variant": name})
+            outcome = check(program)
+            _say(
+                {
+                    "seed": seed,
+                    "phase": "checked",
+                    "variant": name,
+                    "findings": outcome.findings,
+                    "diagnostics": dict(outcome.diagnostics),
+                    "failures": outcome.failures,
+                }
+            )
+        _say({"seed": seed, "phase": "done"})
     return 0
 
 
@@ -111,16 +112,23 @@ def _say(message: dict[str, Any]) -> None:
 # --- the parent ---------------------------------------------------------------------------
 
 
+Case = tuple[int, str]
+"""A program: its seed and its variant (`fuzz_programs.VARIANTS`)."""
+
+
 @dataclass
 class Tally:
+    seeds: int = 0
+    """Seeds whose programs were all checked."""
     programs: int = 0
+    """Programs checked (each seed's variants)."""
     findings: int = 0
     diagnostics: Counter[str] = field(default_factory=Counter)
     internal_errors: int = 0
-    crashes: dict[str, list[int]] = field(default_factory=dict)
-    """Seeds by failure signature."""
-    hangs: list[int] = field(default_factory=list)
-    deaths: dict[str, list[int]] = field(default_factory=dict)
+    crashes: dict[str, list[Case]] = field(default_factory=dict)
+    """The programs that showed each failure signature."""
+    hangs: list[Case] = field(default_factory=list)
+    deaths: dict[str, list[Case]] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     """Generator failures, by exception type."""
 
@@ -146,11 +154,12 @@ class Worker:
         os.set_blocking(self.fd, False)
         self.buffer = b""
         self.seed: int | None = None
-        self.auditing = False
+        self.variant: str | None = None
+        """The variant being audited (None: the program is being generated)."""
         self.deadline = 0.0
 
     def give(self, seed: int) -> None:
-        self.seed, self.auditing = seed, False
+        self.seed, self.variant = seed, None
         self.deadline = time.monotonic() + GENERATOR_TIMEOUT
         self.stdin.write(f"{seed}\n")
         self.stdin.flush()
@@ -216,7 +225,7 @@ def run(
             for message in messages:
                 _record(message, tally, w, timeout)
                 if message.get("failures"):
-                    note({"seed": message["seed"], "failures": message["failures"]})
+                    note({k: message[k] for k in ("seed", "variant", "failures")})
                 if message["phase"] in ("skipped", "done"):
                     if seeds:
                         w.give(seeds.popleft())
@@ -227,21 +236,23 @@ def run(
                 code = retire(w, kill=False)
                 if w.seed is not None:
                     tally.programs += 1
-                    tally.deaths.setdefault(f"worker died (exit status {code})", []).append(w.seed)
+                    died = f"worker died (exit status {code})"
+                    tally.deaths.setdefault(died, []).append((w.seed, w.variant or "generated"))
+                    note({"seed": w.seed, "variant": w.variant, "failures": [died]})
                     start()
             elif w.seed is None and not seeds:
                 retire(w, kill=False)
         now = time.monotonic()
         for w in [w for w in workers.values() if w.deadline <= now]:
             retire(w, kill=True)
-            if w.auditing and w.seed is not None:
+            if w.variant is not None and w.seed is not None:
                 tally.programs += 1
-                tally.hangs.append(w.seed)
-                note({"seed": w.seed, "failures": ["hang"]})
+                tally.hangs.append((w.seed, w.variant))
+                note({"seed": w.seed, "variant": w.variant, "failures": ["hang"]})
             elif w.seed is not None:
                 tally.skipped["generator timeout"] += 1
             start()
-        done = tally.programs + sum(tally.skipped.values())
+        done = tally.seeds + sum(tally.skipped.values())
         if done // 500 > shown // 500:
             sys.stderr.write(f"\r{done}/{total}")
         shown = done
@@ -251,18 +262,20 @@ def run(
 
 def _record(message: dict[str, Any], tally: Tally, w: Worker, timeout: float) -> None:
     phase = message["phase"]
-    if phase == "generated":
-        w.auditing = True
+    if phase == "auditing":
+        w.variant = message["variant"]
         w.deadline = time.monotonic() + timeout
     elif phase == "skipped":
         tally.skipped[message["reason"].split(":", 1)[0]] += 1
     elif phase == "done":
+        tally.seeds += 1
+    elif phase == "checked":
         tally.programs += 1
         tally.findings += message["findings"]
         tally.diagnostics.update(message["diagnostics"])
         tally.internal_errors += message["diagnostics"].get("ERR_INTERNAL", 0)
         for signature in dict.fromkeys(message["failures"]):
-            tally.crashes.setdefault(signature, []).append(message["seed"])
+            tally.crashes.setdefault(signature, []).append((message["seed"], message["variant"]))
 
 
 # --- minimising ---------------------------------------------------------------------------
@@ -312,20 +325,22 @@ def hangs(source: str, timeout: float) -> bool:
 def minimise_all(tally: Tally, args: argparse.Namespace) -> list[Path]:
     out = Path(args.out)
     written = []
-    cases: list[tuple[str, int]] = [(sig, seeds[0]) for sig, seeds in tally.crashes.items()]
-    cases += [(sig, seeds[0]) for sig, seeds in tally.deaths.items()]
-    cases += [("hang", seed) for seed in tally.hangs[:3]]
-    for signature, seed in cases:
-        source = generate(seed, args.node_limit)
+    from fuzz_programs import variant
+
+    cases = [(sig, found[0]) for sig, found in tally.crashes.items()]
+    cases += [(sig, found[0]) for sig, found in tally.deaths.items()]
+    cases += [("hang", case) for case in tally.hangs[:3]]
+    for signature, (seed, name) in cases:
+        source = variant(name, seed, args.node_limit)
         holds = _predicate(signature, args.timeout)
         if not holds(source):
-            sys.stdout.write(f"seed {seed}: {signature} does not reproduce alone; kept whole\n")
+            sys.stdout.write(f"seed {seed} {name}: {signature} does not reproduce; kept whole\n")
             small = source
         else:
             small = minimise(source, holds, args.minimize_budget)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", signature).strip("-")[:80]
-        path = out / f"seed{seed}-{slug}.py"
-        header = f"# fuzz seed {seed} (node_limit {args.node_limit}): {signature}\n"
+        path = out / f"seed{seed}-{name}-{slug}.py"
+        header = f"# fuzz seed {seed} {name} (node_limit {args.node_limit}): {signature}\n"
         path.write_text(header + small + ("" if small.endswith("\n") else "\n"))
         written.append(path)
         sys.stdout.write(f"minimised: {path}\n")
@@ -396,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "programs": tally.programs,
         "seeds": [args.start, args.start + args.n],
+        "seeds_checked": tally.seeds,
         "node_limit": args.node_limit,
         "generator_failures": dict(tally.skipped),
         "findings": tally.findings,
@@ -417,8 +433,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_summary(summary: dict[str, Any]) -> None:
     lines = [
-        f"programs:           {summary['programs']} (seeds {summary['seeds'][0]}.."
-        f"{summary['seeds'][1] - 1}, node limit {summary['node_limit']})",
+        f"programs:           {summary['programs']} ({summary['seeds_checked']} generated from "
+        f"seeds {summary['seeds'][0]}..{summary['seeds'][1] - 1}, node limit "
+        f"{summary['node_limit']}, each audited as generated and dressed)",
         f"generator failures: {sum(summary['generator_failures'].values())} "
         f"{summary['generator_failures'] or ''}",
         f"findings:           {summary['findings']}",
@@ -426,7 +443,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"internal errors:    {summary['internal_errors']}",
         f"distinct crashes:   {len(summary['crashes'])}",
         *(f"  {n:6} x {sig}" for sig, n in summary["crashes"].items()),
-        f"hangs:              {len(summary['hangs'])} {summary['hangs'][:20] or ''}",
+        f"hangs:              {len(summary['hangs'])} "
+        + " ".join(f"{seed}/{name}" for seed, name in summary["hangs"][:20]),
         f"worker deaths:      {sum(len(s) for s in summary['worker_deaths'].values())}",
         f"seconds:            {summary['seconds']}",
     ]

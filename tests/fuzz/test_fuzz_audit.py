@@ -1,12 +1,14 @@
 """Generated programs end as findings or per-file diagnostics, never as a failure of errwise.
 
 A small, seeded, deterministic slice of what `make fuzz` does at length: programs from
-pysource-codegen (fixed seeds) and from hypothesmith (derandomized), each audited through
+pysource-codegen (fixed seeds; each as generated and dressed with the names the rules know, see
+`fuzz_programs`) and from hypothesmith (derandomized), each audited through
 `scan_source` + `finish_scan` and rendered in every report format by `fuzz_check.check`.
 """
 
 from __future__ import annotations
 
+import ast
 import warnings
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,8 +16,8 @@ from dataclasses import replace
 import hypothesmith
 import pytest
 from fuzz_check import Outcome, check, signature_of_diagnostic
+from fuzz_programs import dressed, generated
 from hypothesis import HealthCheck, given, settings
-from pysource_codegen import generate
 
 from errwise.audit import engine
 from errwise.audit import report as report_formats
@@ -50,10 +52,24 @@ def _assert_coped(outcome: Outcome, source: str) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_codegen_program_is_audited_without_internal_error(seed: int) -> None:
     try:
-        source = generate(seed, node_limit=NODE_LIMIT)
+        source = generated(seed, NODE_LIMIT)
     except ValueError as exc:  # the generator's own limits (an f-string it cannot unparse)
         pytest.skip(f"pysource-codegen cannot generate seed {seed}: {exc}")
     _assert_coped(check(source), source)
+    dressed_source = dressed(source, seed)
+    _assert_coped(check(dressed_source), dressed_source)
+
+
+def test_dressing_renames_deterministically_and_still_parses() -> None:
+    source = "try:\n    name_0(name_1.name_2)\nexcept name_3 as name_4:\n    name_5 = name_4\n"
+    once = dressed(source, 7)
+    assert once == dressed(source, 7)
+    assert "name_" not in once
+    tree = ast.parse(once)
+    handler = next(n for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler))
+    assert handler.name is not None
+    assert handler.name.isidentifier()
+    assert {dressed(source, seed) for seed in range(20)} != {once}
 
 
 @_HYPOTHESIS

@@ -39,19 +39,24 @@ def test_hang_and_crash_are_reported_and_minimised(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["programs"] == 4
-    assert summary["hangs"] == [3]
-    assert summary["crash_seeds"] == {"InjectedCrash": [1]}
+    # seeds 0-2 as generated and dressed, seed 3 until it hangs
+    assert (summary["seeds_checked"], summary["programs"]) == (3, 7)
+    assert summary["hangs"] == [[3, "generated"]]
+    # dressing renames `name_1`: only the program as generated shows the crash
+    assert summary["crash_seeds"] == {"InjectedCrash": [[1, "generated"]]}
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
-    assert sorted(f["seed"] for f in failures) == [1, 3]
-    crash = out / "seed1-InjectedCrash.py"
+    assert sorted((f["seed"], f["variant"]) for f in failures) == [
+        (1, "generated"),
+        (3, "generated"),
+    ]
+    crash = out / "seed1-generated-InjectedCrash.py"
     assert f"minimised: {crash}" in done.stdout
     # pysource-minimize keeps only what the failure needs: the one name
     assert crash.read_text().splitlines()[1:] == ["name_1"]
-    hang = out / "seed3-hang.py"
+    hang = out / "seed3-generated-hang.py"
     assert f"minimised: {hang}" in done.stdout
     assert "match " in hang.read_text()
-    assert "hangs:              1 [3]" in done.stdout
+    assert "hangs:              1 3/generated\n" in done.stdout
 
 
 def test_a_clean_run_exits_zero(tmp_path: Path) -> None:
@@ -64,5 +69,5 @@ def test_a_clean_run_exits_zero(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert (summary["programs"], summary["internal_errors"], summary["hangs"]) == (2, 0, [])
+    assert (summary["programs"], summary["internal_errors"], summary["hangs"]) == (4, 0, [])
     assert (tmp_path / "failures.jsonl").read_text() == ""
