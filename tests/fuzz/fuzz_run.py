@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=int, default=0, help="the first seed")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per audit")
-    parser.add_argument("--node-limit", type=int, default=1000, help="AST nodes per program")
+    parser.add_argument("--node-limit", type=int, default=500, help="AST nodes per program")
     parser.add_argument("--out", default="fuzz-out", help="where minimised crashes go")
     parser.add_argument("--minimize-budget", type=float, default=300.0)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

@@ -2,7 +2,8 @@
 
 A small, seeded, deterministic slice of what `make fuzz` does at length: programs from
 pysource-codegen (fixed seeds; each as generated and dressed with the names the rules know, see
-`fuzz_programs`) and from hypothesmith (derandomized), each audited through
+`fuzz_programs`), from hypothesmith and from `fuzz_programs.error_handling` (composed try
+statements, handlers and the calls around them; derandomized), each audited through
 `scan_source` + `finish_scan` and rendered in every report format by `fuzz_check.check`.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import replace
 import hypothesmith
 import pytest
 from fuzz_check import Outcome, check, signature_of_diagnostic
-from fuzz_programs import dressed, generated
+from fuzz_programs import dressed, error_handling, generated
 from hypothesis import HealthCheck, given, settings
 
 from errwise.audit import engine
@@ -80,10 +81,17 @@ def test_grammar_program_is_audited_without_internal_error(source: str) -> None:
         _assert_coped(check(source), source)
 
 
-@settings(_HYPOTHESIS, max_examples=15)
+@settings(_HYPOTHESIS, max_examples=8)
 @given(hypothesmith.from_node())
 def test_cst_program_is_audited_without_internal_error(source: str) -> None:
     _assert_coped(check(source), source)
+
+
+@settings(_HYPOTHESIS, max_examples=60)
+@given(error_handling())
+def test_error_handling_program_is_audited_without_internal_error(source: str) -> None:
+    outcome = check(source)
+    _assert_coped(outcome, source)
 
 
 # The harness itself: a failure it is meant to catch, injected, is caught.
@@ -95,6 +103,17 @@ def save(path, data):
     except Exception:
         pass
 """
+
+
+def test_error_handling_programs_give_the_rules_something_to_find() -> None:
+    @settings(_HYPOTHESIS, max_examples=20)
+    @given(error_handling())
+    def count(source: str) -> None:
+        counts.append(check(source).findings)
+
+    counts: list[int] = []
+    count()
+    assert sum(counts) >= len(counts)
 
 
 def test_check_counts_findings_of_a_program_errwise_copes_with() -> None:
