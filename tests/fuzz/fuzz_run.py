@@ -1,7 +1,7 @@
 """`make fuzz`: audit N programs from pysource-codegen, count what happens, minimise each crash.
 
 Usage: `python tests/fuzz/fuzz_run.py [-n 10000] [--start 0] [--jobs 2] [--timeout 20]
-[--node-limit 1000] [--out fuzz-out]`.
+[--node-limit 500] [--out fuzz-out] [--minimize-budget 300]`.
 
 Promise: seed i gives the program `fuzz_programs.generated(start + i, node_limit)`
 (pysource-codegen's), audited twice: as generated and dressed (`fuzz_programs.dressed`: its
@@ -43,7 +43,6 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fuzz_check import Outcome
 
-HERE = Path(__file__).resolve().parent
 GENERATOR_TIMEOUT = 120.0
 """Seconds the generator may take for one program before it counts as a generator failure."""
 
@@ -234,10 +233,13 @@ def run(
                         w.deadline = float("inf")
             if ended:
                 code = retire(w, kill=False)
-                if w.seed is not None:
+                if w.seed is not None and w.variant is None:
+                    tally.skipped[f"generator died (exit status {code})"] += 1
+                    start()
+                elif w.seed is not None and w.variant is not None:
                     tally.programs += 1
                     died = f"worker died (exit status {code})"
-                    tally.deaths.setdefault(died, []).append((w.seed, w.variant or "generated"))
+                    tally.deaths.setdefault(died, []).append((w.seed, w.variant))
                     note({"seed": w.seed, "variant": w.variant, "failures": [died]})
                     start()
             elif w.seed is None and not seeds:
