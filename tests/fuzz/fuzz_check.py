@@ -1,7 +1,8 @@
 """Audit one generated program the way a run does, and say whether errwise failed on it.
 
 Promise: `check(source)` never raises (short of a hang or a KeyboardInterrupt): it scans the
-program with `scan_source`, links its facts into a `Program`, finishes it with `finish_scan`
+program with `scan_source`, pickles the scan and reads it back (as a worker process sends it),
+links its facts into a `Program`, finishes it with `finish_scan`
 (the two halves every multi-file run goes through), then renders the one-file report in every
 format `errwise.audit.report.formats()` lists, plain and coloured, and parses the JSON and SARIF
 outputs back. The `Outcome` counts the findings and the diagnostics by code and names each
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import traceback
 from collections import Counter
@@ -78,7 +80,8 @@ def check(source: str, config: AuditConfig | None = None) -> Outcome:
 
 
 def _audit_and_render(source: str, config: AuditConfig, outcome: Outcome) -> None:
-    scan = scan_source(source, PATH, config)
+    # a worker process sends its scan back pickled: the scan must survive the trip
+    scan = pickle.loads(pickle.dumps(scan_source(source, PATH, config)))
     program = Program([] if scan.facts is None else [scan.facts], kb_for(config))
     result = finish_scan(scan, program, config)
     outcome.findings = len(result.findings)
