@@ -12,7 +12,8 @@ valid wherever a name is read.
 
 `error_handling()` is a Hypothesis strategy of programs composed of what the rules read: try
 statements (except, except*, else, finally) in functions, methods and loops, handler bodies that
-swallow, log, record, return sentinels, re-raise, raise anew, exit.
+swallow, log, record, return sentinels, re-raise, raise anew, exit, and suppression comments
+(well-formed, unknown, malformed) on the except lines.
 
 Promise: `generated(seed)` and `dressed(generated(seed), seed)` depend on the seed alone; every
 program `error_handling()` draws parses.
@@ -171,11 +172,14 @@ def error_handling() -> st.SearchStrategy[str]:
             st.one_of(st.none(), st.sampled_from(_TYPES)),
             st.booleans(),
             st.lists(st.one_of(handling, inner), min_size=1, max_size=3).map("\n".join),
+            st.sampled_from(_COMMENTS),
         ).map(
             lambda h: (
                 ("except" if h[0] is None else f"except {h[0]}")
                 + (" as e" if h[0] is not None and h[1] else "")
-                + ":\n"
+                + ":"
+                + h[3]
+                + "\n"
                 + _indent(h[2])
             )
         )
@@ -204,6 +208,15 @@ def error_handling() -> st.SearchStrategy[str]:
         lambda stmts: "import os, subprocess, logging\n\n" + "\n".join(stmts) + "\n"
     )
 
+
+_COMMENTS = (
+    "", "", "", "", "  # errwise: ignore", "  # errwise: ignore[broad-catch] -- a boundary",
+    "  # errwise: ignore[EW101, swallowed-exception]", "  # errwise: ignore[EW999]",
+    "  # errwise: ignore[no-such-rule] -- why", "  # errwise:ignore[", "  # noqa: EW105",
+    "  # noqa: E722, EW110", "  # noqa", "  # ERRWISE: IGNORE[*]", "  # errwise: ignore[]",
+    "  # type: ignore", "  # errwise: ignore[broad-catch]  # errwise: ignore[EW110]",
+)  # fmt: skip
+"""Trailing comments for an except line: mostly none, else suppressions good and bad."""
 
 _DEFS = (
     "def save(path, data):", "async def fetch(url):", "def run(self, cmd):",
