@@ -2,15 +2,16 @@
 
 Promise: `check(source)` never raises (short of a hang or a KeyboardInterrupt): it scans the
 program with `scan_source`, pickles the scan and reads it back (as a worker process sends it),
-links its facts into a `Program`, finishes it with `finish_scan`
-(the two halves every multi-file run goes through), then renders the one-file report in every
-format `errwise.audit.report.formats()` lists, plain and coloured, and parses the JSON and SARIF
-outputs back. The `Outcome` counts the findings and the diagnostics by code and names each
-failure of errwise by a `signature`: the exception type and the errwise frame it left from, or
-the part of an ERR_INTERNAL diagnostic that says which rule or phase failed with which exception
-type. Two programs with one signature are taken for one crash; the fuzz driver
-(`fuzz_run.py`) minimises a program while its signature stays, and the suite's fuzz tests assert
-that no program has any.
+links its facts into a `Program`, finishes it with `finish_scan` (the two halves every
+multi-file run goes through), then renders the one-file report in every format
+`errwise.audit.report.formats()` lists, plain and coloured, and reads the JSON, SARIF and
+GitHub outputs back: one record per finding and per diagnostic. The `Outcome` counts the
+findings and the diagnostics by code and names each failure of errwise by a `signature`: the
+exception type and the errwise frame it left from, the part of an ERR_INTERNAL diagnostic that
+says which rule or phase failed with which exception type, or the format whose output is
+malformed. Two programs with one signature are taken for one crash; the fuzz driver
+(`fuzz_run.py`) minimises a program while its signature stays, and the suite's fuzz tests
+assert that no program has any.
 """
 
 from __future__ import annotations
@@ -35,9 +36,6 @@ __all__ = ["Outcome", "check", "signature_of_diagnostic", "signature_of_exceptio
 
 PATH = "fuzzed.py"
 """The path the generated program is audited under."""
-
-_PARSED_BACK = frozenset({"json", "sarif"})
-"""Formats whose output must be one JSON document."""
 
 _FAILED = re.compile(r"^(?P<what>.*? failed on this file: [\w.]+)")
 
@@ -105,5 +103,25 @@ def _audit_and_render(source: str, config: AuditConfig, outcome: Outcome) -> Non
     for fmt in _report.formats():
         for colour in (False, True):
             text = _report.render(fmt.name, report, colour=colour)
-            if fmt.name in _PARSED_BACK:
-                json.loads(text)
+            broken = _malformed(fmt.name, text, report)
+            if broken is not None:
+                outcome.failures.append(f"malformed {fmt.name} output: {broken}")
+                outcome.details.append(text[:4000])
+
+
+def _malformed(name: str, text: str, report: AuditReport) -> str | None:
+    """What is wrong with the output `text` of format `name`, if something visibly is: one
+    record per finding and per diagnostic, where the format promises it."""
+    counts = (len(report.findings), len(report.diagnostics))
+    if name == "json":
+        document = json.loads(text)
+        got = (len(document["findings"]), len(document["diagnostics"]))
+    elif name == "sarif":
+        run = json.loads(text)["runs"][0]
+        notes = run["invocations"][0]["toolExecutionNotifications"]
+        got = (len(run["results"]), len(notes))
+    elif name == "github":
+        return None if len(text.splitlines()) == sum(counts) else "not one line per record"
+    else:
+        return None
+    return None if got == counts else f"{got} records for {counts}"

@@ -24,6 +24,7 @@ from errwise.audit import engine
 from errwise.audit import report as report_formats
 from errwise.audit.finding import Finding
 from errwise.audit.model import FileModel
+from errwise.audit.report import AuditReport
 from errwise.audit.rules import all_rules
 
 SEEDS = range(40)
@@ -146,6 +147,18 @@ def test_check_names_a_renderer_that_raises(monkeypatch: pytest.MonkeyPatch) -> 
     outcome = check(_SAMPLE)
     assert outcome.failures == ["TypeError at __init__.py:render"]
     assert "injected" in outcome.details[0]
+
+
+def test_check_names_a_format_whose_output_loses_a_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    def two_lines_a_finding(report: AuditReport) -> str:
+        return "".join(f"::error::{f.message}\n\n" for f in report.findings)
+
+    patched = tuple(
+        replace(f, render=two_lines_a_finding) if f.name == "github" else f
+        for f in report_formats.formats()
+    )
+    monkeypatch.setattr(report_formats, "formats", lambda: patched)
+    assert check(_SAMPLE).failures == ["malformed github output: not one line per record"] * 2
 
 
 def test_diagnostic_signature_keeps_what_failed_and_the_exception_type() -> None:
