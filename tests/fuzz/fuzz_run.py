@@ -64,7 +64,12 @@ def worker(node_limit: int) -> int:
         except Exception as exc:
             _say({"seed": seed, "phase": "skipped", "reason": f"{type(exc).__name__}: {exc}"})
             continue
-        for name, program in (("generated", source), ("dressed", dressed(source, seed))):
+        programs = [("generated", source)]
+        try:
+            programs.append(("dressed", dressed(source, seed)))
+        except SyntaxError:  # the generator's program does not parse: there is nothing to dress
+            _say({"seed": seed, "phase": "undressed"})
+        for name, program in programs:
             _say({"seed": seed, "phase": "auditing", "variant": name})
             outcome = check(program)
             _say(
@@ -130,6 +135,8 @@ class Tally:
     deaths: dict[str, list[Case]] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     """Generator failures, by exception type."""
+    undressed: int = 0
+    """Generated programs that do not parse, so were audited only as generated."""
 
 
 class Worker:
@@ -269,6 +276,8 @@ def _record(message: dict[str, Any], tally: Tally, w: Worker, timeout: float) ->
         w.deadline = time.monotonic() + timeout
     elif phase == "skipped":
         tally.skipped[message["reason"].split(":", 1)[0]] += 1
+    elif phase == "undressed":
+        tally.undressed += 1
     elif phase == "done":
         tally.seeds += 1
     elif phase == "checked":
@@ -416,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         "seeds_checked": tally.seeds,
         "node_limit": args.node_limit,
         "generator_failures": dict(tally.skipped),
+        "undressed": tally.undressed,
         "findings": tally.findings,
         "diagnostics": dict(sorted(tally.diagnostics.items())),
         "internal_errors": tally.internal_errors,
@@ -440,6 +450,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"{summary['node_limit']}, each audited as generated and dressed)",
         f"generator failures: {sum(summary['generator_failures'].values())} "
         f"{summary['generator_failures'] or ''}",
+        f"unparsable:         {summary['undressed']} (generated programs that do not parse: "
+        "audited, not dressed)",
         f"findings:           {summary['findings']}",
         f"diagnostics:        {summary['diagnostics'] or 0}",
         f"internal errors:    {summary['internal_errors']}",
