@@ -71,3 +71,19 @@ def test_a_clean_run_exits_zero(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["programs"], summary["internal_errors"], summary["hangs"]) == (4, 0, [])
     assert (tmp_path / "failures.jsonl").read_text() == ""
+
+
+def test_a_generated_program_that_does_not_parse_is_audited_not_dressed(tmp_path: Path) -> None:
+    # pysource-codegen's program for seed 5750 has a backslash in an f-string expression,
+    # which Python 3.11 does not parse: errwise says ERR_PARSE, and there is nothing to dress
+    done = subprocess.run(
+        [sys.executable, str(DRIVER), "-n", "1", "--start", "5750", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (summary["programs"], summary["undressed"], summary["worker_deaths"]) == (1, 1, {})
+    assert summary["diagnostics"] == {"ERR_PARSE": 1}
