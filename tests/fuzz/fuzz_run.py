@@ -67,7 +67,7 @@ def worker(node_limit: int) -> int:
         programs = [("generated", source)]
         try:
             programs.append(("dressed", dressed(source, seed)))
-        except SyntaxError:  # the generator's program does not parse: there is nothing to dress
+        except SyntaxError:  # the program, or its dressed text, does not parse
             _say({"seed": seed, "phase": "undressed"})
         for name, program in programs:
             _say({"seed": seed, "phase": "auditing", "variant": name})
@@ -128,6 +128,8 @@ class Tally:
     """Programs checked (each seed's variants)."""
     findings: int = 0
     diagnostics: Counter[str] = field(default_factory=Counter)
+    diagnosed: dict[str, list[Case]] = field(default_factory=dict)
+    """The programs that got each diagnostic code (the first 20 of each)."""
     internal_errors: int = 0
     crashes: dict[str, list[Case]] = field(default_factory=dict)
     """The programs that showed each failure signature."""
@@ -136,7 +138,7 @@ class Tally:
     skipped: Counter[str] = field(default_factory=Counter)
     """Generator failures, by exception type."""
     undressed: int = 0
-    """Generated programs that do not parse, so were audited only as generated."""
+    """Programs audited only as generated: they, or their dressed text, do not parse."""
 
 
 class Worker:
@@ -284,6 +286,10 @@ def _record(message: dict[str, Any], tally: Tally, w: Worker, timeout: float) ->
         tally.programs += 1
         tally.findings += message["findings"]
         tally.diagnostics.update(message["diagnostics"])
+        for code in message["diagnostics"]:
+            cases = tally.diagnosed.setdefault(code, [])
+            if len(cases) < 20:
+                cases.append((message["seed"], message["variant"]))
         tally.internal_errors += message["diagnostics"].get("ERR_INTERNAL", 0)
         for signature in dict.fromkeys(message["failures"]):
             tally.crashes.setdefault(signature, []).append((message["seed"], message["variant"]))
@@ -428,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         "undressed": tally.undressed,
         "findings": tally.findings,
         "diagnostics": dict(sorted(tally.diagnostics.items())),
+        "diagnosed": dict(sorted(tally.diagnosed.items())),
         "internal_errors": tally.internal_errors,
         "crashes": {sig: len(seeds) for sig, seeds in tally.crashes.items()},
         "crash_seeds": {sig: seeds[:20] for sig, seeds in tally.crashes.items()},
@@ -450,8 +457,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"{summary['node_limit']}, each audited as generated and dressed)",
         f"generator failures: {sum(summary['generator_failures'].values())} "
         f"{summary['generator_failures'] or ''}",
-        f"unparsable:         {summary['undressed']} (generated programs that do not parse: "
-        "audited, not dressed)",
+        f"undressed:          {summary['undressed']} (the program or its dressed text does not "
+        "parse: audited as generated only)",
         f"findings:           {summary['findings']}",
         f"diagnostics:        {summary['diagnostics'] or 0}",
         f"internal errors:    {summary['internal_errors']}",
