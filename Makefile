@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ bench: install
 	@# byte-compiled as an installed wheel is (PYTHONDONTWRITEBYTECODE may be set here)
 	$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/python bench/run.py
+
+FUZZ_N   ?= 10000
+FUZZ_OUT ?= fuzz-out
+
+fuzz: install
+	@# N generated programs audited under a watchdog; crashes minimised into $(FUZZ_OUT)/
+	$(BIN)/python tests/fuzz/fuzz_run.py -n $(FUZZ_N) --out $(FUZZ_OUT)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
