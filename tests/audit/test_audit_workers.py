@@ -295,19 +295,22 @@ def test_a_file_over_the_time_budget_is_a_diagnostic_not_a_hang(
 
 
 @pytest.mark.usefixtures("no_leftovers")
+@pytest.mark.parametrize("jobs", ["2", "1"])
 def test_a_file_over_the_memory_budget_is_a_diagnostic(
-    tmp_path: Path, marker: str, injected: Path
+    tmp_path: Path, marker: str, injected: Path, jobs: str
 ) -> None:
+    """In a worker process (capped whole) and in the auditing process itself (capped while it
+    analyses a file), a file needing more than the budget is that file's diagnostic."""
     files = {f"m{i:02}.py": CLEAN for i in range(30)}
     files["hog.py"] = f"# HOG\n{PADDING}{CLEAN}"
     repo = write(tmp_path / "repo", files)
-    proc = start(repo, "--jobs", "2", "--file-memory", "600", ".", marker=marker, inject=injected)
+    proc = start(repo, "--jobs", jobs, "--file-memory", "600", ".", marker=marker, inject=injected)
     code, out, err = finish(proc)
     assert code == 10, err
     doc = json.loads(out)
-    assert doc["diagnostics"] == [
-        {"path": "hog.py", "code": "ERR_IO", "message": "out of memory analysing this file"}
-    ]
+    assert [(d["path"], d["code"]) for d in doc["diagnostics"]] == [("hog.py", "ERR_IO")]
+    assert doc["diagnostics"][0]["message"].startswith("out of memory analysing this file")
+    assert "--file-memory" in doc["diagnostics"][0]["message"]
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,29 @@
-"""A time budget for one step (one file's scan) run in this process.
+"""A time and a memory budget for one step (one file's scan) run in this process.
 
-Promise: inside `time_budget(seconds)`, `budget.call(fn)` returns `fn()` or raises `OverBudget`
-once `fn` has run `seconds` (wall clock): SIGALRM from `ITIMER_REAL` raises an exception in the
-middle of `fn` (a `BaseException`, so `except Exception` in `fn` does not take it; code that
-catches everything is hit again every `_REPEAT_S` until the budget is left). Python checks for
-signals between bytecodes, so a single long C call (one regular expression match) finishes
-first. The budget is enforced only on the main thread, with SIGALRM and the real-time timer
-free (no handler of the caller's, no timer running): elsewhere `call` simply runs `fn` and
-`enforced` is False — scans in worker processes are timed by the pool (`errwise.audit.workers`)
-either way. The previous SIGALRM handler is restored when the block is left.
+Promise (time): inside `time_budget(seconds)`, `budget.call(fn)` returns `fn()` or raises
+`OverBudget` once `fn` has run `seconds` (wall clock): SIGALRM from `ITIMER_REAL` raises an
+exception in the middle of `fn` (a `BaseException`, so `except Exception` in `fn` does not take
+it; code that catches everything is hit again every `_REPEAT_S` until the budget is left).
+Python checks for signals between bytecodes, so a single long C call (one regular expression
+match) finishes first. The budget is enforced only on the main thread, with SIGALRM and the
+real-time timer free (no handler of the caller's, no timer running): elsewhere `call` simply
+runs `fn` and `enforced` is False — scans in worker processes are timed by the pool
+(`errwise.audit.workers`) either way. The previous SIGALRM handler is restored when the block is
+left.
+
+Promise (memory): inside `memory_cap(limit)` the process's address space is capped
+(`RLIMIT_AS`) at `limit` bytes, or at what it uses already plus `_HEADROOM` when that is more
+(a process holding many files' results is not starved), never above the hard limit: an
+allocation past it is a `MemoryError` where it happens, and the previous limit is back when
+the block is left; a lower limit already in force (a worker process's) is kept. Where the cap
+cannot be set (no `/proc/self/statm` to tell the use) the block runs as it is, and
+`memory_capped()`, true inside a block that caps, says False.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -20,11 +31,15 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Final, TypeVar
 
-__all__ = ["OverBudget", "TimeBudget", "time_budget"]
+__all__ = ["OverBudget", "TimeBudget", "memory_cap", "memory_capped", "time_budget"]
 
 T = TypeVar("T")
 
 _REPEAT_S: Final = 0.1
+_HEADROOM: Final = 256 * 1024 * 1024
+"""What a scan in this process may add at least, whatever the process holds already."""
+
+_capped = False
 
 
 class OverBudget(BaseException):
@@ -85,3 +100,43 @@ def _alarm_is_free() -> bool:
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise _Alarm()
+
+
+def memory_capped() -> bool:
+    """Whether a `memory_cap` block of this process is in force now."""
+    return _capped
+
+
+@contextmanager
+def memory_cap(limit: int | None) -> Iterator[bool]:
+    """The address space capped at `limit` bytes for the block (see the module promise);
+    whether the cap is in force."""
+    global _capped  # noqa: PLW0603 - one process-wide limit, so one process-wide flag
+    used = _address_space()
+    if not limit or used is None or _capped:
+        yield False
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = max(limit, used + _HEADROOM)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    lower = soft != resource.RLIM_INFINITY and soft <= cap  # a worker process's own limit
+    if not lower:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    _capped = True
+    try:
+        yield True
+    finally:
+        _capped = False
+        if not lower:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space() -> int | None:
+    """This process's address space in bytes (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None  # no procfs: the cap is not set
+    return pages * os.sysconf("SC_PAGE_SIZE")

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from errwise.audit.budget import memory_capped
 from errwise.audit.chunkparse import parse_module
 from errwise.audit.config import AuditConfig
 from errwise.audit.deferred import Deferred
@@ -177,8 +178,8 @@ def _check(
     kb = kb_for(config)
     try:
         scan.facts = summarize(model, kb)
-    except RecursionError:
-        raise  # the whole file is too deep (`scan_source`), not a bug of the inference
+    except (RecursionError, MemoryError):
+        raise  # the whole file is too deep or too big (`scan_source`), not a bug of the inference
     # errwise: ignore[broad-catch] -- containment: the file's facts count as unknown and the
     # file says why; the rules that need no facts still run
     except Exception as exc:
@@ -192,8 +193,8 @@ def _check(
                     scan.deferred.append(item)
                 else:
                     scan.findings.append(item)
-        except RecursionError:
-            raise  # the whole file is too deep (`scan_source`), not a bug of the rule
+        except (RecursionError, MemoryError):
+            raise  # the whole file is too deep or too big (`scan_source`), not a bug of the rule
         # errwise: ignore[broad-catch] -- a failing rule is contained: the file gets a diagnostic
         except Exception as exc:
             scan.diagnostics.append(_failed(path, f"rule {rule.id} {rule.name}", exc))
@@ -289,7 +290,7 @@ def _model(
         model = FileModel.build(
             tree, path, source, module_name, StateChangeMatcher(config.extend_state_changing)
         )
-    except (RecursionError, MemoryError):
+    except RecursionError:
         result.diagnostics.append(too_deep(path))
         return None
     model.config = config
@@ -308,7 +309,21 @@ def _parse(source: str, path: str, result: FileResult) -> ast.Module | None:
         )
     except ValueError as exc:  # source with NUL characters
         result.diagnostics.append(Diagnostic(path, "ERR_DECODE", f"not Python text: {exc}"))
-    except (RecursionError, MemoryError):
+    except MemoryError:
+        if not memory_capped():  # the parser's own stack: a nesting it cannot follow
+            result.diagnostics.append(
+                Diagnostic(path, "ERR_PARSE", "code nested too deeply for the Python parser")
+            )
+        else:
+            result.diagnostics.append(
+                Diagnostic(
+                    path,
+                    "ERR_IO",
+                    "the Python parser ran out of memory: the file is too large, or nested too "
+                    "deeply, for the per-file memory budget (--file-memory)",
+                )
+            )
+    except RecursionError:
         result.diagnostics.append(
             Diagnostic(path, "ERR_PARSE", "code nested too deeply for the Python parser")
         )

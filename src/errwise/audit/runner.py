@@ -7,10 +7,10 @@ file: an unreadable, vanished, non-regular, undecodable or unparsable file gets 
 and the run goes on; a failure inside errwise on one file (a rule or the analysis raising, a
 worker process dying on it) becomes an ERR_INTERNAL diagnostic for that file, and code nested
 too deeply to analyse in any phase the file's ERR_PARSE diagnostic (`engine.too_deep`). A file
-whose scan runs over the per-file budget (`AuditPlan.budget`: wall-clock seconds; address space
-in a worker process) gets an ERR_TIMEOUT or "out of memory" diagnostic instead of hanging the
-run. The report is identical whatever `jobs` is: files are analysed independently and collected
-in path order.
+whose scan runs over the per-file budget (`AuditPlan.budget`: wall-clock seconds; address space,
+in a worker process and, on Linux, in this one: `budget.memory_cap`) gets an ERR_TIMEOUT or "out
+of memory" diagnostic instead of hanging the run or exhausting the machine. The report is
+identical whatever `jobs` is: files are analysed independently and collected in path order.
 
 Each file is parsed once: the scan of every file (in this process and in worker processes that
 cannot import the audited code: `errwise.audit.workers`) yields compact summaries,
@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from errwise.audit import rules as _rules
-from errwise.audit.budget import OverBudget, TimeBudget, time_budget
+from errwise.audit.budget import OverBudget, TimeBudget, memory_cap, time_budget
 from errwise.audit.cache import Cache, code_stamp, digest
 from errwise.audit.cachehome import project_directory
 from errwise.audit.config import AuditConfig
@@ -83,17 +83,18 @@ _PARALLEL_MIN_FILES = 16
 
 DEFAULT_FILE_TIMEOUT = 60.0
 """Seconds one file's scan may take (`--file-timeout`): generous, a safety net."""
-DEFAULT_FILE_MEMORY_MIB = 2048
+DEFAULT_FILE_MEMORY_MIB = 900
 DEFAULT_FILE_MEMORY = DEFAULT_FILE_MEMORY_MIB * 1024**2
-"""Bytes of address space a worker process may use (`--file-memory`)."""
+"""Bytes of address space a process scanning a file may use (`--file-memory`): 900 MiB keeps a
+run's processes under 1 GB (10^9 bytes), and files of up to about 4 MB of dense code within."""
 MIN_FILE_MEMORY_MIB = 256
 """The smallest `--file-memory` (MiB) accepted: below it, a worker may not even start."""
 
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """What one file's scan may take: wall-clock seconds and, in a worker process, bytes of
-    address space (None: no limit)."""
+    """What one file's scan may take: wall-clock seconds and bytes of address space (None: no
+    limit)."""
 
     seconds: float | None = DEFAULT_FILE_TIMEOUT
     memory: int | None = DEFAULT_FILE_MEMORY
@@ -128,9 +129,9 @@ class AuditOptions:
     """Seconds one file's analysis may take before it is given up with an ERR_TIMEOUT
     diagnostic (None: `DEFAULT_FILE_TIMEOUT`; 0: no limit)."""
     file_memory: int | None = None
-    """Mebibytes of address space a worker process may use: a file needing more gets the "out of
-    memory" diagnostic (None: `DEFAULT_FILE_MEMORY`; 0: no limit; not enforced in this
-    process, so not with `jobs=1`)."""
+    """Mebibytes of address space a process scanning a file may use: a file needing more gets
+    the "out of memory" diagnostic (None: `DEFAULT_FILE_MEMORY`; 0: no limit; in this process,
+    at least what it holds already plus 256 MiB, and only where `/proc` tells its use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -666,16 +667,21 @@ def scan_job(job: _Job, config: AuditConfig) -> FileScan:
 
 
 def _out_of_memory(path: str) -> Diagnostic:
-    return Diagnostic(path, "ERR_IO", "out of memory analysing this file")
+    return Diagnostic(
+        path,
+        "ERR_IO",
+        "out of memory analysing this file (the per-file budget is --file-memory; 0: none)",
+    )
 
 
 def _scan_batch(
-    batch: list[_Job], config: AuditConfig, cache_dir: str | None
+    batch: list[_Job], config: AuditConfig, cache_dir: str | None, memory: int | None = None
 ) -> Iterator[tuple[bytes, str | None]]:
-    """In a worker process: scan the files one by one, store each scan in the cache and give it
-    back pickled (one pickling serves both), with why the cache failed, if it did."""
+    """In a worker process (whose address space the pool caps at `memory`): scan the files one
+    by one, store each scan in the cache and give it back pickled (one pickling serves both),
+    with why the cache failed, if it did."""
     cache = Cache(cache_dir) if cache_dir is not None else None
-    for job, scan in _scans(batch, config):
+    for job, scan in _scans(batch, config, memory=memory):
         blob = pickle.dumps(scan, protocol=pickle.HIGHEST_PROTOCOL)
         if cache is not None and _cacheable(scan):
             cache.put_payload("scan", job.key, blob)
@@ -683,23 +689,28 @@ def _scan_batch(
 
 
 def _scans(
-    jobs: list[_Job], config: AuditConfig, budget: TimeBudget | None = None
+    jobs: list[_Job],
+    config: AuditConfig,
+    budget: TimeBudget | None = None,
+    *,
+    memory: int | None = None,
 ) -> Iterator[tuple[_Job, FileScan]]:
-    """Scan the files one after the other (each within `budget`, when given), collecting the
-    youngest generation of garbage after each (the collector is paused: see
-    `_paused_collector`)."""
+    """Scan the files one after the other (each within `budget` and under a `memory_cap` of
+    `memory` bytes, when given), collecting the youngest generation of garbage after each (the
+    collector is paused: see `_paused_collector`)."""
     with _paused_collector():
         # Set aside what is already allocated (such as the scans taken from the cache), so
         # each collection looks at one scan's objects alone; `_paused_collector` returns them.
         gc.freeze()
         for job in jobs:
-            if budget is None:
-                scan = scan_job(job, config)
-            else:
-                try:
-                    scan = budget.call(functools.partial(scan_job, job, config))
-                except OverBudget:
-                    scan = _over_time(job.file.display, budget.seconds)
+            with memory_cap(memory):
+                if budget is None:
+                    scan = scan_job(job, config)
+                else:
+                    try:
+                        scan = budget.call(functools.partial(scan_job, job, config))
+                    except OverBudget:
+                        scan = _over_time(job.file.display, budget.seconds)
             gc.collect(0)
             yield job, scan
 
@@ -752,7 +763,7 @@ def _scan_all(
     if workers <= 1 or len(todo) < _PARALLEL_MIN_FILES:
         with time_budget(budget.seconds) as limit:
             _say_unenforced(budget, limit)
-            for job, scan in _scan_here(todo, config, cache, limit):
+            for job, scan in _scan_here(todo, config, cache, limit, budget.memory):
                 yield job, scan
                 done += 1
                 if progress is not None:
@@ -781,13 +792,13 @@ def _scan_all(
         warned = False
         while pending or pool.busy():
             finished: list[tuple[_Job, FileScan]] = []
-            _hand_out(pool, pending, config, directory)
+            _hand_out(pool, pending, config, directory, budget.memory)
             if pending:
-                for job, scan in _scan_here(pending.pop(), config, cache, limit):
+                for job, scan in _scan_here(pending.pop(), config, cache, limit, budget.memory):
                     finished.append((job, scan))
                     # Between this process's files: hear the workers, keep them busy.
                     finished.extend(_collect(pool.poll(0), pending, cache, budget))
-                    _hand_out(pool, pending, config, directory)
+                    _hand_out(pool, pending, config, directory, budget.memory)
             else:
                 finished.extend(_collect(pool.poll(None), pending, cache, budget))
             if pool.broken is not None and not warned:
@@ -802,12 +813,16 @@ def _scan_all(
 
 
 def _hand_out(
-    pool: Pool, pending: deque[list[_Job]], config: AuditConfig, directory: str | None
+    pool: Pool,
+    pending: deque[list[_Job]],
+    config: AuditConfig,
+    directory: str | None,
+    memory: int | None,
 ) -> None:
     """Give the workers batches from the front of `pending` while they have room."""
     while pending and pool.wants():
         batch = pending.popleft()
-        if not pool.submit(_scan_batch, batch, config, directory):
+        if not pool.submit(_scan_batch, batch, config, directory, memory):
             pending.appendleft(batch)  # no worker could take it: this process will
 
 
@@ -820,9 +835,13 @@ def _say_unenforced(budget: Budget, limit: TimeBudget) -> None:
 
 
 def _scan_here(
-    jobs: list[_Job], config: AuditConfig, cache: Cache | None, limit: TimeBudget
+    jobs: list[_Job],
+    config: AuditConfig,
+    cache: Cache | None,
+    limit: TimeBudget,
+    memory: int | None,
 ) -> Iterator[tuple[_Job, FileScan]]:
-    for job, scan in _scans(jobs, config, limit):
+    for job, scan in _scans(jobs, config, limit, memory=memory):
         if cache is not None and _cacheable(scan):
             cache.put("scan", job.key, scan)
         yield job, scan

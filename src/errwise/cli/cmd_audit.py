@@ -93,9 +93,8 @@ def register(sub: Any) -> None:
         "--file-memory",
         type=_budget(int),
         metavar="MIB",
-        help="memory (MiB of address space, at least 256) a worker process may use; a file "
-        "needing more gets an out-of-memory diagnostic (default 2048; 0: no limit; not "
-        "enforced in the main process, so not with --jobs 1)",
+        help="memory (MiB of address space, at least 256) a process analysing a file may use; "
+        "a file needing more gets an out-of-memory diagnostic (default 900; 0: no limit)",
     )
     parser.add_argument(
         "--baseline",
