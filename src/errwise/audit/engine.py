@@ -297,6 +297,11 @@ def _model(
     return model
 
 
+_PARSE_FITS_ANY_CAP = 1 << 20
+"""Characters of source whose parse fits in the smallest memory cap (about 170 bytes a character
+at the peak, against at least 256 MiB of headroom)."""
+
+
 def _parse(source: str, path: str, result: FileResult) -> ast.Module | None:
     try:
         with warnings.catch_warnings():
@@ -310,7 +315,10 @@ def _parse(source: str, path: str, result: FileResult) -> ast.Module | None:
     except ValueError as exc:  # source with NUL characters
         result.diagnostics.append(Diagnostic(path, "ERR_DECODE", f"not Python text: {exc}"))
     except MemoryError:
-        if not memory_capped():  # the parser's own stack: a nesting it cannot follow
+        # The parser says "out of memory" for a nesting its stack cannot follow too. Under a
+        # memory cap (always 256 MiB over what the process holds) only a source of megabytes can
+        # really exhaust it; a smaller one is that nesting.
+        if not memory_capped() or len(source) < _PARSE_FITS_ANY_CAP:
             result.diagnostics.append(
                 Diagnostic(path, "ERR_PARSE", "code nested too deeply for the Python parser")
             )
