@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -268,31 +267,6 @@ def leftovers_marker(kind: str) -> str:
 # -- errwise clean ------------------------------------------------------------------------------
 
 
-@dataclass
-class CliRun:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
-    """`cli(*args)`: run `errwise ARGS` in this process."""
-
-    def run(*args: str) -> CliRun:
-        from errwise.cli import main
-
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code if isinstance(exc.code, int) else 2
-        captured = capsys.readouterr()
-        return CliRun(code, captured.out, captured.err)
-
-    return run
-
-
 def _plant(directory: Path, dead: int) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     temp = directory / f".r.json{leftovers_marker('tmp')}{dead}-7-{'ab' * 8}"
@@ -305,9 +279,7 @@ def _plant(directory: Path, dead: int) -> tuple[Path, Path]:
     return temp, staging
 
 
-def test_clean_dry_run_lists_and_removes_nothing(
-    tmp_path: Path, cli: Callable[..., CliRun]
-) -> None:
+def test_clean_dry_run_lists_and_removes_nothing(tmp_path: Path, cli: Callable[..., Any]) -> None:
     temp, staging = _plant(tmp_path, _dead_pid())
     run = cli("clean", "--dry-run", str(tmp_path))
     assert run.code == 0, run
@@ -322,7 +294,7 @@ def test_clean_dry_run_lists_and_removes_nothing(
 
 
 def test_clean_removes_named_and_with_recursive_nested_directories(
-    tmp_path: Path, cli: Callable[..., CliRun]
+    tmp_path: Path, cli: Callable[..., Any]
 ) -> None:
     dead = _dead_pid()
     top = _plant(tmp_path, dead)
@@ -336,7 +308,7 @@ def test_clean_removes_named_and_with_recursive_nested_directories(
     assert len(run.out.splitlines()) == 2
 
 
-def test_clean_min_age_and_exit_codes(tmp_path: Path, cli: Callable[..., CliRun]) -> None:
+def test_clean_min_age_and_exit_codes(tmp_path: Path, cli: Callable[..., Any]) -> None:
     temp, _ = _plant(tmp_path, _dead_pid())
     assert cli("clean", "--min-age", str(3 * HOURS), str(tmp_path)).out == ""
     assert temp.exists()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 from report_helpers import REPO, Tree
@@ -43,40 +41,3 @@ def workorder_report(monkeypatch: pytest.MonkeyPatch) -> AuditReport:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     assert os.path.isdir("examples/workorder")
     return run_audit(AuditOptions(paths=("examples/workorder",), jobs=1, no_config=True))
-
-
-class CliRun:
-    """The outcome of one in-process `errwise` command."""
-
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code = code
-        self.out = out
-        self.err = err
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-    def __repr__(self) -> str:
-        return f"CliRun(code={self.code}, out={self.out[-1500:]!r}, err={self.err[-1500:]!r})"
-
-
-@pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., CliRun]:
-    """`cli(*args, cwd=None)`: run `errwise ARGS` in this process."""
-
-    def run(*args: str, cwd: str | os.PathLike[str] | None = None) -> CliRun:
-        from errwise.cli import main
-
-        if cwd is not None:
-            monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code if isinstance(exc.code, int) else 2
-        captured = capsys.readouterr()
-        return CliRun(code, captured.out, captured.err)
-
-    return run
