@@ -87,6 +87,29 @@ def last():
         pass
     except OSError:
         pass
+
+
+try:
+    import fast
+except ImportError:
+    fast = None
+else:
+    fast.init()
+finally:
+    done = True
+total = 1 + \\
+value
+call(
+first,
+second)
+match command:
+    case "go":
+        pass
+TABLE = {
+    "key": [
+        1,
+    ],
+}
 '''
 
 

@@ -8,12 +8,15 @@ Promise: `parse_module(source, filename)` returns a tree equal to
 `ast.parse(source, filename=filename)` — the same nodes with the same positions — or raises
 what that call raises. A source of up to `CHUNK_CHARS * 2` characters, or one holding a
 carriage return, is parsed whole. A larger one is cut, at about every `CHUNK_CHARS` characters,
-before a line that starts a top-level `def`, `async def`, `class` or decorator (with the
-decorators above it); each piece is parsed with as many newlines before it as there are lines
+before a line that may start a top-level statement — a name or keyword in column 0 other than
+`else`, `elif`, `except` and `finally`, or a decorator — keeping decorators with what they
+decorate; each piece is parsed with as many newlines before it as there are lines
 above it, so every position is the one the whole parse gives, and the pieces' statements are
-joined into one module. A cut inside a construct (a string, brackets) always leaves the piece
-above it unfinished, so it fails to parse: then, and on any other failure of a piece, the whole
-source is parsed in one call, which gives the exact tree or the exact error.
+joined into one module. A cut inside a construct (a string, brackets, a backslash continuation,
+a compound statement's clauses) always leaves one of the pieces unfinished, so it fails to
+parse: then, and on any other failure of a piece, the whole source is parsed in one call, which
+gives the exact tree or the exact error. A piece that parses ends where a logical line ends at
+depth 0, so the whole parse would put a statement boundary there too.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ __all__ = ["CHUNK_CHARS", "parse_module"]
 CHUNK_CHARS = 256 * 1024
 """About how much one piece holds: parsed in well under a second."""
 
-_TOP_LEVEL = re.compile(r"^(?:@|def[ \t]|async[ \t]+def[ \t]|class[ \t(:])", re.M)
+_TOP_LEVEL = re.compile(r"^(?:@|(?!(?:else|elif|except|finally)\b)[A-Za-z_])", re.M)
+"""A line that may start a top-level statement: a decorator, or a name or keyword in column 0
+(but the clauses that continue a compound statement)."""
 
 
 def parse_module(source: str, filename: str, *, chunk: int = CHUNK_CHARS) -> ast.Module:

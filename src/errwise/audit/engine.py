@@ -327,8 +327,8 @@ def _parse(source: str, path: str, result: FileResult) -> ast.Module | None:
                 Diagnostic(
                     path,
                     "ERR_IO",
-                    "the Python parser ran out of memory: the file is too large, or nested too "
-                    "deeply, for the per-file memory budget (--file-memory)",
+                    "out of memory analysing this file: the Python parser needs more than the "
+                    "per-file budget (--file-memory; 0: none): too large, or nested too deeply",
                 )
             )
     except RecursionError:
