@@ -112,8 +112,7 @@ def memory_cap(limit: int | None) -> Iterator[bool]:
     """The address space capped at `limit` bytes for the block (see the module promise);
     whether the cap is in force."""
     global _capped  # noqa: PLW0603 - one process-wide limit, so one process-wide flag
-    used = _address_space()
-    if not limit or used is None or _capped:
+    if not limit or _capped or (used := _address_space()) is None:
         yield False
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
