@@ -51,6 +51,9 @@ FINDING_KEYS = {
     "hidden_errors",
     "recommendation",
     "fingerprint",
+    # additive fields of design.md: the other rules the handler breaks, the measured precision
+    "also",
+    "precision",
 }
 
 

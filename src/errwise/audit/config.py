@@ -1,7 +1,8 @@
 """The auditor's settings, whatever their source (defaults, `[tool.errwise]`, command line).
 
 Promise: an `AuditConfig` is immutable and validated; `selects(rule)` says whether a rule runs
-on a given path, honouring select, ignore and per-file-ignores.
+on a given path, honouring the profile, select, ignore and per-file-ignores: an explicit `select`
+runs exactly the rules it names, whatever the profile; without one, the profile's rules run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from errwise.audit.finding import Severity
-from errwise.audit.rule import Rule
+from errwise.audit.rule import Profile, Rule
 
 __all__ = ["AuditConfig", "DEFAULT_BOUNDARIES"]
 
@@ -23,7 +24,10 @@ DEFAULT_BOUNDARIES = ("main", "*.main", "cli", "*.cli", "__main__")
 @dataclass(frozen=True, slots=True)
 class AuditConfig:
     select: frozenset[str] | None = None
-    """Rule ids or names to run; None runs every rule."""
+    """Rule ids or names to run; None runs the profile's rules."""
+    profile: Profile = "default"
+    """`default`: the rules measured trustworthy, on the code a project ships (its tests, demos,
+    examples, benchmarks and docs are not searched); `strict`: every rule on every file."""
     ignore: frozenset[str] = frozenset()
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     """(glob, rule ids or names) pairs."""
@@ -48,6 +52,8 @@ class AuditConfig:
     def selects(self, rule: Rule, path: str = "") -> bool:
         keys = {rule.id, rule.name}
         if self.select is not None and not keys & self.select:
+            return False
+        if self.select is None and self.profile == "default" and rule.profile != "default":
             return False
         if keys & self.ignore:
             return False

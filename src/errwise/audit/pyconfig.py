@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from errwise.audit.config import AuditConfig
 from errwise.audit.finding import Severity
-from errwise.audit.rule import Rule
+from errwise.audit.rule import PROFILES, Profile, Rule
 from errwise.audit.rules import all_rules
 from errwise.error import Error, UsageError, usage
 from errwise.ops.safeio import read_regular
@@ -36,9 +36,11 @@ __all__ = [
     "config_from_table",
     "resolve_rules",
     "rule_by_key",
+    "parse_profile",
 ]
 
 KEYS = (
+    "profile",
     "select",
     "ignore",
     "exclude",
@@ -104,6 +106,8 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise _bad(source, key, f"is not a setting{hint}", ", ".join(KEYS))
     config = AuditConfig(source=source)
+    if "profile" in table:
+        config = replace(config, profile=parse_profile(table["profile"], source))
     if "select" in table:
         selected = resolve_rules(_strings(table, "select", source), where=_at(source, "select"))
         if not selected:
@@ -158,6 +162,17 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
             ) from exc
         config = replace(config, knowledge=text)
     return config
+
+
+def parse_profile(value: object, source: str | None = None) -> Profile:
+    """`default` or `strict`; anything else is a usage error naming the allowed values (and the
+    configuration file, when it came from one)."""
+    for profile in PROFILES:
+        if value == profile:
+            return profile
+    if source is not None:
+        raise _bad(source, "profile", f"is {value!r}", " or ".join(PROFILES))
+    raise usage("ERR_USAGE", f"unknown profile {value!r}; allowed: {', '.join(PROFILES)}")
 
 
 def _not_plain(source: str) -> Callable[[object], object]:
