@@ -67,6 +67,18 @@ POSITIVES = {
         "text is in the new message and Python keeps the error as `__context__`",
         "low",
     ),
+    "text_kept_in_a_bug_like_builtin": (
+        """
+        def validate_callable(mod_name, obj_name):
+            try:
+                mod = __import__(mod_name, fromlist=[obj_name])
+            except ImportError as e:
+                raise TypeError(str(e))
+            return getattr(mod, obj_name)
+        """,
+        "a TypeError there is what a bug in the handler would raise",
+        "low",
+    ),
     "bare_except_passes_nothing_on": (
         """
         def list_of_ints(arg):
@@ -75,7 +87,7 @@ POSITIVES = {
             except:
                 raise ValueError("not a valid list of ints: " + repr(arg))
         """,
-        "does not pass the BaseException on",
+        "passes nothing of the BaseException on",
         "medium",
     ),
     "family_caught_reason_dropped": (
@@ -88,7 +100,7 @@ POSITIVES = {
             except (IOError, OSError):
                 raise ConfigError("could not read config file %s" % fp)
         """,
-        "its type and message are not in the new error",
+        "its type and message (the reason it failed) are not in the new error",
         "medium",
     ),
     "noqa_for_another_code": (
@@ -101,6 +113,32 @@ POSITIVES = {
         """,
         "`raise LookupError(...)` inside `except OSError`",
         "medium",
+    ),
+    "narrow_condition_chained_only_as_context": (
+        """
+        import pwd
+        class ConfigError(Exception):
+            pass
+        def validate_user(val):
+            try:
+                return pwd.getpwnam(val).pw_uid
+            except KeyError:
+                raise ConfigError("No such user: '%s'" % val)
+        """,
+        "the KeyError is chained only as `__context__`, not as `__cause__`",
+        "low",
+    ),
+    "different_type_with_the_text_still_a_note": (
+        """
+        class Config:
+            def section(self, parse, name):
+                try:
+                    return parse(name)
+                except KeyError as e:
+                    raise ValueError(f"{e} in section {name}")
+        """,
+        "a ValueError there is what a bug in the handler would raise",
+        "low",
     ),
     "project_error_not_shown_by_name": (
         """
@@ -197,6 +235,34 @@ NEGATIVES = {
                     err = 'Failed to set environment variable "{}".'
                     raise SSHException(err.format(name), e)
         """,
+    "text_kept_in_a_project_type": """
+        class SSHException(Exception):
+            pass
+        def decode_key(data, load):
+            try:
+                return load(data)
+            except (ValueError, TypeError) as e:
+                raise SSHException(str(e))
+        """,
+    "text_kept_through_a_local_in_a_project_type": """
+        class SSHException(Exception):
+            pass
+        def banner(packetizer):
+            try:
+                return packetizer.readline(5)
+            except Exception as e:
+                why = "Error reading SSH protocol banner" + str(e)
+                raise SSHException(why)
+        """,
+    "invoke_style_exit": """
+        class Exit(Exception):
+            pass
+        def load_collection(loader, name):
+            try:
+                return loader.load(name)
+            except LookupError:
+                raise Exit("Can't find any collection named {!r}!".format(name))
+        """,
     # `errwise.classify(exc)` records `exc` as `__cause__` itself: a `raise` of it without
     # `from` keeps the cause (this was a positive test claiming "only survives as text").
     "classified_without_from_keeps_the_cause": """
@@ -265,6 +331,38 @@ NEGATIVES = {
                 return template.render()
             except Exception:
                 raise CommandError("Template rendering failed; see %s" % path)
+        """,
+    "same_type_enriched_with_the_text": """
+        def processes_from_section(parse, section, filename):
+            try:
+                return parse(section)
+            except ValueError as e:
+                raise ValueError("%s in section %r (file: %r)" % (e, section, filename))
+        """,
+    "rpc_fault_sent_to_the_peer": """
+        class RPCError(Exception):
+            pass
+        def clear_log(options, logfile):
+            try:
+                options.remove(logfile)
+            except OSError:
+                raise RPCError("FAILED")
+        """,
+    "xmlrpc_fault": """
+        import xmlrpc.client
+        def call(method, params):
+            try:
+                return method(*params)
+            except TypeError:
+                raise xmlrpc.client.Fault(2, "incorrect parameters")
+        """,
+    "werkzeug_http_exception": """
+        from werkzeug.exceptions import NotFound
+        def lookup(rows, key):
+            try:
+                return rows[key]
+            except KeyError:
+                raise NotFound()
         """,
     "stop_iteration_control_flow": """
         import socket

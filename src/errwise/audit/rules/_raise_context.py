@@ -7,8 +7,9 @@ statements and function, the file's comments and the project's ruff decisions), 
 only on evidence in the code, and never raises on any model:
 - `kept_original(model, info)`: how much of the caught error a `raise` inside a handler passes
   on (the object, its text, its formatted traceback, or nothing);
-- `shown_error(model, name)`: a CLI's own error type, shown to a user as its message (click's
-  `ClickException` family, `argparse` errors, `SystemExit`, a class named `...UsageError`);
+- `shown_error(model, name)`: an error type shown to a user as its message (click's
+  `ClickException` family, `argparse` errors, `SystemExit`, a class named `...UsageError`) or
+  sent to a peer as a response (an RPC fault, an HTTP exception);
 - `lint_decided(model, node, code)`: the project turned that lint code off, for the whole project
   (`[tool.ruff]` ignore) or for this statement (`# noqa: B904`, `# ruff: noqa: B904`);
 - `non_library_path(path)` / `is_test_path(path)`: tests, benchmarks, build and tool scripts;
@@ -40,12 +41,42 @@ __all__ = [
     "runtime_failure",
     "uses_errwise",
     "CONTROL_FLOW",
+    "looks_like_a_bug",
 ]
 
 CONTROL_FLOW = frozenset(
     {"SystemExit", "KeyboardInterrupt", "StopIteration", "StopAsyncIteration", "GeneratorExit"}
 )
 """Raised to steer the program (exit, stop an iteration), not to report a failure."""
+
+
+_BUG_TYPES = frozenset(
+    {
+        "TypeError",
+        "ValueError",
+        "AttributeError",
+        "NameError",
+        "UnboundLocalError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "RuntimeError",
+        "AssertionError",
+        "ZeroDivisionError",
+        "RecursionError",
+        "NotImplementedError",
+        "Exception",
+    }
+)
+"""Builtin types the interpreter itself raises when code is wrong."""
+
+
+def looks_like_a_bug(name: str | None) -> bool:
+    """Is `name` a builtin type the interpreter raises for a programming mistake, so that a
+    traceback reading "During handling of the above exception, another exception occurred"
+    followed by it looks like a crash of the handler itself? A project's own type (or an
+    `OSError`) reads as the deliberate translation it is."""
+    return (name or "").removeprefix("builtins.") in _BUG_TYPES
 
 
 class Kept(enum.Enum):
@@ -159,18 +190,27 @@ _SHOWN_BASES = frozenset(
         "typer.Exit",
         "typer.Abort",
         "typer.BadParameter",
+        "xmlrpc.client.Fault",
+        "django.http.Http404",
+        "fastapi.HTTPException",
+        "starlette.exceptions.HTTPException",
     }
 )
-"""Error types whose consumer (click's, argparse's or the interpreter's top level) prints
-`str(err)` and exits, without a traceback."""
-_SHOWN_SUFFIXES = ("UsageError", "CommandError", "UserError")
-"""A project's own error class named for the user's mistake: its CLI shows it as a message."""
+"""Error types whose consumer prints `str(err)` and exits without a traceback (click's,
+argparse's, the interpreter's top level), or turns the error into a response to a peer (an
+RPC fault, an HTTP status): no traceback reaches anyone who would read the chain."""
+_SHOWN_MODULES = ("werkzeug.exceptions.", "aiohttp.web_exceptions.", "click.exceptions.")
+_SHOWN_SUFFIXES = ("UsageError", "CommandError", "UserError", "Fault", "RPCError")
+"""A project's own error class named for the user's mistake (its CLI shows it as a message), or
+for a fault sent back to a remote caller."""
+_SHOWN_NAMES = frozenset({"Exit"})
+"""A project's stand-in for `SystemExit` (`raise Exit("message")`)."""
 
 
 def shown_error(model: FileModel, name: str | None) -> bool:
     """Is `name` (a qualified class name from the model) an error a CLI shows as its message:
     one of the known shown types, a class named `...UsageError` / `...CommandError` /
-    `...UserError`, or a class of this file deriving from one of those?"""
+    `...UserError` or `Exit`, or a class of this file deriving from one of those?"""
     if not name:
         return False
     bases = {c.qualname: c.bases for c in model.classes}
@@ -180,7 +220,13 @@ def shown_error(model: FileModel, name: str | None) -> bool:
         if cur in seen:
             continue
         seen.add(cur)
-        if cur in _SHOWN_BASES or cur.rpartition(".")[2].endswith(_SHOWN_SUFFIXES):
+        short = cur.rpartition(".")[2]
+        if (
+            cur in _SHOWN_BASES
+            or cur.startswith(_SHOWN_MODULES)
+            or short in _SHOWN_NAMES
+            or short.endswith(_SHOWN_SUFFIXES)
+        ):
             return True
         todo.extend(b.removeprefix("builtins.") for b in bases.get(cur, []))
     return False
@@ -282,12 +328,13 @@ _CONFIG_TIME = frozenset(
 rejects how the API is used, before any operation runs."""
 
 _MISUSE = re.compile(
-    r"must\b|\bcalled\b|\btwice\b|\balready\b|not (?:yet )?implemented|notyetimplemented"
-    r"|not supported|unsupported|\bcannot\b|\bcan ?not\b|\bcan't\b|\bcan only\b|not allowed"
+    r"\bmust\b|\bcalled\b|\btwice\b|\balready\b|not (?:yet )?implemented|notyetimplemented"
+    r"|not supported|unsupported|\bcan only\b|not allowed"
+    r"|\bcan(?:not|'t| not) (?:be (?:used|called|combined|mixed|nested|reused)|reuse|call|use)\b"
     r"|\bnot (?:been |yet )?(?:configured|initiali[sz]ed|initiated|prepared|bound|running"
     r"|started|open|opened|enabled|set up|provided|registered)\b"
     r"|\bunknown\b|\bunexpected\b|\bunhandled\b|\binvalid\b|\billegal\b|\bimpossible\b"
-    r"|\bunreachable\b|\bdon'?t know\b|\bshould(?:n'?t| not| never)?\b|\brequired?\b"
+    r"|\bunreachable\b|\bdon'?t know\b|\bshould(?:n'?t| not| never)\b|\brequired?\b"
     r"|\bno longer\b|\bbug\b|\boutside of\b",
     re.I,
 )
@@ -335,17 +382,22 @@ def programmer_error(model: FileModel, info: RaiseInfo) -> str | None:
             return "a stub for subclasses to override"
         if _documents(fn, (info.exc_name or "").rpartition(".")[2]):
             return "the exception the function documents: callers rely on it"
-    if _MISUSE.search(_message(info.node.exc)):
+    if _MISUSE.search(_message(info.node.exc, fn)):
         return "its message reports a misuse of the API or a case the code does not handle"
     return None
 
 
 def runtime_failure(model: FileModel, info: RaiseInfo) -> bool:
-    """Evidence that the raise reports a failure of the world: it translates a caught error,
-    or the `if` guarding it probed the file system or a process (`os.path.exists(p)`,
-    `t.is_alive()`, `proc.returncode`), directly or through a name assigned from a probe."""
-    if info.ctx.handler is not None:
-        return True
+    """Evidence that the raise reports a failure of the world: it translates a caught error
+    (other than a missing key, index or attribute), or the `if` guarding it probed the file
+    system or a process (`os.path.exists(p)`, `t.is_alive()`, `proc.returncode`), directly or
+    through a name assigned from a probe."""
+    handler = info.ctx.handler
+    if handler is not None:
+        # A missing key or attribute turned into an error is a precondition, not a failure.
+        return handler.bare or not all(
+            c.removeprefix("builtins.") in _LOOKUPS for c in handler.caught
+        )
     guard = _guard(model, info.node)
     if guard is None:
         return False
@@ -364,6 +416,11 @@ def runtime_failure(model: FileModel, info: RaiseInfo) -> bool:
         ):
             return True
     return False
+
+
+_LOOKUPS = frozenset(
+    {"KeyError", "IndexError", "LookupError", "AttributeError", "NameError", "TypeError"}
+)
 
 
 def _probes(expr: ast.AST) -> bool:
@@ -448,12 +505,21 @@ def _documents(fn: FunctionInfo, short_name: str) -> bool:
     return bool(_RAISES_WORDS.search(doc))
 
 
-def _message(exc: ast.expr | None) -> str:
+def _message(exc: ast.expr | None, fn: FunctionInfo | None) -> str:
     """The literal text of the raised error's first argument (f-string and `%`/`+`/`.format`
-    pieces included; empty when there is none)."""
+    pieces included, a local name assigned a literal in the function; empty when none)."""
     if not isinstance(exc, ast.Call) or not exc.args:
         return ""
-    return _literal(exc.args[0])
+    first = exc.args[0]
+    text = _literal(first)
+    if fn is not None and not isinstance(fn.node, ast.Lambda):
+        names = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
+        for stmt in ast.walk(fn.node):
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in names for t in stmt.targets
+            ):
+                text += " " + _literal(stmt.value)
+    return text
 
 
 def _literal(expr: ast.expr) -> str:

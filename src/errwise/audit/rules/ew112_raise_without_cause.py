@@ -10,8 +10,11 @@ exceptions (`SystemExit`, `StopIteration`, ...), errors a CLI shows as their mes
 error that is given the caught object (`raise ConnectionError(err, request=r)`,
 `raise errwise.classify(exc)`) or its formatted traceback, test files, and statements whose
 project turned ruff's B904 off (an explicit ignore, or `# noqa: B904` on the statement). The
-caught error's text in the new message (`str(exc)`) is a low style note; a clause that passes
-on nothing is medium when it caught a family of failures, low for a narrow, expected one.
+caught error's text in the new message (`str(exc)`) is a low style note only when the new type
+is a builtin the interpreter raises for bugs (`TypeError`, `RuntimeError`, ...), whose
+traceback then reads as a crash of the handler; with a project's own type it is a translation
+and is not reported. A clause that passes nothing on is medium when it caught a family of
+failures, low for a narrow, expected one.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from errwise.audit.rules._raise_context import (
     is_test_path,
     kept_original,
     lint_decided,
+    looks_like_a_bug,
     shown_error,
     uses_errwise,
 )
@@ -63,19 +67,29 @@ def check(model: FileModel) -> Iterator[Finding]:
             "exception occurred', which reads as a second failure in this handler"
         )
         if kept is Kept.TEXT:
+            if not looks_like_a_bug(name) or _same_type(name, handler):
+                continue  # a translation (or an enriched copy) that keeps the original's text
+            short = name.removeprefix("builtins.")
             message = (
                 f"{head}: the {caught}'s text is in the new message and Python keeps the error as "
-                f"`__context__`, but not as `__cause__`, and {tail}"
+                f"`__context__`, but not as `__cause__`, and {tail}: a {short} there is what "
+                "a bug in the handler would raise"
+            )
+            severity = Severity.LOW
+        elif expected_condition(handler) or handler.facts.inspects_error:
+            message = (
+                f"{head}: the {caught} is chained only as `__context__`, not as `__cause__`, "
+                f"and {tail}"
             )
             severity = Severity.LOW
         else:
             message = (
-                f"{head} and does not pass the {caught} on: its type and message are not in the "
-                f"new error, which keeps it only as `__context__` (not `__cause__`): wherever only "
-                f"the new error's text is shown the reason is gone, and {tail}"
+                f"{head} and passes nothing of the {caught} on: its type and message (the reason "
+                "it failed) are not in the new error, which keeps it only as `__context__`, not "
+                f"`__cause__` — wherever only the new error's text is shown the reason is gone, "
+                f"and {tail}"
             )
-            narrow = expected_condition(handler) or handler.facts.inspects_error
-            severity = Severity.LOW if narrow else Severity.MEDIUM
+            severity = Severity.MEDIUM
         recommendation = (
             f"Chain it: bind the error (`except {caught} as {bind}:`) and write "
             f"`raise {raised} from {bind}`; if the original is pure noise, say so with "
@@ -110,6 +124,13 @@ def _new_exception(exc: ast.expr, handler: HandlerInfo) -> bool:
     return False
 
 
+def _same_type(name: str, handler: HandlerInfo) -> bool:
+    """The new error has the type the clause caught (`except ValueError as e: raise
+    ValueError(f"{e} in section {s}")`): a copy of the original with more context."""
+    short = name.removeprefix("builtins.")
+    return any(c.removeprefix("builtins.") == short for c in handler.caught)
+
+
 def _raised_text(exc: ast.expr) -> str:
     target = exc.func if isinstance(exc, ast.Call) else exc
     text = ast.unparse(target)
@@ -129,7 +150,9 @@ missing from what the new one carries. Medium when the clause caught a family of
 (`OSError`, `Exception`, a bare `except`) and passes nothing of it on (its errno and message
 are not in the new error); low for a narrow, expected condition (`KeyError` turned into
 `AttributeError`), for a clause that inspected the error first, and when the caught error's
-text is in the new message (only the chaining is missing).
+text is in the new message of a builtin type the interpreter raises for bugs (`TypeError`,
+`ValueError`, `RuntimeError`, ...): only the chaining is missing, and the traceback's "During
+handling of the above exception" then reads as a crash of the handler.
 
 Deliberately not reported:
 - a bare `raise`, `raise exc` of the caught error, `raise exc.with_traceback(tb)`,
@@ -137,6 +160,8 @@ Deliberately not reported:
 - a new error given the caught object (`raise ConnectionError(err, request=r)`,
   `raise errwise.classify(exc)`, which records it as `__cause__`) or its formatted traceback
   (`traceback.format_exc()`): the original travels with it;
+- a project's own error type given the caught error's text (`raise SSHException(str(e))`): a
+  translation that keeps the message, its traceback chained as `__context__`;
 - control flow (`SystemExit`, `StopIteration`, `StopAsyncIteration`, `KeyboardInterrupt`);
 - errors a CLI shows as their message, never as a traceback (click's `ClickException` family,
   `argparse.ArgumentTypeError`, a project class named `...UsageError` / `...CommandError` /
