@@ -79,6 +79,17 @@ POSITIVES = {
         "a TypeError there is what a bug in the handler would raise",
         "low",
     ),
+    "object_given_to_a_helper_is_only_its_text": (
+        """
+        def load(path, describe):
+            try:
+                return path.read_text()
+            except OSError as exc:
+                raise RuntimeError(describe(exc))
+        """,
+        "text is in the new message",
+        "low",
+    ),
     "bare_except_passes_nothing_on": (
         """
         def list_of_ints(arg):
@@ -224,6 +235,25 @@ NEGATIVES = {
             except (TimeoutError, OSError) as err:
                 raise ConnectionError(err, request=request)
         """,
+    "original_args_unpacked": """
+        class InvalidURL(ValueError):
+            pass
+        def parse(url, parse_url):
+            try:
+                return parse_url(url)
+            except ValueError as e:
+                raise InvalidURL(*e.args)
+        """,
+    "original_kept_under_another_name": """
+        class SSHException(Exception):
+            pass
+        def negotiate(send):
+            try:
+                return send()
+            except EOFError as e:
+                cause = e
+                raise SSHException("EOF during negotiation", cause)
+        """,
     "original_passed_among_arguments": """
         class SSHException(Exception):
             pass
@@ -284,6 +314,39 @@ NEGATIVES = {
                 exc = traceback.format_exc()
                 msg = "class uri %r invalid or not found: [%s]"
                 raise RuntimeError(msg % (uri, exc))
+        """,
+    # A handler that reports: the traceback was logged or printed before the raise.
+    "traceback_logged_first": """
+        import traceback
+        def make_servers(factory, logger, name):
+            try:
+                return factory()
+            except:
+                tb = traceback.format_exc()
+                logger.warn(tb)
+                raise ValueError("Could not make %s rpc interface" % name)
+        """,
+    "exception_logged_first": """
+        import logging
+        log = logging.getLogger(__name__)
+        def load(path):
+            try:
+                return path.read_text()
+            except OSError:
+                log.exception("cannot read %s", path)
+                raise LookupError(path)
+        """,
+    "traceback_printed_first": """
+        import sys, traceback
+        class AppImportError(Exception):
+            pass
+        def import_app(mod, name, is_debug):
+            try:
+                return getattr(mod, name)
+            except AttributeError:
+                if is_debug:
+                    traceback.print_exception(*sys.exc_info())
+                raise AppImportError("Failed to find attribute %r." % name)
         """,
     # Errors that are shown, not traced: their consumer prints `str(err)` and exits.
     "click_exception_in_cli": """

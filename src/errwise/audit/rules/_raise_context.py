@@ -103,20 +103,33 @@ _TRACE_CALLS = frozenset(
 )
 
 
+_REPORT_CALLS = frozenset({"traceback.print_exc", "traceback.print_exception"})
+
+
 def kept_original(model: FileModel, info: RaiseInfo) -> Kept:
     """What of the caught error `info` (a raise inside an except clause) passes on. A name
     assigned in the clause from the error (`msg = str(exc)`, `tb = traceback.format_exc()`)
-    carries what its value carried."""
+    carries what its value carried; a clause that logged or printed the traceback before the
+    raise (`log.exception(...)`, `traceback.print_exc()`, a logged `format_exc()`) kept it."""
     handler = info.ctx.handler
     exc = info.node.exc
     if handler is None or exc is None:
         return Kept.NOTHING
+    if handler.facts.logs_traceback or any(
+        (model.qualify(c.func) or "") in _REPORT_CALLS and c.lineno < info.node.lineno
+        for c in handler.facts.calls
+    ):
+        return Kept.TRACEBACK  # the clause reported the original with its traceback first
     carriers: dict[str, Kept] = {}
     if handler.node.name:
         carriers[handler.node.name] = Kept.OBJECT
     for stmt in ast.walk(handler.node):
         if isinstance(stmt, ast.Assign) and stmt.lineno < info.node.lineno:
-            kept = _kept_in(model, stmt.value, carriers)
+            value = stmt.value
+            if isinstance(value, ast.Name) and value.id in carriers:
+                kept = carriers[value.id]  # `err = exc`: the same object
+            else:
+                kept = _kept_in(model, value, carriers)
             if kept is not Kept.NOTHING:
                 for target in stmt.targets:
                     if isinstance(target, ast.Name):
@@ -128,6 +141,9 @@ _RANK = {Kept.NOTHING: 0, Kept.TEXT: 1, Kept.TRACEBACK: 2, Kept.OBJECT: 3}
 
 
 def _kept_in(model: FileModel, expr: ast.expr, carriers: dict[str, Kept]) -> Kept:
+    """What `expr` carries: a carrier passed straight to the call that builds the error (the
+    constructor, or `classify(exc)` in `classify(exc).with_context(...)`) as itself; anywhere
+    else (`str(exc)`, `f"{exc}"`, `describe(exc)`, `exc.strerror`) as text."""
     best = Kept.NOTHING
 
     def note(kept: Kept) -> None:
@@ -135,6 +151,11 @@ def _kept_in(model: FileModel, expr: ast.expr, carriers: dict[str, Kept]) -> Kep
         if _RANK[kept] > _RANK[best]:
             best = kept
 
+    for call in _builders(expr):
+        for given in [*call.args, *(k.value for k in call.keywords)]:
+            arg = given.value if isinstance(given, ast.Starred) else given
+            if isinstance(arg, ast.Name) and arg.id in carriers:
+                note(carriers[arg.id])
     for node in ast.walk(expr):
         if isinstance(node, ast.Call):
             name = model.qualify(node.func) or ""
@@ -142,23 +163,24 @@ def _kept_in(model: FileModel, expr: ast.expr, carriers: dict[str, Kept]) -> Kep
                 note(Kept.TRACEBACK)
             elif name == "sys.exc_info":
                 note(Kept.TEXT)
-            # The object itself as an argument: `SSHException(msg, exc)`, `classify(exc)`.
-            for arg in [*node.args, *(k.value for k in node.keywords)]:
-                if isinstance(arg, ast.Name) and carriers.get(arg.id) is not None:
-                    kept = carriers[arg.id]
-                    note(kept if kept is not Kept.OBJECT or not _stringify(node) else Kept.TEXT)
         elif isinstance(node, ast.Name) and node.id in carriers:
             kept = carriers[node.id]
             note(Kept.TEXT if kept is Kept.OBJECT else kept)
     return best
 
 
-def _stringify(call: ast.Call) -> bool:
-    """`str(exc)`, `repr(exc)`, `"...".format(exc)`: the call makes text of its argument."""
-    func = call.func
-    if isinstance(func, ast.Name):
-        return func.id in ("str", "repr", "format")
-    return isinstance(func, ast.Attribute) and func.attr in ("format", "join", "format_map")
+def _builders(expr: ast.expr) -> list[ast.Call]:
+    """The calls that build the raised error: the outermost call, and the calls its method
+    chain starts from (`errwise.classify(exc)` in `errwise.classify(exc).with_context(x=1)`)."""
+    found: list[ast.Call] = []
+    node: ast.expr | None = expr
+    while isinstance(node, ast.Call):
+        found.append(node)
+        func = node.func
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        node = func if isinstance(func, ast.Call) else None
+    return found
 
 
 # -- errors shown, not traced ----------------------------------------------------------------

@@ -8,7 +8,8 @@ a lower-case name (an exception object built earlier, possibly the caught one), 
 exceptions (`SystemExit`, `StopIteration`, ...), errors a CLI shows as their message
 (`click.ClickException`, `argparse` errors, a `...UsageError`: no traceback is shown), a new
 error that is given the caught object (`raise ConnectionError(err, request=r)`,
-`raise errwise.classify(exc)`) or its formatted traceback, test files, and statements whose
+`raise errwise.classify(exc)`) or its formatted traceback, a clause that logged or printed the
+traceback before raising, test files, and statements whose
 project turned ruff's B904 off (an explicit ignore, or `# noqa: B904` on the statement). The
 caught error's text in the new message (`str(exc)`) is a low style note only when the new type
 is a builtin the interpreter raises for bugs (`TypeError`, `RuntimeError`, ...), whose
@@ -56,7 +57,7 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue
         kept = kept_original(model, info)
         if kept in (Kept.OBJECT, Kept.TRACEBACK):
-            continue  # the original travels with the new error: nothing is lost
+            continue  # the original travels with the new error, or was reported: not lost
         raised = _raised_text(node.exc)
         caught = caught_text(handler) or "BaseException"
         bind = handler.node.name or "exc"
@@ -70,8 +71,9 @@ def check(model: FileModel) -> Iterator[Finding]:
             if not looks_like_a_bug(name) or _same_type(name, handler):
                 continue  # a translation (or an enriched copy) that keeps the original's text
             short = name.removeprefix("builtins.")
+            subject = f"the {caught}'s" if len(handler.caught) == 1 else "the caught error's"
             message = (
-                f"{head}: the {caught}'s text is in the new message and Python keeps the error as "
+                f"{head}: {subject} text is in the new message and Python keeps the error as "
                 f"`__context__`, but not as `__cause__`, and {tail}: a {short} there is what "
                 "a bug in the handler would raise"
             )
@@ -159,7 +161,8 @@ Deliberately not reported:
   `raise ... from exc` and the deliberate `raise ... from None`;
 - a new error given the caught object (`raise ConnectionError(err, request=r)`,
   `raise errwise.classify(exc)`, which records it as `__cause__`) or its formatted traceback
-  (`traceback.format_exc()`): the original travels with it;
+  (`traceback.format_exc()`): the original travels with it; and a clause that logged or
+  printed the traceback before raising (`log.exception(...)`, `traceback.print_exc()`);
 - a project's own error type given the caught error's text (`raise SSHException(str(e))`): a
   translation that keeps the message, its traceback chained as `__context__`;
 - control flow (`SystemExit`, `StopIteration`, `StopAsyncIteration`, `KeyboardInterrupt`);
