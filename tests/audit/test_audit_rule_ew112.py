@@ -151,6 +151,27 @@ POSITIVES = {
         "a ValueError there is what a bug in the handler would raise",
         "low",
     ),
+    "caught_but_traced_by_main": (
+        """
+        import logging, sys
+        log = logging.getLogger(__name__)
+        class AppError(Exception):
+            pass
+        def table(db, name):
+            try:
+                return db[name]
+            except KeyError:
+                raise AppError(f"no table {name}")
+        def main(argv):
+            try:
+                table(argv[0], argv[1])
+            except AppError:
+                log.exception("failed")
+                sys.exit(1)
+        """,
+        "`raise AppError(...)` inside `except KeyError`",
+        "low",
+    ),
     "project_error_not_shown_by_name": (
         """
         class FatalError(RuntimeError):
@@ -426,6 +447,25 @@ NEGATIVES = {
                 return rows[key]
             except KeyError:
                 raise NotFound()
+        """,
+    "shown_by_this_files_main": """
+        import sys
+        class AppError(Exception):
+            pass
+        class NoTable(AppError):
+            pass
+        def table(db, name):
+            try:
+                return db[name]
+            except KeyError:
+                raise NoTable(f"no table {name}")
+        def main(argv):
+            try:
+                table(argv[0], argv[1])
+            except AppError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 1
+            return 0
         """,
     "stop_iteration_control_flow": """
         import socket

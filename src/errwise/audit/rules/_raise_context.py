@@ -232,9 +232,12 @@ _SHOWN_NAMES = frozenset({"Exit"})
 def shown_error(model: FileModel, name: str | None) -> bool:
     """Is `name` (a qualified class name from the model) an error a CLI shows as its message:
     one of the known shown types, a class named `...UsageError` / `...CommandError` /
-    `...UserError` or `Exit`, or a class of this file deriving from one of those?"""
+    `...UserError` or `Exit`, a type this file's own top level shows as a message and exits on
+    (`except AppError as e: print(e); sys.exit(1)`), or a class of this file deriving from one
+    of those?"""
     if not name:
         return False
+    here = _shown_here(model)
     bases = {c.qualname: c.bases for c in model.classes}
     todo, seen = [name.removeprefix("builtins.")], set[str]()
     while todo:
@@ -245,6 +248,7 @@ def shown_error(model: FileModel, name: str | None) -> bool:
         short = cur.rpartition(".")[2]
         if (
             cur in _SHOWN_BASES
+            or cur in here
             or cur.startswith(_SHOWN_MODULES)
             or short in _SHOWN_NAMES
             or short.endswith(_SHOWN_SUFFIXES)
@@ -252,6 +256,33 @@ def shown_error(model: FileModel, name: str | None) -> bool:
             return True
         todo.extend(b.removeprefix("builtins.") for b in bases.get(cur, []))
     return False
+
+
+def _shown_here(model: FileModel) -> frozenset[str]:
+    """The types an except clause of this file reports as a message (printed or logged without
+    a traceback) and then ends the program on (`sys.exit`, `raise SystemExit`, `return 1`)."""
+    shown: frozenset[str] | None = model.memo.get("shown error types")
+    if shown is None:
+        names: set[str] = set()
+        for handler in model.handlers:
+            facts = handler.facts
+            if not facts.logs or facts.logs_traceback or not handler.caught:
+                continue
+            if facts.exits or any(_status(r.value) for r in facts.returns):
+                names.update(c.removeprefix("builtins.") for c in handler.caught if c != "?")
+        names -= {"Exception", "BaseException"}  # a catch-all says nothing about one type
+        shown = model.memo["shown error types"] = frozenset(names)
+    return shown
+
+
+def _status(value: ast.expr | None) -> bool:
+    """An exit status: a non-zero int literal (`return 1`)."""
+    return (
+        isinstance(value, ast.Constant)
+        and isinstance(value.value, int)
+        and not isinstance(value.value, bool)
+        and value.value != 0
+    )
 
 
 # -- decisions the project made ---------------------------------------------------------------
