@@ -238,7 +238,9 @@ def shown_error(model: FileModel, name: str | None) -> bool:
     if not name:
         return False
     here = _shown_here(model)
-    bases = {c.qualname: c.bases for c in model.classes}
+    bases: dict[str, list[str]] | None = model.memo.get("raise context bases")
+    if bases is None:
+        bases = model.memo["raise context bases"] = {c.qualname: c.bases for c in model.classes}
     todo, seen = [name.removeprefix("builtins.")], set[str]()
     while todo:
         cur = todo.pop()
@@ -429,13 +431,13 @@ def programmer_error(model: FileModel, info: RaiseInfo) -> str | None:
     if fn is not None:
         if fn.name in _CONFIG_TIME:
             return f"a check in `{fn.name}`, at set-up time"
-        if _in_decorator(fn):
+        if _in_decorator(model, fn):
             return "a check of a decorator: it rejects how the decorated API is used"
         if _stub(fn, node):
             return "a stub for subclasses to override"
         if _documents(fn, (info.exc_name or "").rpartition(".")[2]):
             return "the exception the function documents: callers rely on it"
-    if _MISUSE.search(_message(info.node.exc, fn)):
+    if _MISUSE.search(_message(model, info.node.exc, fn)[:_MAX_TEXT]):
         return "its message reports a misuse of the API or a case the code does not handle"
     return None
 
@@ -459,16 +461,30 @@ def runtime_failure(model: FileModel, info: RaiseInfo) -> bool:
     fn = info.ctx.function
     if fn is None or isinstance(fn.node, ast.Lambda):
         return False
+    assigns = _assignments(model, fn)
     names = {n.id for n in ast.walk(guard.test) if isinstance(n, ast.Name)}
-    for stmt in ast.walk(fn.node):
-        if (
-            isinstance(stmt, ast.Assign)
-            and stmt.lineno < guard.lineno
-            and _probes(stmt.value)
-            and any(isinstance(t, ast.Name) and t.id in names for t in stmt.targets)
-        ):
-            return True
-    return False
+    return any(
+        line < guard.lineno and _probes(value)
+        for name in names
+        for line, value in assigns.get(name, ())
+    )
+
+
+def _assignments(model: FileModel, fn: FunctionInfo) -> dict[str, list[tuple[int, ast.expr]]]:
+    """`name = value` statements of the function (its nested scopes included), by name: read
+    once per function, not once per raise."""
+    memo: dict[int, dict[str, list[tuple[int, ast.expr]]]] = model.memo.setdefault(
+        "raise context assignments", {}
+    )
+    found = memo.get(id(fn.node))
+    if found is None:
+        found = memo[id(fn.node)] = {}
+        for stmt in ast.walk(fn.node):
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        found.setdefault(target.id, []).append((stmt.lineno, stmt.value))
+    return found
 
 
 _LOOKUPS = frozenset(
@@ -510,27 +526,34 @@ def _dispatch_default(model: FileModel, node: ast.stmt) -> bool:
     return isinstance(above, ast.If) and above.orelse == [parent]
 
 
-def _in_decorator(fn: FunctionInfo) -> bool:
+def _in_decorator(model: FileModel, fn: FunctionInfo) -> bool:
     """`fn` or a function enclosing it returns a function it defines (a decorator or a
     decorator factory)."""
+    memo: dict[int, bool] = model.memo.setdefault("raise context decorators", {})
     cur: FunctionInfo | None = fn
     while cur is not None:
         node = cur.node
-        if not isinstance(node, ast.Lambda):
-            inner = {
-                s.name
-                for s in ast.walk(node)
-                if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s is not node
-            }
-            for stmt in ast.walk(node):
-                if (
-                    isinstance(stmt, ast.Return)
-                    and isinstance(stmt.value, ast.Name)
-                    and stmt.value.id in inner
-                ):
-                    return True
+        known = memo.get(id(node))
+        if known is None:
+            known = memo[id(node)] = _returns_inner(node)
+        if known:
+            return True
         cur = cur.parent
     return False
+
+
+def _returns_inner(node: ast.AST) -> bool:
+    if isinstance(node, ast.Lambda):
+        return False
+    inner = {
+        s.name
+        for s in ast.walk(node)
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s is not node
+    }
+    return bool(inner) and any(
+        isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Name) and stmt.value.id in inner
+        for stmt in ast.walk(node)
+    )
 
 
 def _stub(fn: FunctionInfo, node: ast.stmt) -> bool:
@@ -543,6 +566,9 @@ def _stub(fn: FunctionInfo, node: ast.stmt) -> bool:
     return body == [node]
 
 
+_MAX_TEXT = 4000
+"""Only this much of a docstring or a message is read (they are prose, not data)."""
+
 _RAISES_WORDS = re.compile(r"\braises?\b[^.\n]*\b(?:exception|error)\b", re.I)
 
 
@@ -550,7 +576,7 @@ def _documents(fn: FunctionInfo, short_name: str) -> bool:
     """The function's docstring names the raised type or says it raises an exception."""
     if isinstance(fn.node, ast.Lambda):
         return False
-    doc = ast.get_docstring(fn.node, clean=False) or ""
+    doc = (ast.get_docstring(fn.node, clean=False) or "")[:_MAX_TEXT]
     if not doc:
         return False
     if short_name and re.search(rf"\b{re.escape(short_name)}\b", doc):
@@ -558,7 +584,7 @@ def _documents(fn: FunctionInfo, short_name: str) -> bool:
     return bool(_RAISES_WORDS.search(doc))
 
 
-def _message(exc: ast.expr | None, fn: FunctionInfo | None) -> str:
+def _message(model: FileModel, exc: ast.expr | None, fn: FunctionInfo | None) -> str:
     """The literal text of the raised error's first argument (f-string and `%`/`+`/`.format`
     pieces included, a local name assigned a literal in the function; empty when none)."""
     if not isinstance(exc, ast.Call) or not exc.args:
@@ -566,12 +592,10 @@ def _message(exc: ast.expr | None, fn: FunctionInfo | None) -> str:
     first = exc.args[0]
     text = _literal(first)
     if fn is not None and not isinstance(fn.node, ast.Lambda):
-        names = {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}
-        for stmt in ast.walk(fn.node):
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id in names for t in stmt.targets
-            ):
-                text += " " + _literal(stmt.value)
+        assigns = _assignments(model, fn)
+        for name in {n.id for n in ast.walk(first) if isinstance(n, ast.Name)}:
+            for _, value in assigns.get(name, ())[:8]:
+                text += " " + _literal(value)
     return text
 
 
