@@ -351,3 +351,28 @@ def test_code_that_is_not_an_api_is_skipped(audit, path):
     assert audit(source, "EW119", path=path) == []
     assert len(audit(source, "EW119", path="pkg/lock.py")) == 1
     assert len(audit(source, "EW119", path="examples/app/lock.py")) == 1
+
+
+def _raises_in_one_function(n: int) -> str:
+    """One function with n guarded raises and n assignments: the raise rules must not read the
+    whole function again for every raise."""
+    body = "".join(
+        f"    v{i} = os.path.exists(p{i % 7})\n"
+        f"    if v{i}:\n"
+        f"        raise RuntimeError('held {i}')\n"
+        f"    try:\n"
+        f"        os.remove(p{i % 7})\n"
+        f"    except OSError:\n"
+        f"        raise LookupError('gone {i}')\n"
+        for i in range(n)
+    )
+    return "import os\n\ndef step(p0, p1, p2, p3, p4, p5, p6):\n" + body
+
+
+def test_work_on_raises_grows_linearly():
+    from test_audit_linear import LINEAR, work
+
+    watched = ("rules/_raise_context.py", "rules/ew112", "rules/ew119")
+    small = work(_raises_in_one_function(60), watched)
+    large = work(_raises_in_one_function(120), watched)
+    assert large / small < LINEAR, (small, large)
