@@ -172,6 +172,18 @@ POSITIVES = {
         "`raise AppError(...)` inside `except KeyError`",
         "low",
     ),
+    # A bare noqa names no code: it is as likely there for a long line as for B904.
+    "bare_noqa_is_no_decision": (
+        """
+        def load(path):
+            try:
+                return path.read_text()
+            except OSError:
+                raise LookupError(path)  # noqa
+        """,
+        "`raise LookupError(...)` inside `except OSError`",
+        "medium",
+    ),
     "project_error_not_shown_by_name": (
         """
         class FatalError(RuntimeError):
@@ -488,14 +500,14 @@ NEGATIVES = {
                     "Some files could not be checked out"
                 )
         """,
-    "bare_noqa_on_a_later_line_of_the_statement": """
+    "noqa_b904_on_a_later_line_of_the_statement": """
         def load(path):
             try:
                 return path.read_text()
             except OSError:
                 raise LookupError(
                     path
-                )  # noqa
+                )  # noqa: B9
         """,
     "stored_error_object": """
         def first_ok(steps):

@@ -294,9 +294,10 @@ _NOQA = re.compile(r"#\s*noqa(?P<codes>:\s*[A-Za-z0-9]+(?:\s*,\s*[A-Za-z0-9]+)*)
 
 def lint_decided(model: FileModel, node: ast.stmt, code: str) -> bool:
     """Did the project turn the lint `code` (e.g. `B904`) off for this statement: in its ruff
-    configuration (an explicit ignore), or by a noqa comment naming the code (or a bare one) on
-    one of the statement's lines? A file-wide `# ruff: noqa` is not a decision about a statement
-    (it keeps a linter quiet on a whole file, often one that is wrong on purpose)."""
+    configuration (an explicit ignore), or by a noqa comment naming the code (or a prefix of
+    it) on one of the statement's lines? A bare noqa names nothing; a file-wide `# ruff: noqa`
+    is not a decision about a statement (it keeps a linter quiet on a whole file, often one that
+    is wrong on purpose)."""
     if model.config.lint_decided(code):
         return True
     end = getattr(node, "end_lineno", None) or node.lineno
@@ -310,7 +311,7 @@ def lint_decided(model: FileModel, node: ast.stmt, code: str) -> bool:
 
 def _names_code(codes: str | None, code: str) -> bool:
     if codes is None:
-        return True  # a bare noqa comment silences every code
+        return False  # a bare noqa: for a long line as likely as for this code; not a decision
     items = [c.strip().upper() for c in codes.lstrip(":").split(",")]
     return any(c and code.upper().startswith(c) for c in items)
 

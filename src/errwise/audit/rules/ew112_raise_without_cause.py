@@ -164,21 +164,26 @@ Deliberately not reported:
   (`traceback.format_exc()`): the original travels with it; and a clause that logged or
   printed the traceback before raising (`log.exception(...)`, `traceback.print_exc()`);
 - a project's own error type given the caught error's text (`raise SSHException(str(e))`): a
-  translation that keeps the message, its traceback chained as `__context__`;
+  translation that keeps the message, its traceback chained as `__context__`; and a copy of
+  the caught type enriched with its text (`except ValueError as e: raise ValueError(f"{e} in
+  {section}")`);
 - control flow (`SystemExit`, `StopIteration`, `StopAsyncIteration`, `KeyboardInterrupt`);
-- errors a CLI shows as their message, never as a traceback (click's `ClickException` family,
+- errors shown as their message, never as a traceback: click's `ClickException` family,
   `argparse.ArgumentTypeError`, a project class named `...UsageError` / `...CommandError` /
-  `...UserError`, or a class of the file deriving from one of those);
+  `...UserError` or `Exit`, a type the file's own top level prints and exits on, RPC faults
+  and HTTP exceptions sent to a peer, or a class of the file deriving from one of those;
 - test files, and a project that decided: ruff's B904 (the same check) in an explicit
-  `ignore` / `extend-ignore` of its `[tool.ruff]`, or `# noqa: B904` (or a bare `# noqa`) on the
-  statement (a file-wide `# ruff: noqa` is not a decision about one statement).
+  `ignore` / `extend-ignore` of its `[tool.ruff]`, or `# noqa: B904` on the statement (a bare
+  `# noqa` names no code, and a file-wide `# ruff: noqa` is not a decision about one statement).
 """,
     why="""
-Python still keeps the caught error as `__context__`, but not as `__cause__`: code walking the
-cause chain (and `errwise.classify`, loggers, error reporters that follow `__cause__`) does not see
-the real reason, and the traceback says "During handling of the above exception, another
-exception occurred" — which tells the reader the handler itself crashed, sending them hunting for
-a second bug instead of reading the translation the author intended.
+Python keeps the caught error as `__context__`, and tracebacks and logging print it, but not as
+`__cause__`: code that follows the cause chain (`errwise.classify`, error reporters, a
+`to_dict()` with a `cause` field) does not see the real reason, and the traceback says "During
+handling of the above exception, another exception occurred" — the wording of a crash inside the
+handler, which sends the reader hunting for a second bug instead of reading the translation the
+author intended. When the new error's message drops the original's (its errno, its reason),
+whoever shows only the new error's text has lost why it failed.
 """,
     example="""
 def load_config(path):
