@@ -614,6 +614,12 @@ def test_other_ignores_decide_nothing(ignored):
         # A select that leaves B904 out is not a decision about it: only an explicit ignore is.
         ('[tool.ruff.lint]\nselect = ["E", "F"]\n', False),
         ('[tool.ruff.lint]\nignore = ["B905"]\n', False),
+        # ruff's more specific selector wins: B904 selected by name is on despite ignoring B.
+        ('[tool.ruff.lint]\nselect = ["B904"]\nignore = ["B"]\n', False),
+        ('[tool.ruff.lint]\nextend-select = ["B9"]\nignore = ["B"]\n', False),
+        ('[tool.ruff.lint]\nselect = ["B"]\nignore = ["B904"]\n', True),
+        ('[tool.ruff.lint]\nselect = ["B904"]\nignore = ["B904"]\n', True),
+        ('[tool.ruff.lint]\nselect = "B904"\nignore = ["B904"]\n', False),
         # A malformed ruff table is ruff's problem, not this run's: the ruff part is left out
         # (nothing is suppressed because of it) and the audit still runs.
         ('[tool.ruff]\nlint = "B904"\n', False),

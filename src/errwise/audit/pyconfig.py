@@ -104,24 +104,39 @@ def load_pyproject(path: str) -> AuditConfig:
 
 def ruff_ignores(ruff: object) -> frozenset[str]:
     """The rule codes a `[tool.ruff]` table explicitly ignores (`ignore`, `extend-ignore`, at
-    its top or under `lint`), upper-case. Anything malformed in it (a table that is not one, a
-    value that is not a list of strings) makes the whole ruff part unusable: empty, so nothing
-    counts as decided."""
+    its top or under `lint`), upper-case. An ignored prefix that a longer selector re-selects
+    (`select = ["B904"]`, `ignore = ["B"]`: ruff's more specific selector wins) is left out, so a
+    code counts as ignored only when it surely is. Anything malformed in the table (a table that
+    is not one, a value that is not a list of strings) makes the whole ruff part unusable:
+    empty, so nothing counts as decided."""
     if not isinstance(ruff, dict):
         return frozenset()
     tables: list[object] = [ruff]
     if "lint" in ruff:
         tables.append(ruff["lint"])
-    codes: set[str] = set()
+    found: dict[str, set[str]] = {"ignore": set(), "select": set()}
     for table in tables:
         if not isinstance(table, dict):
             return frozenset()
-        for key in ("ignore", "extend-ignore"):
+        for key, kind in _RUFF_KEYS:
             value = table.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 return frozenset()
-            codes.update(v.strip().upper() for v in value if v.strip())
-    return frozenset(codes)
+            found[kind].update(v.strip().upper() for v in value if v.strip())
+    selected = found["select"]
+    return frozenset(
+        code
+        for code in found["ignore"]
+        if not any(len(s) > len(code) and s.startswith(code) for s in selected)
+    )
+
+
+_RUFF_KEYS = (
+    ("ignore", "ignore"),
+    ("extend-ignore", "ignore"),
+    ("select", "select"),
+    ("extend-select", "select"),
+)
 
 
 def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
