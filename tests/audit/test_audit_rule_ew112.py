@@ -184,6 +184,24 @@ POSITIVES = {
         "`raise LookupError(...)` inside `except OSError`",
         "medium",
     ),
+    "traceback_logged_only_after_another_branch_raised": (
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        class StoreError(Exception):
+            pass
+        def load(path, strict):
+            try:
+                return path.read_text()
+            except OSError:
+                if strict:
+                    raise StoreError(f"cannot read {path}")
+                log.exception("cannot read %s", path)
+                return None
+        """,
+        "`raise StoreError(...)` inside `except OSError`",
+        "medium",
+    ),
     "project_error_not_shown_by_name": (
         """
         class FatalError(RuntimeError):

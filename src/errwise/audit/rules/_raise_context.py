@@ -6,12 +6,15 @@ Promise: each predicate reads only the file's model (the statement, its handler,
 statements and function, the file's comments and the project's ruff decisions), answers "yes"
 only on evidence in the code, and never raises on any model:
 - `kept_original(model, info)`: how much of the caught error a `raise` inside a handler passes
-  on (the object, its text, its formatted traceback, or nothing);
+  on (the object, its text, its formatted traceback — or it was reported first — or nothing);
+- `looks_like_a_bug(name)` / `CONTROL_FLOW`: builtin types the interpreter raises for bugs;
+  types raised to steer the program;
 - `shown_error(model, name)`: an error type shown to a user as its message (click's
-  `ClickException` family, `argparse` errors, `SystemExit`, a class named `...UsageError`) or
-  sent to a peer as a response (an RPC fault, an HTTP exception);
+  `ClickException` family, `argparse` errors, `SystemExit`, a class named `...UsageError`, a
+  type the file's top level prints and exits on) or sent to a peer as a response (an RPC
+  fault, an HTTP exception);
 - `lint_decided(model, node, code)`: the project turned that lint code off, for the whole project
-  (`[tool.ruff]` ignore) or for this statement (`# noqa: B904`, `# ruff: noqa: B904`);
+  (`[tool.ruff]` ignore) or for this statement (`# noqa: B904` on one of its lines);
 - `non_library_path(path)` / `is_test_path(path)`: tests, benchmarks, build and tool scripts;
 - `programmer_error(model, info)`: why a generic raise reports a programmer error (an
   unreachable dispatch default, a check at configuration or decoration time, an API-misuse
@@ -115,9 +118,12 @@ def kept_original(model: FileModel, info: RaiseInfo) -> Kept:
     exc = info.node.exc
     if handler is None or exc is None:
         return Kept.NOTHING
-    if handler.facts.logs_traceback or any(
-        (model.qualify(c.func) or "") in _REPORT_CALLS and c.lineno < info.node.lineno
-        for c in handler.facts.calls
+    line = info.node.lineno
+    facts = handler.facts
+    earlier = [log for log in facts.logs if log.call.lineno < line]
+    traced = any(log.with_traceback for log in earlier) or (facts.logs_traceback and earlier)
+    if traced or any(
+        (model.qualify(c.func) or "") in _REPORT_CALLS and c.lineno < line for c in facts.calls
     ):
         return Kept.TRACEBACK  # the clause reported the original with its traceback first
     carriers: dict[str, Kept] = {}
