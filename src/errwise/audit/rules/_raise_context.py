@@ -330,7 +330,6 @@ _SCRIPT_DIRS = frozenset(
         "benchmark",
         "benchmarks",
         "bench",
-        "lab",
         "ci",
         "tools",
         "scripts",
