@@ -46,6 +46,10 @@ class AuditConfig:
     file_memory: int | None = None
     """`file-memory`: MiB of address space a worker process may use (None: the default; 0: no
     limit)."""
+    lint_ignores: frozenset[str] = frozenset()
+    """Rule codes the audited project's ruff configuration explicitly ignores (`[tool.ruff]`
+    `ignore` / `extend-ignore`, upper-case, e.g. `B904`, `B`): decisions the project made that a
+    rule may honour (`lint_decided`). Only an explicit ignore counts, never a missing select."""
     source: str | None = field(default=None, compare=False)
     """Where this configuration came from (a pyproject.toml path), for messages."""
 
@@ -61,6 +65,12 @@ class AuditConfig:
             keys & rules and fnmatch.fnmatchcase(path, pattern)
             for pattern, rules in self.per_file_ignores
         )
+
+    def lint_decided(self, code: str) -> bool:
+        """Did the project's ruff configuration turn `code` (e.g. `B904`) off, by the code itself
+        or by one of its prefixes (`B9`, `B`, `ALL`)?"""
+        code = code.upper()
+        return any(code.startswith(p) or p == "ALL" for p in self.lint_ignores if p)
 
     def is_boundary(self, qualname: str, decorators: list[str]) -> bool:
         """Does the qualname or a decorator match one of the boundary patterns?"""

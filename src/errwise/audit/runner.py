@@ -497,6 +497,7 @@ def _config_text(config: AuditConfig) -> str:
             ",".join(config.boundaries),
             ",".join(config.extend_state_changing),
             config.knowledge or "",
+            ",".join(sorted(config.lint_ignores)),
         )
     )
 
