@@ -177,9 +177,9 @@ NEGATIVES = {
 def test_positive(audit, name):
     source, text, severity = POSITIVES[name]
     findings = audit(source, "network-call-without-timeout")
-    assert [(f.rule, f.name) for f in findings] == [
-        ("EW122", "network-call-without-timeout")
-    ], findings
+    assert [(f.rule, f.name) for f in findings] == [("EW122", "network-call-without-timeout")], (
+        findings
+    )
     assert text in findings[0].message
     assert findings[0].severity.value == severity
     assert "timeout" in findings[0].recommendation
