@@ -24,6 +24,7 @@ __all__ = [
     "canonical_exception",
     "catches",
     "enclosing_tries_catching",
+    "in_test_code",
     "STDLIB_EXCEPTION_PARENTS",
 ]
 
@@ -189,3 +190,20 @@ def enclosing_tries_catching(model: FileModel, node: ast.AST, wanted: str) -> li
             break
         try_, part = outer.try_, outer.try_part
     return found
+
+
+def in_test_code(model: FileModel, node: ast.AST) -> bool:
+    """Is the node test code — a file `test_*.py` / `*_test.py` / `conftest.py`, or a function
+    `test*` or class `Test*`? There an unexpected exception is the test failing, which is what
+    the test is for."""
+    name = model.path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return True
+    cur = model.parents.get(node)
+    while cur is not None:
+        if (
+            isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)) and cur.name.startswith("test")
+        ) or (isinstance(cur, ast.ClassDef) and cur.name.startswith("Test")):
+            return True
+        cur = model.parents.get(cur)
+    return False
