@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from errwise.audit.model import CallInfo, FileModel
 from errwise.audit.names import dotted
+from errwise.audit.rules._flow import assignments
 
 __all__ = ["Command", "command_of", "interactive_reason", "inherits_terminal", "finishes"]
 
@@ -189,27 +190,12 @@ class _Reader:
         if not isinstance(expr, ast.Name):
             return None
         fn = self.model.function_of(self.call)
-        scopes: list[list[ast.stmt]] = []
         if fn is not None and not isinstance(fn.node, ast.Lambda):
-            scopes.append(fn.node.body)
-        scopes.append(self.model.tree.body)
-        for body in scopes:
-            values = [
-                node.value
-                for stmt in body
-                for node in (ast.walk(stmt) if body is not self.model.tree.body else [stmt])
-                if isinstance(node, (ast.Assign, ast.AnnAssign))
-                and node.value is not None
-                and any(
-                    isinstance(t, ast.Name) and t.id == expr.id
-                    for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                )
-            ]
-            if len(values) == 1:
-                return values[0]
+            values = assignments(self.model, fn.node).get(expr.id, [])
             if values:
-                return None
-        return None
+                return values[0] if len(values) == 1 else None
+        values = assignments(self.model, self.model.tree).get(expr.id, [])
+        return values[0] if len(values) == 1 else None
 
     def _collect_names(self, expr: ast.expr) -> None:
         for node in ast.walk(expr):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from errwise.audit.model import FileModel, TryInfo
 from errwise.audit.names import dotted
@@ -25,6 +25,7 @@ __all__ = [
     "catches",
     "enclosing_tries_catching",
     "in_test_code",
+    "assignments",
     "STDLIB_EXCEPTION_PARENTS",
 ]
 
@@ -207,3 +208,28 @@ def in_test_code(model: FileModel, node: ast.AST) -> bool:
             return True
         cur = model.parents.get(cur)
     return False
+
+
+_ASSIGNMENTS = "flow: assignments by scope"
+
+
+def assignments(model: FileModel, scope: ast.AST) -> dict[str, list[ast.expr]]:
+    """Name -> assigned values in a function (anywhere in it) or the module (top level only),
+    computed once per scope."""
+    memo: dict[int, dict[str, list[ast.expr]]] = model.memo.setdefault(_ASSIGNMENTS, {})
+    found = memo.get(id(scope))
+    if found is None:
+        found = memo[id(scope)] = {}
+        if isinstance(scope, ast.Module):
+            nodes: Iterable[ast.AST] = scope.body
+        elif isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            nodes = (n for stmt in scope.body for n in ast.walk(stmt))
+        else:
+            nodes = ()
+        for node in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        found.setdefault(t.id, []).append(node.value)
+    return found

@@ -97,15 +97,20 @@ def bound_here(call: CallInfo, receiver: str, bound: Bound) -> list[ast.Call]:
 
 def calls_on(model: FileModel, call: CallInfo, receiver: str) -> Iterable[CallInfo]:
     """Method calls on `receiver` in the same scope as `call` (the class for `self.x`)."""
+    index: dict[str, list[CallInfo]] | None = model.memo.get(_BY_RECEIVER)
+    if index is None:
+        index = model.memo[_BY_RECEIVER] = {}
+        for other in model.calls:
+            func = other.node.func
+            name = dotted(func.value) if isinstance(func, ast.Attribute) else None
+            if name is not None:
+                index.setdefault(name, []).append(other)
     key = scope_key(call, receiver)
-    for other in model.calls:
-        func = other.node.func
-        if (
-            isinstance(func, ast.Attribute)
-            and dotted(func.value) == receiver
-            and scope_key(other, receiver) == key
-        ):
-            yield other
+    return [other for other in index.get(receiver, []) if scope_key(other, receiver) == key]
+
+
+_BY_RECEIVER = "timeouts: method calls by receiver"
+"""`FileModel.memo` key: the file's method calls by their receiver's dotted name."""
 
 
 def under_lock(model: FileModel, call: CallInfo) -> str | None:

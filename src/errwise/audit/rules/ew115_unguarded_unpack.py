@@ -22,6 +22,7 @@ from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import (
     ancestors,
+    assignments,
     enclosing_tries_catching,
     imported_receiver,
     in_test_code,
@@ -286,7 +287,7 @@ def _shape_is_the_codes_own(
         fn is not None
         and isinstance(fn.node, (ast.FunctionDef, ast.AsyncFunctionDef))
         and sep is not None
-        and _built_with(fn.node, root.id, sep)
+        and _built_with(model, fn.node, root.id, sep)
     )
 
 
@@ -308,16 +309,13 @@ def _class_literal(model: FileModel, stmt: ast.stmt, attr: str) -> bool:
     )
 
 
-def _built_with(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, sep: ast.expr) -> bool:
+def _built_with(
+    model: FileModel, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, sep: ast.expr
+) -> bool:
     """Every assignment of `name` in the function builds it from a template holding `sep`."""
     if not isinstance(sep, ast.Constant) or not isinstance(sep.value, (str, bytes)):
         return False
-    values = [
-        node.value
-        for node in ast.walk(function)
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-    ]
+    values = assignments(model, function).get(name, [])
     if not values:
         return False
     token = sep.value
@@ -351,14 +349,20 @@ def _callers_catch_value_error(model: FileModel, stmt: ast.stmt) -> bool:
     fn = model.function_of(stmt)
     if fn is None or isinstance(fn.node, ast.Lambda):
         return False
-    name = fn.node.name
-    calls = [
-        c
-        for c in model.calls
-        if (isinstance(c.node.func, ast.Name) and c.node.func.id == name)
-        or (isinstance(c.node.func, ast.Attribute) and c.node.func.attr == name)
-    ]
-    return bool(calls) and all(enclosing_tries_catching(model, c.node, "ValueError") for c in calls)
+    by_name: dict[str, list[ast.Call]] | None = model.memo.get(_CALLS_BY_NAME)
+    if by_name is None:
+        by_name = model.memo[_CALLS_BY_NAME] = {}
+        for c in model.calls:
+            func = c.node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if isinstance(called, str):
+                by_name.setdefault(called, []).append(c.node)
+    calls = by_name.get(fn.node.name, [])
+    return bool(calls) and all(enclosing_tries_catching(model, c, "ValueError") for c in calls)
+
+
+_CALLS_BY_NAME = "EW115 calls by called name"
+"""`FileModel.memo` key: the calls of the file by the name they call (`f(...)`, `x.f(...)`)."""
 
 
 _SHAPE_METHODS = frozenset(
