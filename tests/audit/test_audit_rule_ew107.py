@@ -294,3 +294,13 @@ def test_recommends_errwise_run_for_subprocess(audit):
     )
     assert "errwise.run(cmd, timeout=" in finding.recommendation
     assert finding.line == 3
+
+
+def test_test_code_is_not_reported(audit):
+    source = """
+        import subprocess
+        def run_tool(cmd):
+            return subprocess.check_output(cmd)
+        """
+    assert audit(source, "EW107", path="tests/test_cli.py") == []
+    assert len(audit(source, "EW107", path="pkg/cli.py")) == 1

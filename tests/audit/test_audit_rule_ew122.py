@@ -201,3 +201,26 @@ def test_documentation_and_own_example(audit):
     assert "errwise." in rule.fix
     assert "Deliberately not reported" in rule.what
     assert [f.rule for f in audit(rule.example, "EW122")] == ["EW122"]
+
+
+def test_httpx_client_message_speaks_of_its_requests(audit):
+    (finding,) = audit(
+        """
+        import httpx
+        def client():
+            return httpx.AsyncClient(timeout=None)
+        """,
+        "EW122",
+    )
+    assert "disables httpx's default timeout" in finding.message
+    assert "this call waits forever" not in finding.message
+
+
+def test_test_code_is_not_reported(audit):
+    source = """
+        import requests
+        def ready(url):
+            return requests.get(url)
+        """
+    assert audit(source, "EW122", path="tests/test_integration.py") == []
+    assert len(audit(source, "EW122", path="pkg/health.py")) == 1

@@ -28,7 +28,7 @@ from errwise.audit.rules._commands import (
     inherits_terminal,
     interactive_reason,
 )
-from errwise.audit.rules._flow import ancestors
+from errwise.audit.rules._flow import ancestors, in_test_code
 from errwise.audit.rules._timeouts import (
     bound_here,
     bound_objects,
@@ -55,6 +55,8 @@ def check(model: FileModel) -> Iterator[Finding]:
         node = call.node
         if has_splat(node) or _interactive(model, call) or _caller_chose_to_wait(model, call):
             continue
+        if in_test_code(model, node):
+            continue  # the child is the code under test; the test runner bounds the run
         qual = call.qualname or ""
         if qual in _SUBPROCESS:
             problem = missing_timeout(node, None)
@@ -287,7 +289,8 @@ sees it stall and can answer or press Ctrl-C); a fixed local command that finish
 `git rev-parse`, `uname`, `tool --version`, `python -c "..."`; `git fetch`, `ssh`, `curl`,
 `pip install` are still reported); a `Popen` the code polls itself, a wait the caller asked for
 (`if wait: proc.wait()`), `wait()` after the same function killed, terminated or
-`communicate()`d the process; calls with a `**kwargs` splat (it may carry the timeout). Network
+`communicate()`d the process; calls with a `**kwargs` splat (it may carry the timeout); test
+code (`test_*.py`, `test*` functions, `Test*` classes). Network
 calls are `network-call-without-timeout` (EW122). Severity is low, medium when the call runs
 inside a `with <lock>:` block.
 """,

@@ -7,8 +7,9 @@ Promise: flags `requests` calls and methods of a `requests.Session` bound in the
 without a timeout, `socket.create_connection` without a timeout, and `connect()` on a
 `socket.socket` bound here that the scope never gives a timeout (`settimeout`/`setblocking`).
 Not flagged: calls with a `**kwargs` splat (it may carry the timeout), sessions with a mounted
-adapter (it may set a default timeout), sockets of the `AF_UNIX` family, and the urllib, http
-and socket calls of a file that sets `socket.setdefaulttimeout(...)`.
+adapter that may set a default timeout, `AF_UNIX`/datagram sockets, sockets handed on or never
+read, the urllib, http and socket calls of a file that sets `socket.setdefaulttimeout(...)`,
+and test code.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import CallInfo, FileModel
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
+from errwise.audit.rules._flow import in_test_code
 from errwise.audit.rules._timeouts import (
     bound_here,
     bound_objects,
@@ -54,7 +56,7 @@ def check(model: FileModel) -> Iterator[Finding]:
     default_timeout = any(c.qualname == _DEFAULT_TIMEOUT for c in model.calls)
     for call in model.calls:
         node = call.node
-        if has_splat(node):
+        if has_splat(node) or in_test_code(model, node):
             continue
         qual = call.qualname or ""
         if qual in _REQUESTS:
@@ -79,7 +81,17 @@ def check(model: FileModel) -> Iterator[Finding]:
         elif qual.startswith("httpx.") and any(
             kw.arg == "timeout" and is_none(kw.value) for kw in node.keywords
         ):
-            yield _finding(model, call, f"`{qual}()`", "passes `timeout=None`", fix="httpx")
+            if qual.endswith(("Client", "Timeout")):
+                yield _report(
+                    model,
+                    call,
+                    f"`{qual}()` passes `timeout=None`: it disables httpx's default timeout, so "
+                    "a request that passes no timeout of its own waits forever if the server "
+                    "stops responding",
+                    "httpx",
+                )
+            else:
+                yield _finding(model, call, f"`{qual}()`", "passes `timeout=None`", fix="httpx")
         elif isinstance(node.func, ast.Attribute):
             method = node.func.attr
             receiver = dotted(node.func.value)
@@ -250,9 +262,10 @@ is not reported); `urllib.request.urlopen` and `http.client.HTTPConnection` with
 that the code never gives a timeout (`settimeout`/`setblocking`). Import aliases are resolved.
 
 Deliberately not reported: calls with a `**kwargs` splat (it may carry the timeout); sessions
-on which an adapter is mounted (it may set a default timeout); `AF_UNIX` sockets (a local
-peer); urllib, http.client and socket calls in a file that calls
-`socket.setdefaulttimeout(...)`. Child processes are `subprocess-without-timeout` (EW107).
+with a mounted adapter that may set a default timeout; `AF_UNIX` and datagram sockets, sockets
+handed on to other code, and sockets never read from; urllib, http.client and socket calls in a
+file that calls `socket.setdefaulttimeout(...)`; test code (`test_*.py`, `test*` functions,
+`Test*` classes). Child processes are `subprocess-without-timeout` (EW107).
 Severity is low, medium when the call runs inside a `with <lock>:` block.
 """,
     why="""
