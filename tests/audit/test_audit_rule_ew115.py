@@ -286,4 +286,5 @@ def test_test_file_is_test_code(audit):
             return header
         """
     assert audit(source, "EW115", path="tests/test_process.py") == []
+    assert audit(source, "EW115", path="tests/helpers.py") == []
     assert len(audit(source, "EW115", path="pkg/process.py")) == 1
