@@ -507,3 +507,28 @@ def test_reexported_class_is_the_same_class(cli, tmp_path) -> None:
     )
     run = audit_tree(cli, tmp_path, "--no-cache", "--select", "EW120")
     assert rules_found(run) == []
+
+
+def test_generator_method_and_eager_scandir(audit) -> None:
+    source = """
+        import csv, os
+        class Store:
+            def rows(self, path):
+                with open(path) as fh:
+                    yield from csv.reader(fh)
+            def load(self, path):
+                try:
+                    rows = self.rows(path)
+                except OSError:
+                    return []
+                return list(rows)
+        def scan(path):
+            try:
+                entries = os.scandir(path)  # raises at the call: not lazy for errors
+            except OSError:
+                return []
+            return list(entries)
+        """
+    [finding] = audit(source, "dead-handler")
+    assert "`self.rows()` is a generator function" in finding.message
+    assert finding.line == 10
