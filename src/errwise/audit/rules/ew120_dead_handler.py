@@ -261,7 +261,7 @@ def _explain(dead: list[str], calls: list[Call]) -> tuple[Severity, str, str]:
     if "subprocess.TimeoutExpired" in dead_set:
         return (
             Severity.MEDIUM,
-            "; without `timeout=` the call waits forever and TimeoutExpired never comes",
+            "; without `timeout=` the call never times out, so TimeoutExpired never comes",
             "Pass `timeout=` to the call so the handler can do its job.",
         )
     return (
