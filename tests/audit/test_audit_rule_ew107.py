@@ -101,6 +101,16 @@ POSITIVES = {
         "`proc.wait()` on a `subprocess.Popen` has no timeout",
         "low",
     ),
+    "user_shell_running_a_script_captured": (
+        """
+        import os, subprocess
+        def run_script(script):
+            shell = os.environ.get("SHELL", "/bin/sh")
+            return subprocess.run([shell, "-c", script], capture_output=True)
+        """,
+        "`subprocess.run()` has no timeout",
+        "low",
+    ),
     "ssh_with_remote_command_captured": (
         """
         import subprocess

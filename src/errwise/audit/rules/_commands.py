@@ -220,7 +220,9 @@ def interactive_reason(model: FileModel, call: CallInfo, command: Command) -> st
     """Why the child is driven by a human (an editor, a pager, a shell...), or None."""
     fn = call.ctx.function
     fn_name = fn.name.lower() if fn is not None else ""
-    if any("$" + env.lower() in command.names for env in _INTERACTIVE_ENV):
+    envs = {env for env in _INTERACTIVE_ENV if "$" + env.lower() in command.names}
+    if envs - {"SHELL"} or (envs and not _runs_script(command)):
+        # `$SHELL -c "..."` runs a script: not a session
         return "a command read from the user's EDITOR/PAGER/BROWSER/SHELL"
     if any(word in name for word in _INTERACTIVE_WORDS for name in command.names):
         return "an editor, pager or browser"
