@@ -167,3 +167,124 @@ def test_api_results_and_literal_tables_are_trusted(audit):
         """
     findings = audit(source, "EW115")
     assert [f.line for f in findings] == [13]
+
+
+# -- formats already guaranteed (issue 16): the false-positive shapes stay silent, look-alikes
+# of input still fire -------------------------------------------------------------------------
+
+GUARANTEED = {
+    "guard_tests_the_string_before_strip": """
+        def parse_policy(policy):
+            if " " in policy:
+                directive, value = policy.strip().split(" ", 1)
+                return directive, value
+            return None
+        """,
+    "elif_early_exit_guard": """
+        def parse_range(rng):
+            if rng == "*":
+                return None
+            elif "-" not in rng:
+                return None
+            start, stop = rng.split("-", 1)
+            return int(start), int(stop)
+        """,
+    "class_literal_attribute": """
+        class Commit:
+            conf_encoding = "i18n.commitencoding"
+            @classmethod
+            def create(cls, reader):
+                section, option = cls.conf_encoding.split(".")
+                return reader.get(section, option)
+        """,
+    "constant_table_iterated": """
+        class Config:
+            OPTIONS = [("branch", "run:branch"), ("source", "run:source")]
+            def check(self):
+                for spec in self.OPTIONS:
+                    section, option = spec[1].split(":")
+        """,
+    "string_built_by_the_code": """
+        def roundtrip(user, password):
+            token = "%s:%s" % (user, password)
+            login, pwd = token.split(":", 1)
+            return login, pwd
+        """,
+    "callers_catch_value_error": """
+        class Pack:
+            def _parse(self, line):
+                a, b, c = line.split()
+                return a, b, c
+            def read(self, lines):
+                for line in lines:
+                    try:
+                        self._parse(line)
+                    except ValueError:
+                        continue
+        """,
+    "test_code_fails_the_test": """
+        def test_envelope(pool):
+            header, payload = pool.envelope().decode().split("\\n", 1)
+            assert payload == "x"
+        """,
+}
+
+INPUT_LOOKALIKES = {
+    # the guard tests another string than the one split
+    "guard_on_another_string": """
+        def parse(policy, other):
+            if " " in other:
+                directive, value = policy.strip().split(" ", 1)
+                return directive, value
+        """,
+    # one caller does not catch
+    "one_caller_does_not_catch": """
+        def _parse(line):
+            a, b = line.split(":", 1)
+            return a, b
+        def read(lines):
+            try:
+                _parse(lines[0])
+            except ValueError:
+                pass
+            return _parse(lines[1])
+        """,
+    # an instance attribute (set from input), not a class literal
+    "instance_attribute_from_input": """
+        class Header:
+            def __init__(self, raw):
+                self.raw = raw
+            def parse(self):
+                name, value = self.raw.split(":", 1)
+                return name, value
+        """,
+    # built with another separator than the one split on
+    "built_with_other_separator": """
+        def parse(user, password):
+            token = "%s=%s" % (user, password)
+            login, pwd = token.split(":", 1)
+            return login, pwd
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(GUARANTEED))
+def test_guaranteed_format_is_silent(audit, name):
+    assert audit(GUARANTEED[name], "EW115") == []
+
+
+@pytest.mark.parametrize("name", sorted(INPUT_LOOKALIKES))
+def test_input_lookalike_still_fires(audit, name):
+    findings = audit(INPUT_LOOKALIKES[name], "EW115")
+    assert [(f.rule, f.name) for f in findings] == [("EW115", "unguarded-unpack")]
+
+
+def test_test_file_is_test_code(audit):
+    source = """
+        def helper(result):
+            header, payload = result.split("\\n", 1)
+            return header
+        """
+    assert audit(source, "EW115", path="tests/test_process.py") == []
+    assert audit(source, "EW115", path="tests/helpers.py") == []
+    assert len(audit(source, "EW115", path="pkg/process.py")) == 1

@@ -5,8 +5,10 @@ fixed number of names (no starred target) when nothing guards the piece count. G
 silence it: an enclosing `if`/`while`/conditional expression, or an earlier early-exit `if` /
 `assert` in the same block, whose test mentions the split string (`if sep in s`,
 `if s.count(sep) == 1`, `if line.startswith("key ")`, `if RE.match(s)`); a `try` around it that
-catches ValueError; a constant receiver. `partition`/`rpartition` never fail and are not flagged;
-module functions (`os.path.split`, `re.split`) are not `str.split`.
+catches ValueError; a constant receiver; the code's own data (class literals, UPPER_CASE tables,
+strings built with the separator); callers that all catch ValueError; test code.
+`partition`/`rpartition` never fail and are not flagged; module functions (`os.path.split`,
+`re.split`) are not `str.split`.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import (
     ancestors,
+    assignments,
     enclosing_tries_catching,
     imported_receiver,
+    in_test_code,
     mentions_expr,
     same_expr,
 )
@@ -64,7 +68,9 @@ def _check(
     n = len(target.elts)
     if maxsplit is not None and n != maxsplit + 1:
         return  # not str.split's count (a regex split with groups): the author knows more
-    if _guarded(model, stmt, receiver):
+    if _guarded(model, stmt, receiver) or _shape_is_the_codes_own(model, stmt, receiver, sep):
+        return
+    if in_test_code(model, stmt) or _callers_catch_value_error(model, stmt):
         return
     names = ", ".join(ast.unparse(e) for e in target.elts)
     source = ast.unparse(receiver)
@@ -213,6 +219,27 @@ def _split_args(call: ast.Call) -> tuple[ast.expr | None, int | bool | None]:
 def _guarded(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> bool:
     if enclosing_tries_catching(model, stmt, "ValueError"):
         return True
+    return any(_guarded_by_test(model, stmt, subject) for subject in _subjects(receiver))
+
+
+def _subjects(receiver: ast.expr) -> list[ast.expr]:
+    """The receiver and the strings it was made from by text transformations:
+    `if " " in policy: policy.strip().split(" ", 1)` is guarded by a test of `policy`."""
+    out = [receiver]
+    while (
+        isinstance(receiver, ast.Call)
+        and isinstance(receiver.func, ast.Attribute)
+        and receiver.func.attr in _TRANSFORMS
+    ):
+        receiver = receiver.func.value
+        out.append(receiver)
+    return out
+
+
+_TRANSFORMS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold"})
+
+
+def _guarded_by_test(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> bool:
     child: ast.AST = stmt
     for node in ancestors(model, stmt):
         if isinstance(node, (ast.If, ast.While, ast.IfExp)) and _tests_shape(node.test, receiver):
@@ -225,6 +252,117 @@ def _guarded(model: FileModel, stmt: ast.stmt, receiver: ast.expr) -> bool:
             return True
         child = node
     return _earlier_exit_guard(model.parents.get(child), child, receiver)
+
+
+def _shape_is_the_codes_own(
+    model: FileModel, stmt: ast.stmt, receiver: ast.expr, sep: ast.expr | None
+) -> bool:
+    """The split string is the code's own data, not input: a class attribute bound to a string
+    literal (`cls.conf_encoding`), an element of a constant table the code iterates
+    (`for spec in self.OPTIONS: spec[1].split(":")`), or a string the same function built
+    with the separator (`key = f"{a}:{b}"`, `"%s:%s" % (a, b)`, `sep.join(...)`)."""
+    root = receiver
+    while isinstance(root, ast.Subscript):
+        root = root.value
+    if (
+        isinstance(root, ast.Attribute)
+        and isinstance(root.value, ast.Name)
+        and root.value.id in ("self", "cls")
+        and _class_literal(model, stmt, root.attr)
+    ):
+        return True
+    if not isinstance(root, ast.Name):
+        return False
+    for node in ancestors(model, stmt):
+        if (
+            isinstance(node, ast.For)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == root.id
+        ):
+            table = dotted(node.iter) or ""
+            last = table.rsplit(".", 1)[-1]
+            return bool(last) and last.isupper()
+    fn = model.function_of(stmt)
+    return (
+        fn is not None
+        and isinstance(fn.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and sep is not None
+        and _built_with(model, fn.node, root.id, sep)
+    )
+
+
+def _class_literal(model: FileModel, stmt: ast.stmt, attr: str) -> bool:
+    node = model.parents.get(stmt)
+    while node is not None and not isinstance(node, ast.ClassDef):
+        node = model.parents.get(node)
+    if not isinstance(node, ast.ClassDef):
+        return False
+    return any(
+        isinstance(item, (ast.Assign, ast.AnnAssign))
+        and isinstance(item.value, ast.Constant)
+        and isinstance(item.value.value, (str, bytes))
+        and any(
+            isinstance(t, ast.Name) and t.id == attr
+            for t in (item.targets if isinstance(item, ast.Assign) else [item.target])
+        )
+        for item in node.body
+    )
+
+
+def _built_with(
+    model: FileModel, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, sep: ast.expr
+) -> bool:
+    """Every assignment of `name` in the function builds it from a template holding `sep`."""
+    if not isinstance(sep, ast.Constant) or not isinstance(sep.value, (str, bytes)):
+        return False
+    values = assignments(model, function).get(name, [])
+    if not values:
+        return False
+    token = sep.value
+
+    def holds(value: ast.expr) -> bool:
+        if isinstance(value, ast.JoinedStr):
+            return any(
+                isinstance(v, ast.Constant) and _contains(v.value, token) for v in value.values
+            )
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mod):
+            left = value.left
+            return isinstance(left, ast.Constant) and _contains(left.value, token)
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            base = value.func.value
+            if value.func.attr == "join" and isinstance(base, ast.Constant):
+                return base.value == token
+            if value.func.attr == "format" and isinstance(base, ast.Constant):
+                return _contains(base.value, token)
+        return False
+
+    return all(holds(v) for v in values)
+
+
+def _contains(text: object, token: str | bytes) -> bool:
+    return type(text) is type(token) and token in text  # type: ignore[operator]
+
+
+def _callers_catch_value_error(model: FileModel, stmt: ast.stmt) -> bool:
+    """The unpack's function is called in this file, and every call sits in a try that catches
+    ValueError (`try: self._parse(line) except ValueError: continue`)."""
+    fn = model.function_of(stmt)
+    if fn is None or isinstance(fn.node, ast.Lambda):
+        return False
+    by_name: dict[str, list[ast.Call]] | None = model.memo.get(_CALLS_BY_NAME)
+    if by_name is None:
+        by_name = model.memo[_CALLS_BY_NAME] = {}
+        for c in model.calls:
+            func = c.node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if isinstance(called, str):
+                by_name.setdefault(called, []).append(c.node)
+    calls = by_name.get(fn.node.name, [])
+    return bool(calls) and all(enclosing_tries_catching(model, c, "ValueError") for c in calls)
+
+
+_CALLS_BY_NAME = "EW115 calls by called name"
+"""`FileModel.memo` key: the calls of the file by the name they call (`f(...)`, `x.f(...)`)."""
 
 
 _SHAPE_METHODS = frozenset(
@@ -266,13 +404,15 @@ def _earlier_exit_guard(parent: ast.AST | None, child: ast.AST, receiver: ast.ex
         for earlier in block[: block.index(child)]:
             if isinstance(earlier, ast.Assert) and _tests_shape(earlier.test, receiver):
                 return True
-            if (
-                isinstance(earlier, ast.If)
-                and _tests_shape(earlier.test, receiver)
-                and earlier.body
-                and isinstance(earlier.body[-1], _JUMPS)
-            ):
-                return True
+            branch: ast.stmt | None = earlier
+            while isinstance(branch, ast.If):  # `if ...: elif sep not in s: return None`
+                if (
+                    _tests_shape(branch.test, receiver)
+                    and branch.body
+                    and isinstance(branch.body[-1], _JUMPS)
+                ):
+                    return True
+                branch = branch.orelse[0] if len(branch.orelse) == 1 else None
     return False
 
 
@@ -289,6 +429,14 @@ expression or an earlier `if ...: continue`/`return`/`raise` or `assert` that te
 string (`if sep in s`, `s.count(sep)`, `s.startswith(...)`, a regex match), a `try` catching
 `ValueError`, a starred target (`a, *rest = ...`), `partition`/`rpartition`, and module
 functions such as `os.path.split`.
+
+Deliberately not reported, because the format is already guaranteed or a failure is already
+handled: a guard on the string before a `strip()`/`lower()` (`if " " in s:
+s.strip().split(" ", 1)`), an `elif ...: return` guard of an earlier if-chain, the code's own
+data (a class attribute bound to a string literal, an element of an UPPER_CASE table the code
+iterates, a string the same function built with the separator: `"%s:%s" % (a, b)`, an
+f-string, `sep.join(...)`), a function whose every caller in the file catches ValueError, and
+test code (`test_*.py`, `test*` functions, `Test*` classes), where a crash is the test failing.
 """,
     why="""
 Input from a file, a command or a user sooner or later lacks the separator. The program then
