@@ -18,6 +18,8 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules._best_effort import cleanup_step, lifecycle_hook
+from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import (
     in_thread,
     keeps_exception,
@@ -48,6 +50,10 @@ def check(model: FileModel) -> Iterator[Finding]:
         if fn is not None and fn.name == "__del__":
             continue  # an exception cannot leave __del__ anyway
         if _interrupt_handled_earlier(handler, tuples) or _mentions_interrupt(model, handler):
+            continue
+        if cleanup_step(model, handler) is not None or lifecycle_hook(model, handler.function):
+            continue  # the interruption is already on its way out, or cannot arrive here
+        if library_demo(model, handler.node):
             continue
         yield _finding(model, handler)
 
@@ -161,6 +167,12 @@ A bare `except:` or `except BaseException` clause that neither re-raises nor exi
 Not reported when an earlier clause of the same `try` handles `KeyboardInterrupt`, or when the
 clause hands the exception object on (e.g. `future.set_exception(exc)`, `self.error = exc`) to be
 re-raised elsewhere.
+
+Also not reported where Ctrl-C or `sys.exit()` cannot be lost: a cleanup inside a clause that
+then re-raises or exits (the original error, or the interruption, goes on), cleanup calls in a
+`finally` (an interruption raised by the `try` goes on after it), `__del__`, `atexit` and
+signal handlers, a logging handler's `emit`; and demo code under `if __name__ == "__main__":`
+of a library module.
 """,
     why="""
 The user presses Ctrl-C and nothing happens — or worse, a loop skips to its next item and goes

@@ -1,10 +1,10 @@
 """EW113 lost-traceback: an error logged without its traceback, and not re-raised.
 
-Promise: a finding for an except clause whose only trace of the error is a log line or a print
-without the traceback (`logger.error(f"...{e}")`, `print(e)`), that neither re-raises, exits nor
-records the error. Not reported for a clause catching one specific expected condition, nor at a
-top-level boundary that reports the error and ends the run non-zero (a clean one-line message is
-the right thing for a user there).
+Promise: a finding for an except clause whose only trace of the error is a log line without the
+traceback (`logger.error(f"...{e}")`, a print to stdout), that neither re-raises, exits nor
+records the error, nor shows the error itself to the user on stderr. Not reported for a clause
+catching one specific expected condition, nor at a top-level boundary that reports the error and
+ends the run non-zero (a clean one-line message is the right thing for a user there).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, HandlerInfo, LogCall
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
+from errwise.audit.rules._best_effort import cleanup_step, reports_to_user
+from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import at_boundary, reports_errors
 from errwise.audit.text import call_list, caught_text
 
@@ -35,11 +37,29 @@ def check(model: FileModel) -> Iterator[Finding]:
         if not own:
             continue  # only a nested clause logs: that clause is judged on its own
         if not handler.broad and (
-            any(_mentions_error(log, handler.facts.name) for log in own)
-            or all(log.level == "debug" for log in own)
+            all(log.level == "debug" for log in own)
+            or (
+                any(_mentions_error(log, handler.facts.name) for log in own)
+                and not _needs_traceback(model, handler, own)
+            )
         ):
-            continue  # a specific failure reported with its cause, or an expected probe miss
+            continue  # a one-step failure reported with its cause, or an expected probe miss
+        if reports_to_user(model, handler) or library_demo(model, handler.node):
+            continue  # the error is shown to the user (stderr, a warning): kept, deliberately
+        if cleanup_step(model, handler) == "reraise":
+            continue  # a cleanup failure noted while the original error goes on
         yield _finding(model, handler, own)
+
+
+_SERIOUS = frozenset({"error", "critical", "fatal"})
+
+
+def _needs_traceback(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> bool:
+    """The message alone cannot say where it failed: it is logged as an error someone must
+    investigate, or the guarded code makes several calls that could have raised it."""
+    if any(log.level in _SERIOUS for log in logs):
+        return True
+    return len(list(model.calls_in(handler.try_.node.body))) >= 2
 
 
 def _returns_success(handler: HandlerInfo) -> bool:
@@ -141,6 +161,13 @@ An `except` clause that logs or prints the error without its traceback
 — no re-raise, no exit, no `Err`, not stored. Clauses for one specific expected condition
 (`except FileNotFoundError: logger.info("no config, using defaults")`) are left alone, and so is
 a top-level boundary that prints a clean message and ends the run non-zero.
+
+A family of failures (`OSError`, `CalledProcessError`) logged with its message is reported when
+the message cannot say where it failed: logged as an error, or the guarded code makes several
+calls. Deliberately not reported: a clause that shows the error to the user (printed to stderr,
+`click.echo(err=True)`, `warnings.warn` carrying it), a cleanup failure noted inside a clause
+that then re-raises the original error, and demo code under `if __name__ == "__main__":` of a
+library module.
 """,
     why="""
 `str(e)` of a `KeyError` is `'name'`; of an `OSError` it lacks the call that failed. The log says

@@ -1,0 +1,176 @@
+"""Capability probes: a `try` that asks something what it can do, where any failure rightly
+means "no" (`fd = sys.__stdin__.fileno()` falling back to `0`, `isatty()`, an `import`).
+
+Promise: `capability_probe(model, handler)` is true only when the clause neither logs nor
+re-raises, its outcome is a plain "no" (`pass`, or returning / assigning a constant, an empty
+container or a name), the guarded code changes no state, and one of these holds:
+- every call the `try` makes is a probe of an object's capabilities (`fileno`, `isatty`,
+  `seekable`, `getattr`, `len`, `hash`, `iter`, `find_spec`, ...) or the `try` only imports;
+- the function is a predicate (`is_*`, `has_*`, `supports_*`, `can_*`, `exists`, or annotated
+  `-> bool`) and the clause answers `False`/`None`;
+- module-level code binds a constant and the clause binds the same name to a fallback;
+- the guarded code is one statement and a comment explains the choice.
+It never raises on any model.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
+from errwise.audit.names import dotted
+from errwise.audit.rules._handler_context import commented
+
+__all__ = ["capability_probe", "is_predicate", "PROBE_CALLS"]
+
+PROBE_CALLS = frozenset(
+    {
+        "fileno",
+        "isatty",
+        "seekable",
+        "readable",
+        "writable",
+        "getattr",
+        "hasattr",
+        "len",
+        "hash",
+        "iter",
+        "callable",
+        "isinstance",
+        "issubclass",
+        "vars",
+        "find_spec",
+        "import_module",
+        "__import__",
+        "version",
+        "get_terminal_size",
+        "getpreferredencoding",
+        "getlocale",
+        "get_running_loop",
+        "get_event_loop",
+        "signature",
+        "getfullargspec",
+        "getsourcefile",
+        "getfile",
+        "getmodule",
+        "getuid",
+        "geteuid",
+        "getlogin",
+        "gethostname",
+        "cpu_count",
+        "sched_getaffinity",
+        "sysconf",
+        "ttyname",
+        "get_ident",
+        "encode",
+        "decode",
+        "lookup",
+    }
+)
+"""Calls (by their last name) that ask a value or the platform what it can do."""
+
+_PREDICATE_PREFIXES = ("is_", "has_", "can_", "supports_", "exists", "isfile", "isdir")
+
+
+def is_predicate(function: FunctionInfo | None) -> bool:
+    """A yes/no question: named `is_*`/`has_*`/`can_*`/`supports_*`/`exists`, or annotated
+    `-> bool`."""
+    if function is None:
+        return False
+    name = function.name.lstrip("_")
+    ann = function.return_annotation
+    annotated = (isinstance(ann, ast.Name) and ann.id == "bool") or (
+        isinstance(ann, ast.Constant) and ann.value == "bool"
+    )
+    return annotated or name.startswith(_PREDICATE_PREFIXES)
+
+
+def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:
+    """Is the clause the "no" answer of a capability probe (see the module promise)?"""
+    facts = handler.facts
+    if facts.reraises or facts.exits or facts.logs_anything or not _answers_no(handler):
+        return False
+    body = handler.try_.node.body
+    if model.effects_in(body).state_changing:
+        return False
+    if _probe_body(model, body):
+        return True
+    if is_predicate(handler.function) and _answers_false(handler):
+        return True
+    if handler.function is None and _module_constant(handler):
+        return True
+    return len(body) == 1 and commented(model, handler)
+
+
+def _probe_body(model: FileModel, body: list[ast.stmt]) -> bool:
+    """Every call in the guarded code is a probe, or the code only imports."""
+    if len(body) > 4 or any(isinstance(s, (ast.For, ast.While, ast.With, ast.Try)) for s in body):
+        return False
+    if all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body):
+        return True
+    calls = list(model.calls_in(body))
+    if not calls:
+        return False
+    for call in calls:
+        name = call.attr or (call.qualname or "").rsplit(".", 1)[-1]
+        if name not in PROBE_CALLS:
+            return False
+    return True
+
+
+def _simple_value(expr: ast.expr | None) -> bool:
+    if expr is None or isinstance(expr, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(expr, ast.Attribute):
+        return dotted(expr) is not None
+    if isinstance(expr, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
+        return not any(isinstance(n, ast.Call) for n in ast.walk(expr))
+    if isinstance(expr, ast.UnaryOp):
+        return isinstance(expr.operand, ast.Constant)
+    if isinstance(expr, ast.Call):
+        return isinstance(expr.func, ast.Name) and not expr.args and not expr.keywords
+    return False
+
+
+def _answers_no(handler: HandlerInfo) -> bool:
+    """The clause's body is `pass`, or returns / assigns a plain value."""
+    for stmt in handler.node.body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Return) and _simple_value(stmt.value):
+            continue
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and _simple_value(stmt.value):
+            continue
+        return False
+    return True
+
+
+def _answers_false(handler: HandlerInfo) -> bool:
+    """Returns `False`/`None`, or returns nothing here (the predicate goes on to its own
+    answer)."""
+    returns = [r for r in handler.facts.returns]
+    return all(
+        r.value is None or (isinstance(r.value, ast.Constant) and r.value.value in (None, False))
+        for r in returns
+    )
+
+
+def _module_constant(handler: HandlerInfo) -> bool:
+    """`try: X = probe() except ...: X = fallback` at module level."""
+    bound = _bound_names(handler.try_.node.body)
+    fallback = _bound_names(handler.node.body)
+    return bool(fallback) and fallback <= bound
+
+
+def _bound_names(stmts: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+    for node in walk_scope(stmts):
+        if isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
