@@ -12,7 +12,9 @@ alone, and never raises on any model:
 - `wait_loop`: the guarded code of a loop only waits or polls (`sleep`, `wait`, `join`,
   `poll`, `select`);
 - `logs_error`: the clause logs the error itself — with its traceback, or the exception
-  object passed to the log call;
+  object passed to a logging call (its record carries it);
+- `says_best_effort`: the function's docstring says failing quietly is its contract ("if
+  possible", "best effort", "never raises");
 - `hook_boundary`: the function is a lifecycle hook that must contain failures (`__del__`,
   registered with `atexit`/`weakref.finalize`/`signal.signal`, a logging handler's `emit`/
   `handleError`), or the clause logs the traceback around a call of a callback, hook or
@@ -36,6 +38,7 @@ __all__ = [
     "logs_error",
     "hook_boundary",
     "lifecycle_hook",
+    "says_best_effort",
     "CLEANUP_CALLS",
 ]
 
@@ -155,13 +158,16 @@ def logs_error(handler: HandlerInfo) -> bool:
     if facts.logs_traceback:
         return True
     for log in facts.logs:
+        if log.level in ("print", "stderr", "warnings"):
+            continue  # not a log record
         values = [*log.call.args, *(k.value for k in log.call.keywords)]
         if any(_mentions(a, facts.name) for a in values):
             return True
     return False
 
 
-_HOOK_WORDS = ("callback", "hook", "handler", "plugin", "listener", "cb")
+_HOOK_WORDS = ("callback", "hook", "handler", "plugin", "listener", "cb", "handle", "notify")
+_HOOK_PREFIXES = ("on_", "handle_", "pre_", "post_", "emit", "dispatch", "notify")
 _REGISTRARS = frozenset({"atexit.register", "weakref.finalize", "signal.signal"})
 _LOGGING_HOOKS = frozenset({"emit", "handleError"})
 
@@ -209,8 +215,10 @@ def lifecycle_hook(model: FileModel, function: FunctionInfo | None) -> bool:
 def _hook_call(call: ast.Call, function: FunctionInfo | None, loop_names: set[str]) -> bool:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    lowered = name.lower()
+    lowered = name.lower().strip("_")
     if any(w in lowered.split("_") or lowered.endswith(w) for w in _HOOK_WORDS):
+        return True
+    if lowered.startswith(_HOOK_PREFIXES):
         return True
     if isinstance(func, ast.Name):
         params: set[str] = set()
@@ -235,3 +243,30 @@ def hook_boundary(model: FileModel, handler: HandlerInfo) -> bool:
         loop_names = {n.id for n in ast.walk(loop.node.target) if isinstance(n, ast.Name)}
     calls = [c.node for c in model.calls_in(handler.try_.node.body)]
     return any(_hook_call(c, handler.function, loop_names) for c in calls)
+
+
+_BEST_EFFORT_WORDS = (
+    "if possible",
+    "best effort",
+    "best-effort",
+    "ignore errors",
+    "ignoring errors",
+    "errors are ignored",
+    "silently",
+    "never raises",
+    "does not raise",
+    "doesn't raise",
+)
+
+
+def says_best_effort(handler: HandlerInfo) -> bool:
+    """Does the function's docstring say that failing quietly is its contract ("Close the file
+    if possible", "best effort", "never raises")?"""
+    function = handler.function
+    if function is None or isinstance(function.node, ast.Lambda):
+        return False
+    doc = ast.get_docstring(function.node)
+    if not doc:
+        return False
+    lowered = " ".join(doc.lower().split())
+    return any(word in lowered for word in _BEST_EFFORT_WORDS)

@@ -3,9 +3,11 @@ means "no" (`fd = sys.__stdin__.fileno()` falling back to `0`, `isatty()`, an `i
 
 Promise: `capability_probe(model, handler)` is true only when the clause neither logs nor
 re-raises, its outcome is a plain "no" (`pass`, or returning / assigning a constant, an empty
-container or a name), the guarded code changes no state, and one of these holds:
+container or a name, or importing a fallback implementation), the guarded code changes no
+state, and one of these holds:
 - every call the `try` makes is a probe of an object's capabilities (`fileno`, `isatty`,
-  `seekable`, `getattr`, `len`, `hash`, `iter`, `find_spec`, ...) or the `try` only imports;
+  `seekable`, `getattr`, `len`, `hash`, `iter`, `find_spec`, `os.stat`, ...) or the `try` only
+  imports;
 - the function is a predicate (`is_*`, `has_*`, `supports_*`, `can_*`, `exists`, or annotated
   `-> bool`) and the clause answers `False`/`None`;
 - module-level code binds a constant and the clause binds the same name to a fallback;
@@ -21,7 +23,7 @@ from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rules._handler_context import commented
 
-__all__ = ["capability_probe", "is_predicate", "PROBE_CALLS"]
+__all__ = ["capability_probe", "probe_body", "is_predicate", "PROBE_CALLS"]
 
 PROBE_CALLS = frozenset(
     {
@@ -65,9 +67,17 @@ PROBE_CALLS = frozenset(
         "encode",
         "decode",
         "lookup",
+        "stat",
+        "lstat",
+        "fstat",
+        "getmtime",
+        "getsize",
+        "getctime",
+        "access",
     }
 )
-"""Calls (by their last name) that ask a value or the platform what it can do."""
+"""Calls (by their last name) that ask a value, a file's metadata or the platform what it can
+do; they change nothing."""
 
 _PREDICATE_PREFIXES = ("is_", "has_", "can_", "supports_", "exists", "isfile", "isdir")
 
@@ -93,7 +103,7 @@ def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:
     body = handler.try_.node.body
     if model.effects_in(body).state_changing:
         return False
-    if _probe_body(model, body):
+    if probe_body(model, body):
         return True
     if is_predicate(handler.function) and _answers_false(handler):
         return True
@@ -102,15 +112,15 @@ def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:
     return len(body) == 1 and commented(model, handler)
 
 
-def _probe_body(model: FileModel, body: list[ast.stmt]) -> bool:
-    """Every call in the guarded code is a probe, or the code only imports."""
+def probe_body(model: FileModel, body: list[ast.stmt]) -> bool:
+    """Every call in the guarded code is a probe, or the code only imports (and reads what it
+    imported)."""
     if len(body) > 4 or any(isinstance(s, (ast.For, ast.While, ast.With, ast.Try)) for s in body):
         return False
-    if all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body):
-        return True
+    imports = any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body)
     calls = list(model.calls_in(body))
     if not calls:
-        return False
+        return imports
     for call in calls:
         name = call.attr or (call.qualname or "").rsplit(".", 1)[-1]
         if name not in PROBE_CALLS:
@@ -143,6 +153,8 @@ def _answers_no(handler: HandlerInfo) -> bool:
             continue
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and _simple_value(stmt.value):
             continue
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            continue  # an import fallback: the other implementation of the same thing
         return False
     return True
 

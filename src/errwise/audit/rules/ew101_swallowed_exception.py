@@ -9,7 +9,12 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, documented, expected_condition, short, verdict
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
-from errwise.audit.rules._best_effort import cleanup_step, wait_loop
+from errwise.audit.rules._best_effort import (
+    cleanup_step,
+    lifecycle_hook,
+    says_best_effort,
+    wait_loop,
+)
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._probe import capability_probe
 from errwise.audit.rules._wanted import wanted_outcome
@@ -49,12 +54,15 @@ def check(model: FileModel) -> Iterator[Finding]:
 def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
     """Silence that is the point: a capability probe's "no", an "ensure absent" whose error is
     the wanted outcome, a wait or poll in a loop, a cleanup whose failure is secondary (before
-    re-raising the original error, in a `finally`, in `__del__`/`__exit__`), demo code."""
+    re-raising the original error, in a `finally`, in `__del__`/`__exit__`), a lifecycle hook
+    (`__del__`, `atexit`), a docstring that makes quiet failure the contract, demo code."""
     return (
         capability_probe(model, handler)
         or wanted_outcome(model, handler)
         or wait_loop(model, handler)
         or cleanup_step(model, handler) is not None
+        or lifecycle_hook(model, handler.function)
+        or says_best_effort(handler)
         or library_demo(model, handler.node)
     )
 
@@ -120,8 +128,10 @@ means "no" (`fileno()`, `isatty()`, `getattr(...)`, an `import`, a predicate's `
 "ensure absent/present" whose caught error is the wanted outcome (`del d[k]` catching
 `KeyError`, `os.makedirs` catching `FileExistsError`); a loop's wait or poll; a cleanup whose
 failure is secondary — before an enclosing clause re-raises the original error, cleanup calls in
-a `finally`, in `__del__`/`__exit__`; demo code under `if __name__ == "__main__":` of a library
-module. A swallow inside the handler of an earlier error that is not re-raised is low.
+a `finally`, in `__del__`/`__exit__`; a lifecycle hook (`__del__`, `atexit`, signal handlers);
+a function whose docstring makes quiet failure its contract ("close the file if possible",
+"best effort"); demo code under `if __name__ == "__main__":` of a library module. A swallow inside
+the handler of an earlier error that is not re-raised is low.
 """,
     why="""
 The failure happened and nobody will ever know: the program carries on in a state it did not

@@ -23,6 +23,7 @@ from errwise.audit.rules._best_effort import (
     cleanup_step,
     hook_boundary,
     reports_to_user,
+    says_best_effort,
     wait_loop,
 )
 from errwise.audit.rules._demo import library_demo
@@ -71,8 +72,8 @@ def check(model: FileModel) -> Iterator[Finding]:
         if not boundary and v.loses_error and reports_to_user(model, handler):
             v = Verdict.RECORDS  # shown to the user (stderr, a warning); at a boundary a bug
             # would still reach the user as one line, without its traceback
-        if v is Verdict.RECORDS and handler.facts.logs_traceback and _worker_loop(model, handler):
-            continue  # a worker's main loop: one failed item is logged in full, the rest go on
+        if v is Verdict.RECORDS and _dispatch_boundary(model, handler):
+            continue  # a worker loop or a dispatch to handlers: the failure is reported in full
         yield _finding(model, handler, v, boundary)
 
 
@@ -86,13 +87,19 @@ def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
         or hook_boundary(model, handler)
         or cleanup_step(model, handler) is not None
         or wait_loop(model, handler)
+        or says_best_effort(handler)
         or library_demo(model, handler.node)
     )
 
 
-def _worker_loop(model: FileModel, handler: HandlerInfo) -> bool:
-    """The clause sits in a loop that runs until stopped (`while ...:`) or over work items."""
-    return model.ctx(handler.try_.node).loop is not None
+def _dispatch_boundary(model: FileModel, handler: HandlerInfo) -> bool:
+    """A reporting clause (traceback logged, or the error handed to the component's error
+    channel) in a worker loop, or around a dispatch to a handler, hook or callback."""
+    if model.ctx(handler.try_.node).loop is not None:
+        return True
+    if reports_elsewhere(model, handler):
+        return True
+    return handler.facts.logs_traceback and hook_boundary(model, handler)
 
 
 def _ends_run_loudly(handler: HandlerInfo, v: Verdict) -> bool:
@@ -185,8 +192,10 @@ Deliberately not reported, because containment is the purpose there: a capabilit
 failure means "no" (`fileno()`, `isatty()`, a predicate answering `False`); a fallback that is
 the function's API (its `default` parameter, or the value its docstring documents); a lifecycle
 hook (`__del__`, `atexit`/`weakref.finalize`/signal handlers, a logging handler's `emit`/
-`handleError`); a clause that logs the traceback around a handed-in callback, hook or plug-in,
-or in a worker loop; a cleanup whose failure is secondary (before re-raising the original, in a
+`handleError`); a clause that reports the error in full (its traceback, or the component's own
+error channel) in a worker loop or around a dispatch to a handler, hook, callback or plug-in; a
+function whose docstring makes quiet failure its contract ("if possible", "never raises"); a cleanup
+whose failure is secondary (before re-raising the original, in a
 `finally`); a loop's wait; demo code under `if __name__ == "__main__":` of a library module.
 A clause that shows the error to the user (stderr, `warnings.warn`) counts as reporting it.
 """,

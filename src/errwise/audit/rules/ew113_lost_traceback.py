@@ -20,6 +20,7 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import cleanup_step, reports_to_user
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import at_boundary, reports_errors
+from errwise.audit.rules._probe import probe_body
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -48,17 +49,21 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # the error is shown to the user (stderr, a warning): kept, deliberately
         if cleanup_step(model, handler) == "reraise":
             continue  # a cleanup failure noted while the original error goes on
+        if probe_body(model, handler.try_.node.body):
+            continue  # an import or capability probe: the note says which fallback is used
         yield _finding(model, handler, own)
 
 
-_SERIOUS = frozenset({"error", "critical", "fatal"})
+_NOTES = frozenset({"debug", "info", "print", "stderr", "warnings"})
+"""Levels of a note, not of a failure someone must investigate."""
 
 
 def _needs_traceback(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> bool:
-    """The message alone cannot say where it failed: it is logged as an error someone must
-    investigate, or the guarded code makes several calls that could have raised it."""
-    if any(log.level in _SERIOUS for log in logs):
-        return True
+    """The message alone cannot say where it failed: it is logged as a warning or an error, and
+    the guarded code makes several calls that could have raised it (for one call, the message
+    of an `OSError` names the call's file and errno)."""
+    if all(log.level in _NOTES for log in logs):
+        return False
     return len(list(model.calls_in(handler.try_.node.body))) >= 2
 
 
@@ -163,8 +168,9 @@ An `except` clause that logs or prints the error without its traceback
 a top-level boundary that prints a clean message and ends the run non-zero.
 
 A family of failures (`OSError`, `CalledProcessError`) logged with its message is reported when
-the message cannot say where it failed: logged as an error, or the guarded code makes several
-calls. Deliberately not reported: a clause that shows the error to the user (printed to stderr,
+the message cannot say where it failed: logged as a warning or an error while the guarded code
+makes several calls. Nor is an import or capability probe that notes which fallback it uses.
+Deliberately not reported: a clause that shows the error to the user (printed to stderr,
 `click.echo(err=True)`, `warnings.warn` carrying it), a cleanup failure noted inside a clause
 that then re-raises the original error, and demo code under `if __name__ == "__main__":` of a
 library module.
