@@ -2,9 +2,9 @@
 means "no" (`fd = sys.__stdin__.fileno()` falling back to `0`, `isatty()`, an `import`).
 
 Promise: `capability_probe(model, handler)` is true only when the clause neither logs nor
-re-raises, its outcome is a plain "no" (`pass`, or returning / assigning a constant, an empty
-container or a name, or importing a fallback implementation), the guarded code changes no
-state, and one of these holds:
+re-raises, its outcome is a plain "no" (`pass`, `continue`, returning or assigning a constant,
+an empty container or a name, importing a fallback implementation), the guarded code changes
+no state, and one of these holds:
 - every call the `try` makes is a probe of an object's capabilities (`fileno`, `isatty`,
   `seekable`, `getattr`, `len`, `hash`, `iter`, `find_spec`, `os.stat`, ...) or the `try` only
   imports;
@@ -23,7 +23,13 @@ from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rules._handler_context import commented
 
-__all__ = ["capability_probe", "probe_body", "is_predicate", "PROBE_CALLS"]
+__all__ = ["capability_probe", "probe_body", "imports_only", "is_predicate", "PROBE_CALLS"]
+
+
+def imports_only(body: list[ast.stmt]) -> bool:
+    """The guarded code only imports: an import probe."""
+    return bool(body) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body)
+
 
 PROBE_CALLS = frozenset(
     {
@@ -143,10 +149,10 @@ def _simple_value(expr: ast.expr | None) -> bool:
 
 
 def _answers_no(handler: HandlerInfo) -> bool:
-    """The clause's body is `pass`, or returns / assigns a plain value."""
+    """The clause's body is `pass`/`continue`, or returns / assigns a plain value."""
     for stmt in handler.node.body:
-        if isinstance(stmt, ast.Pass):
-            continue
+        if isinstance(stmt, (ast.Pass, ast.Continue)):
+            continue  # no answer, or skip this item
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue
         if isinstance(stmt, ast.Return) and _simple_value(stmt.value):

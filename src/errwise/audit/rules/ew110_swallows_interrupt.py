@@ -27,6 +27,7 @@ from errwise.audit.rules._handler_context import (
     reports_errors,
     thread_targets,
 )
+from errwise.audit.rules._probe import imports_only
 
 __all__ = ["RULE"]
 
@@ -53,8 +54,8 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue
         if cleanup_step(model, handler) is not None or lifecycle_hook(model, handler.function):
             continue  # the interruption is already on its way out, or cannot arrive here
-        if library_demo(model, handler.node):
-            continue
+        if library_demo(model, handler.node) or imports_only(handler.try_.node.body):
+            continue  # demo code; an import probe (its fallback import runs either way)
         yield _finding(model, handler)
 
 
@@ -171,7 +172,8 @@ re-raised elsewhere.
 Also not reported where Ctrl-C or `sys.exit()` cannot be lost: a cleanup inside a clause that
 then re-raises or exits (the original error, or the interruption, goes on), cleanup calls in a
 `finally` (an interruption raised by the `try` goes on after it), `__del__`, `atexit` and
-signal handlers, a logging handler's `emit`; and demo code under `if __name__ == "__main__":`
+signal handlers, a logging handler's `emit`; an import probe (`try: import x` / `except:
+import y`); and demo code under `if __name__ == "__main__":`
 of a library module.
 """,
     why="""

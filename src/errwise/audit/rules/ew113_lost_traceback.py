@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, expected_condition, verdict
-from errwise.audit.model import FileModel, HandlerInfo, LogCall
+from errwise.audit.model import FileModel, HandlerInfo, LogCall, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import cleanup_step, reports_to_user
@@ -61,10 +61,19 @@ _NOTES = frozenset({"debug", "info", "print", "stderr", "warnings"})
 def _needs_traceback(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> bool:
     """The message alone cannot say where it failed: it is logged as a warning or an error, and
     the guarded code makes several calls that could have raised it (for one call, the message
-    of an `OSError` names the call's file and errno)."""
+    of an `OSError` names the call's file and errno) or is retried."""
     if all(log.level in _NOTES for log in logs):
         return False
+    if _retry(model, handler):
+        return True  # every attempt logs one line, and none says where it failed
     return len(list(model.calls_in(handler.try_.node.body))) >= 2
+
+
+def _retry(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause is in a loop whose `try` leaves it on success (a retry)."""
+    if model.ctx(handler.try_.node).loop is None:
+        return False
+    return any(isinstance(n, (ast.Return, ast.Break)) for n in walk_scope(handler.try_.node.body))
 
 
 def _returns_success(handler: HandlerInfo) -> bool:
@@ -169,11 +178,11 @@ a top-level boundary that prints a clean message and ends the run non-zero.
 
 A family of failures (`OSError`, `CalledProcessError`) logged with its message is reported when
 the message cannot say where it failed: logged as a warning or an error while the guarded code
-makes several calls. Nor is an import or capability probe that notes which fallback it uses.
-Deliberately not reported: a clause that shows the error to the user (printed to stderr,
-`click.echo(err=True)`, `warnings.warn` carrying it), a cleanup failure noted inside a clause
-that then re-raises the original error, and demo code under `if __name__ == "__main__":` of a
-library module.
+makes several calls, or is retried. Nor is an import or capability probe that notes which
+fallback it uses. Deliberately not reported: a clause that shows the error to the user (printed
+to stderr, `click.echo(err=True)`, `warnings.warn` carrying it), a cleanup failure noted inside
+a clause that then re-raises the original error, and demo code under `if __name__ ==
+"__main__":` of a library module.
 """,
     why="""
 `str(e)` of a `KeyError` is `'name'`; of an `OSError` it lacks the call that failed. The log says
