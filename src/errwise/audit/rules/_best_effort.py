@@ -17,9 +17,12 @@ alone, and never raises on any model:
   possible", "best effort", "never raises");
 - `hook_boundary`: the function is a lifecycle hook that must contain failures (`__del__`,
   registered with `atexit`/`weakref.finalize`/`signal.signal`, a logging handler's `emit`/
-  `handleError`), or the clause logs the traceback around a call of a callback, hook or
-  plug-in it was handed (a parameter, a loop variable, or a name saying `callback`/`hook`/
-  `handler`/`plugin`/`listener`).
+  `handleError`), or the clause logs the traceback in a callback (a function handed to other
+  code, named as a callback/hook/handler, a class's `run`) or around a call of a callback, hook
+  or plug-in it was handed (a parameter, a loop variable, or a name saying `callback`/`hook`/
+  `handler`/`plugin`/`listener`);
+- `retries_in_handler`: the clause repeats a call of the guarded code, so a second failure
+  propagates.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Literal
 from errwise.audit.effects import Effect
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LogCall
 from errwise.audit.names import dotted
+from errwise.audit.rules._flow import same_expr
 
 __all__ = [
     "reports_to_user",
@@ -39,6 +43,7 @@ __all__ = [
     "hook_boundary",
     "lifecycle_hook",
     "says_best_effort",
+    "retries_in_handler",
     "CLEANUP_CALLS",
 ]
 
@@ -231,12 +236,46 @@ def _hook_call(call: ast.Call, function: FunctionInfo | None, loop_names: set[st
     return False
 
 
+def _handed_on(model: FileModel) -> frozenset[str]:
+    """Names of functions passed as an argument somewhere in the file (`on_event`, a
+    `self.events_callback` handed to a library): they run as callbacks."""
+    cached: frozenset[str] | None = model.memo.get("handed-on functions")
+    if cached is not None:
+        return cached
+    defined = {f.name for f in model.functions}
+    names: set[str] = set()
+    for call in model.calls:
+        for arg in [*call.node.args, *(k.value for k in call.node.keywords)]:
+            name = dotted(arg)
+            if name is not None and name.rsplit(".", 1)[-1] in defined:
+                names.add(name.rsplit(".", 1)[-1])
+    out = frozenset(names)
+    model.memo["handed-on functions"] = out
+    return out
+
+
+def _callback_function(model: FileModel, function: FunctionInfo | None) -> bool:
+    """The function itself runs as a callback or a thread's body: it is handed to other code
+    in this file, named as a callback/hook/handler, or a class's `run` (the thread protocol)."""
+    if function is None:
+        return False
+    name = function.name.lower().strip("_")
+    if name.endswith(("callback", "hook", "handler")) or name.startswith("on_"):
+        return True
+    if function.name == "run" and function.class_name is not None:
+        return True
+    return function.name in _handed_on(model)
+
+
 def hook_boundary(model: FileModel, handler: HandlerInfo) -> bool:
-    """A lifecycle hook, or a traceback-logging clause around a handed-in callback."""
+    """A lifecycle hook; or a traceback-logging clause in a callback, or around a handed-in
+    callback, hook or plug-in."""
     if lifecycle_hook(model, handler.function):
         return True
     if not handler.facts.logs_traceback:
         return False
+    if _callback_function(model, handler.function):
+        return True
     loop = model.ctx(handler.try_.node).loop
     loop_names: set[str] = set()
     if loop is not None and isinstance(loop.node, (ast.For, ast.AsyncFor)):
@@ -270,3 +309,17 @@ def says_best_effort(handler: HandlerInfo) -> bool:
         return False
     lowered = " ".join(doc.lower().split())
     return any(word in lowered for word in _BEST_EFFORT_WORDS)
+
+
+def retries_in_handler(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause repeats a call of the guarded code (`except Exception: return
+    self.con.execute(sql)` after a first try): a second failure propagates from there."""
+    guarded = [c.node for c in model.calls_in(handler.try_.node.body)]
+    if not guarded:
+        return False
+    for call in handler.facts.calls:
+        if model.ctx(call).handler is not handler:
+            continue
+        if any(same_expr(call, g) for g in guarded):
+            return True
+    return False

@@ -1,17 +1,19 @@
 """Capability probes: a `try` that asks something what it can do, where any failure rightly
 means "no" (`fd = sys.__stdin__.fileno()` falling back to `0`, `isatty()`, an `import`).
 
-Promise: `capability_probe(model, handler)` is true only when the clause neither logs nor
-re-raises, its outcome is a plain "no" (`pass`, `continue`, returning or assigning a constant,
-an empty container or a name, importing a fallback implementation), the guarded code changes
-no state, and one of these holds:
+Promise: `capability_probe(model, handler)` is true only when the clause neither re-raises nor
+exits, its outcome is a plain "no" (`pass`, `continue`, returning or assigning a constant, an
+empty container or a name, providing a stand-in: an import, a class or function definition),
+the guarded code changes no state, and one of these holds:
 - every call the `try` makes is a probe of an object's capabilities (`fileno`, `isatty`,
-  `seekable`, `getattr`, `len`, `hash`, `iter`, `find_spec`, `os.stat`, ...) or the `try` only
-  imports;
+  `seekable`, `getattr`, `len`, `hash`, `iter`, `find_spec`, `os.stat`, ...), or the `try` only
+  imports or reads an attribute; a note may then say which fallback is used (a debug, info or
+  warning log, a `warnings.warn`);
 - the function is a predicate (`is_*`, `has_*`, `supports_*`, `can_*`, `exists`, or annotated
-  `-> bool`) and the clause answers `False`/`None`;
-- module-level code binds a constant and the clause binds the same name to a fallback;
-- the guarded code is one statement and a comment explains the choice.
+  `-> bool`) and the clause answers `False`/`None` without logging;
+- module-level code binds a constant and the clause binds the same name to a fallback, without
+  logging;
+- the guarded code is one statement and a comment explains the choice, without logging.
 It never raises on any model.
 """
 
@@ -85,6 +87,8 @@ PROBE_CALLS = frozenset(
 """Calls (by their last name) that ask a value, a file's metadata or the platform what it can
 do; they change nothing."""
 
+_NOTES = frozenset({"debug", "info", "warning", "warn", "warnings"})
+
 _PREDICATE_PREFIXES = ("is_", "has_", "can_", "supports_", "exists", "isfile", "isdir")
 
 
@@ -104,13 +108,15 @@ def is_predicate(function: FunctionInfo | None) -> bool:
 def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:
     """Is the clause the "no" answer of a capability probe (see the module promise)?"""
     facts = handler.facts
-    if facts.reraises or facts.exits or facts.logs_anything or not _answers_no(handler):
+    if facts.reraises or facts.exits or not _answers_no(handler):
         return False
     body = handler.try_.node.body
     if model.effects_in(body).state_changing:
         return False
-    if probe_body(model, body):
-        return True
+    if probe_body(model, body) and all(log.level in _NOTES for log in facts.logs):
+        return True  # a note (debug, info, a warning) may say which fallback is used
+    if facts.logs_anything:
+        return False
     if is_predicate(handler.function) and _answers_false(handler):
         return True
     if handler.function is None and _module_constant(handler):
@@ -126,12 +132,22 @@ def probe_body(model: FileModel, body: list[ast.stmt]) -> bool:
     imports = any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body)
     calls = list(model.calls_in(body))
     if not calls:
-        return imports
+        # only imports, or only reads an attribute (`code = meth.func_code`)
+        return imports or all(_reads_only(s) for s in body)
     for call in calls:
         name = call.attr or (call.qualname or "").rsplit(".", 1)[-1]
         if name not in PROBE_CALLS:
             return False
     return True
+
+
+def _reads_only(stmt: ast.stmt) -> bool:
+    """`name = obj.attr` / `name = obj.attr.attr`: an attribute probe."""
+    return (
+        isinstance(stmt, ast.Assign)
+        and all(isinstance(t, ast.Name) for t in stmt.targets)
+        and isinstance(stmt.value, ast.Attribute)
+    )
 
 
 def _simple_value(expr: ast.expr | None) -> bool:
@@ -148,19 +164,26 @@ def _simple_value(expr: ast.expr | None) -> bool:
     return False
 
 
+def _note(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+
+
 def _answers_no(handler: HandlerInfo) -> bool:
-    """The clause's body is `pass`/`continue`, or returns / assigns a plain value."""
+    """The clause's body is `pass`/`continue`, returns / assigns a plain value, or provides a
+    stand-in (an import, a class or function definition); a note may be logged."""
     for stmt in handler.node.body:
         if isinstance(stmt, (ast.Pass, ast.Continue)):
             continue  # no answer, or skip this item
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue
+        if _note(stmt) and handler.facts.logs:
+            continue  # checked by the caller: only notes may be logged
         if isinstance(stmt, ast.Return) and _simple_value(stmt.value):
             continue
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and _simple_value(stmt.value):
             continue
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            continue  # an import fallback: the other implementation of the same thing
+        if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.ClassDef, ast.FunctionDef)):
+            continue  # an import fallback, or a stand-in implementation of the same thing
         return False
     return True
 
