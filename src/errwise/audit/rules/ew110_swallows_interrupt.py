@@ -27,7 +27,7 @@ from errwise.audit.rules._handler_context import (
     reports_errors,
     thread_targets,
 )
-from errwise.audit.rules._probe import imports_only
+from errwise.audit.rules._probe import PROBE_CALLS, imports_only
 
 __all__ = ["RULE"]
 
@@ -56,7 +56,52 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # the interruption is already on its way out, or cannot arrive here
         if library_demo(model, handler.node) or imports_only(handler.try_.node.body):
             continue  # demo code; an import probe (its fallback import runs either way)
+        if _instant(model, handler.try_.node.body):
+            continue  # nothing there can block or call `sys.exit()`: no window to lose either
         yield _finding(model, handler)
+
+
+_INSTANT = PROBE_CALLS | frozenset(
+    {
+        "int",
+        "float",
+        "str",
+        "bytes",
+        "bool",
+        "ord",
+        "chr",
+        "repr",
+        "format",
+        "round",
+        "abs",
+        "gmtime",
+        "localtime",
+        "strftime",
+        "mktime",
+        "settimeout",
+        "setblocking",
+        "group",
+        "split",
+        "strip",
+        "lower",
+        "upper",
+        "startswith",
+        "endswith",
+        "replace",
+    }
+)
+"""Calls (by their last name) that return at once and run no foreign code: a conversion, a
+probe, a string method. Ctrl-C arriving exactly there is theory, not a defect."""
+
+
+def _instant(model: FileModel, body: list[ast.stmt]) -> bool:
+    """Does the guarded code only make instant calls (no loop, no `with`, no await)?"""
+    for node in walk_scope(body):
+        if isinstance(node, (ast.For, ast.While, ast.With, ast.AsyncWith, ast.Await, ast.Yield)):
+            return False
+    return all(
+        (c.attr or (c.qualname or "").rsplit(".", 1)[-1]) in _INSTANT for c in model.calls_in(body)
+    )
 
 
 def _exits(model: FileModel, handler: HandlerInfo) -> bool:
@@ -171,10 +216,11 @@ re-raised elsewhere.
 
 Also not reported where Ctrl-C or `sys.exit()` cannot be lost: a cleanup inside a clause that
 then re-raises or exits (the original error, or the interruption, goes on), cleanup calls in a
-`finally` (an interruption raised by the `try` goes on after it), `__del__`, `atexit` and
-signal handlers, a logging handler's `emit`; an import probe (`try: import x` / `except:
-import y`); and demo code under `if __name__ == "__main__":`
-of a library module.
+`finally` (an interruption raised by the `try` goes on after it), `__del__`, `atexit` and signal
+handlers, a logging handler's `emit`; an import probe (`try: import x` / `except: import y`);
+guarded code that only makes instant calls (a conversion such as `int(text)`, a probe, a string
+method: nothing there can block or call `sys.exit()`); and demo code under `if __name__ ==
+"__main__":` of a library module.
 """,
     why="""
 The user presses Ctrl-C and nothing happens — or worse, a loop skips to its next item and goes
