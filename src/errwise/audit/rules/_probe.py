@@ -13,7 +13,8 @@ the guarded code changes no state, and one of these holds:
   `-> bool`) and the clause answers `False`/`None` without logging;
 - module-level code binds a constant and the clause binds the same name to a fallback, without
   logging;
-- the guarded code is one statement and a comment explains the choice, without logging.
+- the guarded code is one statement of instant calls (probes, conversions, string methods) and
+  a comment explains the choice, without logging.
 It never raises on any model.
 """
 
@@ -25,7 +26,14 @@ from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rules._handler_context import commented
 
-__all__ = ["capability_probe", "probe_body", "imports_only", "is_predicate", "PROBE_CALLS"]
+__all__ = [
+    "capability_probe",
+    "probe_body",
+    "imports_only",
+    "is_predicate",
+    "PROBE_CALLS",
+    "INSTANT_CALLS",
+]
 
 
 def imports_only(body: list[ast.stmt]) -> bool:
@@ -87,6 +95,38 @@ PROBE_CALLS = frozenset(
 """Calls (by their last name) that ask a value, a file's metadata or the platform what it can
 do; they change nothing."""
 
+INSTANT_CALLS = PROBE_CALLS | frozenset(
+    {
+        "int",
+        "float",
+        "str",
+        "bytes",
+        "bool",
+        "ord",
+        "chr",
+        "repr",
+        "format",
+        "round",
+        "abs",
+        "gmtime",
+        "localtime",
+        "strftime",
+        "mktime",
+        "settimeout",
+        "setblocking",
+        "group",
+        "split",
+        "strip",
+        "lower",
+        "upper",
+        "startswith",
+        "endswith",
+        "replace",
+    }
+)
+"""Calls (by their last name) that return at once and run no foreign code: a probe, a
+conversion, a string method."""
+
 _NOTES = frozenset({"debug", "info", "warning", "warn", "warnings"})
 
 _PREDICATE_PREFIXES = ("is_", "has_", "can_", "supports_", "exists", "isfile", "isdir")
@@ -121,7 +161,15 @@ def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:
         return True
     if handler.function is None and _module_constant(handler):
         return True
-    return len(body) == 1 and commented(model, handler)
+    # a comment counts as evidence only for one statement of instant calls
+    return len(body) == 1 and _instant_calls(model, body) and commented(model, handler)
+
+
+def _instant_calls(model: FileModel, body: list[ast.stmt]) -> bool:
+    return all(
+        (c.attr or (c.qualname or "").rsplit(".", 1)[-1]) in INSTANT_CALLS
+        for c in model.calls_in(body)
+    )
 
 
 def probe_body(model: FileModel, body: list[ast.stmt]) -> bool:

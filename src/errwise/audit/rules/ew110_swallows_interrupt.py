@@ -27,7 +27,7 @@ from errwise.audit.rules._handler_context import (
     reports_errors,
     thread_targets,
 )
-from errwise.audit.rules._probe import PROBE_CALLS, imports_only
+from errwise.audit.rules._probe import INSTANT_CALLS, imports_only
 
 __all__ = ["RULE"]
 
@@ -61,46 +61,14 @@ def check(model: FileModel) -> Iterator[Finding]:
         yield _finding(model, handler)
 
 
-_INSTANT = PROBE_CALLS | frozenset(
-    {
-        "int",
-        "float",
-        "str",
-        "bytes",
-        "bool",
-        "ord",
-        "chr",
-        "repr",
-        "format",
-        "round",
-        "abs",
-        "gmtime",
-        "localtime",
-        "strftime",
-        "mktime",
-        "settimeout",
-        "setblocking",
-        "group",
-        "split",
-        "strip",
-        "lower",
-        "upper",
-        "startswith",
-        "endswith",
-        "replace",
-    }
-)
-"""Calls (by their last name) that return at once and run no foreign code: a conversion, a
-probe, a string method. Ctrl-C arriving exactly there is theory, not a defect."""
-
-
 def _instant(model: FileModel, body: list[ast.stmt]) -> bool:
     """Does the guarded code only make instant calls (no loop, no `with`, no await)?"""
     for node in walk_scope(body):
         if isinstance(node, (ast.For, ast.While, ast.With, ast.AsyncWith, ast.Await, ast.Yield)):
             return False
     return all(
-        (c.attr or (c.qualname or "").rsplit(".", 1)[-1]) in _INSTANT for c in model.calls_in(body)
+        (c.attr or (c.qualname or "").rsplit(".", 1)[-1]) in INSTANT_CALLS
+        for c in model.calls_in(body)
     )
 
 
