@@ -242,3 +242,23 @@ def test_import_probe_warning_is_not_lost_traceback(audit):
             return FSEventsObserver
         """
     assert audit(source, "EW113") == []
+
+
+def test_predicate_noting_it_could_not_tell_is_silent(audit):
+    source = """
+        import logging, subprocess
+        log = logging.getLogger(__name__)
+        def is_cygwin(git):
+            try:
+                out = subprocess.run([git, "--version"], capture_output=True, timeout=5).stdout
+                return b"cygwin" in out.lower()
+            except Exception as ex:
+                log.debug("cannot tell if %s is cygwin's: %r", git, ex)
+            return False
+        """
+    assert audit(source, "EW113") == []
+    # look-alike: the same clause in a function that computes a value still loses the cause
+    value = source.replace("def is_cygwin", "def git_flavour").replace(
+        'log.debug("cannot', 'log.warning("cannot'
+    )
+    assert [f.rule for f in audit(value, "EW113")] == ["EW113"]

@@ -20,7 +20,7 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import cleanup_step, reports_to_user
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import at_boundary, reports_errors
-from errwise.audit.rules._probe import probe_body
+from errwise.audit.rules._probe import is_predicate, probe_body
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -51,6 +51,8 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # a cleanup failure noted while the original error goes on
         if probe_body(model, handler.try_.node.body):
             continue  # an import or capability probe: the note says which fallback is used
+        if is_predicate(handler.function) and all(log.level in ("debug", "info") for log in own):
+            continue  # a yes/no question whose "could not tell" is noted, then answered "no"
         yield _finding(model, handler, own)
 
 
@@ -178,11 +180,13 @@ a top-level boundary that prints a clean message and ends the run non-zero.
 
 A family of failures (`OSError`, `CalledProcessError`) logged with its message is reported when
 the message cannot say where it failed: logged as a warning or an error while the guarded code
-makes several calls, or is retried. Nor is an import or capability probe that notes which
-fallback it uses. Deliberately not reported: a clause that shows the error to the user (printed
-to stderr, `click.echo(err=True)`, `warnings.warn` carrying it), a cleanup failure noted inside
-a clause that then re-raises the original error, and demo code under `if __name__ ==
-"__main__":` of a library module.
+makes several calls, or is retried.
+
+Deliberately not reported: an import or capability probe that notes which fallback it uses; a
+predicate (`is_*`, `-> bool`) noting at debug or info level that it could not tell; a clause
+that shows the error to the user (printed to stderr, `click.echo(err=True)`, `warnings.warn`
+carrying it); a cleanup failure noted inside a clause that then re-raises the original error;
+demo code under `if __name__ == "__main__":` of a library module.
 """,
     why="""
 `str(e)` of a `KeyError` is `'name'`; of an `OSError` it lacks the call that failed. The log says
