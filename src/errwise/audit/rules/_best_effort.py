@@ -18,7 +18,7 @@ alone, and never raises on any model:
 - `hook_boundary`: the function is a lifecycle hook that must contain failures (`__del__`,
   registered with `atexit`/`weakref.finalize`/`signal.signal`, a logging handler's `emit`/
   `handleError`), or the clause logs the traceback in a callback (a function handed to other
-  code, named as a callback/hook/handler, a class's `run`) or around a call of a callback, hook
+  code in the file, a class's `run`) or around a call of a callback, hook
   or plug-in it was handed (a parameter, a loop variable, or a name saying `callback`/`hook`/
   `handler`/`plugin`/`listener`);
 - `retries_in_handler`: the clause repeats a call of the guarded code, so a second failure
@@ -256,12 +256,9 @@ def _handed_on(model: FileModel) -> frozenset[str]:
 
 def _callback_function(model: FileModel, function: FunctionInfo | None) -> bool:
     """The function itself runs as a callback or a thread's body: it is handed to other code
-    in this file, named as a callback/hook/handler, or a class's `run` (the thread protocol)."""
+    in this file, or it is a class's `run` (the thread protocol). Its name alone says nothing."""
     if function is None:
         return False
-    name = function.name.lower().strip("_")
-    if name.endswith(("callback", "hook", "handler")) or name.startswith("on_"):
-        return True
     if function.name == "run" and function.class_name is not None:
         return True
     return function.name in _handed_on(model)
