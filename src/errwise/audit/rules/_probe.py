@@ -10,7 +10,7 @@ the guarded code changes no state, and one of these holds:
   imports or reads an attribute; a note may then say which fallback is used (a debug, info or
   warning log, a `warnings.warn`);
 - the function is a predicate (`is_*`, `has_*`, `supports_*`, `can_*`, `exists`, or annotated
-  `-> bool`) and the clause answers `False`/`None` without logging;
+  `-> bool`) and the clause answers `False`/`None`, noting it at most at debug or info level;
 - module-level code binds a constant and the clause binds the same name to a fallback, without
   logging;
 - the guarded code is one statement of instant calls (probes, conversions, string methods) and
@@ -155,10 +155,13 @@ def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:
         return False
     if probe_body(model, body) and all(log.level in _NOTES for log in facts.logs):
         return True  # a note (debug, info, a warning) may say which fallback is used
+    quiet_notes = not facts.logs_traceback and all(
+        log.level in ("debug", "info") for log in facts.logs
+    )
+    if is_predicate(handler.function) and _answers_false(handler) and quiet_notes:
+        return True  # "could not tell" is "no"; a debug note may say why
     if facts.logs_anything:
         return False
-    if is_predicate(handler.function) and _answers_false(handler):
-        return True
     if handler.function is None and _module_constant(handler):
         return True
     # a comment counts as evidence only for one statement of instant calls
