@@ -246,12 +246,12 @@ def test_import_probe_warning_is_not_lost_traceback(audit):
 
 def test_predicate_noting_it_could_not_tell_is_silent(audit):
     source = """
-        import logging, subprocess
+        import logging
         log = logging.getLogger(__name__)
         def is_cygwin(git):
             try:
-                out = subprocess.run([git, "--version"], capture_output=True, timeout=5).stdout
-                return b"cygwin" in out.lower()
+                out = git.version_info()
+                return "cygwin" in out.lower()
             except Exception as ex:
                 log.debug("cannot tell if %s is cygwin's: %r", git, ex)
             return False
@@ -262,3 +262,18 @@ def test_predicate_noting_it_could_not_tell_is_silent(audit):
         'log.debug("cannot', 'log.warning("cannot'
     )
     assert [f.rule for f in audit(value, "EW113")] == ["EW113"]
+
+
+def test_bool_flag_of_work_is_not_a_predicate(audit):
+    # `-> bool` alone is a "did it work" flag, not a question: the seed's cleanup shape fires
+    source = """
+        import logging
+        log = logging.getLogger(__name__)
+        def cleanup(root, branch) -> bool:
+            try:
+                run_command(["git", "branch", "-D", branch], root)
+            except Exception:
+                log.info("branch %s not removed", branch)
+            return True
+        """
+    assert [f.rule for f in audit(source, "EW113")] == ["EW113"]

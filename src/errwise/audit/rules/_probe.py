@@ -9,8 +9,8 @@ the guarded code changes no state, and one of these holds:
   `seekable`, `getattr`, `len`, `hash`, `iter`, `find_spec`, `os.stat`, ...), or the `try` only
   imports or reads an attribute; a note may then say which fallback is used (a debug, info or
   warning log, a `warnings.warn`);
-- the function is a predicate (`is_*`, `has_*`, `supports_*`, `can_*`, `exists`, or annotated
-  `-> bool`) and the clause answers `False`/`None`, noting it at most at debug or info level;
+- the function is a predicate (`is_*`, `has_*`, `supports_*`, `can_*`, `exists`) and the clause
+  answers `False`/`None`, noting it at most at debug or info level;
 - module-level code binds a constant and the clause binds the same name to a fallback, without
   logging;
 - the guarded code is one statement of instant calls (probes, conversions, string methods) and
@@ -31,6 +31,7 @@ __all__ = [
     "probe_body",
     "imports_only",
     "is_predicate",
+    "predicate_question",
     "PROBE_CALLS",
     "INSTANT_CALLS",
 ]
@@ -132,17 +133,22 @@ _NOTES = frozenset({"debug", "info", "warning", "warn", "warnings"})
 _PREDICATE_PREFIXES = ("is_", "has_", "can_", "supports_", "exists", "isfile", "isdir")
 
 
+def predicate_question(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause is in a predicate and guards code that changes nothing: a yes/no question
+    whose "could not tell" is "no" (a `-> bool` function that does work is not one)."""
+    return (
+        is_predicate(handler.function)
+        and not model.effects_in(handler.try_.node.body).state_changing
+    )
+
+
 def is_predicate(function: FunctionInfo | None) -> bool:
-    """A yes/no question: named `is_*`/`has_*`/`can_*`/`supports_*`/`exists`, or annotated
-    `-> bool`."""
+    """A yes/no question by the convention of its name: `is_*`, `has_*`, `can_*`,
+    `supports_*`, `exists`, `isfile`, `isdir`. (A `-> bool` annotation is not enough: "did it
+    work" flags are annotated `-> bool` too, and their `False` is exactly what hides errors.)"""
     if function is None:
         return False
-    name = function.name.lstrip("_")
-    ann = function.return_annotation
-    annotated = (isinstance(ann, ast.Name) and ann.id == "bool") or (
-        isinstance(ann, ast.Constant) and ann.value == "bool"
-    )
-    return annotated or name.startswith(_PREDICATE_PREFIXES)
+    return function.name.lstrip("_").startswith(_PREDICATE_PREFIXES)
 
 
 def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:

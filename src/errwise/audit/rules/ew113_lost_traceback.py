@@ -20,7 +20,7 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import cleanup_step, reports_to_user
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import at_boundary, reports_errors
-from errwise.audit.rules._probe import is_predicate, probe_body
+from errwise.audit.rules._probe import predicate_question, probe_body
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -51,7 +51,8 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # a cleanup failure noted while the original error goes on
         if probe_body(model, handler.try_.node.body):
             continue  # an import or capability probe: the note says which fallback is used
-        if is_predicate(handler.function) and all(log.level in ("debug", "info") for log in own):
+        notes = all(log.level in ("debug", "info") for log in own)
+        if notes and predicate_question(model, handler):
             continue  # a yes/no question whose "could not tell" is noted, then answered "no"
         yield _finding(model, handler, own)
 
@@ -183,7 +184,8 @@ the message cannot say where it failed: logged as a warning or an error while th
 makes several calls, or is retried.
 
 Deliberately not reported: an import or capability probe that notes which fallback it uses; a
-predicate (`is_*`, `-> bool`) noting at debug or info level that it could not tell; a clause
+predicate (`is_*`, `has_*`, ...) around code that changes nothing, noting at debug or info level
+that it could not tell; a clause
 that shows the error to the user (printed to stderr, `click.echo(err=True)`, `warnings.warn`
 carrying it); a cleanup failure noted inside a clause that then re-raises the original error;
 demo code under `if __name__ == "__main__":` of a library module.
