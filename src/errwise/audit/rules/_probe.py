@@ -144,11 +144,13 @@ def predicate_question(model: FileModel, handler: HandlerInfo) -> bool:
 
 def is_predicate(function: FunctionInfo | None) -> bool:
     """A yes/no question by the convention of its name: `is_*`, `has_*`, `can_*`,
-    `supports_*`, `exists`, `isfile`, `isdir`. (A `-> bool` annotation is not enough: "did it
-    work" flags are annotated `-> bool` too, and their `False` is exactly what hides errors.)"""
+    `supports_*`, `exists`/`*_exists`, `isfile`, `isdir`. (A `-> bool` annotation is not
+    enough: "did it work" flags are annotated `-> bool` too, and their `False` is exactly what
+    hides errors.)"""
     if function is None:
         return False
-    return function.name.lstrip("_").startswith(_PREDICATE_PREFIXES)
+    name = function.name.lstrip("_")
+    return name.startswith(_PREDICATE_PREFIXES) or name.endswith("_exists")
 
 
 def capability_probe(model: FileModel, handler: HandlerInfo) -> bool:
