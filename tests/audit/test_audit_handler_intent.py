@@ -105,6 +105,16 @@ SILENT = {
             except FileExistsError:
                 pass
         """,
+    "name_not_resolvable": """
+        import socket
+        def resolve(host):
+            found = None
+            try:
+                found = socket.gethostbyname(host)
+            except socket.gaierror:
+                pass
+            return found
+        """,
     # -- documented fallback ----------------------------------------------------------------
     "returns_default_parameter": """
         def get_int(mapping, key, default=0):
@@ -292,6 +302,17 @@ FIRES = {
             try:
                 os.unlink(path)
             except Exception:
+                pass
+        """,
+        "EW101",
+    ),
+    "socket_error_is_a_family": (
+        """
+        import socket
+        def send(sock, data):
+            try:
+                sock.sendall(data)
+            except socket.error:
                 pass
         """,
         "EW101",
