@@ -60,6 +60,22 @@ SILENT = {
         except:
             import xmlrpc.client as xmlrpclib
         """,
+    "chain_of_import_fallbacks": """
+        import warnings
+        def observer_class():
+            try:
+                from .fsevents import FSEventsObserver
+            except Exception:
+                try:
+                    from .kqueue import KqueueObserver
+                except Exception:
+                    warnings.warn("no fsevents, no kqueue: polling")
+                else:
+                    return KqueueObserver
+            else:
+                return FSEventsObserver
+            return None
+        """,
     "commented_one_statement_probe": """
         def encoding_of(stream):
             # Any failure here means the stream has no usable encoding: use the default.

@@ -243,6 +243,8 @@ def _answers_no(handler: HandlerInfo) -> bool:
             continue
         if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.ClassDef, ast.FunctionDef)):
             continue  # an import fallback, or a stand-in implementation of the same thing
+        if isinstance(stmt, ast.Try) and imports_only(stmt.body):
+            continue  # the next import of a chain of fallbacks (its clauses are judged alone)
         return False
     return True
 
