@@ -236,6 +236,16 @@ SILENT = {
                 except Exception:
                     pass
         """,
+    "first_success_search_that_reads": """
+        def load_moduli(pack, candidates):
+            for name in candidates:
+                try:
+                    pack.read_file(name)
+                    return True
+                except OSError:
+                    pass
+            return False
+        """,
     # -- boundaries -------------------------------------------------------------------------
     "atexit_hook": """
         import atexit, readline
@@ -330,6 +340,20 @@ FIRES = {
                 sock.sendall(data)
             except socket.error:
                 pass
+        """,
+        "EW101",
+    ),
+    "first_success_search_that_writes": (
+        """
+        import shutil
+        def publish(src, targets):
+            for dst in targets:
+                try:
+                    shutil.copy(src, dst)
+                    return dst
+                except OSError:
+                    pass
+            return None
         """,
         "EW101",
     ),

@@ -22,7 +22,9 @@ alone, and never raises on any model:
   or plug-in it was handed (a parameter, a loop variable, or a name saying `callback`/`hook`/
   `handler`/`plugin`/`listener`);
 - `retries_in_handler`: the clause repeats a call of the guarded code, so a second failure
-  propagates.
+  propagates;
+- `first_success`: one read-only attempt of a first-success search (the guarded code returns on
+  success, the clause moves on to the next alternative).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import ast
 from typing import Literal
 
 from errwise.audit.effects import Effect
-from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LogCall
+from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LogCall, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rules._flow import same_expr
 
@@ -44,6 +46,7 @@ __all__ = [
     "lifecycle_hook",
     "says_best_effort",
     "retries_in_handler",
+    "first_success",
     "CLEANUP_CALLS",
 ]
 
@@ -318,5 +321,24 @@ def retries_in_handler(model: FileModel, handler: HandlerInfo) -> bool:
         if model.ctx(call).handler is not handler:
             continue
         if any(same_expr(call, g) for g in guarded):
+            return True
+    return False
+
+
+def first_success(model: FileModel, handler: HandlerInfo) -> bool:
+    """One attempt of a first-success search that only reads: the guarded code returns (or
+    leaves its loop) on success, the clause only moves on (`pass`/`continue`) to the next
+    alternative, and nothing guarded changes state. Whether "none worked" is then answered
+    honestly is judged where the function answers (error-as-sentinel, silent-fallback)."""
+    if not all(isinstance(s, (ast.Pass, ast.Continue)) for s in handler.node.body):
+        return False
+    body = handler.try_.node.body
+    if model.effects_in(body).state_changing:
+        return False
+    in_loop = model.ctx(handler.try_.node).loop is not None
+    for node in walk_scope(body):
+        if isinstance(node, ast.Return) and node.value is not None:
+            return True
+        if isinstance(node, ast.Break) and in_loop:
             return True
     return False

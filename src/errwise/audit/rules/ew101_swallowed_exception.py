@@ -11,6 +11,7 @@ from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import (
     cleanup_step,
+    first_success,
     lifecycle_hook,
     says_best_effort,
     wait_loop,
@@ -63,6 +64,7 @@ def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
         or cleanup_step(model, handler) is not None
         or lifecycle_hook(model, handler.function)
         or says_best_effort(handler)
+        or first_success(model, handler)
         or library_demo(model, handler.node)
     )
 
@@ -128,10 +130,12 @@ means "no" (`fileno()`, `isatty()`, `getattr(...)`, an `import`, a predicate's `
 "ensure absent/present" whose caught error is the wanted outcome (`del d[k]` catching
 `KeyError`, `os.makedirs` catching `FileExistsError`); a loop's wait or poll; a cleanup whose
 failure is secondary — before an enclosing clause re-raises the original error, cleanup calls in
-a `finally`, in `__del__`/`__exit__`; a lifecycle hook (`__del__`, `atexit`, signal handlers);
-a function whose docstring makes quiet failure its contract ("close the file if possible",
-"best effort"); demo code under `if __name__ == "__main__":` of a library module. A swallow inside
-the handler of an earlier error that is not re-raised is low.
+a `finally`, in `__del__`/`__exit__`; a lifecycle hook (`__del__`, `atexit`, signal handlers); a
+function whose docstring makes quiet failure its contract ("close the file if possible", "best
+effort"); one read-only attempt of a first-success search (the guarded code returns on success,
+the clause moves on to the next alternative: how "none worked" is answered is judged where the
+function answers); demo code under `if __name__ == "__main__":` of a library module. A swallow
+inside the handler of an earlier error that is not re-raised is low.
 """,
     why="""
 The failure happened and nobody will ever know: the program carries on in a state it did not

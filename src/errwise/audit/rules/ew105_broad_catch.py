@@ -21,6 +21,7 @@ from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import (
     cleanup_step,
+    first_success,
     hook_boundary,
     reports_to_user,
     retries_in_handler,
@@ -90,6 +91,7 @@ def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
         or wait_loop(model, handler)
         or says_best_effort(handler)
         or retries_in_handler(model, handler)
+        or first_success(model, handler)
         or library_demo(model, handler.node)
     )
 
@@ -197,7 +199,8 @@ hook (`__del__`, `atexit`/`weakref.finalize`/signal handlers, a logging handler'
 `handleError`); a clause that reports the error in full (its traceback, or the component's own
 error channel) in a worker loop or around a dispatch to a handler, hook, callback or plug-in; a
 function whose docstring makes quiet failure its contract ("if possible", "never raises"); a
-clause that retries the guarded call (a second failure propagates); a cleanup
+clause that retries the guarded call (a second failure propagates); one read-only attempt of a
+first-success search; a cleanup
 whose failure is secondary (before re-raising the original, in a
 `finally`); a loop's wait; demo code under `if __name__ == "__main__":` of a library module.
 A clause that shows the error to the user (stderr, `warnings.warn`) counts as reporting it.
