@@ -277,3 +277,24 @@ def test_bool_flag_of_work_is_not_a_predicate(audit):
             return True
         """
     assert [f.rule for f in audit(source, "EW113")] == ["EW113"]
+
+
+def test_a_value_derived_from_the_error_shows_it(audit):
+    # `code = exc.args[0]` logged: the message carries the errno of the one call guarded
+    source = """
+        import errno, logging, os
+        log = logging.getLogger(__name__)
+        def reap():
+            try:
+                pid, sts = os.waitpid(-1, os.WNOHANG)
+            except OSError as exc:
+                code = exc.args[0]
+                if code not in (errno.ECHILD, errno.EINTR):
+                    log.critical("waitpid error %r", code)
+                return None
+            return pid
+        """
+    assert audit(source, "EW113") == []
+    # look-alike: a message that drops the error entirely
+    lost = source.replace('log.critical("waitpid error %r", code)', 'log.critical("waitpid error")')
+    assert [f.rule for f in audit(lost, "EW113")] == ["EW113"]

@@ -40,7 +40,7 @@ def check(model: FileModel) -> Iterator[Finding]:
         if not handler.broad and (
             all(log.level == "debug" for log in own)
             or (
-                any(_mentions_error(log, handler.facts.name) for log in own)
+                any(_mentions_error(log, _error_names(handler)) for log in own)
                 and not _needs_traceback(model, handler, own)
             )
         ):
@@ -93,9 +93,24 @@ def _returns_success(handler: HandlerInfo) -> bool:
     return False
 
 
-def _mentions_error(log: LogCall, name: str | None) -> bool:
+def _error_names(handler: HandlerInfo) -> frozenset[str]:
+    """The exception's name and the names the clause derives from it (`code = exc.args[0]`,
+    `msg = str(exc)`): logging one of them shows the error."""
+    name = handler.facts.name
+    if name is None:
+        return frozenset()
+    names = {name}
+    for node in walk_scope(handler.node.body):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.value)
+        ):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(names)
+
+
+def _mentions_error(log: LogCall, names: frozenset[str]) -> bool:
     for n in ast.walk(log.call):
-        if name is not None and isinstance(n, ast.Name) and n.id == name:
+        if isinstance(n, ast.Name) and n.id in names:
             return True
         if isinstance(n, ast.Attribute) and n.attr == "exc_info" and dotted(n) == "sys.exc_info":
             return True
@@ -124,8 +139,9 @@ def _names_type(log: LogCall, name: str | None) -> bool:
 def _finding(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> Finding:
     facts = handler.facts
     logs = sorted(logs, key=lambda log: log.call.lineno)
-    log = next((lg for lg in logs if _mentions_error(lg, facts.name)), logs[0])
-    shown = _mentions_error(log, facts.name)
+    names = _error_names(handler)
+    log = next((lg for lg in logs if _mentions_error(lg, names)), logs[0])
+    shown = _mentions_error(log, names)
     clause = "a bare `except`" if handler.bare else f"`except {caught_text(handler)}`"
     calls = call_list(model, handler.try_.node.body)
     how = "prints" if log.level in ("print", "stderr") else f"logs (`{log.level}`)"
