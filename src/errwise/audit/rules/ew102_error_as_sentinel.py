@@ -18,7 +18,10 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, short, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, ReturnInfo
 from errwise.audit.rule import Rule
+from errwise.audit.rules._demo import library_demo
+from errwise.audit.rules._fallback import documented_fallback
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
+from errwise.audit.rules._probe import capability_probe
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE", "Sentinel", "sentinel_handlers", "literal_key", "is_bool_function"]
@@ -162,6 +165,10 @@ def sentinel_handlers(model: FileModel, function: FunctionInfo) -> list[Sentinel
             continue
         if reports_elsewhere(model, handler) or documented_choice(model, handler):
             continue  # reported through the component's channel, or a documented choice
+        if documented_fallback(model, handler) or capability_probe(model, handler):
+            continue  # the value is the function's documented answer, or a probe's "no"
+        if library_demo(model, handler.node):
+            continue
         for ret in handler.facts.returns:
             where = model.ctx(ret)
             if where.handler is not handler or where.try_ is not handler.try_:
@@ -286,7 +293,10 @@ same function also returns on a normal path (an explicit `return`, or falling of
 `None`). For a function annotated `-> bool`, returning `False` while a normal path can also
 yield false counts too. A handler whose value never occurs on the normal path (`return True`
 on success, `return False` on failure) is not this defect; neither is a handler for one specific
-expected condition (`except FileNotFoundError: return None`).
+expected condition (`except FileNotFoundError: return None`), a value the function's
+docstring documents for the failure ("returns None if the file cannot be read") or its own
+`default` parameter, a capability probe's "no", and demo code under
+`if __name__ == "__main__":` of a library module.
 """,
     why="""
 The caller receives a plausible answer: `(False, None)`, "there is no lock", when in truth it

@@ -6,7 +6,11 @@ catches more than one specific expected condition, and then (a) returns a hard-c
 itself, (b) assigns one to a variable the try was computing, or (c) falls through so that the
 function ends in `return <hard-coded default>` the try would otherwise have bypassed. `None`
 and booleans are not "defaults" here (absence and failure flags); a default the code checks
-before returning (an `if`/`assert` on it) is not silent.
+before returning (an `if`/`assert` on it) is not silent. A narrow clause is reported too when
+it catches only "malformed input" errors (`ValueError`, a decode or `...ConfigError`) raised
+while reading the environment, a file or a configuration: a broken setting dropped without a
+word. A fallback the function documents (its `default` parameter, a value its docstring names
+for the failure) and a capability probe's "no" are not reported.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules._demo import library_demo
+from errwise.audit.rules._fallback import documented_fallback, malformed_input
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
+from errwise.audit.rules._probe import capability_probe
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE", "hard_default"]
@@ -130,12 +137,18 @@ def check(model: FileModel) -> Iterator[Finding]:
     constants = _module_constants(model)
     for handler in model.handlers:
         function = handler.function
-        if function is None or function.is_generator or expected_condition(handler):
+        if function is None or function.is_generator:
             continue
+        if expected_condition(handler) and not malformed_input(model, handler):
+            continue  # one expected condition; but a broken setting dropped silently is not
         v = verdict(model, handler)
         if v not in (Verdict.FALLBACK, Verdict.SWALLOWS) or function.name in _CONTAINED:
             continue
         if reports_elsewhere(model, handler) or documented_choice(model, handler):
+            continue
+        if documented_fallback(model, handler) or capability_probe(model, handler):
+            continue  # the fallback is the function's API, or a probe's "no"
+        if library_demo(model, handler.node):
             continue
         found = (
             _returns_default(model, handler, constants)
@@ -296,8 +309,14 @@ function answer with a hard-coded default: it returns a literal or a module cons
 (`return DEFAULT_BRANCH`, `return {}`), sets the variable the `try` was computing to one, or
 swallows so that the function falls through to a final `return DEFAULT_...` that the `try`
 would have bypassed. Handlers for one specific expected condition (`except FileNotFoundError:
-return default_config()`) are real fallbacks and are not reported; nor are `None`/`False`
-results (see error-as-sentinel), nor defaults the code validates before returning.
+return default_config()`) are real fallbacks and are not reported — except a clause that
+catches only "malformed input" (`ValueError`, a decode error, a project's `ConfigError`) while
+reading the environment, a file or a configuration: `except ValueError: return DEFAULT_TTL`
+around `int(os.environ["TTL"])` drops a broken setting without a word. Not reported either:
+`None`/`False` results (see error-as-sentinel), defaults the code validates before returning, a
+fallback that is the function's API (it returns its own `default` parameter, or the value its
+docstring documents for the failure), a capability probe's "no", and demo code under
+`if __name__ == "__main__":` of a library module.
 """,
     why="""
 The default is plausible, so nobody notices: `git` was missing or the repository broken, yet the

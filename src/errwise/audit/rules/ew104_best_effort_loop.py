@@ -6,7 +6,9 @@ process, lock, rollback/cleanup) with an except clause that neither propagates n
 loop — unless the failures it collects are raised or returned as an error after the loop
 (`if errors: raise ExceptionGroup(...)`), the try stops the loop on success (a retry or a
 search), or the clause catches one specific expected condition (`FileNotFoundError` while
-deleting). Critical when the steps are rollback, cleanup, lock or disk changes.
+deleting), or the clause logs each failed step with its error (the traceback, or the exception
+in the log record) and the steps are not rollback, cleanup or lock changes. Critical when the
+steps are rollback, cleanup, lock or disk changes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LoopInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
+from errwise.audit.rules._best_effort import logs_error, wait_loop
+from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
 from errwise.audit.text import call_list, caught_text
 
@@ -43,10 +47,16 @@ def check(model: FileModel) -> Iterator[Finding]:
                 continue
             if _leaves_loop(_outside_handlers(loop, try_.node)):
                 continue
+            critical = rollback or bool(effects & (Effect.LOCK | Effect.CLEANUP))
             for handler in try_.handlers:
-                if _carries_on(model, handler) and not _reported_after(model, handler, loop):
-                    yield _finding(model, loop, handler, effects, rollback)
-                    break
+                if not _carries_on(model, handler) or _reported_after(model, handler, loop):
+                    continue
+                if wait_loop(model, handler) or library_demo(model, handler.node):
+                    continue
+                if not critical and logs_error(handler):
+                    continue  # best effort, said so: each failed step is logged with its error
+                yield _finding(model, loop, handler, effects, rollback)
+                break
 
 
 def _rollback_context(loop: LoopInfo) -> bool:
@@ -240,7 +250,11 @@ operations) whose per-step `except` logs, collects or drops the failure and cont
 next step. Not reported when the collected failures are raised or returned as an error after
 the loop (`if errors: raise ExceptionGroup(...)`, `return Err(errors)`), when the try leaves the
 loop on success (a retry or a first-success search), or when the clause catches one specific
-expected condition (`except FileNotFoundError` while deleting).
+expected condition (`except FileNotFoundError` while deleting). Deliberately not reported
+either: a best effort that says so — each failed step logged with its error (`logger.exception`,
+`exc_info=True`, or the exception passed to the log call) — unless the steps are a rollback,
+cleanup or lock changes, where "some undo steps silently did not happen" is the harm itself;
+and demo code under `if __name__ == "__main__":` of a library module.
 """,
     why="""
 "Best effort" means "some steps silently did not happen". In a rollback, the lock stays taken,

@@ -19,6 +19,17 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, verdict
 from errwise.audit.model import FileModel, HandlerInfo
 from errwise.audit.rule import Rule
+from errwise.audit.rules._best_effort import (
+    cleanup_step,
+    first_success,
+    hook_boundary,
+    reports_to_user,
+    retries_in_handler,
+    says_best_effort,
+    wait_loop,
+)
+from errwise.audit.rules._demo import library_demo
+from errwise.audit.rules._fallback import documented_fallback
 from errwise.audit.rules._handler_context import (
     at_boundary,
     in_thread,
@@ -27,6 +38,7 @@ from errwise.audit.rules._handler_context import (
     reports_errors,
     thread_targets,
 )
+from errwise.audit.rules._probe import capability_probe
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -52,12 +64,46 @@ def check(model: FileModel) -> Iterator[Finding]:
         v = verdict(model, handler)
         if v is Verdict.PROPAGATES or handler.facts.records_error:
             continue  # re-raised, or the exception object itself is handed on intact
+        if _contained_on_purpose(model, handler):
+            continue
         if v.loses_error and reports_elsewhere(model, handler):
             v = Verdict.RECORDS  # reported through the component's own error channel
         boundary = at_boundary(model, handler) or in_thread(model, fn, threads)
         if boundary and _ends_run_loudly(handler, v):
             continue
+        if not boundary and v.loses_error and reports_to_user(model, handler):
+            v = Verdict.RECORDS  # shown to the user (stderr, a warning); at a boundary a bug
+            # would still reach the user as one line, without its traceback
+        if v is Verdict.RECORDS and _dispatch_boundary(model, handler):
+            continue  # a worker loop or a dispatch to handlers: the failure is reported in full
         yield _finding(model, handler, v, boundary)
+
+
+def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
+    """Containment is the purpose: a capability probe's "no", a documented fallback, a
+    lifecycle hook or a traceback-logging callback boundary, a cleanup whose failure is
+    secondary, a wait in a loop, demo code."""
+    return (
+        capability_probe(model, handler)
+        or documented_fallback(model, handler)
+        or hook_boundary(model, handler)
+        or cleanup_step(model, handler) is not None
+        or wait_loop(model, handler)
+        or says_best_effort(handler)
+        or retries_in_handler(model, handler)
+        or first_success(model, handler)
+        or library_demo(model, handler.node)
+    )
+
+
+def _dispatch_boundary(model: FileModel, handler: HandlerInfo) -> bool:
+    """A reporting clause (traceback logged, or the error handed to the component's error
+    channel) in a worker loop, or around a dispatch to a handler, hook or callback."""
+    if model.ctx(handler.try_.node).loop is not None:
+        return True
+    if reports_elsewhere(model, handler):
+        return True
+    return handler.facts.logs_traceback and hook_boundary(model, handler)
 
 
 def _ends_run_loudly(handler: HandlerInfo, v: Verdict) -> bool:
@@ -145,6 +191,19 @@ named `main` or `cli`). At a boundary, a broad clause is the right tool when it 
 and ends the run with a non-zero status; one that does not is reported. When a more specific rule
 judges the same clause (swallowed-exception, lost-traceback, silent-fallback, error-as-sentinel,
 best-effort-loop) only that rule reports it.
+
+Deliberately not reported, because containment is the purpose there: a capability probe whose
+failure means "no" (`fileno()`, `isatty()`, a predicate answering `False`); a fallback that is
+the function's API (its `default` parameter, or the value its docstring documents); a lifecycle
+hook (`__del__`, `atexit`/`weakref.finalize`/signal handlers, a logging handler's `emit`/
+`handleError`); a clause that reports the error in full (its traceback, or the component's own
+error channel) in a worker loop or around a dispatch to a handler, hook, callback or plug-in; a
+function whose docstring makes quiet failure its contract ("if possible", "never raises"); a
+clause that retries the guarded call (a second failure propagates); one read-only attempt of a
+first-success search; a cleanup
+whose failure is secondary (before re-raising the original, in a
+`finally`); a loop's wait; demo code under `if __name__ == "__main__":` of a library module.
+A clause that shows the error to the user (stderr, `warnings.warn`) counts as reporting it.
 """,
     why="""
 A broad clause treats a typo (`AttributeError`), a bug (`TypeError`) and a real environment

@@ -18,6 +18,8 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules._best_effort import cleanup_step, lifecycle_hook
+from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import (
     in_thread,
     keeps_exception,
@@ -25,6 +27,7 @@ from errwise.audit.rules._handler_context import (
     reports_errors,
     thread_targets,
 )
+from errwise.audit.rules._probe import INSTANT_CALLS, imports_only
 
 __all__ = ["RULE"]
 
@@ -49,7 +52,24 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # an exception cannot leave __del__ anyway
         if _interrupt_handled_earlier(handler, tuples) or _mentions_interrupt(model, handler):
             continue
+        if cleanup_step(model, handler) is not None or lifecycle_hook(model, handler.function):
+            continue  # the interruption is already on its way out, or cannot arrive here
+        if library_demo(model, handler.node) or imports_only(handler.try_.node.body):
+            continue  # demo code; an import probe (its fallback import runs either way)
+        if _instant(model, handler.try_.node.body):
+            continue  # nothing there can block or call `sys.exit()`: no window to lose either
         yield _finding(model, handler)
+
+
+def _instant(model: FileModel, body: list[ast.stmt]) -> bool:
+    """Does the guarded code only make instant calls (no loop, no `with`, no await)?"""
+    for node in walk_scope(body):
+        if isinstance(node, (ast.For, ast.While, ast.With, ast.AsyncWith, ast.Await, ast.Yield)):
+            return False
+    return all(
+        (c.attr or (c.qualname or "").rsplit(".", 1)[-1]) in INSTANT_CALLS
+        for c in model.calls_in(body)
+    )
 
 
 def _exits(model: FileModel, handler: HandlerInfo) -> bool:
@@ -161,6 +181,14 @@ A bare `except:` or `except BaseException` clause that neither re-raises nor exi
 Not reported when an earlier clause of the same `try` handles `KeyboardInterrupt`, or when the
 clause hands the exception object on (e.g. `future.set_exception(exc)`, `self.error = exc`) to be
 re-raised elsewhere.
+
+Also not reported where Ctrl-C or `sys.exit()` cannot be lost: a cleanup inside a clause that
+then re-raises or exits (the original error, or the interruption, goes on), cleanup calls in a
+`finally` (an interruption raised by the `try` goes on after it), `__del__`, `atexit` and signal
+handlers, a logging handler's `emit`; an import probe (`try: import x` / `except: import y`);
+guarded code that only makes instant calls (a conversion such as `int(text)`, a probe, a string
+method: nothing there can block or call `sys.exit()`); and demo code under `if __name__ ==
+"__main__":` of a library module.
 """,
     why="""
 The user presses Ctrl-C and nothing happens — or worse, a loop skips to its next item and goes
