@@ -327,7 +327,7 @@ report, export, output, download, log, html, dest); files only created empty (`o
 a state file whose reader recovers from a torn file by starting over (`except ValueError:
 reset`); a scratch file the module reads once and removes; independent moves in a loop; test
 and build code (`tests/`, `test_*.py`, `conftest.py`, `setup.py`, `noxfile.py`).
-"""
+""",
     why="""
 Each step can fail on its own — disk full, permission, a crash or Ctrl-C in between. A state
 change split into unprotected steps then stops half-way: a work order moved to `running/` whose
