@@ -462,7 +462,10 @@ RULE = Rule(
     id="EW109",
     name="conflated-errno",
     severity=Severity.HIGH,
-    summary="`except OSError` around link/mkdir/kill/O_EXCL (or a sqlite3 error) blind to errno/message.",
+    summary=(
+        "`except OSError` around link/mkdir/kill/O_EXCL (or a sqlite3 error) blind to "
+        "errno/message."
+    ),
     what="""
 An `except OSError` (or `IOError`, `EnvironmentError`) clause around `os.link`,
 `os.open(..., O_EXCL)`, `open(p, "x")`, `os.mkdir`, `os.kill`, `os.rename`/`os.replace`,
