@@ -169,3 +169,99 @@ def test_seed_clause_reports_both_harms(audit):
     # the lost traceback (claimed) and the skipped rollback (not claiming) are both reported
     findings = audit(POSITIVES["seed_take_rollback"][0])
     assert sorted(f.rule for f in findings if f.line == 7) == ["EW111", "EW113"]
+
+
+# The undo is a call to a helper of the same module whose body removes or rolls back: the
+# clause still runs only for `Exception`, so Ctrl-C skips the helper too.
+HELPER_POSITIVES = {
+    "method_that_removes_the_workdir": (
+        """
+        import shutil
+        class Builder:
+            def _discard(self):
+                shutil.rmtree(self.workdir)
+
+            def build(self):
+                try:
+                    self._compile()
+                except Exception:
+                    self._discard()
+                    raise
+        """,
+        "`self._discard()` (which calls `shutil.rmtree()`)",
+    ),
+    "function_that_removes_a_partial_download": (
+        """
+        import os
+        def _remove_partial(path):
+            if os.path.exists(path):
+                os.remove(path)
+
+        def fetch(url, out):
+            try:
+                download(url, out)
+            except Exception:
+                _remove_partial(out)
+                raise
+        """,
+        "`_remove_partial()` (which calls `os.remove()`)",
+    ),
+}
+
+HELPER_NEGATIVES = {
+    # the helper forgets an in-memory entry: nothing on disk is left behind
+    "helper_changes_memory_only": """
+        class Observer:
+            def _forget(self, emitter):
+                self._emitters.remove(emitter)
+                emitter.stop()
+
+            def start(self, emitter):
+                try:
+                    emitter.start()
+                except Exception:
+                    self._forget(emitter)
+                    raise
+        """,
+    "helper_cleanup_in_finally": """
+        import shutil
+        class Builder:
+            def _discard(self):
+                shutil.rmtree(self.workdir)
+
+            def build(self):
+                ok = False
+                try:
+                    self._compile()
+                    ok = True
+                finally:
+                    if not ok:
+                        self._discard()
+        """,
+    "helper_cleanup_on_base_exception": """
+        import os
+        def _remove_partial(path):
+            os.remove(path)
+
+        def fetch(url, out):
+            try:
+                download(url, out)
+            except BaseException:
+                _remove_partial(out)
+                raise
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELPER_POSITIVES))
+def test_cleanup_by_helper_call(audit, name):
+    source, text = HELPER_POSITIVES[name]
+    findings = audit(source, "interrupt-skips-cleanup")
+    assert [f.rule for f in findings] == ["EW111"], findings
+    assert text in findings[0].message
+    assert "KeyboardInterrupt" in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(HELPER_NEGATIVES))
+def test_cleanup_by_helper_call_negative(audit, name):
+    assert audit(HELPER_NEGATIVES[name], "EW111") == []
