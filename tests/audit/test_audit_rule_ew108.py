@@ -192,3 +192,90 @@ def test_facts_from_another_module_can_be_fed_in():
     known = {"helpers.create_lock": FailureSignal("helpers.create_lock", "returns `False`", True)}
     findings = list(check_with(model, known))
     assert [(f.rule, f.line, f.severity.value) for f in findings] == [("EW108", 4, "critical")]
+
+
+# Across modules: the helper lives in a plain top-level module of the audited tree
+# (`from locking import try_lock`), not only inside a package.
+LOCKING = """
+import os
+
+def try_lock(path) -> bool:
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+def lock_exists(path) -> bool:
+    return os.path.exists(path)
+"""
+
+
+def _audit_with(modules: dict[str, str], module: str) -> list:
+    from errwise.audit.config import AuditConfig
+    from errwise.audit.engine import analyze_source, summarize_source
+    from errwise.audit.infer import Program
+
+    files = {
+        name: (f"{name.replace('.', '/')}.py", textwrap.dedent(src))
+        for name, src in modules.items()
+    }
+    program = Program(
+        [summarize_source(src, path, None, name) for name, (path, src) in files.items()]
+    )
+    path, source = files[module]
+    config = AuditConfig(select=frozenset({"EW108"}))
+    return analyze_source(source, path, config, module_name=module, program=program).findings
+
+
+CROSS_MODULE_POSITIVES = {
+    "from_import": """
+        from locking import try_lock
+        def run(p):
+            try_lock(p)
+        """,
+    "module_import": """
+        import locking
+        def run(p):
+            locking.try_lock(p)
+        """,
+}
+
+CROSS_MODULE_NEGATIVES = {
+    "result_checked": """
+        from locking import try_lock
+        def run(p):
+            if not try_lock(p):
+                raise SystemExit("locked")
+        """,
+    "plain_predicate_dropped": """
+        from locking import lock_exists
+        def run(p):
+            lock_exists(p)
+        """,
+    "stdlib_call_dropped": """
+        import os
+        def run(p):
+            os.path.exists(p)
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CROSS_MODULE_POSITIVES))
+def test_bool_helper_of_another_module_dropped(name):
+    findings = _audit_with({"locking": LOCKING, "main": CROSS_MODULE_POSITIVES[name]}, "main")
+    assert [(f.rule, f.line, f.severity.value) for f in findings] == [("EW108", 4, "critical")]
+    message = findings[0].message
+    assert "`try_lock()` (from `locking`)" in message
+    assert "returns `False` from `except OSError` in `locking` at line 8" in message
+
+
+@pytest.mark.parametrize("name", sorted(CROSS_MODULE_NEGATIVES))
+def test_bool_helper_of_another_module_negative(name):
+    assert _audit_with({"locking": LOCKING, "main": CROSS_MODULE_NEGATIVES[name]}, "main") == []
+
+
+def test_helper_of_another_module_unknown_when_audited_alone(audit):
+    # without the other file, nothing is known about `try_lock`: no claim
+    assert audit(CROSS_MODULE_POSITIVES["from_import"], "EW108") == []

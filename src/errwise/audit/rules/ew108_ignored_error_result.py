@@ -17,9 +17,13 @@ imported modules (keyed by qualified name, e.g. `pkg.helpers.create_lock`) into 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from errwise.audit.deferred import Deferred
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, verdict
@@ -32,12 +36,17 @@ from errwise.audit.rules.ew102_error_as_sentinel import (
 )
 from errwise.audit.text import call_text, caught_text
 
+if TYPE_CHECKING:
+    from errwise.audit.config import AuditConfig
+    from errwise.audit.infer.program import Program
+
 __all__ = [
     "RULE",
     "FailureSignal",
     "failure_signalling_functions",
     "check_with",
     "resolve_callee",
+    "failure_results",
 ]
 
 _RESULT_ONLY_ATTRS = frozenset({"stdout", "stderr", "args", "pid"})
@@ -125,8 +134,69 @@ def resolve_callee(model: FileModel, call: CallInfo, known: Mapping[str, object]
     return None
 
 
-def check(model: FileModel) -> Iterator[Finding]:
-    yield from check_with(model, failure_signalling_functions(model))
+def failure_results(model: FileModel) -> dict[str, tuple[str, bool]]:
+    """This module's failure-signalling functions as the program-wide facts other files read
+    (`FileFacts.results`): fully qualified name -> (how, state changing)."""
+    prefix = f"{model.module_name}." if model.module_name else ""
+    return {
+        prefix + qual: (signal.how, signal.state_changing)
+        for qual, signal in failure_signalling_functions(model).items()
+    }
+
+
+def check(model: FileModel) -> Iterator[Finding | Deferred[tuple[str, ...]]]:
+    known = failure_signalling_functions(model)
+    yield from check_with(model, known)
+    yield from _imported_candidates(model, known)
+
+
+def _imported_candidates(
+    model: FileModel, known: Mapping[str, FailureSignal]
+) -> Iterator[Deferred[tuple[str, ...]]]:
+    """Discarded calls of functions imported from other modules (`from locking import
+    try_lock`; `import locking; locking.try_lock(p)`): whether they signal failure by value is
+    a fact of the other file, read once every file is summarised."""
+    targets: list[str] = []
+    skeletons: list[Finding] = []
+    for call in model.calls:
+        if not call.discarded or call.qualname is None or "." not in call.qualname:
+            continue
+        if resolve_callee(model, call, known) is not None:
+            continue  # a function of this module: `check_with` judged it
+        root = call.qualname.split(".", 1)[0]
+        func = call.node.func
+        head = func.value if isinstance(func, ast.Attribute) else func
+        while isinstance(head, ast.Attribute):
+            head = head.value
+        if not isinstance(head, ast.Name) or model.imports.lookup(head.id) is None:
+            continue  # a method of a local object: its class is not known here
+        if root in _STDLIB_ROOTS:
+            continue
+        targets.append(call.qualname)
+        skeletons.append(model.finding(RULE, call.node, "", recommendation=""))
+    if targets:
+        yield Deferred(f"{RULE.id} {RULE.name}", _resolve, tuple(targets), tuple(skeletons))
+
+
+_STDLIB_ROOTS = frozenset(sys.stdlib_module_names) | {"builtins"}
+
+
+def _resolve(
+    program: Program, config: AuditConfig, targets: tuple[str, ...], skeletons: tuple[Finding, ...]
+) -> Iterator[Finding]:
+    for target, skeleton in zip(targets, skeletons, strict=True):
+        fact = program.failure_result(target)
+        if fact is None:
+            continue
+        how, state_changing = fact
+        module, name = target.rsplit(".", 1)
+        how = how.replace(" at line ", f" in `{module}` at line ")
+        message, severity, recommendation = _helper_text(
+            f"`{name}()`", FailureSignal(target, how, state_changing), f" (from `{module}`)"
+        )
+        yield dataclasses.replace(
+            skeleton, message=message, severity=severity, recommendation=recommendation
+        )
 
 
 def check_with(model: FileModel, known: Mapping[str, FailureSignal]) -> Iterator[Finding]:
@@ -215,17 +285,20 @@ def _unread_status(model: FileModel, call: CallInfo) -> str | None:
 
 
 def _helper_finding(model: FileModel, call: CallInfo, signal: FailureSignal) -> Finding:
-    shown = call_text(model, call.node)
+    message, severity, recommendation = _helper_text(call_text(model, call.node), signal, "")
+    return model.finding(RULE, call.node, message, severity=severity, recommendation=recommendation)
+
+
+def _helper_text(shown: str, signal: FailureSignal, where: str) -> tuple[str, Severity, str]:
+    """The message, severity and recommendation of a dropped failure-signalling result."""
     message = (
-        f"{shown} reports failure through its return value — it {signal.how} — and this call "
-        "drops the result: the failure is silently ignored"
+        f"{shown}{where} reports failure through its return value — it {signal.how} — and "
+        "this call drops the result: the failure is silently ignored"
     )
-    return model.finding(
-        RULE,
-        call.node,
+    return (
         message,
-        severity=Severity.CRITICAL if signal.state_changing else Severity.HIGH,
-        recommendation=(
+        Severity.CRITICAL if signal.state_changing else Severity.HIGH,
+        (
             f"Check the result of {shown} and act on a failure — better, make "
             f"`{signal.qualname.rsplit('.', 1)[-1]}` raise a classified error "
             "(`errwise.env(...)`) or return `errwise.Result` so a failure cannot be dropped "
