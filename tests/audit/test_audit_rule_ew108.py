@@ -279,3 +279,130 @@ def test_bool_helper_of_another_module_negative(name):
 def test_helper_of_another_module_unknown_when_audited_alone(audit):
     # without the other file, nothing is known about `try_lock`: no claim
     assert audit(CROSS_MODULE_POSITIVES["from_import"], "EW108") == []
+
+
+# `None` as the failure value of a function with no `except` at all, used unchecked by a caller.
+NONE_POSITIVES = {
+    "unsupported_algorithm_request_without_credentials": (
+        """
+        import requests
+        def build_auth(algo, user, password):
+            if algo == "basic":
+                return ("basic", user, password)
+            if algo == "digest":
+                return ("digest", user, password)
+            return None
+
+        def fetch(url, algo, user, password):
+            auth = build_auth(algo, user, password)
+            return requests.get(url, auth=auth, timeout=5)
+        """,
+        "`build_auth()` returns `None` when no case matches (line 8)",
+        "runs with `auth=None`",
+    ),
+    "unsupported_value_attribute_access": (
+        """
+        def load_codec(name):
+            if name not in CODECS:
+                return None
+            return CODECS[name]()
+
+        def decode(name, data):
+            return load_codec(name).decode(data)
+        """,
+        "returns `None` for an unsupported value (line 4)",
+        "'NoneType' object has no attribute 'decode'",
+    ),
+    "warning_then_none_result_attribute": (
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        def find(items, key):
+            for item in items:
+                if item.key == key:
+                    return item
+            log.warning("no item %s", key)
+            return None
+
+        def value_of(items):
+            found = find(items, "a")
+            return found.value
+        """,
+        "after logging a warning (line 9)",
+        "`found.value` (line 13)",
+    ),
+}
+
+NONE_NEGATIVES = {
+    "caller_checks_is_none": """
+        import requests
+        def build_auth(algo, user, password):
+            if algo == "basic":
+                return ("basic", user, password)
+            if algo == "digest":
+                return ("digest", user, password)
+            return None
+
+        def fetch(url, algo, user, password):
+            auth = build_auth(algo, user, password)
+            if auth is None:
+                raise ValueError(f"unsupported auth algorithm {algo!r}")
+            return requests.get(url, auth=auth, timeout=5)
+        """,
+    "documented_not_found_tested_by_truthiness": """
+        def find(items, key):
+            '''The item with this key, or None when there is none.'''
+            for item in items:
+                if item.key == key:
+                    return item
+            return None
+
+        def value_of(items):
+            found = find(items, "a")
+            return found.value if found else 0
+        """,
+    "none_passed_through": """
+        def parse(text):
+            if not text:
+                return None
+            return text.split()
+
+        def first_word(text):
+            return parse(text)[0]
+        """,
+    "raises_instead": """
+        def load_codec(name):
+            if name not in CODECS:
+                raise LookupError(name)
+            return CODECS[name]()
+
+        def decode(name, data):
+            return load_codec(name).decode(data)
+        """,
+    "use_guarded_by_attribute_error": """
+        def load_codec(name):
+            if name not in CODECS:
+                return None
+            return CODECS[name]()
+
+        def decode(name, data):
+            try:
+                return load_codec(name).decode(data)
+            except AttributeError:
+                raise LookupError(name) from None
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(NONE_POSITIVES))
+def test_none_failure_value_used_unchecked(audit, name):
+    source, how, use = NONE_POSITIVES[name]
+    findings = audit(source, "ignored-error-result")
+    assert [(f.rule, f.severity.value) for f in findings] == [("EW108", "high")], findings
+    assert how in findings[0].message
+    assert use in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(NONE_NEGATIVES))
+def test_none_failure_value_negative(audit, name):
+    assert audit(NONE_NEGATIVES[name], "EW108") == []

@@ -7,7 +7,14 @@ Promise: a finding for
   count); `os.system(...)` whose status is dropped;
 - any call passing `check=False` (a wrapper asked not to raise) whose result is dropped;
 - a call, used as a statement, to a *failure-signalling function*: one whose except clause
-  answers with a normal-path value (error-as-sentinel) or, for a boolean function, with `False`.
+  answers with a normal-path value (error-as-sentinel) or, for a boolean function, with `False`
+  — of the same module, or of another module of the audited tree (`from locking import
+  try_lock`, a plain top-level module too): each file's facts go into `FileFacts.results`
+  (`failure_results`) and a `Deferred` check reads them with `Program.failure_result`;
+- a call of a function of the same module that answers failure with `None` and no `except`
+  (`_none_failure.none_failures`: the fall-through of a dispatch, an unsupported-value guard, a
+  `return None` after a warning), whose result the caller uses unchecked: an attribute, call or
+  subscript on it, or passing it as a keyword to a network/process/disk call.
 
 The failure-signalling facts are computed per module by `failure_signalling_functions(model)`
 and consumed by `check_with(model, known)`; a later cross-module pass can merge the facts of
@@ -29,6 +36,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, verdict
 from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules._none_failure import none_failures, unchecked_use
 from errwise.audit.rules.ew102_error_as_sentinel import (
     is_bool_function,
     literal_key,
@@ -148,6 +156,44 @@ def check(model: FileModel) -> Iterator[Finding | Deferred[tuple[str, ...]]]:
     known = failure_signalling_functions(model)
     yield from check_with(model, known)
     yield from _imported_candidates(model, known)
+    yield from _none_results_used(model)
+
+
+def _none_results_used(model: FileModel) -> Iterator[Finding]:
+    """Calls of this module's functions that answer failure with `None`, whose caller uses the
+    result without looking at it."""
+    nones = none_failures(model)
+    if not nones:
+        return
+    for call in model.calls:
+        if call.discarded:
+            continue
+        key = resolve_callee(model, call, nones)
+        if key is None or (call.ctx.function is not None and call.ctx.function.qualname == key):
+            continue
+        use = unchecked_use(model, call)
+        if use is None:
+            continue
+        failure = nones[key]
+        shown = call_text(model, call.node)
+        yield model.finding(
+            RULE,
+            call.node,
+            f"{shown} returns `None` {failure.why} (line {failure.line}) and this call uses "
+            f"the result without checking it: {use.text}"
+            + (
+                f", which says nothing of why `{key.rsplit('.', 1)[-1]}` gave up"
+                if use.raises
+                else ""
+            ),
+            severity=Severity.HIGH,
+            recommendation=(
+                f"Check the result (`if result is None: ...`) and report why — better, make "
+                f"`{key.rsplit('.', 1)[-1]}` raise a classified error naming the value it "
+                "could not handle (`errwise.usage(...)` / `errwise.env(...)`), so the failure "
+                "surfaces where it happens."
+            ),
+        )
 
 
 def _imported_candidates(
@@ -189,7 +235,7 @@ def _resolve(
         if fact is None:
             continue
         how, state_changing = fact
-        module, name = target.rsplit(".", 1)
+        module, _, name = target.rpartition(".")
         how = how.replace(" at line ", f" in `{module}` at line ")
         message, severity, recommendation = _helper_text(
             f"`{name}()`", FailureSignal(target, how, state_changing), f" (from `{module}`)"
@@ -316,9 +362,18 @@ RULE = Rule(
 Calls whose failure is reported only through their return value, with that value dropped:
 `subprocess.run(...)` without `check=True` (or `subprocess.call`) whose result is discarded or
 whose `returncode` is never read; `os.system(...)` as a statement; any call passing
-`check=False` whose result is discarded; and a call, used as a statement, to a function of the
-same module that signals failure by its return value (one whose except clause returns a
-normal-path value, or a boolean function whose except clause returns `False`).
+`check=False` whose result is discarded; a call, used as a statement, to a function of the
+audited tree (the same module or an imported one) that signals failure by its return value (one
+whose except clause returns a normal-path value, or a boolean function whose except clause
+returns `False`); and a call of a function that answers failure with `None` (when no case of a
+dispatch matches, for an unsupported value, after logging a warning) whose result the caller
+uses unchecked — an attribute, a call or a subscript on it, or passing it on as a keyword to a
+network, process or disk call (`requests.get(url, auth=None)` sends no credentials).
+
+Deliberately not reported: a boolean answer to an expected condition (`except KeyError: return
+False`), a result the caller tests anywhere (`is None`, truthiness, `or`, `assert`), a `None`
+that only passes the caller's own nothing through (`if not data: return None`), a use inside a
+`try` catching `AttributeError`/`TypeError`, and calls into code outside the audited tree.
 """,
     why="""
 The command failed, the lock was not taken, the heartbeat was not written — and the code goes on
