@@ -350,11 +350,14 @@ NONE_NEGATIVES = {
             return requests.get(url, auth=auth, timeout=5)
         """,
     "documented_not_found_tested_by_truthiness": """
+        import logging
+        log = logging.getLogger(__name__)
         def find(items, key):
             '''The item with this key, or None when there is none.'''
             for item in items:
                 if item.key == key:
                     return item
+            log.warning("no item %s", key)
             return None
 
         def value_of(items):
