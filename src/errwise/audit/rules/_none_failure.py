@@ -198,7 +198,7 @@ def unchecked_use(model: FileModel, call: CallInfo) -> UncheckedUse | None:
 
 
 def _use_of(model: FileModel, up: ast.AST | None, node: ast.expr) -> UncheckedUse | None:
-    shown = ast.unparse(node)
+    shown = "result" if any(n > 100 for n, _ in enumerate(ast.walk(node))) else ast.unparse(node)
     if len(shown) > 40:
         shown = shown[:39] + "…"
     line = getattr(node, "lineno", 0)
@@ -221,7 +221,7 @@ def _use_of(model: FileModel, up: ast.AST | None, node: ast.expr) -> UncheckedUs
                 return UncheckedUse(
                     outer,
                     line,
-                    f"`{ast.unparse(outer.func)}(..., {up.arg}={shown})` (line {line}) then "
+                    f"`{info.qualname or up.arg}(..., {up.arg}={shown})` (line {line}) then "
                     f"runs with `{up.arg}=None`, as if nothing had failed",
                     raises=False,
                 )

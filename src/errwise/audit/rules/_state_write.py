@@ -190,6 +190,8 @@ def _temporary(model: FileModel, fn: FunctionInfo, path: ast.expr) -> bool:
         return True
     names = {n.id for n in ast.walk(path) if isinstance(n, ast.Name)}
     for value in _assigned_values(fn, names):
+        if _too_big(value):
+            continue  # not a path expression; and unparsing it would recurse that deep
         shown = ast.unparse(value)
         if any(t in shown for t in _TEMP_FACTORIES) or "tmp" in shown.lower():
             return True
@@ -216,6 +218,11 @@ def _assigned_values(fn: FunctionInfo, names: set[str]) -> list[ast.expr]:
             if isinstance(var, ast.Name) and var.id in names:
                 values.append(node.context_expr)
     return values
+
+
+def _too_big(expr: ast.expr) -> bool:
+    """More than a path or a data expression is made of (walked without recursion)."""
+    return any(n > 200 for n, _ in enumerate(ast.walk(expr)))
 
 
 def _renamed_later(fn: FunctionInfo, write: CallInfo, path: ast.expr) -> bool:
@@ -419,7 +426,8 @@ def _stable(model: FileModel, fn: FunctionInfo, path: ast.expr) -> bool:
 
 def _state_word(model: FileModel, fn: FunctionInfo, call: CallInfo, path: ast.expr) -> str | None:
     names = {n.id for n in ast.walk(path) if isinstance(n, ast.Name)}
-    texts = [ast.unparse(path), *(ast.unparse(v) for v in _assigned_values(fn, names))]
+    values = [v for v in _assigned_values(fn, names) if not _too_big(v)]
+    texts = [ast.unparse(path), *(ast.unparse(v) for v in values)]
     words = set().union(*(path_words(t) for t in texts))
     if words & _OUTPUT_WORDS:
         return None
@@ -427,7 +435,8 @@ def _state_word(model: FileModel, fn: FunctionInfo, call: CallInfo, path: ast.ex
         return word
     data_words: set[str] = set()
     for expr in _data_written(model, call):
-        data_words |= path_words(ast.unparse(expr))
+        if not _too_big(expr):
+            data_words |= path_words(ast.unparse(expr))
     owner = path_words(fn.name)
     if owner <= _GENERIC_VERBS:
         owner |= path_words(fn.class_name or "")  # `PipxMetadata.write`: the class names it

@@ -93,7 +93,7 @@ def _pair_finding(model: FileModel, fn: FunctionInfo) -> Finding | None:
 def _moves_finding(model: FileModel, fn: FunctionInfo, moves: list[_Step]) -> Finding | None:
     """Two moves of different things, the second not undoing or continuing the first, with
     nothing to put the first back when the second fails (`rename(cur, bak); rename(new, cur)`)."""
-    if is_test_path(model.path):
+    if len(moves) < 2 or is_test_path(model.path):
         return None
     temps = _temp_names(model, fn)
     for first, second in itertools.pairwise(moves):
