@@ -346,3 +346,44 @@ def test_sequence_of_renames_without_rollback(audit):
 @pytest.mark.parametrize("name", sorted(MOVES_NEGATIVES))
 def test_sequence_of_renames_negative(audit, name):
     assert audit(MOVES_NEGATIVES[name], "EW118") == []
+
+
+PAIR_NEGATIVES_MORE = {
+    # the README is written in place, and a different, finished temporary is moved into place:
+    # the move is the atomic publish of another file, not a second step of the README's change
+    "temp_of_another_file_published": """
+        import os, tempfile
+        def init(directory, make_db):
+            with open(os.path.join(directory, "README"), "w") as fh:
+                fh.write("store")
+            fd, tmpfile = tempfile.mkstemp(dir=directory)
+            os.close(fd)
+            make_db(tmpfile)
+            os.replace(tmpfile, os.path.join(directory, "db.db"))
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAIR_NEGATIVES_MORE))
+def test_pair_negative_more(audit, name):
+    assert audit(PAIR_NEGATIVES_MORE[name], "EW118") == []
+
+
+def test_pair_not_reported_in_test_fixtures(audit):
+    source = POSITIVES["write_new_then_unlink_old"][0]
+    assert audit(source, "EW118", path="mypkg/testing/env.py") == []
+    assert [f.rule for f in audit(source, "EW118", path="mypkg/env.py")] == ["EW118"]
+
+
+def test_text_edit_of_a_file_the_caller_names_is_silent(audit):
+    # a source file the user owns, edited as text by a tool: not state this program keeps
+    source = """
+        import re
+        def update_file(fname, pattern, replacement):
+            with open(fname) as fobj:
+                old_text = fobj.read()
+            new_text = re.sub(pattern, replacement, old_text, count=1)
+            with open(fname, "w") as fobj:
+                fobj.write(new_text)
+        """
+    assert audit(source, "EW118") == []

@@ -11,11 +11,13 @@ is *state* the program maintains rather than an output the user asked for:
   (index, state, manifest, registry, lock, pid, cache, status, metadata, db, journal,
   checkpoint...), and no word says it is an output (report, export, output, download, log...).
 
-Never listed: writes to a temporary path (`tempfile`, a name with tmp/temp), a path the function
-later renames or replaces (write-temp-then-rename), writes inside a `with` of an atomic or
-transaction helper or inside a `try` whose `except`/`finally` undoes (restores a backup), files
-opened for writing but left empty (`open(lock, "w")` to create it), and test or build code
-(`setup.py`, `noxfile.py`).
+Never listed: a text file the caller names (the path comes from a parameter) edited as text
+with no state word (a source or config file the user owns: `update_file(fname, pattern)`;
+serialised data, `json.dump`..., to such a path is still state); writes to a temporary path
+(`tempfile`, a name with tmp/temp); a path the function later renames or replaces
+(write-temp-then-rename); writes inside a `with` of an atomic or transaction helper or inside a
+`try` whose `except`/`finally` undoes (restores a backup); files opened for writing but left
+empty (`open(lock, "w")` to create it); and test or build code (`setup.py`, `noxfile.py`).
 """
 
 from __future__ import annotations
@@ -137,11 +139,41 @@ def state_rewrites(model: FileModel, fn: FunctionInfo) -> list[StateRewrite]:
         word = _state_word(model, fn, call, path)
         if reads and word is None and _removed_elsewhere(model, fn, path):
             continue  # a scratch file: written, read back once, removed
+        if word is None and _callers_document(fn, path) and not _serialized(model, call):
+            continue  # a text file the caller names, edited as text: theirs, not our state
         if not reads and word is None:
             continue
         read_line = reads[0].node.lineno if reads else None
         found.append(StateRewrite(call, path, how, read_line, word))
     return found
+
+
+def _callers_document(fn: FunctionInfo, path: ast.expr) -> bool:
+    """The path comes from a parameter (not `self`): a file the caller names."""
+    node = fn.node
+    if isinstance(node, ast.Lambda):
+        return False
+    params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} - {"self", "cls"}
+    target = _resolved(fn, path)
+    return any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(target))
+
+
+def _serialized(model: FileModel, call: CallInfo) -> bool:
+    """The data written is serialised structure (`json.dump`, `yaml.safe_dump`, `pickle`...)."""
+    exprs: list[ast.AST] = list(_data_written(model, call))
+    parent = model.parents.get(call.node)
+    if isinstance(parent, ast.withitem):
+        with_node = model.parents.get(parent)
+        if isinstance(with_node, (ast.With, ast.AsyncWith)):
+            exprs.extend(with_node.body)
+    for expr in exprs:
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name.endswith(("dump", "dumps", "serialize", "to_json", "to_yaml", "to_toml")):
+                    return True
+    return False
 
 
 def _write_site(model: FileModel, call: CallInfo) -> tuple[ast.expr, str] | None:

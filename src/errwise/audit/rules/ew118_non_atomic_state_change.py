@@ -64,6 +64,8 @@ def check(model: FileModel) -> Iterator[Finding]:
 
 def _pair_finding(model: FileModel, fn: FunctionInfo) -> Finding | None:
     """A write in place paired with a removal or move of another path (see the promise)."""
+    if is_test_path(model.path):
+        return None  # fixtures and build steps: no state a crash could leave half-changed
     steps = [s for c in fn.calls if (s := _step(model, c)) is not None and _normal(model, c)]
     writes = [s for s in steps if s.kind == "write"]
     changes = [s for s in steps if s.kind != "write"]
@@ -76,9 +78,13 @@ def _pair_finding(model: FileModel, fn: FunctionInfo) -> Finding | None:
         return None
     if any(_write_then_rename(c, writes) for c in changes):
         return None  # write-temp-then-rename: the atomic pattern
-    # Removing what this function itself wrote is cleanup, not a second state change.
+    # Removing what this function itself wrote is cleanup, not a second state change; moving a
+    # finished temporary into place is the atomic publish of another file.
     changes = [
-        c for c in changes if not (c.kind == "remove" and _among(c.path, [w.path for w in writes]))
+        c
+        for c in changes
+        if not (c.kind == "remove" and _among(c.path, [w.path for w in writes]))
+        and not (c.kind == "move" and _is_temp(c.path, temps))
     ]
     if not changes:
         return None
@@ -325,8 +331,10 @@ file), `tempfile` or `*.tmp` targets, `errwise.atomic_write`, a `try` whose `exc
 undoes, a `with transaction:`-style block; outputs the user asked for (a path or owner named
 report, export, output, download, log, html, dest); files only created empty (`open(lock, "w")`);
 a state file whose reader recovers from a torn file by starting over (`except ValueError:
-reset`); a scratch file the module reads once and removes; independent moves in a loop; test
-and build code (`tests/`, `test_*.py`, `conftest.py`, `setup.py`, `noxfile.py`).
+reset`); a scratch file the module reads once and removes; a text file the caller names
+(a parameter) edited as text, such as a source file a tool updates; independent moves in a loop;
+a finished temporary moved into place beside another write; test, fixture and build code
+(`tests/`, `testing/`, `test_*.py`, `conftest.py`, `setup.py`, `noxfile.py`).
 """,
     why="""
 Each step can fail on its own — disk full, permission, a crash or Ctrl-C in between. A state
