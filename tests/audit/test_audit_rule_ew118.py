@@ -387,3 +387,17 @@ def test_text_edit_of_a_file_the_caller_names_is_silent(audit):
                 fobj.write(new_text)
         """
     assert audit(source, "EW118") == []
+
+
+def test_results_file_read_back_and_appended_is_an_output(audit):
+    source = """
+        import json
+        class Runner:
+            def save_results(self, new):
+                with self.results_file.open() as f:
+                    results = json.load(f)
+                results.extend(new)
+                with self.results_file.open("w") as f:
+                    json.dump(results, f)
+        """
+    assert audit(source, "EW118") == []

@@ -131,7 +131,7 @@ def state_rewrites(model: FileModel, fn: FunctionInfo) -> list[StateRewrite]:
         path, how = site
         if _temporary(model, fn, path) or _renamed_later(fn, call, path) or _atomic(model, call):
             continue
-        if not _puts_data(model, call):
+        if not _puts_data(model, call) or _named_output(fn, path):
             continue
         reads = _reads_of(model, fn, call, path)
         if any(_tolerant(model, r) for r in reads):
@@ -146,6 +146,15 @@ def state_rewrites(model: FileModel, fn: FunctionInfo) -> list[StateRewrite]:
         read_line = reads[0].node.lineno if reads else None
         found.append(StateRewrite(call, path, how, read_line, word))
     return found
+
+
+def _named_output(fn: FunctionInfo, path: ast.expr) -> bool:
+    """The path's name says it is an output (report, results, export...), even when the code
+    reads it back to add to it."""
+    target = _resolved(fn, path)
+    if _too_big(target):
+        return False
+    return bool(path_words(ast.unparse(path) + " " + ast.unparse(target)) & _OUTPUT_WORDS)
 
 
 def _callers_document(fn: FunctionInfo, path: ast.expr) -> bool:
