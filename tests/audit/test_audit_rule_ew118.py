@@ -401,3 +401,49 @@ def test_results_file_read_back_and_appended_is_an_output(audit):
                     json.dump(results, f)
         """
     assert audit(source, "EW118") == []
+
+
+REWRITE_FORMS = {
+    "module_constant_state_file": """
+        import json
+        STATE_FILE = "/var/lib/app/state.json"
+        def save_state(state):
+            with open(STATE_FILE, "w") as f:
+                json.dump(state, f)
+        """,
+    "path_call_write_text_in_a_registry": """
+        import json
+        from pathlib import Path
+        class Registry:
+            def save(self):
+                Path(self.path).write_text(json.dumps(self.entries))
+        """,
+    "open_passed_to_a_dumper": """
+        import yaml
+        def save_manifest(path, manifest):
+            yaml.safe_dump(manifest, open(path, "w"))
+        """,
+    "handle_assigned_then_dumped": """
+        import json
+        def save_index(index_path, index):
+            fh = open(index_path, "w")
+            json.dump(index, fh)
+            fh.close()
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REWRITE_FORMS))
+def test_in_place_rewrite_forms(audit, name):
+    findings = audit(REWRITE_FORMS[name], "EW118")
+    assert [(f.rule, f.severity.value) for f in findings] == [("EW118", "medium")], findings
+    assert "state by its name" in findings[0].message
+
+
+def test_filesystem_write_text_with_a_path_argument_is_not_a_path_method(audit):
+    source = """
+        import json
+        def save_index(fs, path, index):
+            fs.write_text(path, json.dumps(index))
+        """
+    assert audit(source, "EW118") == []

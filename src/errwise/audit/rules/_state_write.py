@@ -190,17 +190,19 @@ def _write_site(model: FileModel, call: CallInfo) -> tuple[ast.expr, str] | None
     func = node.func
     if qual in ("open", "io.open", "codecs.open") and node.args and _truncates(node, 1):
         return node.args[0], f"`open({ast.unparse(node.args[0])}, 'w')`"
-    if not isinstance(func, ast.Attribute) or "." not in qual:
-        return None
-    if imported_receiver(model, func.value):
+    if not isinstance(func, ast.Attribute) or imported_receiver(model, func.value):
         return None
     if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
         return None  # the object's own method (`self.write_text(path, text)`), not a path's
     if func.attr == "open" and _path_open(node) and _truncates(node, 0):
-        return func.value, f"`{ast.unparse(func)}('w')`"
-    if func.attr in ("write_text", "write_bytes") and node.args:
-        return func.value, f"`{ast.unparse(func)}(…)`"
+        return func.value, f"`{_short(func)}('w')`"
+    if func.attr in ("write_text", "write_bytes") and len(node.args) == 1:
+        return func.value, f"`{_short(func)}(…)`"  # Path.write_text(data): one positional
     return None
+
+
+def _short(expr: ast.expr) -> str:
+    return "…" if _too_big(expr) else ast.unparse(expr)
 
 
 def _path_open(call: ast.Call) -> bool:
@@ -308,6 +310,16 @@ def _puts_data(model: FileModel, call: CallInfo) -> bool:
     parent = model.parents.get(node)
     if isinstance(parent, ast.Attribute):
         return parent.attr in ("write", "writelines")  # open(p, "w").write(data)
+    if isinstance(parent, ast.Call) and node in parent.args:
+        func = parent.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return name.endswith(_SERIALIZERS)  # yaml.safe_dump(data, open(p, "w"))
+    if (
+        isinstance(parent, ast.Assign)
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+    ):
+        return _handle_written(model, call, parent.targets[0].id)  # fh = open(p, "w")
     if isinstance(parent, ast.withitem):
         handle = parent.optional_vars
         with_node = model.parents.get(parent)
@@ -326,13 +338,36 @@ def _puts_data(model: FileModel, call: CallInfo) -> bool:
     return False
 
 
+def _handle_written(model: FileModel, call: CallInfo, handle: str) -> bool:
+    """The function writes through the file object bound to `handle` after opening it."""
+    fn = call.ctx.function
+    if fn is None or isinstance(fn.node, ast.Lambda):
+        return False
+    for node in walk_scope(fn.node.body):
+        if not isinstance(node, ast.Call) or node.lineno < call.node.lineno:
+            continue
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("write", "writelines")
+            and isinstance(func.value, ast.Name)
+            and func.value.id == handle
+        ):
+            return True
+        if any(isinstance(a, ast.Name) and a.id == handle for a in node.args):
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name.endswith(_SERIALIZERS):
+                return True
+    return False
+
+
 def _read_path(model: FileModel, call: CallInfo) -> ast.expr | None:
     """The path `call` reads, when it opens a file for reading or reads one whole."""
     node, qual = call.node, call.qualname or ""
     func = node.func
     if qual in ("open", "io.open", "codecs.open") and node.args:
         return None if _writes_mode(node, 1) else node.args[0]
-    if isinstance(func, ast.Attribute) and "." in qual and not imported_receiver(model, func.value):
+    if isinstance(func, ast.Attribute) and not imported_receiver(model, func.value):
         if func.attr in _READ_METHODS:
             return func.value
         if func.attr == "open" and _path_open(node) and not _writes_mode(node, 0):
