@@ -409,3 +409,41 @@ def test_none_failure_value_used_unchecked(audit, name):
 @pytest.mark.parametrize("name", sorted(NONE_NEGATIVES))
 def test_none_failure_value_negative(audit, name):
     assert audit(NONE_NEGATIVES[name], "EW108") == []
+
+
+AUTH = """
+def build_auth(algo, user, password):
+    if algo == "basic":
+        return ("basic", user, password)
+    if algo == "digest":
+        return ("digest", user, password)
+    return None
+"""
+
+
+def test_none_failure_of_another_module_used_unchecked():
+    client = """
+        import requests
+        from auth import build_auth
+        def fetch(url, algo, user, password):
+            auth = build_auth(algo, user, password)
+            return requests.get(url, auth=auth, timeout=5)
+        """
+    findings = _audit_with({"auth": AUTH, "client": client}, "client")
+    assert [(f.rule, f.line, f.severity.value) for f in findings] == [("EW108", 5, "high")]
+    message = findings[0].message
+    assert "`build_auth()` (from `auth`) returns `None` when no case matches" in message
+    assert "runs with `auth=None`" in message
+
+
+def test_none_failure_of_another_module_checked_is_silent():
+    client = """
+        import requests
+        from auth import build_auth
+        def fetch(url, algo, user, password):
+            auth = build_auth(algo, user, password)
+            if auth is None:
+                raise ValueError(f"unsupported auth algorithm {algo!r}")
+            return requests.get(url, auth=auth, timeout=5)
+        """
+    assert _audit_with({"auth": AUTH, "client": client}, "client") == []

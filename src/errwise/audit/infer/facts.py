@@ -154,11 +154,11 @@ class FileFacts:
     """Names of the properties the file defines."""
     protocols: frozenset[str] = frozenset()
     """Qualified names of its typing.Protocol classes (their methods dispatch structurally)."""
-    results: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    """Its functions that report failure through their return value: qualified name -> (how,
-    in words; whether the guarded code changes disk or lock state). Filled by the engine from
-    `ew108_ignored_error_result.failure_signalling_functions`; read through
-    `Program.failure_result`."""
+    results: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    """Its functions that report failure through their return value: qualified name -> (kind:
+    "value" for a sentinel or `False`, "none" for `None`; how, in words; whether the guarded
+    code changes disk or lock state). Filled by the engine from
+    `ew108_ignored_error_result.failure_results`; read through `Program.failure_result`."""
 
 
 def interface_digest(facts: FileFacts | None) -> str:

@@ -820,7 +820,7 @@ class Program:
                     return True
         return False
 
-    def failure_result(self, qualname: str) -> tuple[str, bool] | None:
+    def failure_result(self, qualname: str) -> tuple[str, str, bool] | None:
         """How a program function reports failure through its return value (`FileFacts.results`),
         or None when it does not (or is not a program function)."""
         qual = self.canonical_name(qualname)

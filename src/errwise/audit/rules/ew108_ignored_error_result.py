@@ -11,7 +11,8 @@ Promise: a finding for
   — of the same module, or of another module of the audited tree (`from locking import
   try_lock`, a plain top-level module too): each file's facts go into `FileFacts.results`
   (`failure_results`) and a `Deferred` check reads them with `Program.failure_result`;
-- a call of a function of the same module that answers failure with `None` and no `except`
+- a call of a function of the audited tree (same module, or another one through the same
+  facts) that answers failure with `None` and no `except`
   (`_none_failure.none_failures`: the fall-through of a dispatch, an unsupported-value guard, a
   `return None` after a warning), whose result the caller uses unchecked: an attribute, call or
   subscript on it, or passing it as a keyword to a network/process/disk call.
@@ -36,7 +37,11 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, verdict
 from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rule import Rule
-from errwise.audit.rules._none_failure import none_failures, unchecked_use
+from errwise.audit.rules._none_failure import (
+    NoneFailure,
+    none_failures,
+    unchecked_use,
+)
 from errwise.audit.rules.ew102_error_as_sentinel import (
     is_bool_function,
     literal_key,
@@ -142,27 +147,35 @@ def resolve_callee(model: FileModel, call: CallInfo, known: Mapping[str, object]
     return None
 
 
-def failure_results(model: FileModel) -> dict[str, tuple[str, bool]]:
+def failure_results(model: FileModel) -> dict[str, tuple[str, str, bool]]:
     """This module's failure-signalling functions as the program-wide facts other files read
-    (`FileFacts.results`): fully qualified name -> (how, state changing)."""
+    (`FileFacts.results`): fully qualified name -> (kind, how, state changing); kind "value"
+    (a sentinel or `False` from an except clause) wins over "none" (`None` as failure value)."""
     prefix = f"{model.module_name}." if model.module_name else ""
-    return {
-        prefix + qual: (signal.how, signal.state_changing)
-        for qual, signal in failure_signalling_functions(model).items()
+    facts: dict[str, tuple[str, str, bool]] = {
+        prefix + qual: ("none", f"returns `None` {failure.why} (line {failure.line})", False)
+        for qual, failure in none_failures(model).items()
     }
+    for qual, signal in failure_signalling_functions(model).items():
+        facts[prefix + qual] = ("value", signal.how, signal.state_changing)
+    return facts
 
 
-def check(model: FileModel) -> Iterator[Finding | Deferred[tuple[str, ...]]]:
+_Candidate = tuple[str, str, str, bool]
+"""(target, kind wanted, what the use does, whether the use raises)."""
+
+
+def check(model: FileModel) -> Iterator[Finding | Deferred[tuple[_Candidate, ...]]]:
     known = failure_signalling_functions(model)
+    nones = none_failures(model)
     yield from check_with(model, known)
-    yield from _imported_candidates(model, known)
-    yield from _none_results_used(model)
+    yield from _none_results_used(model, nones)
+    yield from _imported_candidates(model, {**nones, **known})
 
 
-def _none_results_used(model: FileModel) -> Iterator[Finding]:
+def _none_results_used(model: FileModel, nones: Mapping[str, NoneFailure]) -> Iterator[Finding]:
     """Calls of this module's functions that answer failure with `None`, whose caller uses the
     result without looking at it."""
-    nones = none_failures(model)
     if not nones:
         return
     for call in model.calls:
@@ -175,71 +188,91 @@ def _none_results_used(model: FileModel) -> Iterator[Finding]:
         if use is None:
             continue
         failure = nones[key]
-        shown = call_text(model, call.node)
+        how = f"returns `None` {failure.why} (line {failure.line})"
+        message, recommendation = _none_text(
+            call_text(model, call.node), key, how, use.text, raises=use.raises, where=""
+        )
         yield model.finding(
-            RULE,
-            call.node,
-            f"{shown} returns `None` {failure.why} (line {failure.line}) and this call uses "
-            f"the result without checking it: {use.text}"
-            + (
-                f", which says nothing of why `{key.rsplit('.', 1)[-1]}` gave up"
-                if use.raises
-                else ""
-            ),
-            severity=Severity.HIGH,
-            recommendation=(
-                f"Check the result (`if result is None: ...`) and report why — better, make "
-                f"`{key.rsplit('.', 1)[-1]}` raise a classified error naming the value it "
-                "could not handle (`errwise.usage(...)` / `errwise.env(...)`), so the failure "
-                "surfaces where it happens."
-            ),
+            RULE, call.node, message, severity=Severity.HIGH, recommendation=recommendation
         )
 
 
+def _none_text(
+    shown: str, target: str, how: str, use: str, *, raises: bool, where: str
+) -> tuple[str, str]:
+    """The message and recommendation of a `None` failure value used unchecked."""
+    name = target.rsplit(".", 1)[-1]
+    message = f"{shown}{where} {how} and this call uses the result without checking it: {use}" + (
+        f", which says nothing of why `{name}` gave up" if raises else ""
+    )
+    return message, (
+        f"Check the result (`if result is None: ...`) and report why — better, make `{name}` "
+        "raise a classified error naming the value it could not handle (`errwise.usage(...)` "
+        "/ `errwise.env(...)`), so the failure surfaces where it happens."
+    )
+
+
 def _imported_candidates(
-    model: FileModel, known: Mapping[str, FailureSignal]
-) -> Iterator[Deferred[tuple[str, ...]]]:
-    """Discarded calls of functions imported from other modules (`from locking import
-    try_lock`; `import locking; locking.try_lock(p)`): whether they signal failure by value is
-    a fact of the other file, read once every file is summarised."""
-    targets: list[str] = []
+    model: FileModel, local: Mapping[str, object]
+) -> Iterator[Deferred[tuple[_Candidate, ...]]]:
+    """Calls of functions imported from other modules of the tree (`from locking import
+    try_lock`; `import locking; locking.try_lock(p)`) that drop the result, or use it
+    unchecked: whether the callee reports failure by its value is a fact of the other file,
+    read once every file is summarised."""
+    candidates: list[_Candidate] = []
     skeletons: list[Finding] = []
     for call in model.calls:
-        if not call.discarded or call.qualname is None or "." not in call.qualname:
+        if call.qualname is None or "." not in call.qualname:
             continue
-        if resolve_callee(model, call, known) is not None:
-            continue  # a function of this module: `check_with` judged it
-        root = call.qualname.split(".", 1)[0]
+        if resolve_callee(model, call, local) is not None:
+            continue  # a function of this module: judged above
         func = call.node.func
         head = func.value if isinstance(func, ast.Attribute) else func
         while isinstance(head, ast.Attribute):
             head = head.value
         if not isinstance(head, ast.Name) or model.imports.lookup(head.id) is None:
             continue  # a method of a local object: its class is not known here
-        if root in _STDLIB_ROOTS:
+        if call.qualname.split(".", 1)[0] in _STDLIB_ROOTS:
             continue
-        targets.append(call.qualname)
+        if call.discarded:
+            candidates.append((call.qualname, "value", "", False))
+        else:
+            use = unchecked_use(model, call)
+            if use is None:
+                continue
+            candidates.append((call.qualname, "none", use.text, use.raises))
         skeletons.append(model.finding(RULE, call.node, "", recommendation=""))
-    if targets:
-        yield Deferred(f"{RULE.id} {RULE.name}", _resolve, tuple(targets), tuple(skeletons))
+    if candidates:
+        yield Deferred(f"{RULE.id} {RULE.name}", _resolve, tuple(candidates), tuple(skeletons))
 
 
 _STDLIB_ROOTS = frozenset(sys.stdlib_module_names) | {"builtins"}
 
 
 def _resolve(
-    program: Program, config: AuditConfig, targets: tuple[str, ...], skeletons: tuple[Finding, ...]
+    program: Program,
+    config: AuditConfig,
+    candidates: tuple[_Candidate, ...],
+    skeletons: tuple[Finding, ...],
 ) -> Iterator[Finding]:
-    for target, skeleton in zip(targets, skeletons, strict=True):
+    for (target, wanted, use_text, raises), skeleton in zip(candidates, skeletons, strict=True):
         fact = program.failure_result(target)
-        if fact is None:
+        if fact is None or fact[0] != wanted:
             continue
-        how, state_changing = fact
+        _, how, state_changing = fact
         module, _, name = target.rpartition(".")
-        how = how.replace(" at line ", f" in `{module}` at line ")
-        message, severity, recommendation = _helper_text(
-            f"`{name}()`", FailureSignal(target, how, state_changing), f" (from `{module}`)"
+        how = how.replace(" at line ", f" in `{module}` at line ").replace(
+            " (line ", f" (`{module}` line "
         )
+        if wanted == "none":
+            message, recommendation = _none_text(
+                f"`{name}()`", target, how, use_text, raises=raises, where=f" (from `{module}`)"
+            )
+            severity = Severity.HIGH
+        else:
+            message, severity, recommendation = _helper_text(
+                f"`{name}()`", FailureSignal(target, how, state_changing), f" (from `{module}`)"
+            )
         yield dataclasses.replace(
             skeleton, message=message, severity=severity, recommendation=recommendation
         )
