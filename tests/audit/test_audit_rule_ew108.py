@@ -447,3 +447,8 @@ def test_none_failure_of_another_module_checked_is_silent():
             return requests.get(url, auth=auth, timeout=5)
         """
     assert _audit_with({"auth": AUTH, "client": client}, "client") == []
+
+
+def test_none_failure_used_in_a_test_is_silent(audit):
+    source = NONE_POSITIVES["unsupported_value_attribute_access"][0]
+    assert audit(source, "EW108", path="tests/test_codec.py") == []

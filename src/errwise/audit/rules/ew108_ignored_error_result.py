@@ -11,8 +11,8 @@ Promise: a finding for
   — of the same module, or of another module of the audited tree (`from locking import
   try_lock`, a plain top-level module too): each file's facts go into `FileFacts.results`
   (`failure_results`) and a `Deferred` check reads them with `Program.failure_result`;
-- a call of a function of the audited tree (same module, or another one through the same
-  facts) that answers failure with `None` and no `except`
+- outside test code, a call of a function of the audited tree (same module, or another one
+  through the same facts) that answers failure with `None` and no `except`
   (`_none_failure.none_failures`: the fall-through of a dispatch, an unsupported-value guard, a
   `return None` after a warning), whose result the caller uses unchecked: an attribute, call or
   subscript on it, or passing it as a keyword to a network/process/disk call.
@@ -42,6 +42,7 @@ from errwise.audit.rules._none_failure import (
     none_failures,
     unchecked_use,
 )
+from errwise.audit.rules._state_write import is_test_path
 from errwise.audit.rules.ew102_error_as_sentinel import (
     is_bool_function,
     literal_key,
@@ -176,8 +177,8 @@ def check(model: FileModel) -> Iterator[Finding | Deferred[tuple[_Candidate, ...
 def _none_results_used(model: FileModel, nones: Mapping[str, NoneFailure]) -> Iterator[Finding]:
     """Calls of this module's functions that answer failure with `None`, whose caller uses the
     result without looking at it."""
-    if not nones:
-        return
+    if not nones or is_test_path(model.path):
+        return  # a test knows its inputs: it uses the answer for the case it set up
     for call in model.calls:
         if call.discarded:
             continue
@@ -236,6 +237,8 @@ def _imported_candidates(
             continue
         if call.discarded:
             candidates.append((call.qualname, "value", "", False))
+        elif is_test_path(model.path):
+            continue  # a test knows its inputs: it uses the answer for the case it set up
         else:
             use = unchecked_use(model, call)
             if use is None:
@@ -406,7 +409,8 @@ network, process or disk call (`requests.get(url, auth=None)` sends no credentia
 Deliberately not reported: a boolean answer to an expected condition (`except KeyError: return
 False`), a result the caller tests anywhere (`is None`, truthiness, `or`, `assert`), a `None`
 that only passes the caller's own nothing through (`if not data: return None`), a use inside a
-`try` catching `AttributeError`/`TypeError`, and calls into code outside the audited tree.
+`try` catching `AttributeError`/`TypeError`, a `None` result used in test code (the test set
+up the case), and calls into code outside the audited tree.
 """,
     why="""
 The command failed, the lock was not taken, the heartbeat was not written — and the code goes on
