@@ -425,3 +425,58 @@ def test_library_exception_for_one_case(audit, name):
 @pytest.mark.parametrize("name", sorted(SQLITE_NEGATIVES))
 def test_library_exception_negative(audit, name):
     assert audit(SQLITE_NEGATIVES[name], "EW109") == []
+
+
+FLOCK_POSITIVE = """
+    import fcntl
+    def try_lock(fd):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+    """
+
+FLOCK_NEGATIVES = {
+    "blocking_io_error_only": """
+        import fcntl
+        def try_lock(fd):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+        """,
+    # the clause waits for the lock with a blocking call: a real failure raises there
+    "falls_back_to_a_blocking_lock": """
+        import fcntl
+        def lock(fd, blocked_cb):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                blocked_cb()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        """,
+    "blocking_lock_has_no_expected_errno": """
+        import fcntl
+        def lock(fd):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                return False
+            return True
+        """,
+}
+
+
+def test_non_blocking_flock_conflated(audit):
+    findings = audit(FLOCK_POSITIVE, "conflated-errno")
+    assert [(f.rule, f.severity.value) for f in findings] == [("EW109", "high")]
+    assert "EAGAIN" in findings[0].message
+    assert "another process holds the lock" in findings[0].message
+    assert "errwise.FileLock" in findings[0].recommendation
+
+
+@pytest.mark.parametrize("name", sorted(FLOCK_NEGATIVES))
+def test_non_blocking_flock_negative(audit, name):
+    assert audit(FLOCK_NEGATIVES[name], "EW109") == []

@@ -3,8 +3,9 @@
 Promise: flags an `except OSError` / `IOError` / `EnvironmentError` / `os.error` clause whose
 try-body calls `os.link`, `os.open(..., O_EXCL ...)`, `os.mkdir`/`os.makedirs` (without
 `exist_ok=True`), `os.kill`/`os.killpg`, `os.rename`/`os.replace`, `os.rmdir` or their
-`pathlib.Path` equivalents, when neither that clause inspects the error (`errno`, `isinstance`,
-handing it on) nor the same try catches a narrower subclass (`FileExistsError`,
+`pathlib.Path` equivalents or a non-blocking `fcntl.flock`/`lockf`, when neither that clause
+inspects the error (`errno`, `isinstance`, handing it on, doing the same call again) nor the
+same try catches a narrower subclass (`FileExistsError`,
 `PermissionError`, `ProcessLookupError`, ...), and the clause does not re-raise the caught error
 itself. `open(p, "x")` and `path.open("x")` count as `O_EXCL` opens. `ERRNO_TABLE` (data,
 reusable by the inference issue) names, per operation, the errno that means an expected outcome
@@ -76,6 +77,12 @@ ERRNO_TABLE: dict[str, ErrnoSplit] = {
         "the source is already gone",
         ("EXDEV", "EACCES", "EPERM", "ENOTEMPTY", "EISDIR"),
         ("FileNotFoundError", "PermissionError"),
+    ),
+    "flock_nb": ErrnoSplit(
+        ("EAGAIN", "EWOULDBLOCK", "EACCES"),
+        "another process holds the lock",
+        ("EBADF", "ENOLCK", "EINVAL"),
+        ("BlockingIOError", "PermissionError"),
     ),
     "rmdir": ErrnoSplit(
         ("ENOENT", "ENOTEMPTY"),
@@ -164,7 +171,7 @@ def check(model: FileModel) -> Iterator[Finding]:
                 + (
                     "; for lock files use `errwise.FileLock`, which reports 'held by another' "
                     "apart from real failures."
-                    if op in ("link", "open_excl")
+                    if op in ("link", "open_excl", "flock_nb")
                     else "."
                 )
             ),
@@ -323,6 +330,8 @@ def _operation(model: FileModel, call: CallInfo) -> str | None:
         ):
             return "open_excl"
         return None
+    if qual in ("fcntl.flock", "fcntl.lockf") and _names_flag(call.node, "LOCK_NB"):
+        return "flock_nb"  # a non-blocking lock: "held by another" is an expected outcome
     if qual in ("open", "io.open") and _exclusive_mode(call.node, 1):
         return "open_excl"  # open(path, "x"): O_CREAT | O_EXCL
     func = call.node.func
@@ -342,6 +351,15 @@ def _operation(model: FileModel, call: CallInfo) -> str | None:
     if func.attr == "rename" and len(call.node.args) != 1:
         return None  # Path.rename takes exactly one argument
     return _PATH_METHODS[func.attr]
+
+
+def _names_flag(node: ast.Call, flag: str) -> bool:
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr == flag)
+        or (isinstance(n, ast.Name) and n.id == flag)
+        for arg in [*node.args[1:], *(k.value for k in node.keywords)]
+        for n in ast.walk(arg)
+    )
 
 
 def _exclusive_mode(node: ast.Call, index: int) -> bool:
@@ -368,6 +386,8 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
         return True  # `onerror(func, path, sys.exc_info())`: the callback gets the errno
     if any(_reports_error(call) for call in facts.calls):
         return True  # `manager.extraction_error()`: an error reporter that reads sys.exc_info
+    if _retries(model, handler):
+        return True  # the clause does it again (blocking): a real failure raises there
     if facts.name is not None and any(
         isinstance(r.exc, ast.Name) and r.exc.id == facts.name for r in facts.raises
     ):
@@ -381,6 +401,21 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
             if ancestry is not None and "OSError" in ancestry:
                 return True
     return False
+
+
+def _retries(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause calls again what its try-body called (`flock(fd, LOCK_EX | LOCK_NB)`, then
+    `flock(fd, LOCK_EX)`): whatever really failed fails again there, and raises."""
+    tried = {
+        c.qualname
+        for c in model.calls_in(handler.try_.node.body)
+        if c.qualname is not None and _operation(model, c) is not None
+    }
+    return any(
+        model.qualify(call.func) in tried
+        for call in handler.facts.calls
+        if model.ctx(call).handler is handler
+    )
 
 
 def _reports_error(call: ast.Call) -> bool:
@@ -469,7 +504,7 @@ RULE = Rule(
     what="""
 An `except OSError` (or `IOError`, `EnvironmentError`) clause around `os.link`,
 `os.open(..., O_EXCL)`, `open(p, "x")`, `os.mkdir`, `os.kill`, `os.rename`/`os.replace`,
-`os.rmdir` or the `pathlib.Path` equivalents, when nothing in that `try` tells the errnos apart:
+`os.rmdir`, a non-blocking `fcntl.flock`/`lockf` (`LOCK_NB`) or the `pathlib.Path` equivalents, when nothing in that `try` tells the errnos apart:
 the clause does not read `errno`, does not `isinstance`-check or hand on the error, no other
 clause catches a narrower subclass (`FileExistsError`, `PermissionError`,
 `ProcessLookupError`...), and the clause does not re-raise the caught error — whatever it does
@@ -483,8 +518,9 @@ Also a library exception that reports an expected case and real failures alike:
 name" — and "database is locked", "disk I/O error") when the clause never looks at the message
 or the error code and does not re-raise.
 
-Deliberately not reported: `os.makedirs(..., exist_ok=True)`, a target the code removed just
-before, a rename of the temporary file the `try` itself wrote, work inside a fresh `tempfile`
+Deliberately not reported: `os.makedirs(..., exist_ok=True)`, a clause that does the same
+call again (`flock(fd, LOCK_EX)` after a failed `LOCK_NB` try: a real failure raises there), a
+target the code removed just before, a rename of the temporary file the `try` itself wrote, work inside a fresh `tempfile`
 directory, a clause that hands `sys.exc_info()` to a callback or re-raises, a
 `sqlite3.OperationalError` clause that tests `str(exc)`, `exc.args` or `exc.sqlite_errorcode`.
 """,
