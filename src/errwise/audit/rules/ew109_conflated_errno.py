@@ -504,13 +504,14 @@ RULE = Rule(
     what="""
 An `except OSError` (or `IOError`, `EnvironmentError`) clause around `os.link`,
 `os.open(..., O_EXCL)`, `open(p, "x")`, `os.mkdir`, `os.kill`, `os.rename`/`os.replace`,
-`os.rmdir`, a non-blocking `fcntl.flock`/`lockf` (`LOCK_NB`) or the `pathlib.Path` equivalents, when nothing in that `try` tells the errnos apart:
-the clause does not read `errno`, does not `isinstance`-check or hand on the error, no other
-clause catches a narrower subclass (`FileExistsError`, `PermissionError`,
-`ProcessLookupError`...), and the clause does not re-raise the caught error — whatever it does
-instead (returns a value, `continue`s, sets a flag, logs). High when the clause returns, logs or
-swallows; medium when it raises one replacement error for every errno; critical when the clause
-guards a `rename` that falls back from a failed `os.link`/`O_EXCL` create of the same target
+`os.rmdir`, a non-blocking `fcntl.flock`/`lockf` (`LOCK_NB`) or the `pathlib.Path`
+equivalents, when nothing in that `try` tells the errnos apart: the clause does not read
+`errno`, does not `isinstance`-check or hand on the error, no other clause catches a narrower
+subclass (`FileExistsError`, `PermissionError`, `ProcessLookupError`...), and the clause does
+not re-raise the caught error — whatever it does instead (returns a value, `continue`s, sets a
+flag, logs). High when the clause returns, logs or swallows; medium when it raises one
+replacement error for every errno; critical when the clause guards a `rename` that falls back
+from a failed `os.link`/`O_EXCL` create of the same target
 (rename replaces an existing target, so the fallback takes a lock another process holds).
 
 Also a library exception that reports an expected case and real failures alike:
@@ -520,9 +521,10 @@ or the error code and does not re-raise.
 
 Deliberately not reported: `os.makedirs(..., exist_ok=True)`, a clause that does the same
 call again (`flock(fd, LOCK_EX)` after a failed `LOCK_NB` try: a real failure raises there), a
-target the code removed just before, a rename of the temporary file the `try` itself wrote, work inside a fresh `tempfile`
-directory, a clause that hands `sys.exc_info()` to a callback or re-raises, a
-`sqlite3.OperationalError` clause that tests `str(exc)`, `exc.args` or `exc.sqlite_errorcode`.
+target the code removed just before, a rename of the temporary file the `try` itself wrote,
+work inside a fresh `tempfile` directory, a clause that hands `sys.exc_info()` to a callback or
+re-raises, a `sqlite3.OperationalError` clause that tests `str(exc)`, `exc.args` or
+`exc.sqlite_errorcode`.
 """,
     why="""
 For these calls one errno is an outcome the caller plans for — the lock already exists, the
