@@ -447,3 +447,19 @@ def test_filesystem_write_text_with_a_path_argument_is_not_a_path_method(audit):
             fs.write_text(path, json.dumps(index))
         """
     assert audit(source, "EW118") == []
+
+
+def test_result_published_then_running_entry_removed(audit):
+    # the result is published, then its "running" entry is removed as a second step: a crash or
+    # a failed unlink in between leaves the job both done and running
+    source = """
+        import json
+        from pathlib import Path
+        DONE, RUNNING = Path("done"), Path("running")
+        def finish(job_id, result):
+            (DONE / f"{job_id}.json").write_text(json.dumps(result))
+            (RUNNING / f"{job_id}.json").unlink()
+        """
+    findings = audit(source, "non-atomic-state-change")
+    assert [(f.rule, f.line, f.severity.value) for f in findings] == [("EW118", 6, "medium")]
+    assert "the new file and the old path both exist" in findings[0].message

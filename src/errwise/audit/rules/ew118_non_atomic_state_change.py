@@ -152,7 +152,7 @@ def _step(model: FileModel, call: CallInfo) -> _Step | None:
         return _Step(call, node.args[0], None, "remove")
     if qual in _MOVE_FUNCS and len(node.args) >= 2:
         return _Step(call, node.args[0], node.args[1], "move")
-    if not isinstance(func, ast.Attribute) or "." not in qual:
+    if not isinstance(func, ast.Attribute):
         return None
     if imported_receiver(model, func.value):
         return None
