@@ -265,3 +265,60 @@ def test_cleanup_by_helper_call(audit, name):
 @pytest.mark.parametrize("name", sorted(HELPER_NEGATIVES))
 def test_cleanup_by_helper_call_negative(audit, name):
     assert audit(HELPER_NEGATIVES[name], "EW111") == []
+
+
+# Named undo calls of any receiver: a method of the class, a module function, a DB connection.
+NAMED_UNDO_CALLS = {
+    "self_rollback": (
+        """
+        class Store:
+            def apply(self, items):
+                try:
+                    self._write(items)
+                except Exception:
+                    self._rollback()
+                    raise
+        """,
+        "rollback `self._rollback()`",
+    ),
+    "cleanup_function": (
+        """
+        import os
+        def build(tmp, out):
+            try:
+                render(tmp)
+                os.replace(tmp, out)
+            except Exception:
+                cleanup(tmp)
+                raise
+        """,
+        "rollback `cleanup()`",
+    ),
+    "connection_rollback": (
+        """
+        def insert(conn, rows):
+            try:
+                conn.executemany("insert into t values (?)", rows)
+                conn.commit()
+            except Exception:
+                conn.rollback()
+                raise
+        """,
+        "rollback `conn.rollback()`",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_UNDO_CALLS))
+def test_named_undo_call_only_for_exception(audit, name):
+    source, text = NAMED_UNDO_CALLS[name]
+    findings = audit(source, "interrupt-skips-cleanup")
+    assert [(f.rule, f.severity.value) for f in findings] == [("EW111", "critical")]
+    assert text in findings[0].message
+
+
+def test_connection_rollback_on_base_exception_is_silent(audit):
+    source = NAMED_UNDO_CALLS["connection_rollback"][0].replace(
+        "except Exception", "except BaseException"
+    )
+    assert audit(source, "EW111") == []
