@@ -452,3 +452,33 @@ def test_none_failure_of_another_module_checked_is_silent():
 def test_none_failure_used_in_a_test_is_silent(audit):
     source = NONE_POSITIVES["unsupported_value_attribute_access"][0]
     assert audit(source, "EW108", path="tests/test_codec.py") == []
+
+
+def test_none_by_falling_off_a_dispatch(audit):
+    source = """
+        def get_hasher(algo):
+            if algo == "sha256":
+                return make_sha()
+            elif algo == "md5":
+                return make_md5()
+
+        def digest(algo, data):
+            return get_hasher(algo).update(data)
+        """
+    findings = audit(source, "EW108")
+    assert [(f.rule, f.line) for f in findings] == [("EW108", 9)]
+    assert "when no case matches, by falling off the end (line 6)" in findings[0].message
+
+
+def test_dispatch_with_an_else_does_not_fall_off(audit):
+    source = """
+        def get_hasher(algo):
+            if algo == "sha256":
+                return make_sha()
+            else:
+                return make_md5()
+
+        def digest(algo, data):
+            return get_hasher(algo).update(data)
+        """
+    assert audit(source, "EW108") == []

@@ -4,7 +4,8 @@ use that answer unchecked.
 Promise: `none_failures(model)` lists the functions of a module (no generators, no lambdas)
 that return a real value on some paths and `None` on a path the code marks as a failure:
 - the fall-through after an `if`/`elif` chain whose branches return values ("no case matched":
-  an unsupported algorithm, an unknown kind);
+  an unsupported algorithm, an unknown kind), by an explicit `return None` or by falling off
+  the end of the function;
 - a `return None` under an `if x not in ...:` or `if not isinstance(...)` guard (an unsupported
   value);
 - a `return None` right after a log or warning call in the same block.
@@ -91,7 +92,20 @@ def _failure_return(model: FileModel, fn: FunctionInfo) -> NoneFailure | None:
                 return NoneFailure(fn.qualname, ret.node.lineno, "for an unsupported value")
         if parent is node and index == len(block) - 1 and _after_dispatch(block[:index]):
             return NoneFailure(fn.qualname, ret.node.lineno, "when no case matches")
+    last = node.body[-1]
+    if isinstance(last, ast.If) and _falls_through(last) and _after_dispatch(node.body):
+        # `if kind == "a": return A() / elif kind == "b": return B()` and nothing after
+        end = last.end_lineno or last.lineno
+        return NoneFailure(fn.qualname, end, "when no case matches, by falling off the end")
     return None
+
+
+def _falls_through(chain: ast.If) -> bool:
+    """An `if`/`elif` chain with no final `else`."""
+    branch = chain
+    while len(branch.orelse) == 1 and isinstance(branch.orelse[0], ast.If):
+        branch = branch.orelse[0]
+    return not branch.orelse
 
 
 def _block_of(parent: ast.AST | None, stmt: ast.stmt) -> list[ast.stmt] | None:
