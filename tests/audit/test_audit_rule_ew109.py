@@ -480,3 +480,19 @@ def test_non_blocking_flock_conflated(audit):
 @pytest.mark.parametrize("name", sorted(FLOCK_NEGATIVES))
 def test_non_blocking_flock_negative(audit, name):
     assert audit(FLOCK_NEGATIVES[name], "EW109") == []
+
+
+def test_breaking_the_lock_before_retrying_is_reported(audit):
+    # ENOSPC or EACCES is taken for "stale lock": another process's lock is removed first
+    source = """
+        import os
+        def take(tmp, lock):
+            try:
+                os.link(tmp, lock)
+            except OSError:
+                os.unlink(lock)
+                os.link(tmp, lock)
+        """
+    findings = audit(source, "EW109")
+    assert [f.rule for f in findings] == ["EW109"]
+    assert "EEXIST" in findings[0].message

@@ -4,7 +4,8 @@ Promise: flags an `except OSError` / `IOError` / `EnvironmentError` / `os.error`
 try-body calls `os.link`, `os.open(..., O_EXCL ...)`, `os.mkdir`/`os.makedirs` (without
 `exist_ok=True`), `os.kill`/`os.killpg`, `os.rename`/`os.replace`, `os.rmdir` or their
 `pathlib.Path` equivalents or a non-blocking `fcntl.flock`/`lockf`, when neither that clause
-inspects the error (`errno`, `isinstance`, handing it on, doing the same call again) nor the
+inspects the error (`errno`, `isinstance`, handing it on, doing the same call again before it
+changes anything) nor the
 same try catches a narrower subclass (`FileExistsError`,
 `PermissionError`, `ProcessLookupError`, ...), and the clause does not re-raise the caught error
 itself. `open(p, "x")` and `path.open("x")` count as `O_EXCL` opens. `ERRNO_TABLE` (data,
@@ -411,11 +412,15 @@ def _retries(model: FileModel, handler: HandlerInfo) -> bool:
         for c in model.calls_in(handler.try_.node.body)
         if c.qualname is not None and _operation(model, c) is not None
     }
-    return any(
-        model.qualify(call.func) in tried
-        for call in handler.facts.calls
-        if model.ctx(call).handler is handler
-    )
+    for call in sorted(
+        (c for c in model.calls_in(handler.node.body) if c.ctx.handler is handler),
+        key=lambda c: (c.node.lineno, c.node.col_offset),
+    ):
+        if call.qualname in tried:
+            return True
+        if call.effects & (Effect.DISK | Effect.PROCESS):
+            return False  # acts on "held by another" first (`os.unlink(lock)`): not a retry
+    return False
 
 
 def _reports_error(call: ast.Call) -> bool:
@@ -520,7 +525,8 @@ name" — and "database is locked", "disk I/O error") when the clause never look
 or the error code and does not re-raise.
 
 Deliberately not reported: `os.makedirs(..., exist_ok=True)`, a clause that does the same
-call again (`flock(fd, LOCK_EX)` after a failed `LOCK_NB` try: a real failure raises there), a
+call again before it changes anything (`flock(fd, LOCK_EX)` after a failed `LOCK_NB` try: a
+real failure raises there; removing the lock first is still reported), a
 target the code removed just before, a rename of the temporary file the `try` itself wrote,
 work inside a fresh `tempfile` directory, a clause that hands `sys.exc_info()` to a callback or
 re-raises, a `sqlite3.OperationalError` clause that tests `str(exc)`, `exc.args` or
