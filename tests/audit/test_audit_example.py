@@ -71,10 +71,12 @@ EXPECTED = [
     Expect("EW112", "state.py", "load_journal", "raise RuntimeError("),
     Expect("EW119", "state.py", "load_journal", "raise RuntimeError("),
     # rollback.py: the best-effort rollback loop; dispatch on the step kind without an else;
-    # `return` in `finally`.
+    # `return` in `finally`...
     Expect("EW104", "rollback.py", "execute_rollback", "except Exception as exc:"),
     Expect("EW117", "rollback.py", "execute_rollback", 'if op.kind == "remove_lock":'),
     Expect("EW116", "rollback.py", "release_all", "return released"),
+    # ...and drops the bool failure result of `gitops.cleanup_worktree`, another module's helper.
+    Expect("EW108", "rollback.py", "execute_rollback", "cleanup_worktree(root,"),
     # cli.py: failure returns 1, like "locked"; rollback only in `except Exception` (Ctrl-C
     # skips it); os.system's status dropped.
     Expect("EW102", "cli.py", "take", "except Exception as exc:"),

@@ -41,6 +41,7 @@ from errwise.audit.infer import (
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
+from errwise.audit.rules.ew108_ignored_error_result import failure_results
 from errwise.audit.strengths import Strength, strengths
 from errwise.audit.suppress import Suppressions
 
@@ -188,6 +189,8 @@ def _check(
     # file says why; the rules that need no facts still run
     except Exception as exc:
         scan.diagnostics.append(_failed(path, "the exception-flow inference", exc))
+    if scan.facts is not None:
+        scan.facts.results = failure_results(model)  # what other files' EW108 checks read
     model.program = Program([] if scan.facts is None else [scan.facts], kb)
     selected = [r for r in (rules if rules is not None else all_rules()) if config.selects(r, path)]
     scan.selected = frozenset(r.id for r in selected)
@@ -271,7 +274,11 @@ def summarize_source(
     config = config or AuditConfig()
     try:
         model = _model(source, path, config, module_name, FileResult(path))
-        return None if model is None else summarize(model, kb_for(config))
+        if model is None:
+            return None
+        facts = summarize(model, kb_for(config))
+        facts.results = failure_results(model)
+        return facts
     except RecursionError:
         return None  # too deep: `analyze_source` says so
 

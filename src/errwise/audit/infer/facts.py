@@ -160,6 +160,11 @@ class FileFacts:
     signal_handlers: tuple[str, ...] = ()
     """Qualified names of the functions it installs with `signal.signal` ("?" for a handler it
     cannot name): what they raise can arrive in any code of the program."""
+    results: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    """Its functions that report failure through their return value: qualified name -> (kind:
+    "value" for a sentinel or `False`, "none" for `None`; how, in words; whether the guarded
+    code changes disk or lock state). Filled by the engine from
+    `ew108_ignored_error_result.failure_results`; read through `Program.failure_result`."""
 
 
 def interface_digest(facts: FileFacts | None) -> str:

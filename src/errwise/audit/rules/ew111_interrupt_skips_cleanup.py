@@ -6,7 +6,9 @@ something, when neither that `try` nor an enclosing one in the same function has
 nor a clause for `BaseException`/`KeyboardInterrupt`/bare `except`. Ctrl-C (`KeyboardInterrupt`)
 and `sys.exit()` are not `Exception`s: they skip the cleanup and leave state behind. This is the
 real danger behind "broad catching" in seed 004 MEDIUM-1 — `except Exception` does *not* catch
-Ctrl-C. Does not claim the clause.
+Ctrl-C. The cleanup may be a call to a helper of the same module (a function, or a method of
+the clause's class via `self.`) whose own body removes, rolls back or releases. Does not claim
+the clause.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from errwise.audit.handling import short
 from errwise.audit.model import CallInfo, FileModel, HandlerInfo, TryInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules._handler_context import in_thread, thread_targets
+from errwise.audit.rules.ew108_ignored_error_result import resolve_callee
 from errwise.audit.text import call_text
 
 __all__ = ["RULE"]
@@ -55,19 +58,33 @@ def check(model: FileModel) -> Iterator[Finding]:
         yield _finding(model, handler, cleanup)
 
 
-def _cleanup_calls(model: FileModel, handler: HandlerInfo) -> list[CallInfo]:
-    found: list[CallInfo] = []
+def _cleanup_calls(model: FileModel, handler: HandlerInfo) -> list[tuple[CallInfo, str | None]]:
+    """The clause's cleanup calls, each with what it does when it is a helper of this module
+    (`self._discard()` -> "`shutil.rmtree()`"), else None."""
+    found: list[tuple[CallInfo, str | None]] = []
+    functions = {f.qualname: f for f in model.functions}
     for call in model.calls_in(handler.node.body):
         if call.ctx.handler is not handler:
             continue  # inside a nested handler of the clause
-        name = call.qualname or ""
-        if (
-            call.effects & Effect.CLEANUP
-            or name in _REMOVALS
-            or (call.attr in _REMOVAL_METHODS and "." in name)
-        ):
-            found.append(call)
+        if _cleans_up(call):
+            found.append((call, None))
+            continue
+        # A helper of this module that does the undo: `self._discard()`, `remove_partial(p)`.
+        key = resolve_callee(model, call, functions)
+        if key is not None and key != (handler.function.qualname if handler.function else None):
+            inner = next((c for c in functions[key].calls if _cleans_up(c)), None)
+            if inner is not None:
+                found.append((call, call_text(model, inner.node)))
     return found
+
+
+def _cleans_up(call: CallInfo) -> bool:
+    name = call.qualname or ""
+    return bool(
+        call.effects & Effect.CLEANUP
+        or name in _REMOVALS
+        or (call.attr in _REMOVAL_METHODS and "." in name)
+    )
 
 
 def _covers(try_: TryInfo) -> bool:
@@ -98,14 +115,18 @@ def _covered(model: FileModel, try_: TryInfo) -> bool:
     return False
 
 
-def _finding(model: FileModel, handler: HandlerInfo, cleanup: list[CallInfo]) -> Finding:
-    names = []
-    for call in cleanup:
+def _finding(
+    model: FileModel, handler: HandlerInfo, cleanup: list[tuple[CallInfo, str | None]]
+) -> Finding:
+    names: list[str] = []
+    shown_names: list[str] = []
+    for call, via in cleanup:
         text = call_text(model, call.node)
         if text not in names:
             names.append(text)
-    shown = ", ".join(names[:3])
-    rollback = any(c.effects & Effect.CLEANUP for c in cleanup)
+            shown_names.append(text if via is None else f"{text} (which calls {via})")
+    shown = ", ".join(shown_names[:3])
+    rollback = any(c.effects & Effect.CLEANUP for c, _ in cleanup)
     what = "rollback" if rollback else "cleanup"
     message = (
         f"{what} {shown} runs only in `except Exception`: Ctrl-C (`KeyboardInterrupt`) and "
@@ -136,7 +157,13 @@ An `except Exception` clause that rolls back, cleans up, releases a lock or remo
 `try` that did something, when neither that `try` nor an enclosing one has a `finally` or a
 clause for `BaseException`, `KeyboardInterrupt` or bare `except`. `KeyboardInterrupt` and
 `SystemExit` derive from `BaseException`, not `Exception`: they pass straight through the
-clause, and the undo never runs.
+clause, and the undo never runs. The undo may be inline (`os.remove(tmp)`,
+`conn.rollback()`) or a call to a helper of the same module whose body does it
+(`self._discard()` that calls `shutil.rmtree`).
+
+Deliberately not reported: a helper that only changes memory (forgets an entry, stops an
+object), code run in a thread (Ctrl-C reaches the main thread only), a clause covered by a
+`finally` or an interrupt clause around it.
 """,
     why="""
 The user presses Ctrl-C while the work order is half taken: the lock stays, the file stays in
