@@ -18,6 +18,7 @@ Targets (default profile): overall precision >= 85 %, every rule >= 80 % (rules 
 MIN_LABELS labelled findings are shown but not judged), no `before`-true finding lost.
 
 Usage: python bench/precision.py [--quick] [--unlabelled FILE] [--sample N] [--write-precision]
+                                [--profile both|strict|default] [--select RULES] [--project NAME]
   --write-precision  store each rule's measured precision (strict profile) in
                      src/errwise/audit/rules/precision.json, which `errwise rules` and
                      `errwise explain` show.
@@ -178,9 +179,13 @@ def _project(root: Path) -> Project:
     return Project(name, version, root)
 
 
-def audit(project: Project, profile: str, cache: Path) -> list[dict[str, object]]:
+def audit(
+    project: Project, profile: str, cache: Path, select: str | None = None
+) -> list[dict[str, object]]:
     """The findings of `errwise audit` on the project, as a user runs it (default settings)."""
     cmd = [sys.executable, "-m", "errwise", "audit", "--format", "json", "--profile", profile, "."]
+    if select:
+        cmd[4:4] = ["--select", select]
     env = {**os.environ, "ERRWISE_CACHE_DIR": str(cache)}
     try:
         proc = subprocess.run(
@@ -260,6 +265,29 @@ def print_table(title: str, per_rule: dict[str, Tally], overall: Tally) -> None:
     )
 
 
+def print_details(
+    found: dict[str, list[dict[str, object]]],
+    labels: dict[tuple[str, str, int, str], Label],
+    select: str | None,
+) -> None:
+    """Every reported finding with its label, then the true-labelled ones no longer reported
+    (of the selected rules, when --select names them)."""
+    wanted = {s.strip() for s in select.split(",")} if select else None
+    reported = set()
+    for project, findings in sorted(found.items()):
+        for f in findings:
+            key = (project, str(f["path"]), int(str(f["line"])), str(f["name"]))
+            reported.add(key)
+            label = labels.get(key)
+            mark = "?" if label is None else ("T" if label.true else "F")
+            reason = "" if label is None else f" — {label.reason}"
+            print(f"  {mark} {project} {key[1]}:{key[2]} {key[3]}: {f['message']}{reason}")
+    for label in labels.values():
+        in_scope = wanted is None or label.name in wanted or label.rule in wanted
+        if label.true and in_scope and label.project in found and label.key not in reported:
+            print(f"  LOST {label.project} {label.path}:{label.line} {label.name} — {label.reason}")
+
+
 def recall(
     found: dict[str, list[dict[str, object]]], labels: dict[tuple[str, str, int, str], Label]
 ) -> tuple[int, int, list[Label]]:
@@ -326,6 +354,19 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--write-precision", action="store_true")
+    parser.add_argument(
+        "--profile",
+        choices=("both", "strict", "default"),
+        default="both",
+        help="which profiles to audit (default both; targets are judged on default)",
+    )
+    parser.add_argument("--select", help="only these rules (passed to errwise audit --select)")
+    parser.add_argument("--project", action="append", help="only this project (repeatable)")
+    parser.add_argument(
+        "--details",
+        action="store_true",
+        help="list every reported finding with its label and reason, and the true ones lost",
+    )
     args = parser.parse_args()
 
     try:
@@ -344,16 +385,23 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as cache:
         results: dict[str, dict[str, list[dict[str, object]]]] = {}
-        for profile in ("default", "strict"):
+        profiles = ("default", "strict") if args.profile == "both" else (args.profile,)
+        for profile in profiles:
             try:
-                results[profile] = {p.name: audit(p, profile, Path(cache)) for p in projects}
+                results[profile] = {
+                    p.name: audit(p, profile, Path(cache), args.select) for p in projects
+                }
             except CorpusError as exc:
                 print(f"precision: {exc}", file=sys.stderr)
                 return 2
     for profile in ("strict", "default"):
+        if profile not in results:
+            continue
         per_rule, overall, unlabelled = tally(results[profile], labels)
         print_table(f"profile {profile}", per_rule, overall)
-        if profile == "strict" and args.write_precision:
+        if args.details:
+            print_details(results[profile], labels, args.select)
+        if profile == "strict" and args.write_precision and not (args.select or args.project):
             write_precision(per_rule)
         if profile != "default":
             continue
@@ -383,7 +431,7 @@ def main() -> int:
             f"\nunlabelled findings (default profile): {len(unlabelled)} "
             + ("(" + ", ".join(f"{n} {c}" for n, c in counts.most_common()) + ")" if counts else "")
         )
-    unlabelled_all = tally(results["strict"], labels)[2]
+    unlabelled_all = tally(results.get("strict", results.get("default", {})), labels)[2]
     if args.unlabelled:
         chosen = (
             stratified(unlabelled_all, args.sample, args.seed) if args.sample else unlabelled_all
