@@ -91,6 +91,8 @@ def test_default_profile_skips_support_code_below_the_named_directory(
             "conftest.py": SWALLOW,
             "test_top.py": SWALLOW,
             "core_test.py": SWALLOW,
+            "setup.py": SWALLOW,
+            "noxfile.py": SWALLOW,
         },
     )
     run = cli("audit", "--no-cache", "--format", "json", ".", cwd=tmp_path)
@@ -107,6 +109,8 @@ def test_default_profile_skips_support_code_below_the_named_directory(
         "conftest.py",
         "test_top.py",
         "core_test.py",
+        "setup.py",
+        "noxfile.py",
     }
 
 

@@ -9,12 +9,12 @@ timeout; hardened by `errwise.audit.gitsafe`, so the repository's own configurat
 nothing); elsewhere the walk skips `.git`, virtualenvs (any directory holding `pyvenv.cfg`),
 `build`, `dist`, `node_modules`, `__pycache__`, `.tox`, `.nox` and tool caches. With
 `skip_support`, the files below a named directory that support a project rather than ship in it
-(`SUPPORT_DIRS`: tests, demos, examples, benchmarks, docs; `test_*.py`, `*_test.py`,
-`conftest.py`) are skipped too; a file or directory named on the command line is searched
-whatever its name. Directory
-symlinks are followed once; one that leads back to a directory being walked is reported, not
-followed forever. Reported paths are relative to `root` and `/`-separated (absolute when a file
-lies outside `root`).
+(`SUPPORT_DIRS`: tests, demos, examples, benchmarks, docs; `SUPPORT_FILES`: `conftest.py`,
+`setup.py`, `noxfile.py`; `test_*.py`, `*_test.py`) are skipped too; a file or directory
+named on the command line is searched whatever its name. Directory symlinks are followed
+once; one that leads back to a directory being walked is reported, not followed forever.
+Reported paths are relative to `root` and `/`-separated (absolute when a file lies outside
+`root`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ __all__ = [
     "module_name_for",
     "SKIP_DIRS",
     "SUPPORT_DIRS",
+    "SUPPORT_FILES",
     "GIT_TIMEOUT",
 ]
 
@@ -90,6 +91,10 @@ SUPPORT_DIRS = frozenset(
 )
 """Directory names of code that supports a project rather than ships in it: skipped below a
 named directory by the default profile (`discover(..., skip_support=True)`)."""
+
+SUPPORT_FILES = frozenset({"conftest.py", "setup.py", "noxfile.py"})
+"""File names of such code (besides `test_*.py` and `*_test.py`): test fixtures, packaging and
+task scripts."""
 
 GIT_TIMEOUT = 30.0
 """Seconds `git ls-files` may take before discovery gives up on git and walks the tree."""
@@ -279,7 +284,7 @@ class _Walker:
         *dirs, name = rel.split("/")
         return (
             any(d in SUPPORT_DIRS for d in dirs)
-            or name == "conftest.py"
+            or name in SUPPORT_FILES
             or name.startswith("test_")
             or name.endswith("_test.py")
         )
