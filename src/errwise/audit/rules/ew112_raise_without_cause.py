@@ -227,21 +227,24 @@ author intended. When the new error's message drops the original's (its errno, i
 whoever shows only the new error's text has lost why it failed.
 """,
     example="""
-def load_config(path):
+import importlib
+
+def load_plugin(spec):
     try:
-        return json.loads(path.read_text())
-    except OSError:
-        raise ConfigError(f"cannot read {path}")
+        return importlib.import_module(spec)
+    except ImportError:
+        raise ConfigError(f"plug-in {spec} cannot be resolved")
 """,
     fix="""
-Say that the new error is *because of* the old one:
+Say that the new error is *because of* the old one, so a missing dependency inside the
+plug-in is not read as a misspelt name:
 
 ```python
-def load_config(path):
+def load_plugin(spec):
     try:
-        return json.loads(path.read_text())
-    except OSError as exc:
-        raise errwise.classify(exc).with_context(config=str(path)) from exc
+        return importlib.import_module(spec)
+    except ImportError as exc:
+        raise errwise.classify(exc).with_context(plugin=spec) from exc
 ```
 
 Use `from None` only when the original error is noise for every reader.

@@ -92,9 +92,12 @@ def _keeps_error(model: FileModel, handler: HandlerInfo) -> bool:
         return False
     logs = {id(log.call) for log in handler.facts.logs}
     for node in walk_scope(handler.node.body):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
-            if node.value.id == name:
-                return True
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and (node.value.id == name)
+        ):
+            return True
         if isinstance(node, ast.Call) and id(node) not in logs:
             func = node.func
             short = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -116,9 +119,7 @@ def _own_raises_only(model: FileModel, handler: HandlerInfo) -> bool:
     """The guarded code makes no call except building the exceptions its own `raise`
     statements raise: the clause knows exactly what it caught."""
     body = handler.try_.node.body
-    raised = {
-        id(n.exc) for n in walk_scope(body) if isinstance(n, ast.Raise) and n.exc is not None
-    }
+    raised = {id(n.exc) for n in walk_scope(body) if isinstance(n, ast.Raise) and n.exc is not None}
     return bool(raised) and all(id(c.node) in raised for c in model.calls_in(body))
 
 
@@ -168,9 +169,7 @@ def _answers_peer(handler: HandlerInfo) -> bool:
     """The clause answers the peer whose input failed with an error status (a call given a
     4xx/5xx literal: `request.error(400)`, `abort(400)`)."""
     return any(
-        isinstance(a, ast.Constant)
-        and type(a.value) is int
-        and 400 <= a.value < 600
+        isinstance(a, ast.Constant) and type(a.value) is int and 400 <= a.value < 600
         for call in handler.facts.calls
         for a in call.args
     )
