@@ -11,8 +11,8 @@ same try catches a narrower subclass (`FileExistsError`,
 itself. `open(p, "x")` and `path.open("x")` count as `O_EXCL` opens. Not flagged: a kill with
 a signal that ends the process (`SIGKILL`, `SIGTERM`, ...) whose clause only ignores the failure
 (the process is meant to be gone either way; the liveness probe `os.kill(pid, 0)` is flagged).
-`ERRNO_TABLE` (data, reusable by the inference issue) names, per operation, the errno that means an expected outcome
-and the ones that mean a real failure.
+`ERRNO_TABLE` (data, reusable by the inference issue) names, per operation, the errno that means
+an expected outcome and the ones that mean a real failure.
 
 The same shape with a library exception whose message or error code is the discriminator
 (`MESSAGE_TABLE`): `except sqlite3.OperationalError` around `execute(...)` — "no such table" and
