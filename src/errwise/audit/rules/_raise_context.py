@@ -643,9 +643,13 @@ _DYNAMIC_IMPORTS = frozenset(
 _IMPORT_MISSES = frozenset({"ImportError", "ModuleNotFoundError"})
 _CALL_MISSES = frozenset({"TypeError"})
 _ANY = frozenset({"Exception", "BaseException"})
+_PLUGIN_REASONS = "a missing dependency of the plug-in, a bug in its module code"
+_METHOD_REASONS = "a bug inside the method"
 
 
-def runs_chosen_code(model: FileModel, body: list[ast.stmt], caught: tuple[str, ...]) -> str | None:
+def runs_chosen_code(
+    model: FileModel, body: list[ast.stmt], caught: tuple[str, ...]
+) -> tuple[str, str] | None:
     """Does the guarded code run code chosen at run time — a plug-in imported by a name from
     configuration (`importlib.import_module(spec)`, an entry point, a helper of this file that
     does so) or a method looked up by a name from data (`func = getattr(obj, name)` then
@@ -653,7 +657,8 @@ def runs_chosen_code(model: FileModel, body: list[ast.stmt], caught: tuple[str, 
     `except`) the error that operation raises for "not found" / "called wrongly"
     (`ImportError`, `TypeError`) or any error? That error is then also what the chosen code
     raises for its own reasons (a missing dependency of the plug-in, a bug in the method), and
-    the clause cannot tell them apart. Returns a short description of the call, or None."""
+    the clause cannot tell them apart. Returns a short description of the call and of the
+    chosen code's own reasons, or None."""
     short = {c.removeprefix("builtins.") for c in caught}
     imports = not caught or bool(short & (_IMPORT_MISSES | _ANY))
     calls = not caught or bool(short & (_CALL_MISSES | _ANY))
@@ -666,14 +671,14 @@ def runs_chosen_code(model: FileModel, body: list[ast.stmt], caught: tuple[str, 
         if len(text) > 40:
             text = "…" + text[-39:]
         if imports and name in _DYNAMIC_IMPORTS:
-            return f"`{text}()` imports a module named by data"
+            return f"`{text}()` imports a module named by data", _PLUGIN_REASONS
         helper = _local_function(model, node.func) if imports else None
         if helper is not None and _imports_dynamically(model, helper):
-            return f"`{text}()` imports a module named by data"
+            return f"`{text}()` imports a module named by data", _PLUGIN_REASONS
         if not calls:
             continue
         if _looked_up_by_name(node.func):
-            return f"`{text}()` calls a method looked up by name"
+            return f"`{text}()` calls a method looked up by name", _METHOD_REASONS
         if isinstance(node.func, ast.Name):
             fn = model.function_of(node)
             if fn is not None and not isinstance(fn.node, ast.Lambda):
@@ -681,7 +686,10 @@ def runs_chosen_code(model: FileModel, body: list[ast.stmt], caught: tuple[str, 
                     fn_assigns = _assignments(model, fn)
                 values = [v for line, v in fn_assigns.get(node.func.id, ()) if line < node.lineno]
                 if values and all(_looked_up_by_name(v) for v in values):
-                    return f"`{text}()` calls a method looked up by a name from data"
+                    return (
+                        f"`{text}()` calls a method looked up by a name from data",
+                        _METHOD_REASONS,
+                    )
     return None
 
 

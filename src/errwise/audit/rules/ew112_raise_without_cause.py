@@ -78,11 +78,12 @@ def check(model: FileModel) -> Iterator[Finding]:
             "exception occurred', which reads as a second failure in this handler"
         )
         if chosen is not None:
+            call, reasons = chosen
             message = (
                 f"{head} and passes nothing of the {caught} on, though the `try` runs code "
-                f"chosen at run time ({chosen}): the same {caught} raised inside that code for "
-                "its own reason (a missing dependency, a bug in it) is reported as this fixed "
-                "error, and that reason is lost to whoever reads it"
+                f"chosen at run time ({call}): the same {caught} raised inside that code for "
+                f"its own reason ({reasons}) is reported as this fixed error, and whoever reads "
+                "only the new error's message never learns that reason"
             )
             severity = Severity.MEDIUM
         elif kept is Kept.TEXT:
@@ -123,7 +124,7 @@ def check(model: FileModel) -> Iterator[Finding]:
         yield model.finding(RULE, node, message, severity=severity, recommendation=recommendation)
 
 
-def _chosen_code(model: FileModel, handler: HandlerInfo, kept: Kept) -> str | None:
+def _chosen_code(model: FileModel, handler: HandlerInfo, kept: Kept) -> tuple[str, str] | None:
     """The plug-in shape: the clause turns every error of code chosen at run time (a
     configured plug-in's import, a method looked up by name) into one fixed error, passing
     nothing of it on — unless it re-raises the original in another branch or inspects it
