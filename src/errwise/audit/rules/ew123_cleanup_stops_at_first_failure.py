@@ -69,6 +69,8 @@ _RELEASE_METHODS = frozenset(
         "cancel",
     }
 )
+_HELPER_WORDS = frozenset({"remove", "delete", "unlink", "kill", "flush", "rmtree", "quit"})
+"""Words that make a helper of the class (`self._remove_tree()`) a release step too."""
 _REMOVALS = frozenset({"os.unlink", "os.remove", "os.rmdir", "os.removedirs", "shutil.rmtree"})
 _SIGNALS = frozenset({"os.kill", "os.killpg"})
 _GUARDS = ("ExitStack", "AsyncExitStack", "suppress")
@@ -166,7 +168,9 @@ def _release(model: FileModel, call: ast.Call) -> _Step | None:
         return None
     if receiver in ("self", "cls"):
         # A helper of the class: `self._close_transport()` releases what it names.
-        if _cleanup_name(method) and method not in ("close", "aclose", "__exit__", "__del__"):
+        words = set(method.strip("_").lower().split("_"))
+        helper = _cleanup_name(method) or bool(words & _HELPER_WORDS)
+        if helper and method not in ("close", "aclose", "__exit__", "__del__"):
             return _Step(call, f"self.{method}()", text)
         return None
     if method in _RELEASE_METHODS:
