@@ -134,6 +134,36 @@ POSITIVES = {
         "`os.unlink(self.pid_file)`",
         "low",
     ),
+    "checked_command_then_directory": (
+        """
+        import shutil, subprocess
+        class Mount:
+            def cleanup(self):
+                subprocess.check_call(["umount", self.point])
+                shutil.rmtree(self.scratch)
+        """,
+        "`CalledProcessError`",
+        "low",
+    ),
+    "member_of_a_class_whose_close_removes_a_file": (
+        """
+        import os
+        class Spool:
+            def __init__(self, path):
+                self.path = path
+            def close(self):
+                os.unlink(self.path)
+        class Sender:
+            def __init__(self, path, sock):
+                self.spool = Spool(path)
+                self.sock = sock
+            def close(self):
+                self.spool.close()
+                self.sock.close()
+        """,
+        "`Spool.close()` runs `os.unlink(self.path)`",
+        "low",
+    ),
 }
 
 NEGATIVES = {
@@ -233,6 +263,26 @@ NEGATIVES = {
             def shutdown(self):
                 self.ui.quit()
                 self.db.close()
+        """,
+    "unchecked_command_first": """
+        import shutil, subprocess
+        class Mount:
+            def cleanup(self):
+                subprocess.run(["umount", self.point])
+                shutil.rmtree(self.scratch)
+        """,
+    "member_of_a_class_whose_close_cannot_fail": """
+        class Spool:
+            def close(self):
+                self.buffer = None
+                self.sock.close()
+        class Sender:
+            def __init__(self, sock):
+                self.spool = Spool()
+                self.sock = sock
+            def close(self):
+                self.spool.close()
+                self.sock.close()
         """,
 }
 

@@ -73,6 +73,9 @@ _HELPER_WORDS = frozenset({"remove", "delete", "unlink", "kill", "flush", "rmtre
 """Words that make a helper of the class (`self._remove_tree()`) a release step too."""
 _REMOVALS = frozenset({"os.unlink", "os.remove", "os.rmdir", "os.removedirs", "shutil.rmtree"})
 _SIGNALS = frozenset({"os.kill", "os.killpg"})
+_CHECKED = frozenset({"subprocess.check_call", "subprocess.check_output", "subprocess.run"})
+"""Commands a cleanup runs (`umount`, `docker rm`): a step that raises when the command fails
+(`run` only with `check=True`)."""
 _GUARDS = ("ExitStack", "AsyncExitStack", "suppress")
 _WRITING_OPENERS = frozenset(
     {"open", "io.open", "os.fdopen", "gzip.open", "bz2.open", "lzma.open", "codecs.open"}
@@ -157,7 +160,7 @@ def _guarding(model: FileModel, expr: ast.expr) -> bool:
 def _release(model: FileModel, call: ast.Call) -> _Step | None:
     text = _short(call)
     qual = model.qualify(call.func) or ""
-    if qual in _REMOVALS or qual in _SIGNALS:
+    if qual in _REMOVALS or qual in _SIGNALS or _checked_command(qual, call):
         what = ast.unparse(call.args[0]) if call.args else text
         return _Step(call, what, text)
     if not isinstance(call.func, ast.Attribute):
@@ -194,12 +197,14 @@ def _can_fail(model: FileModel, cls: ClassInfo | None, step: _Step, *, depth: in
         return "a removal raises when the path is already gone or not permitted"
     if qual in _SIGNALS:
         return "signalling a process that already exited raises `ProcessLookupError`"
+    if _checked_command(qual, call):
+        return "a command that exits non-zero raises `CalledProcessError`"
     if not isinstance(call.func, ast.Attribute):
         return None
     method = call.func.attr
     receiver = dotted(call.func.value) or ""
     if receiver == "self" and cls is not None and depth > 0:
-        helper = _method(model, cls, method)
+        helper = _method(cls, method)
         if helper is not None:
             for inner in _steps(model, helper.body):
                 why = _can_fail(model, cls, inner, depth=depth - 1)
@@ -225,6 +230,36 @@ def _can_fail(model: FileModel, cls: ClassInfo | None, step: _Step, *, depth: in
         return "closing a file opened for writing flushes it, which raises on a full disk"
     if method in ("quit", "logout") and any(b.startswith(_CLIENT_MODULES) for b in bound):
         return "it sends a command to the server, which raises if the connection already dropped"
+    if depth > 0:
+        return _local_method_fails(model, cls, step, method, receiver)
+    return None
+
+
+def _checked_command(qual: str, call: ast.Call) -> bool:
+    if qual not in _CHECKED:
+        return False
+    check = next((kw.value for kw in call.keywords if kw.arg == "check"), None)
+    return qual != "subprocess.run" or _true(check)
+
+
+def _local_method_fails(
+    model: FileModel, cls: ClassInfo | None, step: _Step, method: str, receiver: str
+) -> str | None:
+    """`self.channel.close()` where `self.channel = Channel(...)` of a class in this file whose
+    own `close()` runs a step that fails in practice."""
+    classes = {c.node.name: c for c in model.classes}
+    for bound in _bound_calls(model, cls, step.call, receiver):
+        name = dotted(bound.func) or ""
+        other = classes.get(name.rsplit(".", 1)[-1])
+        if other is None or other is cls:
+            continue
+        body = _method(other, method)
+        if body is None:
+            continue
+        for inner in _steps(model, body.body):
+            why = _can_fail(model, other, inner, depth=0)
+            if why is not None:
+                return f"`{name}.{method}()` runs `{inner.text}`, and {why}"
     return None
 
 
@@ -232,9 +267,7 @@ def _true(value: ast.expr | None) -> bool:
     return isinstance(value, ast.Constant) and bool(value.value)
 
 
-def _method(
-    model: FileModel, cls: ClassInfo, name: str
-) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def _method(cls: ClassInfo, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     for stmt in cls.node.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
             return stmt
