@@ -122,6 +122,20 @@ POSITIVES = {
         "`self._state` is set before the steps",
         "medium",
     ),
+    "removal_in_a_branch_then_a_later_step": (
+        """
+        import os
+        class Session:
+            def close(self):
+                if self.owner:
+                    os.unlink(self.lock)
+                else:
+                    self.log.write("not the owner")
+                self.sock.close()
+        """,
+        "`os.unlink(self.lock)`",
+        "low",
+    ),
     "steps_inside_a_lock": (
         """
         import os
@@ -263,6 +277,15 @@ NEGATIVES = {
             def shutdown(self):
                 self.ui.quit()
                 self.db.close()
+        """,
+    "steps_in_exclusive_branches": """
+        import os
+        class Session:
+            def close(self):
+                if self.owner:
+                    os.unlink(self.lock)
+                else:
+                    self.sock.close()
         """,
     "unchecked_command_first": """
         import shutil, subprocess

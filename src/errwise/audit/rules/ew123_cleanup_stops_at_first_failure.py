@@ -8,8 +8,10 @@ when a step before another resource's release is one that fails in practice: `fl
 removal (`os.unlink`, `os.remove`, `Path.unlink()` without `missing_ok=True`, `shutil.rmtree`
 without `ignore_errors`), `os.kill`, a socket `shutdown(SHUT_...)`, a `wait`/`communicate` with a
 timeout on a `subprocess.Popen`, `close()` of a file opened for writing here, `quit()`/`logout()`
-of an smtplib/ftplib/imaplib/poplib client, or a call of a cleanup helper of the same class
-that itself has such a step. One finding per method, at the first such step. Not flagged: steps
+of an smtplib/ftplib/imaplib/poplib client, a checked command (`check_call`, `run(check=True)`),
+a call of a cleanup helper of the same class that itself has such a step, or the same method of
+a member built from a class of this file whose own method has one. A loop releasing each item
+of a collection is one step. One finding per method, at the first such step. Not flagged: steps
 that cannot raise in practice (a plain `close()` of an object of unknown or in-memory kind,
 `join()`, `terminate()`/`kill()` of a Popen, which ignore a process that is gone), steps on the
 same resource (`f.flush(); f.close()`), guarded steps, and test code.
@@ -104,7 +106,11 @@ def check(model: FileModel) -> Iterator[Finding]:
         cls = classes.get(function.class_name or "")
         steps = list(_steps(model, node.body))
         for index, step in enumerate(steps):
-            later = [s for s in steps[index + 1 :] if not _same_resource(s, step)]
+            later = [
+                s
+                for s in steps[index + 1 :]
+                if not _same_resource(s, step) and not _exclusive(model, s.call, step.call)
+            ]
             if not later:
                 break
             reason = _can_fail(model, cls, step, depth=1)
@@ -119,6 +125,23 @@ def _same_resource(a: _Step, b: _Step) -> bool:
     a step on a part of the object the other releases is the same resource."""
     x, y = a.resource, b.resource
     return x == y or x.startswith(y + ".") or y.startswith(x + ".")
+
+
+def _branches(model: FileModel, node: ast.AST) -> dict[ast.If, bool]:
+    """The `if` statements enclosing `node`: whether it sits in the body (True) or the else."""
+    found: dict[ast.If, bool] = {}
+    child, parent = node, model.parents.get(node)
+    while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(parent, ast.If) and child is not parent.test:
+            found[parent] = any(child is b for b in parent.body)
+        child, parent = parent, model.parents.get(parent)
+    return found
+
+
+def _exclusive(model: FileModel, a: ast.AST, b: ast.AST) -> bool:
+    """`if x: step_a else: step_b`: the two never run in the same call."""
+    left, right = _branches(model, a), _branches(model, b)
+    return any(right.get(node, side) != side for node, side in left.items())
 
 
 def _cleanup_name(name: str) -> bool:
@@ -388,7 +411,8 @@ def _report(
         severity=severity,
         recommendation=(
             "Release each resource whatever the earlier steps did: register them on a "
-            "`contextlib.ExitStack` (it runs every callback and re-raises the first error), or "
+            "`contextlib.ExitStack` (it runs every callback even after one fails, and raises the "
+            "failure with the earlier ones chained to it), or "
             "put each later step in a `finally:`."
         ),
         anchor=step.call,
@@ -409,9 +433,12 @@ distinct resources one after another, outside any `try` and any `with ExitStack(
 `ignore_errors=True`, `Path.unlink()` without `missing_ok=True`); `os.kill`; a socket
 `shutdown(socket.SHUT_...)`; `wait(timeout)` / `communicate(timeout=...)` on a
 `subprocess.Popen`; `close()` of a file this code opened for writing; `quit()` / `logout()` of
-an `smtplib` / `ftplib` / `imaplib` / `poplib` client; or a call of a cleanup helper of the same
-class that itself runs such a step. One finding per method, at the first such step. Severity is
-low, medium when a "closed" flag (`self._closed = True`, ...) is set before the steps.
+an `smtplib` / `ftplib` / `imaplib` / `poplib` client; a checked command
+(`subprocess.check_call`, `subprocess.run(..., check=True)`); a call of a cleanup helper of the
+same class that itself runs such a step; or `close()` (etc.) of a member built from a class of
+the same file whose own `close()` runs one. A loop releasing each item of a collection is one
+step. One finding per method, at the first such step. Severity is low, medium when a "closed"
+flag (`self._closed = True`, `self._state = State.CLOSED`) is set before the steps.
 
 Deliberately not reported: steps that rarely raise in practice — `close()` of a socket or of an
 object of unknown kind, `join()`, `Popen.terminate()` / `kill()` (they ignore a process that
@@ -424,7 +451,8 @@ Cleanup runs when something already went wrong more often than not. If its first
 the disk is full when the log is flushed, the peer is gone when the socket is shut down, the
 temporary file was already removed — the steps after it never run: child processes keep
 running, files and connections stay open, temporary directories pile up. When the method marks
-the object closed first, a second `close()` does nothing, so nothing ever releases them.
+the object closed first and returns at once when it is set, a second `close()` does nothing, so
+nothing ever releases them.
 """,
     example="""
 import os
@@ -438,11 +466,11 @@ class Session:
         self.sock.close()
 """,
     fix="""
-Release every resource whatever the earlier steps did, and let the first error surface:
+Release every resource whatever the earlier steps did, and let the errors surface:
 
 ```python
 import contextlib
-import errwise
+import os
 
 class Session:
     def close(self):
@@ -458,7 +486,7 @@ class Session:
 
 Or one `try: ... finally: ...` per step. When a step's failure is expected (the lock file may
 already be gone), say so precisely (`Path.unlink(missing_ok=True)`); when it must reach the
-caller, raise it classified, e.g. `raise errwise.env("ERR_CLEANUP", "...") from exc`, after
+caller, raise it classified, e.g. `raise errwise.env("ERR_IO", "...") from exc`, after
 the other resources were released.
 """,
     check=check,
