@@ -20,14 +20,9 @@ from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import cleanup_step, lifecycle_hook
 from errwise.audit.rules._demo import library_demo
-from errwise.audit.rules._handler_context import (
-    in_thread,
-    keeps_exception,
-    reports_elsewhere,
-    reports_errors,
-    thread_targets,
-)
-from errwise.audit.rules._probe import INSTANT_CALLS, imports_only
+from errwise.audit.rules._handler_context import keeps_exception, reports_elsewhere, reports_errors
+from errwise.audit.rules._interrupts import blocking_call, foreign_call, in_worker_thread
+from errwise.audit.rules._probe import imports_only
 
 __all__ = ["RULE"]
 
@@ -36,11 +31,10 @@ _INTERRUPTS = ("KeyboardInterrupt", "BaseException")
 
 def check(model: FileModel) -> Iterator[Finding]:
     tuples = _module_tuples(model)
-    threads = thread_targets(model)
     for handler in model.handlers:
         if not handler.catches_base:
             continue
-        if in_thread(model, handler.function, threads):
+        if in_worker_thread(model, handler.function):
             continue  # a thread's code: Ctrl-C is delivered to the main thread only
         facts = handler.facts
         fn = handler.function
@@ -56,19 +50,38 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # the interruption is already on its way out, or cannot arrive here
         if library_demo(model, handler.node) or imports_only(handler.try_.node.body):
             continue  # demo code; an import probe (its fallback import runs either way)
-        if _instant(model, handler.try_.node.body):
-            continue  # nothing there can block or call `sys.exit()`: no window to lose either
-        yield _finding(model, handler)
+        window = _window(model, handler)
+        if window is None:
+            continue  # nothing there visibly waits: an interruption has no window to land in
+        yield _finding(model, handler, window)
 
 
-def _instant(model: FileModel, body: list[ast.stmt]) -> bool:
-    """Does the guarded code only make instant calls (no loop, no `with`, no await)?"""
-    for node in walk_scope(body):
-        if isinstance(node, (ast.For, ast.While, ast.With, ast.AsyncWith, ast.Await, ast.Yield)):
-            return False
-    return all(
-        (c.attr or (c.qualname or "").rsplit(".", 1)[-1]) in INSTANT_CALLS
-        for c in model.calls_in(body)
+def _window(model: FileModel, handler: HandlerInfo) -> tuple[str, bool] | None:
+    """Why an interruption can land in the guarded code, and whether a loop then goes on:
+    it waits on the world (network, subprocess, sleep, an `await`, a `yield`), or it runs
+    code this file does not show once per iteration of a loop the `try` sits in directly."""
+    body = handler.try_.node.body
+    looping = _loops_on(model, handler)
+    waits = blocking_call(model, body)
+    if waits is not None:
+        return waits, looping
+    if looping:
+        unknown = foreign_call(model, body)
+        if unknown is not None:
+            return unknown, True
+    return None
+
+
+def _loops_on(model: FileModel, handler: HandlerInfo) -> bool:
+    """The `try` is a statement of a loop's body (directly, or under an `if`), and the clause
+    does not leave the loop."""
+    node: ast.AST | None = model.parents.get(handler.try_.node)
+    while isinstance(node, ast.If):
+        node = model.parents.get(node)
+    if not isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+        return False
+    return not any(
+        isinstance(n, (ast.Break, ast.Return, ast.Raise)) for n in walk_scope(handler.node.body)
     )
 
 
@@ -134,9 +147,10 @@ def _mentions_interrupt(model: FileModel, handler: HandlerInfo) -> bool:
     return False
 
 
-def _finding(model: FileModel, handler: HandlerInfo) -> Finding:
+def _finding(model: FileModel, handler: HandlerInfo, window: tuple[str, bool]) -> Finding:
     clause = "bare `except:`" if handler.bare else "`except BaseException`"
-    in_loop = model.ctx(handler.try_.node).loop is not None
+    during, in_loop = window
+    coroutine = isinstance(getattr(handler.function, "node", None), ast.AsyncFunctionDef)
     generator = handler.function is not None and handler.function.is_generator
     effects = model.effects_in(handler.try_.node.body)
     consequence = (
@@ -146,8 +160,10 @@ def _finding(model: FileModel, handler: HandlerInfo) -> Finding:
     )
     message = (
         f"{clause} without re-raise catches `KeyboardInterrupt` and `SystemExit`: "
-        f"Ctrl-C and `sys.exit()` are swallowed and {consequence}"
+        f"Ctrl-C during {during} (or a `sys.exit()` inside it) is swallowed and {consequence}"
     )
+    if coroutine:
+        message += "; in a coroutine it also swallows `CancelledError`, so cancelling it fails"
     if generator:
         message += "; in a generator it also swallows `GeneratorExit`"
     severity = (

@@ -1,0 +1,302 @@
+"""Where an interruption can really be lost, and whether guarded code can wait long enough for
+one to arrive.
+
+Promise:
+- `blocking_call(model, body)` names the first thing in the statements that can wait on the
+  world — an `await` (a coroutine's cancellation arrives there), a network, subprocess, sleep or
+  wait call of the standard library or a well-known client, a method whose name says it talks
+  to something (`connect`, `recv`, `wait`, `result`, `stat`, `info`, `rm`, ...) on an object
+  that is not a local standard-library module, or such a call inside a function or method of
+  the same file that the statements call (followed three levels deep) — or `None` when none of
+  that is visible. A `connect` in a function that only makes Unix-domain sockets is local.
+  Calls of a plain local value (a callback, `getattr(...)()`), conversions, string methods and
+  local file operations are no evidence of waiting.
+- `in_worker_thread(model, function)` is true for code that runs in another thread (a
+  `target=` function, a method of a class deriving a `...Thread`, here or, through the linked
+  program, in another module): Ctrl-C is delivered to the main thread only.
+Both never raise on any model.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from errwise.audit.model import FileModel, FunctionInfo, walk_scope
+from errwise.audit.rules._handler_context import in_thread, thread_targets
+from errwise.audit.rules._probe import INSTANT_CALLS
+
+__all__ = ["blocking_call", "foreign_call", "in_worker_thread"]
+
+_BLOCKING_PREFIXES = (
+    "socket.",
+    "ssl.",
+    "select.",
+    "selectors.",
+    "subprocess.",
+    "urllib.request.",
+    "http.client.",
+    "requests.",
+    "httpx.",
+    "urllib3.",
+    "aiohttp.",
+    "smtplib.",
+    "ftplib.",
+    "getpass.",
+)
+"""Modules whose calls talk to another host, a child process or the terminal."""
+
+_BLOCKING_FUNCS = frozenset(
+    {
+        "time.sleep",
+        "shutil.copytree",
+        "shutil.rmtree",
+        "shutil.copyfileobj",
+        "shutil.copyfile",
+        "shutil.copy",
+        "shutil.copy2",
+        "shutil.move",
+        "shutil.make_archive",
+        "shutil.unpack_archive",
+        "input",
+        "os.system",
+        "os.wait",
+        "os.waitpid",
+        "os.wait3",
+        "os.wait4",
+        "asyncio.run",
+        "signal.pause",
+    }
+)
+
+_QUICK_IN_BLOCKING_MODULES = frozenset(
+    {"socket", "getfqdn_cached", "inet_aton", "inet_ntoa", "htons", "ntohs", "gethostname"}
+)
+"""Calls of those modules that never wait (creating a socket object, converting addresses)."""
+
+_BLOCKING_VERBS = frozenset(
+    {
+        "connect",
+        "connect_ex",
+        "create_connection",
+        "recv",
+        "recv_into",
+        "recvfrom",
+        "send",
+        "sendall",
+        "sendto",
+        "accept",
+        "request",
+        "urlopen",
+        "fetch",
+        "download",
+        "upload",
+        "wait",
+        "wait_for",
+        "join",
+        "result",
+        "communicate",
+        "sleep",
+        "acquire",
+        "sync",
+        "info",
+        "stat",
+        "ls",
+        "rm",
+        "mkdir",
+        "exists",
+        "gethostbyname",
+        "getaddrinfo",
+        "resolve",
+    }
+)
+"""Method names that talk to something when the receiver is not a local module (`self.fs.rm`,
+`self.info`, `sock.recv`, `future.result`)."""
+
+_LOCAL_MODULES = frozenset(
+    {"os", "os.path", "posixpath", "ntpath", "shutil", "pathlib", "str", "time", "json", "re"}
+)
+"""Standard-library modules whose same-named functions act on the local machine (`os.stat`,
+`os.mkdir`, `os.path.exists`, `str.join`)."""
+
+_DEPTH = 3
+
+
+def blocking_call(model: FileModel, body: list[ast.stmt]) -> str | None:
+    """The first call (or `await`) in `body` that can wait on the world, as text; else None."""
+    return _blocking(model, body, _DEPTH, set())
+
+
+def _blocking(model: FileModel, body: list[ast.stmt], depth: int, seen: set[str]) -> str | None:
+    for node in walk_scope(body):
+        if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            return "an `await`"
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return "a `yield`"
+    for call in model.calls_in(body):
+        qualname = call.qualname or ""
+        func = call.node.func
+        if isinstance(func, ast.Name) and not qualname.count("."):
+            own = _own_function(model, func.id, None, seen)
+        elif isinstance(func, ast.Attribute):
+            receiver = qualname.rsplit(".", 1)[0] if "." in qualname else ""
+            if _blocking_module_call(qualname):
+                return f"`{_short(qualname)}()`"
+            if receiver in _LOCAL_MODULES or receiver.startswith(("os.", "shutil.")):
+                continue
+            if func.attr in _BLOCKING_VERBS and not _unix_socket_connect(model, call.node):
+                return f"`{ast.unparse(func)}()`"
+            own = _own_method(model, func, call.node, seen)
+        else:
+            own = None
+        if _blocking_module_call(qualname):
+            return f"`{_short(qualname)}()`"
+        if own is not None and depth > 0:
+            seen.add(own.qualname)
+            inner = _blocking(model, own.node.body, depth - 1, seen)  # type: ignore[arg-type]
+            if inner is not None:
+                return f"`{ast.unparse(func)}()` (which calls {inner})"
+    return None
+
+
+_QUICK_METHODS = INSTANT_CALLS | frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "pop",
+        "popleft",
+        "add",
+        "discard",
+        "remove",
+        "update",
+        "setdefault",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "copy",
+        "clear",
+        "index",
+        "count",
+        "sort",
+        "join",
+        "lower",
+        "upper",
+        "startswith",
+        "endswith",
+        "replace",
+        "rstrip",
+        "lstrip",
+        "splitlines",
+        "rsplit",
+        "partition",
+        "match",
+        "search",
+        "fullmatch",
+        "sub",
+        "findall",
+        "increment",
+        "debug",
+        "info",
+        "warning",
+        "warn",
+        "error",
+        "exception",
+    }
+)
+"""Method names of containers, strings, patterns and loggers: they return at once."""
+
+
+def foreign_call(model: FileModel, body: list[ast.stmt]) -> str | None:
+    """The first call in `body` into code this file does not show and that is not a quick
+    container, string or logging method (`job.run()`, an imported `process(item)`); else None.
+    A plain local value called (a callback, `getattr(...)()`) is not counted: nothing is known
+    about it either way."""
+    for call in model.calls_in(body):
+        qualname = call.qualname or ""
+        func = call.node.func
+        if isinstance(func, ast.Name):
+            if "." in qualname and not qualname.startswith("builtins."):
+                return f"`{func.id}()`"
+            continue
+        if not isinstance(func, ast.Attribute) or func.attr in _QUICK_METHODS:
+            continue
+        receiver = qualname.rsplit(".", 1)[0] if "." in qualname else ""
+        if receiver in _LOCAL_MODULES or receiver.startswith(("os.", "shutil.")):
+            continue
+        if isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            continue
+        return f"`{ast.unparse(func)}()`"
+    return None
+
+
+def _blocking_module_call(qualname: str) -> bool:
+    if qualname in _BLOCKING_FUNCS:
+        return True
+    if not qualname.startswith(_BLOCKING_PREFIXES):
+        return False
+    return qualname.rsplit(".", 1)[-1] not in _QUICK_IN_BLOCKING_MODULES
+
+
+def _short(qualname: str) -> str:
+    return qualname.rsplit(".", 1)[-1] if qualname.startswith("socket.") else qualname
+
+
+def _own_function(
+    model: FileModel, name: str, class_name: str | None, seen: set[str]
+) -> FunctionInfo | None:
+    wanted = name if class_name is None else f"{class_name}.{name}"
+    if wanted in seen:
+        return None
+    for fn in model.functions:
+        if fn.qualname == wanted and not isinstance(fn.node, ast.Lambda):
+            return fn
+    return None
+
+
+def _own_method(
+    model: FileModel, func: ast.Attribute, call: ast.Call, seen: set[str]
+) -> FunctionInfo | None:
+    """`self.name(...)` where the calling method's class defines `name` in this file."""
+    if not (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")):
+        return None
+    fn = model.ctx(call).function
+    while fn is not None and fn.class_name is None:
+        fn = fn.parent
+    if fn is None or fn.class_name is None:
+        return None
+    class_qualname = fn.qualname.rsplit(".", 1)[0]
+    return _own_function(model, func.attr, class_qualname, seen)
+
+
+def _unix_socket_connect(model: FileModel, call: ast.Call) -> bool:
+    """A `connect` in a function that only makes Unix-domain sockets: a local path, no wait."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "connect"):
+        return False
+    fn = model.ctx(call).function
+    scope: ast.AST = fn.node if fn is not None else model.tree
+    families = {
+        node.attr if isinstance(node, ast.Attribute) else node.id
+        for node in ast.walk(scope)
+        if isinstance(node, (ast.Attribute, ast.Name))
+        and (node.attr if isinstance(node, ast.Attribute) else node.id).startswith("AF_")
+    }
+    return families == {"AF_UNIX"}
+
+
+def in_worker_thread(model: FileModel, function: FunctionInfo | None) -> bool:
+    """Code of a `target=` function or of a class deriving a `...Thread` (in any module)."""
+    if in_thread(model, function, thread_targets(model)):
+        return True
+    program = model.program
+    if program is None or model.module_name is None:
+        return False
+    while function is not None:
+        if function.class_name is not None:
+            class_qualname = f"{model.module_name}.{function.qualname.rsplit('.', 1)[0]}"
+            ancestors = program.hierarchy.ancestors(class_qualname)
+            if any(a.rsplit(".", 1)[-1].endswith("Thread") for a in ancestors):
+                return True
+        function = function.parent
+    return False
