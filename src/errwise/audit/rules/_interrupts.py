@@ -11,6 +11,10 @@ Promise:
   that is visible. A `connect` in a function that only makes Unix-domain sockets is local.
   Calls of a plain local value (a callback, `getattr(...)()`), conversions, string methods and
   local file operations are no evidence of waiting.
+- `instant_only(model, body)` is true when every call in the statements is a local, instant
+  computation: a conversion, a probe of a value (not a method of the file's own class), a
+  string or container method, an `os.path`/`time` formatting function, a read-only `ioctl`
+  query, an exception constructor, or `open(...).close()` asking whether a file can be opened.
 - `in_worker_thread(model, function)` is true for code that runs in another thread (a
   `target=` function, a method of a class deriving a `...Thread`, here or, through the linked
   program, in another module): Ctrl-C is delivered to the main thread only.
@@ -25,7 +29,7 @@ from errwise.audit.model import FileModel, FunctionInfo, walk_scope
 from errwise.audit.rules._handler_context import in_thread, thread_targets
 from errwise.audit.rules._probe import INSTANT_CALLS
 
-__all__ = ["blocking_call", "foreign_call", "in_worker_thread"]
+__all__ = ["blocking_call", "foreign_call", "in_worker_thread", "instant_only"]
 
 _BLOCKING_PREFIXES = (
     "socket.",
@@ -300,3 +304,83 @@ def in_worker_thread(model: FileModel, function: FunctionInfo | None) -> bool:
                 return True
         function = function.parent
     return False
+
+
+_PURE_MODULES = ("os.path.", "posixpath.", "ntpath.", "time.", "math.", "datetime.", "array.")
+_BUILTIN_TYPES = frozenset(
+    {"list", "dict", "set", "tuple", "frozenset", "bytearray", "min", "max", "sum", "sorted"}
+)
+_GET_REQUEST = ("TIOCG", "FIONREAD")
+
+
+def instant_only(model: FileModel, body: list[ast.stmt]) -> bool:
+    """Every call in `body` is a local, instant computation (see the module doc)."""
+    if blocking_call(model, body) is not None:
+        return False
+    calls = model.calls_in(body)
+    if not calls:
+        return False  # nothing called: another shape (an attribute read, an index)
+    for call in calls:
+        qualname = call.qualname or ""
+        func = call.node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if func.value.id in ("self", "cls"):
+                return False  # the class's own code: unknown work
+        if qualname == "time.sleep":
+            return False
+        if qualname.startswith(_PURE_MODULES) or name in _BUILTIN_TYPES:
+            continue
+        if name == "ioctl" and _get_request(call.node):
+            continue
+        if name == "close" and _open_probe(func):
+            continue
+        if name == "open" and _closed_at_once(model, call.node):
+            continue
+        if name == "get" and _url_argument(call.node):
+            return False
+        if name in _QUICK_METHODS or (name[:1].isupper() and name.endswith(("Error", "Exception"))):
+            continue
+        return False
+    return True
+
+
+def _url_argument(call: ast.Call) -> bool:
+    """`session.get(url)`: a request, not a lookup."""
+    for arg in call.args[:1]:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            return arg.value.startswith(("http:", "https:"))
+        text = ast.unparse(arg).lower()
+        return "url" in text or "uri" in text or "endpoint" in text
+    return False
+
+
+def _get_request(call: ast.Call) -> bool:
+    """`ioctl(fd, TIOCGWINSZ, ...)`: a query, not a change."""
+    if len(call.args) < 2:
+        return False
+    request = call.args[1]
+    text = request.attr if isinstance(request, ast.Attribute) else getattr(request, "id", "")
+    return isinstance(text, str) and text.startswith(_GET_REQUEST)
+
+
+def _open_probe(func: ast.Attribute) -> bool:
+    """`open(path[, "r"]).close()`."""
+    opened = func.value
+    if not (
+        isinstance(opened, ast.Call)
+        and isinstance(opened.func, ast.Name)
+        and opened.func.id == "open"
+    ):
+        return False
+    modes = [a for a in opened.args[1:2] if isinstance(a, ast.Constant)]
+    return all(isinstance(m.value, str) and set(m.value) <= {"r", "b", "t"} for m in modes)
+
+
+def _closed_at_once(model: FileModel, call: ast.Call) -> bool:
+    parent = model.parents.get(call)
+    return (
+        isinstance(parent, ast.Attribute)
+        and parent.attr == "close"
+        and _open_probe(parent)
+    )

@@ -32,13 +32,15 @@ from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._fallback import documented_fallback
 from errwise.audit.rules._handler_context import (
     at_boundary,
+    commented,
     in_thread,
     keeps_exception,
     reports_elsewhere,
     reports_errors,
     thread_targets,
 )
-from errwise.audit.rules._probe import capability_probe
+from errwise.audit.rules._interrupts import blocking_call, instant_only
+from errwise.audit.rules._probe import capability_probe, is_predicate
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -74,8 +76,11 @@ def check(model: FileModel) -> Iterator[Finding]:
         if not boundary and v.loses_error and reports_to_user(model, handler):
             v = Verdict.RECORDS  # shown to the user (stderr, a warning); at a boundary a bug
             # would still reach the user as one line, without its traceback
-        if v is Verdict.RECORDS and _dispatch_boundary(model, handler):
-            continue  # a worker loop or a dispatch to handlers: the failure is reported in full
+        if v is Verdict.RECORDS and (not boundary or _dispatch_boundary(model, handler)):
+            continue  # the failure is reported in full (its traceback, or shown to the user):
+            # a bug caught here is still seen; at a boundary the run must also end non-zero
+        if _chosen_fallback(model, handler):
+            continue
         yield _finding(model, handler, v, boundary)
 
 
@@ -84,7 +89,7 @@ def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
     lifecycle hook or a traceback-logging callback boundary, a cleanup whose failure is
     secondary, a wait in a loop, demo code."""
     return (
-        capability_probe(model, handler)
+        _probe(model, handler)
         or documented_fallback(model, handler)
         or hook_boundary(model, handler)
         or cleanup_step(model, handler) is not None
@@ -94,6 +99,58 @@ def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
         or first_success(model, handler)
         or library_demo(model, handler.node)
     )
+
+
+def _probe(model: FileModel, handler: HandlerInfo) -> bool:
+    """A capability probe's "no" — but not a remote round trip dressed as a probe outside a
+    yes/no question (`size = self.stat().st_size` over the network, `0` on any failure)."""
+    if not capability_probe(model, handler):
+        return False
+    return is_predicate(handler.function) or blocking_call(model, handler.try_.node.body) is None
+
+
+def _chosen_fallback(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause's outcome was chosen, not a bug hidden by accident: the guarded code only
+    computes values locally (a conversion, a formatting, a path, a read-only probe: nothing
+    there fails for a reason a narrower clause would keep apart); a comment explains the
+    choice; the fallback is a named default (`default()`, `DEFAULT_USER`); the clause hands
+    the function's own argument back unchanged; or it closes the resource it was serving."""
+    body = handler.try_.node.body
+    if instant_only(model, body) or commented(model, handler):
+        return True
+    values = [
+        n.value
+        for n in handler.node.body
+        if isinstance(n, (ast.Return, ast.Assign)) and n.value is not None
+    ]
+    if any("default" in ast.unparse(v).lower() for v in values):
+        return True
+    fn = handler.function
+    if fn is not None and not isinstance(fn.node, ast.Lambda):
+        params = {a.arg for a in fn.node.args.args + fn.node.args.kwonlyargs} - {"self", "cls"}
+        returned = [n.value for n in handler.node.body if isinstance(n, ast.Return)]
+        if returned and all(isinstance(r, ast.Name) and r.id in params for r in returned):
+            return True
+    return _releases(handler)
+
+
+def _releases(handler: HandlerInfo) -> bool:
+    """Every statement of the clause closes something or counts down: the failed connection
+    or resource is dropped, the usual answer of a server to one broken peer."""
+    closes = 0
+    for stmt in handler.node.body:
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Sub):
+            continue
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in ("close", "shutdown", "release", "abort")
+        ):
+            closes += 1
+            continue
+        return False
+    return closes > 0
 
 
 def _dispatch_boundary(model: FileModel, handler: HandlerInfo) -> bool:
