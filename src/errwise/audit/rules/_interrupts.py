@@ -313,8 +313,9 @@ _BUILTIN_TYPES = frozenset(
 _GET_REQUEST = ("TIOCG", "FIONREAD")
 
 
-def instant_only(model: FileModel, body: list[ast.stmt]) -> bool:
-    """Every call in `body` is a local, instant computation (see the module doc)."""
+def instant_only(model: FileModel, body: list[ast.stmt], depth: int = 2) -> bool:
+    """Every call in `body` is a local, instant computation (see the module doc); a private
+    helper of the file (`self._parse(line)`, `_convert(x)`) counts when its own calls do."""
     if blocking_call(model, body) is not None:
         return False
     calls = model.calls_in(body)
@@ -326,7 +327,15 @@ def instant_only(model: FileModel, body: list[ast.stmt]) -> bool:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             if func.value.id in ("self", "cls"):
-                return False  # the class's own code: unknown work
+                helper = _own_method(model, func, call.node, set())
+                if helper is not None and name.startswith("_") and depth > 0:
+                    if instant_only(model, helper.node.body, depth - 1):  # type: ignore[arg-type]
+                        continue
+                return False  # the class's own code, perhaps overridden: unknown work
+        if isinstance(func, ast.Name) and name.startswith("_") and depth > 0:
+            helper = _own_function(model, name, None, set())
+            if helper is not None and instant_only(model, helper.node.body, depth - 1):  # type: ignore[arg-type]
+                continue
         if qualname == "time.sleep":
             return False
         if qualname.startswith(_PURE_MODULES) or name in _BUILTIN_TYPES:

@@ -12,12 +12,13 @@ low when nothing state-changing is guarded and the error is kept.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, verdict
-from errwise.audit.model import FileModel, HandlerInfo
+from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import (
     cleanup_step,
@@ -56,7 +57,7 @@ def check(model: FileModel) -> Iterator[Finding]:
         if not handler.broad:
             continue
         fn = handler.function
-        if (fn is not None and (fn.name in _CONTAINED or "repr" in fn.name)) or reports_errors(fn):
+        if _contained_method(fn) or reports_errors(fn):
             continue  # must not raise; or a failure while reporting another error
         if keeps_exception(handler):
             continue  # `exc = e`: kept to be raised or shown later
@@ -79,7 +80,9 @@ def check(model: FileModel) -> Iterator[Finding]:
         if v is Verdict.RECORDS and (not boundary or _dispatch_boundary(model, handler)):
             continue  # the failure is reported in full (its traceback, or shown to the user):
             # a bug caught here is still seen; at a boundary the run must also end non-zero
-        if _chosen_fallback(model, handler):
+        if v is Verdict.LOGS and not boundary:
+            continue  # logged: whether its traceback is kept is lost-traceback's question
+        if _chosen_fallback(model, handler) or _acknowledged(model, handler):
             continue
         yield _finding(model, handler, v, boundary)
 
@@ -99,6 +102,37 @@ def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
         or first_success(model, handler)
         or library_demo(model, handler.node)
     )
+
+
+def _contained_method(fn: FunctionInfo | None) -> bool:
+    """`__del__`, `__repr__`, `__str__`, or any method of a repr/dump: never raising is its
+    contract."""
+    if fn is None:
+        return False
+    owner = (fn.class_name or "").lower()
+    return fn.name in _CONTAINED or "repr" in fn.name or "repr" in owner
+
+
+_ACKNOWLEDGED = re.compile(
+    r"#.*\b(noqa\b.*\b(E722|BLE001|B902|PIE786|S110|S112)|nosec|"
+    r"pylint:\s*disable=.*(broad-except|bare-except|broad-exception-caught|W0703|W0702))",
+    re.IGNORECASE,
+)
+"""A linter's broad/bare-except check silenced on the `except` line: the breadth is chosen."""
+
+
+def _acknowledged(model: FileModel, handler: HandlerInfo) -> bool:
+    """The author silenced a linter's broad-except check on this clause; or the clause only
+    brings in a stand-in (`from .plain import Widget`: feature detection); or the `try`'s
+    `else:` leaves the search (`break`/`return`): each failure just means "try the next"."""
+    line = model.lines[handler.node.lineno - 1] if handler.node.lineno <= len(model.lines) else ""
+    if _ACKNOWLEDGED.search(line):
+        return True
+    body = handler.node.body
+    if body and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body):
+        return True
+    orelse = handler.try_.node.orelse
+    return bool(orelse) and isinstance(orelse[-1], (ast.Break, ast.Return, ast.Continue))
 
 
 def _probe(model: FileModel, handler: HandlerInfo) -> bool:
@@ -131,7 +165,61 @@ def _chosen_fallback(model: FileModel, handler: HandlerInfo) -> bool:
         returned = [n.value for n in handler.node.body if isinstance(n, ast.Return)]
         if returned and all(isinstance(r, ast.Name) and r.id in params for r in returned):
             return True
-    return _releases(handler)
+    return _releases(handler) or _releases_only(model, body) or _success_flag(model, handler)
+
+
+_RELEASE = frozenset({"close", "stop", "shutdown", "terminate", "unlink", "remove", "release"})
+
+
+def _releases_only(model: FileModel, body: list[ast.stmt]) -> bool:
+    """The guarded code only lets go of something (closes, stops, removes), reading at most
+    what decides it: its failure leaves nothing the caller could act on."""
+    released = False
+    for call in model.calls_in(body):
+        func = call.node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in _RELEASE:
+            released = True
+        elif name in ("open", "read", "int", "str", "hasattr", "getattr", "isinstance"):
+            if name == "open" and any(
+                isinstance(a, ast.Constant) and set(str(a.value)) - {"r", "b", "t"}
+                for a in call.node.args[1:2]
+            ):
+                return False  # opened for writing
+        else:
+            return False
+    return released
+
+
+def _success_flag(model: FileModel, handler: HandlerInfo) -> bool:
+    """`can = 0; try: ...; can = 1 / except: pass`: the failure is kept in a flag the code
+    reads afterwards."""
+    body = handler.try_.node.body
+    set_true = {
+        t.id
+        for s in body
+        if isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant) and s.value.value
+        for t in s.targets
+        if isinstance(t, ast.Name)
+    }
+    if not set_true:
+        return False
+    node: ast.AST = handler.try_.node
+    parent = model.parents.get(node)
+    if isinstance(parent, ast.Try) and node in parent.body:
+        node, parent = parent, model.parents.get(parent)  # `try: try: ... finally: undo`
+    before: list[ast.stmt] = []
+    for field in ("body", "orelse", "finalbody"):
+        stmts = getattr(parent, field, None)
+        if isinstance(stmts, list) and node in stmts:
+            before = stmts[: stmts.index(node)]
+    return any(
+        isinstance(s, ast.Assign)
+        and isinstance(s.value, ast.Constant)
+        and not s.value.value
+        and any(isinstance(t, ast.Name) and t.id in set_true for t in s.targets)
+        for s in before
+    )
 
 
 def _releases(handler: HandlerInfo) -> bool:
