@@ -156,7 +156,10 @@ def _blocking(model: FileModel, body: list[ast.stmt], depth: int, seen: set[str]
             return f"`{_short(qualname)}()`"
         if own is not None and depth > 0:
             seen.add(own.qualname)
-            inner = _blocking(model, own.node.body, depth - 1, seen)  # type: ignore[arg-type]
+            node = own.node
+            if isinstance(node, ast.Lambda):
+                continue
+            inner = _blocking(model, node.body, depth - 1, seen)
             if inner is not None:
                 return f"`{ast.unparse(func)}()` (which calls {inner})"
     return None
@@ -325,24 +328,25 @@ def instant_only(model: FileModel, body: list[ast.stmt], depth: int = 2) -> bool
         qualname = call.qualname or ""
         func = call.node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            if func.value.id in ("self", "cls"):
-                helper = _own_method(model, func, call.node, set())
-                if helper is not None and name.startswith("_") and depth > 0:
-                    if instant_only(model, helper.node.body, depth - 1):  # type: ignore[arg-type]
-                        continue
-                return False  # the class's own code, perhaps overridden: unknown work
-        if isinstance(func, ast.Name) and name.startswith("_") and depth > 0:
-            helper = _own_function(model, name, None, set())
-            if helper is not None and instant_only(model, helper.node.body, depth - 1):  # type: ignore[arg-type]
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        ):
+            if _instant_helper(model, _own_method(model, func, call.node, set()), depth):
                 continue
+            return False  # the class's own code, perhaps overridden: unknown work
+        if isinstance(func, ast.Name) and _instant_helper(
+            model, _own_function(model, name, None, set()), depth
+        ):
+            continue
         if qualname == "time.sleep":
             return False
         if qualname.startswith(_PURE_MODULES) or name in _BUILTIN_TYPES:
             continue
         if name == "ioctl" and _get_request(call.node):
             continue
-        if name == "close" and _open_probe(func):
+        if name == "close" and isinstance(func, ast.Attribute) and _open_probe(func):
             continue
         if name == "open" and _closed_at_once(model, call.node):
             continue
@@ -352,6 +356,14 @@ def instant_only(model: FileModel, body: list[ast.stmt], depth: int = 2) -> bool
             continue
         return False
     return True
+
+
+def _instant_helper(model: FileModel, helper: FunctionInfo | None, depth: int) -> bool:
+    """A private helper of the file (`_parse`) whose own calls are all instant."""
+    if helper is None or depth <= 0 or not helper.name.startswith("_"):
+        return False
+    node = helper.node
+    return not isinstance(node, ast.Lambda) and instant_only(model, node.body, depth - 1)
 
 
 def _url_argument(call: ast.Call) -> bool:
@@ -388,8 +400,4 @@ def _open_probe(func: ast.Attribute) -> bool:
 
 def _closed_at_once(model: FileModel, call: ast.Call) -> bool:
     parent = model.parents.get(call)
-    return (
-        isinstance(parent, ast.Attribute)
-        and parent.attr == "close"
-        and _open_probe(parent)
-    )
+    return isinstance(parent, ast.Attribute) and parent.attr == "close" and _open_probe(parent)

@@ -6,7 +6,8 @@ not a boundary (`boundaries` in `[tool.errwise]`, default `main`, `cli`). At a b
 clause is expected and fine when it logs the traceback (or records the error) and ends the run
 non-zero; one that does not is reported. Severity follows what the guarded code does and whether
 the error still surfaces: high when the guarded code changes state and the error is lost,
-low when nothing state-changing is guarded and the error is kept.
+low when nothing state-changing is guarded and the error is kept. Outside a boundary, a
+clause that reports or logs the error, and the deliberate shapes listed in `what`, are silent.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._fallback import documented_fallback
 from errwise.audit.rules._handler_context import (
     at_boundary,
-    commented,
     in_thread,
     keeps_exception,
     reports_elsewhere,
@@ -150,7 +150,7 @@ def _chosen_fallback(model: FileModel, handler: HandlerInfo) -> bool:
     choice; the fallback is a named default (`default()`, `DEFAULT_USER`); the clause hands
     the function's own argument back unchanged; or it closes the resource it was serving."""
     body = handler.try_.node.body
-    if instant_only(model, body) or commented(model, handler):
+    if instant_only(model, body) or _explained(model, handler):
         return True
     values = [
         n.value
@@ -220,6 +220,25 @@ def _success_flag(model: FileModel, handler: HandlerInfo) -> bool:
         and any(isinstance(t, ast.Name) and t.id in set_true for t in s.targets)
         for s in before
     )
+
+
+_ADMISSION = re.compile(r"TODO|FIXME|XXX|HACK|\?")
+_TOOL = re.compile(r"^\s*(errwise:|noqa|pragma|type:|fmt:|pylint:|nosec)", re.IGNORECASE)
+
+
+def _explained(model: FileModel, handler: HandlerInfo) -> bool:
+    """A comment of its own line inside the clause says why failing quietly is right (a
+    trailing note on the `except` line, an admission — `TODO`, a question — or a tool
+    directive explains nothing)."""
+    node = handler.node
+    end = node.end_lineno or node.lineno
+    notes = [
+        line.strip()[1:].strip()
+        for line in model.lines[node.lineno : end]
+        if line.strip().startswith("#")
+    ]
+    text = " ".join(n for n in notes if not _TOOL.match(n))
+    return len(text.split()) >= 4 and not _ADMISSION.search(text)
 
 
 def _releases(handler: HandlerInfo) -> bool:
@@ -349,6 +368,20 @@ first-success search; a cleanup
 whose failure is secondary (before re-raising the original, in a
 `finally`); a loop's wait; demo code under `if __name__ == "__main__":` of a library module.
 A clause that shows the error to the user (stderr, `warnings.warn`) counts as reporting it.
+
+Outside a boundary, also not reported: a clause that reports the error in full (its traceback,
+the component's error channel, the user's screen) — a bug caught there is still seen; a clause
+that logs the error (whether its traceback is kept is lost-traceback's question); guarded code
+that only computes values locally (conversions, formatting, `os.path`, read-only probes, the
+file's own private helpers doing the same); a clause whose own comment lines say why failing
+quietly is right, or whose `except` line silences a linter's broad/bare-except check (`# noqa:
+BLE001`, `E722`, `# nosec`, `pylint: disable=broad-except`); a fallback to a named default
+(`default()`, `DEFAULT_USER`) or to the function's own argument unchanged; a clause that only
+brings in a stand-in import (feature detection); a `try` whose `else:` leaves a search (each
+failure means "try the next"); guarded code that only lets go of something (close, stop,
+unlink, reading at most what decides it); a clause that closes the resource it served; a
+success flag (`can = 0; try: ...; can = 1`). A remote round trip dressed as a probe
+(`self.stat().st_size` answered `0` on any failure, outside a yes/no predicate) is reported.
 """,
     why="""
 A broad clause treats a typo (`AttributeError`), a bug (`TypeError`) and a real environment

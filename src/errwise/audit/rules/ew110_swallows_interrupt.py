@@ -2,8 +2,10 @@
 eats Ctrl-C (`KeyboardInterrupt`) and `SystemExit`.
 
 Promise: a finding for a bare/`BaseException` clause with no `raise` and no exit anywhere in its
-body, unless an earlier clause of the same `try` already handles `KeyboardInterrupt`, or the
-clause hands the exception object on (stores it, passes it to `set_exception`, returns it) so
+body, around code where an interruption has a window (it visibly waits, or runs unknown code in
+each iteration of a loop the clause keeps going: `_interrupts.py`), outside worker threads,
+unless an earlier clause of the same `try` already handles `KeyboardInterrupt`, or the clause
+hands the exception object on (stores it, passes it to `set_exception`, returns it) so
 another thread or a caller re-raises it. Does not claim the clause: this harm is separate from
 how the error itself is handled.
 """
@@ -198,6 +200,16 @@ Not reported when an earlier clause of the same `try` handles `KeyboardInterrupt
 clause hands the exception object on (e.g. `future.set_exception(exc)`, `self.error = exc`) to be
 re-raised elsewhere.
 
+Reported only where an interruption has a window to land in: the guarded code visibly waits
+(a network, subprocess, sleep or wait call, a method that talks to something such as
+`connect`, `recv`, `result`, `info`, `stat` on an object that is not a local module, an
+`await` — where a coroutine's cancellation arrives — or a `yield`), or it runs code this file
+does not show once per iteration of a loop that the clause keeps going. Not reported around
+local, quick work (`os.chdir`, `open(...).close()`, a connect to a Unix-domain socket, parsing
+with the file's own helpers), around a call of a plain local value (a callback: nothing is
+known of it), nor in code that runs in a worker thread (a `target=` function, a class deriving
+a `...Thread` here or in another module of the project).
+
 Also not reported where Ctrl-C or `sys.exit()` cannot be lost: a cleanup inside a clause that
 then re-raises or exits (the original error, or the interruption, goes on), cleanup calls in a
 `finally` (an interruption raised by the `try` goes on after it), `__del__`, `atexit` and signal
@@ -214,7 +226,7 @@ SIGINT wait forever.
     example="""
 for job in jobs:
     try:
-        run(job)
+        job.run()
     except:                        # Ctrl-C moves on to the next job
         logger.warning("job failed")
 """,
@@ -224,7 +236,7 @@ Catch `Exception` for errors, and let interrupts through; do cleanup in `finally
 ```python
 for job in jobs:
     try:
-        run(job)
+        job.run()
     except JobError:
         logger.exception("job %s failed", job)
 ```
