@@ -16,8 +16,8 @@ Promise:
   string or container method, an `os.path`/`time` formatting function, a read-only `ioctl`
   query, an exception constructor, or `open(...).close()` asking whether a file can be opened.
 - `in_worker_thread(model, function)` is true for code that runs in another thread (a
-  `target=` function, a method of a class deriving a `...Thread`, here or, through the linked
-  program, in another module): Ctrl-C is delivered to the main thread only.
+  `target=` function, a method of a class deriving a `...Thread` directly or through the
+  classes the linked program knows): Ctrl-C is delivered to the main thread only.
 Both never raise on any model.
 """
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 
+from errwise.audit.infer import program_for
 from errwise.audit.model import FileModel, FunctionInfo, walk_scope
 from errwise.audit.rules._handler_context import in_thread, thread_targets
 from errwise.audit.rules._probe import INSTANT_CALLS
@@ -293,15 +294,18 @@ def _unix_socket_connect(model: FileModel, call: ast.Call) -> bool:
 
 
 def in_worker_thread(model: FileModel, function: FunctionInfo | None) -> bool:
-    """Code of a `target=` function or of a class deriving a `...Thread` (in any module)."""
+    """Code of a `target=` function or of a class deriving a `...Thread`, directly or through
+    ancestors the program knows."""
     if in_thread(model, function, thread_targets(model)):
         return True
-    program = model.program
-    if program is None or model.module_name is None:
+    if function is None or (function.class_name is None and function.parent is None):
         return False
+    program = program_for(model)
+    module = model.module_name or ""
     while function is not None:
         if function.class_name is not None:
-            class_qualname = f"{model.module_name}.{function.qualname.rsplit('.', 1)[0]}"
+            owner = function.qualname.rsplit(".", 1)[0]
+            class_qualname = f"{module}.{owner}" if module else owner
             ancestors = program.hierarchy.ancestors(class_qualname)
             if any(a.rsplit(".", 1)[-1].endswith("Thread") for a in ancestors):
                 return True

@@ -165,7 +165,22 @@ def _chosen_fallback(model: FileModel, handler: HandlerInfo) -> bool:
         returned = [n.value for n in handler.node.body if isinstance(n, ast.Return)]
         if returned and all(isinstance(r, ast.Name) and r.id in params for r in returned):
             return True
-    return _releases(handler) or _releases_only(model, body) or _success_flag(model, handler)
+    return (
+        _releases(handler)
+        or _releases_only(model, body)
+        or _success_flag(model, handler)
+        or _secondary(model, handler)
+    )
+
+
+def _secondary(model: FileModel, handler: HandlerInfo) -> bool:
+    """The `try` is a step of another clause that already logged or reported the first
+    error (`except Exception: log(...); try: send_failure() except: pass`): a failure of the
+    follow-up cannot hide anything the first report did not show."""
+    outer = model.ctx(handler.try_.node).handler
+    if outer is None:
+        return False
+    return verdict(model, outer) in (Verdict.RECORDS, Verdict.LOGS) or outer.facts.records_error
 
 
 _RELEASE = frozenset({"close", "stop", "shutdown", "terminate", "unlink", "remove", "release"})
