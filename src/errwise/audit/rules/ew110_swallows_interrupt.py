@@ -160,14 +160,22 @@ def _finding(model: FileModel, handler: HandlerInfo, window: tuple[str, bool]) -
         if in_loop
         else "the program carries on as if nothing happened"
     )
-    message = (
-        f"{clause} without re-raise catches `KeyboardInterrupt` and `SystemExit`: "
-        f"Ctrl-C during {during} (or a `sys.exit()` inside it) is swallowed and {consequence}"
-    )
+    if during == "a `yield`":
+        message = (
+            f"{clause} without re-raise around a `yield` catches the `GeneratorExit` that "
+            "closing the generator throws in there: the generator cannot be closed (Python "
+            "raises `RuntimeError` when it yields again), and `KeyboardInterrupt` and "
+            f"`SystemExit` raised in its own code are swallowed too and {consequence}"
+        )
+    else:
+        message = (
+            f"{clause} without re-raise catches `KeyboardInterrupt` and `SystemExit`: Ctrl-C "
+            f"during {during} (or a `sys.exit()` inside it) is swallowed and {consequence}"
+        )
+        if generator:
+            message += "; in a generator it also swallows `GeneratorExit`"
     if coroutine:
         message += "; in a coroutine it also swallows `CancelledError`, so cancelling it fails"
-    if generator:
-        message += "; in a generator it also swallows `GeneratorExit`"
     severity = (
         Severity.HIGH
         if in_loop or effects & (Effect.DISK | Effect.LOCK | Effect.PROCESS)
