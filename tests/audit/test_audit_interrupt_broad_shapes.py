@@ -241,16 +241,13 @@ EW105_SILENT = {
             return value
         """,
     "release_only": """
-        import os
-        class PidFile:
-            def unlink(self):
-                try:
-                    with open(self.fname) as f:
-                        pid = int(f.read() or 0)
-                    if pid == self.pid:
-                        os.unlink(self.fname)
-                except Exception:
-                    pass
+        class Worker:
+            def heartbeat(self):
+                if hasattr(self, "server"):
+                    try:
+                        self.server.stop()
+                    except Exception:
+                        pass
         """,
     "success_flag": """
         import os
@@ -274,7 +271,7 @@ EW105_SILENT = {
                 except Exception:
                     pass
         """,
-    "logs_the_error": """
+    "predicate_logs_why_no": """
         import logging
         log = logging.getLogger(__name__)
         def is_cygwin(path):
@@ -343,6 +340,18 @@ EW105_FIRES = {
             except Exception:
                 return 0
         """,
+    # logged outside a predicate: a bug still hides behind one line (and the traceback is lost)
+    "logged_around_work": """
+        import logging
+        log = logging.getLogger(__name__)
+        def take(root, wo_id):
+            try:
+                create_worktree(root, wo_id)
+            except Exception as exc:
+                log.error(f"take failed: {exc}")
+                return 1
+            return 0
+        """,
     # a trailing note on the `except` line, or a question, explains nothing
     "trailing_note": """
         def load_state(path):
@@ -358,6 +367,17 @@ EW105_FIRES = {
             except Exception:
                 # can this really fail?
                 return None
+        """,
+    # a failed removal leaves the file behind: not only letting go
+    "removal_is_not_release": """
+        import os
+        class PidFile:
+            def unlink(self):
+                try:
+                    if int(open(self.fname).read() or 0) == self.pid:
+                        os.unlink(self.fname)
+                except Exception:
+                    self.fname = None
         """,
     # removing one file and writing another is not only letting go
     "release_then_write": """

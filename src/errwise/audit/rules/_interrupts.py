@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import ast
 
+from errwise.audit.effects import Effect
 from errwise.audit.infer import program_for
-from errwise.audit.model import FileModel, FunctionInfo, walk_scope
+from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rules._handler_context import in_thread, thread_targets
 from errwise.audit.rules._probe import INSTANT_CALLS
 
@@ -137,33 +138,53 @@ def _blocking(model: FileModel, body: list[ast.stmt], depth: int, seen: set[str]
             return "an `await`"
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             return "a `yield`"
-    for call in model.calls_in(body):
-        qualname = call.qualname or ""
+    calls = list(model.calls_in(body))
+    for call in calls:  # what the statements themselves do comes first
+        direct = _direct_wait(model, call)
+        if direct is not None:
+            return direct
+    for call in calls:
         func = call.node.func
-        if isinstance(func, ast.Name) and not qualname.count("."):
+        own: FunctionInfo | None = None
+        if isinstance(func, ast.Name) and "." not in (call.qualname or ""):
             own = _own_function(model, func.id, None, seen)
         elif isinstance(func, ast.Attribute):
-            receiver = qualname.rsplit(".", 1)[0] if "." in qualname else ""
-            if _blocking_module_call(qualname):
-                return f"`{_short(qualname)}()`"
-            if receiver in _LOCAL_MODULES or receiver.startswith(("os.", "shutil.")):
-                continue
-            if func.attr in _BLOCKING_VERBS and not _unix_socket_connect(model, call.node):
-                return f"`{ast.unparse(func)}()`"
             own = _own_method(model, func, call.node, seen)
-        else:
-            own = None
-        if _blocking_module_call(qualname):
-            return f"`{_short(qualname)}()`"
-        if own is not None and depth > 0:
-            seen.add(own.qualname)
-            node = own.node
-            if isinstance(node, ast.Lambda):
-                continue
-            inner = _blocking(model, node.body, depth - 1, seen)
-            if inner is not None:
-                return f"`{ast.unparse(func)}()` (which calls {inner})"
+        if own is None or depth <= 0 or isinstance(own.node, ast.Lambda):
+            continue
+        seen.add(own.qualname)
+        inner = _blocking(model, own.node.body, depth - 1, seen)
+        if inner is not None:
+            return f"`{ast.unparse(func)}()` (which calls {inner})"
     return None
+
+
+_STORAGE_VERBS = frozenset({"stat", "exists", "mkdir", "info", "ls", "rm"})
+"""Verbs that wait only on a remote store: counted on the class's own methods or an object it
+holds (`self.stat()`, `self.fs.rm()`), not on a local value such as a `Path`."""
+
+
+def _direct_wait(model: FileModel, call: CallInfo) -> str | None:
+    qualname = call.qualname or ""
+    func = call.node.func
+    if _blocking_module_call(qualname):
+        return f"`{_short(qualname)}()`"
+    if not isinstance(func, ast.Attribute):
+        return None
+    receiver = qualname.rsplit(".", 1)[0] if "." in qualname else ""
+    if receiver in _LOCAL_MODULES or receiver.startswith(("os.", "shutil.")):
+        return None
+    if func.attr not in _BLOCKING_VERBS or _unix_socket_connect(model, call.node):
+        return None
+    if func.attr in _STORAGE_VERBS and not _held_by_self(func.value):
+        return None
+    return f"`{ast.unparse(func)}()`"
+
+
+def _held_by_self(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in ("self", "cls")
 
 
 _QUICK_METHODS = INSTANT_CALLS | frozenset(
@@ -313,6 +334,8 @@ def in_worker_thread(model: FileModel, function: FunctionInfo | None) -> bool:
     return False
 
 
+_CHANGES = Effect.DISK | Effect.PROCESS | Effect.NETWORK | Effect.LOCK
+
 _PURE_MODULES = ("os.path.", "posixpath.", "ntpath.", "time.", "math.", "datetime.", "array.")
 _BUILTIN_TYPES = frozenset(
     {"list", "dict", "set", "tuple", "frozenset", "bytearray", "min", "max", "sum", "sorted"}
@@ -325,7 +348,7 @@ def instant_only(model: FileModel, body: list[ast.stmt], depth: int = 2) -> bool
     helper of the file (`self._parse(line)`, `_convert(x)`) counts when its own calls do."""
     if blocking_call(model, body) is not None:
         return False
-    calls = model.calls_in(body)
+    calls = list(model.calls_in(body))
     if not calls:
         return False  # nothing called: another shape (an attribute read, an index)
     for call in calls:
@@ -344,8 +367,8 @@ def instant_only(model: FileModel, body: list[ast.stmt], depth: int = 2) -> bool
             model, _own_function(model, name, None, set()), depth
         ):
             continue
-        if qualname == "time.sleep":
-            return False
+        if qualname == "time.sleep" or call.effects & _CHANGES:
+            return False  # `os.remove(path)` is no `list.remove(item)`
         if qualname.startswith(_PURE_MODULES) or name in _BUILTIN_TYPES:
             continue
         if name == "ioctl" and _get_request(call.node):

@@ -80,8 +80,8 @@ def check(model: FileModel) -> Iterator[Finding]:
         if v is Verdict.RECORDS and (not boundary or _dispatch_boundary(model, handler)):
             continue  # the failure is reported in full (its traceback, or shown to the user):
             # a bug caught here is still seen; at a boundary the run must also end non-zero
-        if v is Verdict.LOGS and not boundary:
-            continue  # logged: whether its traceback is kept is lost-traceback's question
+        if v is Verdict.LOGS and not boundary and _logged_query(model, handler):
+            continue  # a failed query, logged: seen, and it leaves nothing half-done
         if _chosen_fallback(model, handler) or _acknowledged(model, handler):
             continue
         yield _finding(model, handler, v, boundary)
@@ -102,6 +102,15 @@ def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
         or first_success(model, handler)
         or library_demo(model, handler.node)
     )
+
+
+def _logged_query(model: FileModel, handler: HandlerInfo) -> bool:
+    """A yes/no predicate noting why the answer is "no" (`_is_cygwin(...)` logging at debug
+    that `uname` failed): the error is seen and nothing is left half-done. Elsewhere a logged
+    broad clause still hides a bug behind one line (the handler's second problem, next to
+    lost-traceback)."""
+    effects = model.effects_in(handler.try_.node.body)
+    return is_predicate(handler.function) and not effects & (Effect.DISK | Effect.LOCK)
 
 
 def _contained_method(fn: FunctionInfo | None) -> bool:
@@ -183,7 +192,8 @@ def _secondary(model: FileModel, handler: HandlerInfo) -> bool:
     return verdict(model, outer) in (Verdict.RECORDS, Verdict.LOGS) or outer.facts.records_error
 
 
-_RELEASE = frozenset({"close", "stop", "shutdown", "terminate", "unlink", "remove", "release"})
+_RELEASE = frozenset({"close", "stop", "shutdown", "terminate", "release"})
+"""Letting go of a resource. Not `unlink`/`remove`: a failed removal leaves state behind."""
 
 
 def _releases_only(model: FileModel, body: list[ast.stmt]) -> bool:
@@ -386,7 +396,7 @@ A clause that shows the error to the user (stderr, `warnings.warn`) counts as re
 
 Outside a boundary, also not reported: a clause that reports the error in full (its traceback,
 the component's error channel, the user's screen) — a bug caught there is still seen; a clause
-that logs the error (whether its traceback is kept is lost-traceback's question); guarded code
+in a yes/no predicate that logs why the answer is "no"; guarded code
 that only computes values locally (conversions, formatting, `os.path`, read-only probes, the
 file's own private helpers doing the same); a clause whose own comment lines say why failing
 quietly is right, or whose `except` line silences a linter's broad/bare-except check (`# noqa:
@@ -394,7 +404,7 @@ BLE001`, `E722`, `# nosec`, `pylint: disable=broad-except`); a fallback to a nam
 (`default()`, `DEFAULT_USER`) or to the function's own argument unchanged; a clause that only
 brings in a stand-in import (feature detection); a `try` whose `else:` leaves a search (each
 failure means "try the next"); guarded code that only lets go of something (close, stop,
-unlink, reading at most what decides it); a clause that closes the resource it served; a
+shutdown, reading at most what decides it); a clause that closes the resource it served; a
 success flag (`can = 0; try: ...; can = 1`). A remote round trip dressed as a probe
 (`self.stat().st_size` answered `0` on any failure, outside a yes/no predicate) is reported.
 """,
