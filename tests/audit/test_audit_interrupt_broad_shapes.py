@@ -14,7 +14,7 @@ EW110_SILENT = {
         def agent():
             conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                conn.connect(os.environ["SSH_AUTH_SOCK"])
+                conn.connect(os.environ["AGENT_SOCKET"])
                 return conn
             except:
                 return None
@@ -44,7 +44,7 @@ EW110_SILENT = {
         """,
     # a callback handed in: nothing is known about it
     "callback_value": """
-        def whatever(f):
+        def evaluate(f):
             try:
                 return f()
             except:
@@ -81,7 +81,7 @@ EW110_FIRES = {
         from socket import gethostbyname
         def offline():
             try:
-                return gethostbyname("repo.example.org") is None
+                return gethostbyname("mirror.example.org") is None
             except BaseException:
                 return True
         """,
@@ -103,9 +103,9 @@ EW110_FIRES = {
     "coroutine_await": (
         """
         class FS:
-            async def _isfile(self, path):
+            async def _is_file(self, path):
                 try:
-                    return (await self._info(path))["type"] == "file"
+                    return (await self._fetch_meta(path))["type"] == "file"
                 except:
                     return False
         """,
@@ -216,15 +216,15 @@ EW105_SILENT = {
         """,
     "linter_acknowledged": """
         import subprocess
-        def tput(what):
+        def term_size(what):
             try:
-                return int(subprocess.check_output(["tput", what]))
+                return int(subprocess.check_output(["term-size", what]))
             except Exception:  # noqa: BLE001
                 return None
         """,
     "stand_in_import": """
         try:
-            shell = get_ipython().config
+            shell = detect_shell().config
             from .widgets import Bar
         except Exception:
             from .console import Bar
@@ -242,7 +242,7 @@ EW105_SILENT = {
         """,
     "release_only": """
         class Worker:
-            def heartbeat(self):
+            def tick(self):
                 if hasattr(self, "server"):
                     try:
                         self.server.stop()
@@ -274,13 +274,13 @@ EW105_SILENT = {
     "predicate_logs_why_no": """
         import logging
         log = logging.getLogger(__name__)
-        def is_cygwin(path):
+        def is_special_host(path):
             try:
-                out = run_uname(path)
+                out = probe_host(path)
             except Exception as e:
-                log.debug("uname failed: %s", e)
+                log.debug("probe failed: %s", e)
                 out = ""
-            return "CYGWIN" in out
+            return "SPECIAL" in out
         """,
     "remote_predicate": """
         class FS:
@@ -299,8 +299,8 @@ EW105_SILENT = {
                 return f
         """,
     "repr_class": """
-        class DebugReprGenerator:
-            def dump_object(self, obj):
+        class ValueRepr:
+            def dump(self, obj):
                 items = []
                 for key in dir(obj):
                     try:
@@ -324,7 +324,7 @@ EW105_FIRES = {
     # a feature silently disabled for the whole run
     "socket_setup_dropped": """
         import socket
-        class Statsd:
+        class Metrics:
             def __init__(self, host):
                 try:
                     self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -371,7 +371,7 @@ EW105_FIRES = {
     # a failed removal leaves the file behind: not only letting go
     "removal_is_not_release": """
         import os
-        class PidFile:
+        class Marker:
             def unlink(self):
                 try:
                     if int(open(self.fname).read() or 0) == self.pid:

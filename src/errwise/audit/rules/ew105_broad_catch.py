@@ -105,10 +105,10 @@ def _contained_on_purpose(model: FileModel, handler: HandlerInfo) -> bool:
 
 
 def _logged_query(model: FileModel, handler: HandlerInfo) -> bool:
-    """A yes/no predicate noting why the answer is "no" (`_is_cygwin(...)` logging at debug
-    that `uname` failed): the error is seen and nothing is left half-done. Elsewhere a logged
-    broad clause still hides a bug behind one line (the handler's second problem, next to
-    lost-traceback)."""
+    """A yes/no predicate noting why the answer is "no" (`is_special_host(...)` logging at
+    debug that the helper program failed): the error is seen and nothing is left half-done.
+    Elsewhere a logged broad clause still hides a bug behind one line (the handler's second
+    problem, next to lost-traceback)."""
     effects = model.effects_in(handler.try_.node.body)
     return is_predicate(handler.function) and not effects & (Effect.DISK | Effect.LOCK)
 
