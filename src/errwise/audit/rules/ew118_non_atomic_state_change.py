@@ -166,15 +166,14 @@ def _exclusive(model: FileModel, a: ast.AST, b: ast.AST) -> bool:
             other = node.orelse if mine is node.body else node.body
             if any(b is n for stmt in other for n in ast.walk(stmt)):
                 return True
-        elif isinstance(node, ast.Match):
-            if any(
-                b is n
-                for case in node.cases
-                if case is not child
-                for stmt in case.body
-                for n in ast.walk(stmt)
-            ):
-                return True
+        elif isinstance(node, ast.Match) and any(
+            b is n
+            for case in node.cases
+            if case is not child
+            for stmt in case.body
+            for n in ast.walk(stmt)
+        ):
+            return True
         child = node
     return False
 
