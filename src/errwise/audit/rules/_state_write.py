@@ -15,7 +15,8 @@ Only serialised structure is listed (`json.dump`, `json.dumps`, `yaml.safe_dump`
 `...serialize`): a torn copy of it fails to parse on every later run. Never listed: plain text
 (a pid, a one-line description, a user's lines rewritten as text), and a text file the caller
 names (the path comes from a parameter) edited as text with no state word (a source or config
-file the user owns: `update_file(fname, pattern)`; serialised data, `json.dump`..., to such a path is still state); writes to a temporary path
+file the user owns: `update_file(fname, pattern)`; serialised data, `json.dump`..., to such a
+path is still state); writes to a temporary path
 (`tempfile`, a name with tmp/temp); a path the function later renames or replaces
 (write-temp-then-rename); writes inside a `with` of an atomic or transaction helper or inside a
 `try` whose `except`/`finally` undoes (restores a backup); files opened for writing but left
