@@ -18,7 +18,14 @@ from errwise.audit.model import CallInfo, FileModel
 from errwise.audit.names import dotted
 from errwise.audit.rules._flow import assignments
 
-__all__ = ["Command", "command_of", "interactive_reason", "inherits_terminal", "finishes"]
+__all__ = [
+    "shown_to_the_user",
+    "Command",
+    "command_of",
+    "interactive_reason",
+    "inherits_terminal",
+    "finishes",
+]
 
 _INTERACTIVE_ENV = frozenset({"EDITOR", "VISUAL", "PAGER", "BROWSER", "SHELL", "GIT_EDITOR"})
 _INTERACTIVE_WORDS = ("editor", "pager", "browser")
@@ -325,6 +332,21 @@ def _first_positional(command: Command) -> str | None:
         if not word.startswith("-"):
             return word
     return None
+
+
+_GIT_DISPLAY = frozenset({"diff", "log", "show", "status", "shortlog", "whatchanged"})
+"""git subcommands that only show something: they change no repository state."""
+
+
+def shown_to_the_user(call: ast.Call, qualname: str, command: Command) -> bool:
+    """A read-only display (`git --no-pager diff`, `git log`) whose output goes to the user's
+    terminal: the child prints its own error there, and its failure changes nothing — the
+    dropped status hides no failure a program acts on."""
+    return (
+        command.program == "git"
+        and _git_subcommand(command) in _GIT_DISPLAY
+        and inherits_terminal(call, qualname)
+    )
 
 
 def _git_subcommand(command: Command) -> str | None:
