@@ -10,7 +10,9 @@ with the child's status, not a `run`/`call` whose child writes to the user's ter
 fixed local command that finishes on its own (`git rev-parse`, `uname`, `tool --version`,
 `python -c "..."`), not a process the code polls or that the caller asked to wait for
 (`if wait: proc.wait()`). Import aliases are resolved; a `**kwargs` splat may carry a timeout,
-so such calls are never flagged. Network calls are `network-call-without-timeout` (EW122).
+so such calls are never flagged. Not in CI, release, benchmark or tool scripts
+(`_raise_context.non_library_path`), run by a developer at a terminal. Network calls are
+`network-call-without-timeout` (EW122).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from errwise.audit.rules._commands import (
     interactive_reason,
 )
 from errwise.audit.rules._flow import ancestors, in_test_code
+from errwise.audit.rules._raise_context import non_library_path
 from errwise.audit.rules._timeouts import (
     bound_here,
     bound_objects,
@@ -49,6 +52,8 @@ _POSITIONAL_TIMEOUT = {"wait": 0, "communicate": 1}
 
 
 def check(model: FileModel) -> Iterator[Finding]:
+    if non_library_path(model.path):
+        return  # CI, release and tool scripts: the developer running one sees it stall
     popens = bound_objects(model, frozenset({"subprocess.Popen"}))
     aprocs = bound_objects(model, _ASYNC_FACTORIES)
     for call in model.calls:
@@ -290,9 +295,10 @@ sees it stall and can answer or press Ctrl-C); a fixed local command that finish
 `pip install` are still reported); a `Popen` the code polls itself, a wait the caller asked for
 (`if wait: proc.wait()`), `wait()` after the same function killed, terminated or
 `communicate()`d the process; calls with a `**kwargs` splat (it may carry the timeout); test
-code (`test_*.py`, `test*` functions, `Test*` classes). Network
-calls are `network-call-without-timeout` (EW122). Severity is low, medium when the call runs
-inside a `with <lock>:` block.
+code (`test_*.py`, `test*` functions, `Test*` classes); CI, release, benchmark and tool scripts
+(`ci/`, `tools/`, `scripts/`, `benchmarks/`, `setup.py`, `noxfile.py`), run by a developer at a
+terminal who sees them stall. Network calls are `network-call-without-timeout` (EW122).
+Severity is low, medium when the call runs inside a `with <lock>:` block.
 """,
     why="""
 A git command waiting for a credential prompt, a stalled NFS mount or a dead server never
