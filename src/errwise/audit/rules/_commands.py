@@ -29,6 +29,8 @@ __all__ = [
 
 _INTERACTIVE_ENV = frozenset({"EDITOR", "VISUAL", "PAGER", "BROWSER", "SHELL", "GIT_EDITOR"})
 _INTERACTIVE_WORDS = ("editor", "pager", "browser")
+_PROMPTING_HELPERS = ("credential", "askpass", "pinentry", "passphrase")
+"""Helpers that may ask the user (a keychain unlock, a gpg pinentry): the wait is a person's."""
 _VIEWERS = frozenset(
     {"less", "more", "most", "vi", "vim", "nvim", "nano", "emacs", "pico", "micro", "ed"}
     | {"top", "htop", "watch", "sensible-editor", "sensible-pager", "xdg-open"}
@@ -235,6 +237,9 @@ def interactive_reason(model: FileModel, call: CallInfo, command: Command) -> st
         return "an editor, pager or browser"
     if any(word in fn_name for word in _INTERACTIVE_WORDS):
         return "an editor, pager or browser"
+    owner = " ".join([*command.names, call.ctx.class_name or "", model.path]).lower()
+    if any(word in owner for word in _PROMPTING_HELPERS):
+        return "a credential or passphrase helper, which may prompt the user"
     program = command.program
     if program in _VIEWERS or (program in _SHELLS and not _runs_script(command)):
         return "an interactive program"

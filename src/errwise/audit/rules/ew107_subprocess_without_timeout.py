@@ -4,8 +4,9 @@ Promise: flags `subprocess.run/call/check_call/check_output` without `timeout=`,
 `Popen.wait()`/`Popen.communicate()` on a `Popen` bound in the same function (or on `self.x` in
 the same class) without a timeout, and `await proc.wait()/communicate()` on an asyncio
 subprocess outside `asyncio.wait_for`/`asyncio.timeout` — but only for a child that can really
-stall unseen: not an interactive child (an editor, a pager, a shell, a command from
-`EDITOR`/`PAGER`/`BROWSER`/`SHELL`, `git commit` without a message), not a wrapper that exits
+stall unseen: not an interactive child (an editor, a pager, a shell, a credential helper, a
+command from `EDITOR`/`PAGER`/`BROWSER`/`SHELL`, `git commit` without a message), not a wrapper
+that exits
 with the child's status, not a `run`/`call` whose child writes to the user's terminal, not a
 fixed local command that finishes on its own (`git rev-parse`, `uname`, `tool --version`,
 `python -c "..."`), not a process the code polls or that the caller asked to wait for
@@ -286,7 +287,9 @@ are resolved.
 Deliberately not reported, because a deadline would be wrong or is not needed there:
 interactive children (editors, pagers, browsers, shells, `open -W`, an interactive `ssh`
 session, `git commit` without a message, a command read from `EDITOR`/`VISUAL`/`PAGER`/
-`BROWSER`/`SHELL`, a call in a `try` with an explicit `except KeyboardInterrupt`); a wrapper
+`BROWSER`/`SHELL`, a credential or passphrase helper — its command, class or module speaks of
+a credential, askpass, pinentry or passphrase — that may prompt the user, a call in a `try`
+with an explicit `except KeyboardInterrupt`); a wrapper
 that exits with the child's status (`sys.exit(subprocess.call(cmd))`: running it is the
 program's job); a `run`/`call`/`check_call` whose output goes to the user's terminal (the user
 sees it stall and can answer or press Ctrl-C); a fixed local command that finishes on its own
