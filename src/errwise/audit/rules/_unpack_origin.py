@@ -1,15 +1,17 @@
 """Where a string that code splits comes from: outside the program, or a producer's format.
 
 Promise: `outside_origin(model, stmt, expr)` follows `expr` back through text transformations
-(`strip()`, `decode()`, `b64decode(...)`, slicing), the lines of a text (`for line in
-text.splitlines()`, a comprehension over them) and the local assignments of its function, and
-names the outside source it reaches — or the `--porcelain` output of git, whose documented
-records include bare keywords — a parameter of a public function or method (its callers
-pass whatever they like), a command-line argument, an environment variable, `input()`, or a
-file the program reads as text (`path.read_text()`, `open(...)`) — or returns None.
-None is "not known to come from outside": the output of a command or an API, a private
-attribute, a private helper's parameter, or a stream the code reads (`readline()`, `next(it)`),
-whose format is the producer's contract.
+(`strip()`, `decode()`, `b64decode(...)`, slicing, formatting), the lines of a text (`for line
+in text.splitlines()`, a comprehension over them), the loop that binds it, the local
+assignments of its function and the attributes its class's public `__init__` sets, and names
+the outside source it reaches: a parameter of a public function or method (its callers pass
+whatever they like), a command-line argument, an environment variable, `input()`, a file the
+program reads as text (`path.read_text()`, `open(...)`), or git's `--porcelain` output, whose
+documented records include bare keywords. Otherwise it returns None — "not known to come from
+outside": the output of a command or an API, a private attribute, a private helper's
+parameter, a stream the code reads (`readline()`, `next(it)`), whose format is the producer's
+contract. A script's top-level code has no origin (its traceback is the line itself).
+`regex_token` tells a loop variable of `re.findall`/`finditer`: a token the pattern shaped.
 """
 
 from __future__ import annotations

@@ -166,10 +166,11 @@ _TOKEN = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def _shared(model: FileModel, node: ast.If, path: ast.expr) -> bool:
-    """Is the path one other processes or threads touch while this code runs? The evidence is
-    in the names: the path, what the function built it from, the function or its class speak
-    of shared state — a lock, a pid or socket file, a queue or state directory, a temp file, a
-    worker (`lock_path`, `self.pidfile`, `run_dir / "pending"`, `with_suffix(".tmp")`)."""
+    """Is the path one other processes or threads contend for? The evidence is in the names:
+    the path, what the function built it from, the function or its class speak of a lock, a
+    pid file, a heartbeat, a claim, a queue or spool directory, a worker (`lock_path`,
+    `self.pidfile`, `run_dir / "pending"`, `lock_path.with_suffix(".tmp")`) — a temp file or
+    socket alone is not enough."""
     words = [ast.unparse(path)]
     fn = model.function_of(node)
     if fn is not None and not isinstance(fn.node, ast.Lambda):
