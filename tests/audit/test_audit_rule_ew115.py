@@ -468,3 +468,74 @@ def test_outside_input_fires(audit, name):
     findings = audit(source, "EW115")
     assert len(findings) == 1, findings
     assert text in findings[0].message
+
+
+# -- round 2, wider corpus: guards through a derived name; argparse results; nested helpers -------
+
+DERIVED_GUARDS = {
+    "flag_holding_the_shape_test": """
+        def iter_nodes(nodename, namespace=None):
+            needs_resolution = not namespace and ":" in nodename
+            if needs_resolution:
+                prefix, nodename = nodename.split(":", maxsplit=1)
+            return nodename
+        """,
+}
+
+DERIVED_LOOKALIKES = {
+    # the flag tests another string
+    "flag_on_another_string": (
+        """
+        def iter_nodes(nodename, other):
+            needs_resolution = ":" in other
+            if needs_resolution:
+                prefix, nodename = nodename.split(":", maxsplit=1)
+            return nodename
+        """,
+        "comes from a parameter of the public `iter_nodes`",
+    ),
+    "argparse_namespace_attribute": (
+        """
+        import argparse
+        def _parse_headers(parsed_args: argparse.Namespace):
+            out = []
+            for header in parsed_args.headers or ():
+                name, val = header.split(":", 1)
+                out.append((name, val))
+            return out
+        """,
+        "comes from a command-line argument",
+    ),
+    "parse_args_result": (
+        """
+        def _main(parser):
+            args = parser.parse_args()
+            user, password = args.auth.split(":", 1)
+            return user, password
+        """,
+        "comes from a command-line argument",
+    ),
+    "nested_helper_of_a_public_function": (
+        """
+        def cmdline_config(args):
+            def getarg(arg):
+                key, value = arg.split("=", 1)
+                return key, value
+            return dict(getarg(a) for a in args)
+        """,
+        "a helper of the public `cmdline_config`",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DERIVED_GUARDS))
+def test_guard_through_a_derived_name_is_silent(audit, name):
+    assert audit(DERIVED_GUARDS[name], "EW115") == []
+
+
+@pytest.mark.parametrize("name", sorted(DERIVED_LOOKALIKES))
+def test_derived_lookalike_fires(audit, name):
+    source, text = DERIVED_LOOKALIKES[name]
+    findings = audit(source, "EW115")
+    assert len(findings) == 1, findings
+    assert text in findings[0].message

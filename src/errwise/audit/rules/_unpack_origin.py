@@ -124,12 +124,20 @@ def _origin(
         and not expr.attr.startswith("_")
     ):
         return _init_origin(model, fn, expr.attr, depth, seen)
+    if isinstance(expr, ast.Attribute) and _parsed_arguments(model, fn, expr.value):
+        return "a command-line argument"
     if isinstance(expr, ast.BinOp):  # `"%s=%s" % (user, password)`, `a + ":" + b`
         parts: list[ast.expr] = [expr.left, expr.right]
         if isinstance(expr.right, ast.Tuple):
             parts[1:] = expr.right.elts
         for part in parts:
             found = _origin(model, fn, part, depth + 1, seen)
+            if found:
+                return found
+        return None
+    if isinstance(expr, ast.BoolOp):  # `parsed_args.headers or ()`
+        for value in expr.values:
+            found = _origin(model, fn, value, depth + 1, seen)
             if found:
                 return found
         return None
@@ -184,7 +192,12 @@ def _name_origin(
     seen.add(name)
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)]
     if name in params and name not in ("self", "cls"):
-        return f"a parameter of the public `{fn.name}`" if _public(model, fn) else None
+        if not _public(model, fn):
+            return None
+        outer = model.parents.get(fn)
+        if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return f"a parameter of `{fn.name}`, a helper of the public `{outer.name}`"
+        return f"a parameter of the public `{fn.name}`"
     for value in assignments(model, fn).get(name, []):
         found = _origin(model, fn, value, depth + 1, seen)
         if found:
@@ -205,6 +218,23 @@ def _name_origin(
             ):
                 return "a file the program reads"
     return None
+
+
+def _parsed_arguments(
+    model: FileModel, fn: ast.FunctionDef | ast.AsyncFunctionDef, expr: ast.expr
+) -> bool:
+    """`args` from `parser.parse_args()`, or a parameter annotated `argparse.Namespace`."""
+    if not isinstance(expr, ast.Name):
+        return False
+    for arg in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs):
+        if arg.arg == expr.id and arg.annotation is not None:
+            return (dotted(arg.annotation) or "").endswith("Namespace")
+    return any(
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in ("parse_args", "parse_known_args")
+        for value in assignments(model, fn).get(expr.id, [])
+    )
 
 
 def _init_origin(
@@ -277,10 +307,12 @@ def _opens_file(model: FileModel, expr: ast.expr) -> bool:
 
 def _public(model: FileModel, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A function or method callers outside the module may call: its name and its class's
-    name are not private, and it is not nested in another function."""
+    name are not private — or a helper nested in such a function, which gets its inputs."""
+    parent = model.parents.get(fn)
+    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return _public(model, parent)
     if fn.name.startswith("_") and not (fn.name.startswith("__") and fn.name.endswith("__")):
         return False
-    parent = model.parents.get(fn)
     if isinstance(parent, ast.ClassDef):
         if parent.name.startswith("_"):
             return False

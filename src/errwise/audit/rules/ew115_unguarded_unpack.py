@@ -280,8 +280,9 @@ def _guarded_by_test(
 ) -> bool:
     child: ast.AST = stmt
     for node in ancestors(model, stmt):
-        if isinstance(node, (ast.If, ast.While, ast.IfExp)) and _tests_shape(
-            node.test, receiver, strict=strict
+        if isinstance(node, (ast.If, ast.While, ast.IfExp)) and (
+            _tests_shape(node.test, receiver, strict=strict)
+            or _tests_through_a_name(model, stmt, node.test, receiver, strict=strict)
         ):
             return True
         if isinstance(node, ast.comprehension) and any(
@@ -454,6 +455,32 @@ def _tests_shape(test: ast.expr, receiver: ast.expr, *, strict: bool = False) ->
     return False
 
 
+def _tests_through_a_name(
+    model: FileModel, stmt: ast.AST, test: ast.expr, receiver: ast.expr, *, strict: bool
+) -> bool:
+    """The test checks a name the function derived from the string: a flag holding a shape
+    test (`needs = ":" in name` ... `if needs:`), or a piece of it (`scheme, _, _ =
+    url.partition("://")` ... `if "+" in scheme:`)."""
+    fn = model.function_of(stmt)
+    if fn is None or isinstance(fn.node, ast.Lambda):
+        return False
+    tested = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+    for node in ast.walk(fn.node):
+        if not isinstance(node, ast.Assign) or not mentions_expr(node.value, receiver):
+            continue
+        for target in node.targets:
+            for name in ast.walk(target):
+                if not isinstance(name, ast.Name) or name.id not in tested:
+                    continue
+                if _tests_shape(node.value, receiver, strict=strict):
+                    return True  # a flag: `needs = ":" in name`
+                if not strict and _tests_shape(
+                    test, ast.Name(id=name.id, ctx=ast.Load()), strict=strict
+                ):
+                    return True  # a piece of the string tested for the separator
+    return False
+
+
 def _prefix_test(node: ast.Compare, receiver: ast.expr) -> bool:
     """`s[:1] == "{"`, `s[0] != "#"`: a comparison of a slice or character of the string with
     a literal."""
@@ -521,13 +548,16 @@ f-string, `sep.join(...)`), a function whose every caller in the file catches Va
 test code (`test_*.py`, `test*` functions, `Test*` classes), where a crash is the test failing.
 
 Reported only when the string comes from outside the program — a parameter of a public function
-or method (or an attribute its public `__init__` sets from one), a command-line argument, an
+or method or of a helper nested in one (or an attribute its public `__init__` sets from one), a
+command-line argument (also `parse_args()` results and `argparse.Namespace` attributes), an
 environment variable, `input()`, a file the program reads, git's `--porcelain` output (whose
 records include bare keywords) — or when a `key=value` / `key:value` pair is split without a
 limit, so a second delimiter in the value breaks it whatever the source. Not reported: lines of
 a command's or an API's output and other producer formats, a private helper's parameter, a
 private attribute, a multi-line message split at its first line break, a token a regex already
-shaped (`for term in re.findall(...)`), a prefix test of the argument at every call site
+shaped (`for term in re.findall(...)`), a test through a name derived from the string (a flag
+`needs = ":" in name`, a piece `scheme, _, _ = url.partition("://")` tested for the
+separator), a prefix test of the argument at every call site
 (`if tag[:1] == "{": fixtag(tag)`), a guard inside an earlier `try` (`except ImportError: if
 "." not in name: raise`), and a script's top-level code, whose traceback is the line itself.
 """,
