@@ -314,3 +314,30 @@ def test_test_code_is_not_reported(audit):
         """
     assert audit(source, "EW107", path="tests/test_cli.py") == []
     assert len(audit(source, "EW107", path="pkg/cli.py")) == 1
+
+
+# -- round 2 (issue 16): developer scripts ------------------------------------------------------
+
+
+def test_ci_script_is_silent_and_package_code_fires(audit):
+    source = """
+        import subprocess
+        def upload(dist):
+            subprocess.run(["git", "fetch", dist], capture_output=True)
+        """
+    assert audit(source, "EW107", path="ci/github_releases.py") == []
+    assert audit(source, "EW107", path="tools/release.py") == []
+    assert [f.rule for f in audit(source, "EW107", path="pkg/release.py")] == ["EW107"]
+
+
+def test_credential_helper_may_prompt(audit):
+    # a credential helper can wait for a keychain unlock or a gpg pinentry: the wait is a person's
+    source = """
+        import subprocess
+        class Store:
+            def _execute(self, subcmd, data):
+                return subprocess.check_output([self.exe, subcmd], input=data)
+        """
+    assert audit(source, "EW107", path="pkg/credentials/store.py") == []
+    # the same call in a module that says nothing of credentials still fires
+    assert [f.rule for f in audit(source, "EW107", path="pkg/store.py")] == ["EW107"]

@@ -482,3 +482,34 @@ def test_dispatch_with_an_else_does_not_fall_off(audit):
             return get_hasher(algo).update(data)
         """
     assert audit(source, "EW108") == []
+
+
+# -- round 2 (issue 16): a read-only display shown to the user -----------------------------------
+
+
+def test_git_diff_shown_to_the_user_is_silent(audit):
+    source = """
+        import subprocess
+        def show_changes(color):
+            subprocess.call(("git", "--no-pager", "diff", "--no-ext-diff", f"--color={color}"))
+        """
+    assert audit(source, "EW108") == []
+
+
+def test_state_changing_git_call_still_fires(audit):
+    source = """
+        import subprocess
+        def drop_branch(name):
+            subprocess.call(("git", "branch", "-D", name))
+        """
+    assert [f.rule for f in audit(source, "EW108")] == ["EW108"]
+
+
+def test_captured_git_diff_still_fires(audit):
+    # captured: nobody sees git's error, and the empty output reads as "no changes"
+    source = """
+        import subprocess
+        def changes():
+            subprocess.run(["git", "diff"], capture_output=True)
+        """
+    assert [f.rule for f in audit(source, "EW108")] == ["EW108"]

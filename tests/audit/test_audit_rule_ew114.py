@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 POSITIVES = {
+    # (was `read_state(path)`: "state" alone does not say another process touches the file —
+    # a program's own state file was labelled a theoretical race on real code; a claim is
+    # contended by the workers that take it)
     "exists_then_open_early_return": (
         """
         import json, os
-        def read_state(path):
+        def read_claim(path):
             if not os.path.exists(path):
                 return None
             with open(path) as handle:
@@ -57,10 +60,11 @@ POSITIVES = {
     # Was a path nothing marks as shared (`load(p)`): a race needs another process or thread
     # touching the path, and a maintainer would not act on a private one (now a negative
     # below); the same shape on a shared state file is still reported.
+    # (was `load_state(p)`, see above: now a path in a spool directory)
     "exists_and_size_then_read": (
         """
         import os
-        def load_state(p):
+        def load_spool_entry(p):
             if os.path.exists(p) and os.path.getsize(p) > 0:
                 return open(p, "rb").read()
             return b""
@@ -240,3 +244,61 @@ def test_reported_at_the_use(audit):
     )
     assert (finding.line, finding.col) == (6, 9)
     assert "handle `FileNotFoundError`" in finding.recommendation
+
+
+# -- round 2 (issue 16): only a path processes contend for -------------------------------------
+
+PRIVATE_PATHS = {
+    # a mkstemp file of this object: nobody else knows its name
+    "private_temp_file": """
+        import os, tempfile
+        class Writer:
+            def __init__(self):
+                fd, self.tmp_file_path = tempfile.mkstemp()
+            def commit(self, target):
+                if os.path.isfile(self.tmp_file_path):
+                    os.replace(self.tmp_file_path, target)
+        """,
+    # the program's own socket file, at start-up
+    "own_socket_file": """
+        import os
+        class UnixSocketConfig:
+            def create(self):
+                if os.path.exists(self.path):
+                    os.unlink(self.path)
+        """,
+    # a class named "shared" is not a contended path
+    "shared_in_a_class_name": """
+        class SharedLibs:
+            def needs_upgrade(self):
+                if not self.pip_path.is_file():
+                    return True
+                return self.pip_path.stat().st_mtime < 0
+        """,
+    "own_state_file": """
+        import os
+        def read_install_state(envdir):
+            filename = os.path.join(envdir, ".install_state_v1")
+            if not os.path.exists(filename):
+                return None
+            with open(filename) as f:
+                return f.read()
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE_PATHS))
+def test_private_path_is_silent(audit, name):
+    assert audit(PRIVATE_PATHS[name], "EW114") == []
+
+
+def test_temp_file_beside_a_lock_still_fires(audit):
+    source = """
+        import os
+        def refresh(lock_path):
+            temp_path = lock_path.with_suffix(".tmp")
+            if os.path.exists(temp_path):
+                os.unlink(temp_path)
+        """
+    findings = audit(source, "EW114")
+    assert [f.rule for f in findings] == ["EW114"]

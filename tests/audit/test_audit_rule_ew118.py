@@ -168,11 +168,15 @@ REWRITES = {
         "high",
         "state the code reads back (line 4)",
     ),
-    "pid_file_content": (
+    # (was "pid_file_content": `open(pidfile, "w").write(str(os.getpid()))`. A torn pid file
+    # is no worse than a missing one and nothing parses it into a crash: the claim that a
+    # maintainer would fix it was false — now in test_plain_text_rewrite_is_silent.)
+    "pid_file_serialised": (
         """
-        import os
+        import json, os
         def write_pid(pidfile):
-            open(pidfile, "w").write(str(os.getpid()))
+            with open(pidfile, "w") as fh:
+                json.dump({"pid": os.getpid()}, fh)
         """,
         "medium",
         "(`pidfile`)",
@@ -463,3 +467,116 @@ def test_result_published_then_running_entry_removed(audit):
     findings = audit(source, "non-atomic-state-change")
     assert [(f.rule, f.line, f.severity.value) for f in findings] == [("EW118", 6, "medium")]
     assert "the new file and the old path both exist" in findings[0].message
+
+
+# -- round 2 (issue 16) ------------------------------------------------------------------------
+
+PLAIN_TEXT_SILENT = {
+    "pid_file_text": """
+        import os
+        def write_pid(pidfile):
+            open(pidfile, "w").write(str(os.getpid()))
+        """,
+    "one_line_description": """
+        class Repo:
+            def _get_description(self):
+                with open(self.description_path) as fp:
+                    return fp.read().rstrip()
+            def _set_description(self, descr):
+                with open(self.description_path, "w") as fp:
+                    fp.write(descr)
+        """,
+    # the removal and the write are in different branches: never both
+    "exclusive_branches": """
+        import os
+        def delete(path, pack_file_path, lines, loose):
+            if loose:
+                os.remove(path)
+            else:
+                with open(pack_file_path, "w") as fd:
+                    fd.writelines(lines)
+        """,
+    # an old file moved aside before the write, and the function looks for it there
+    "moved_aside_and_checked": """
+        import os, shutil
+        def install(hook_path, legacy_path, text):
+            if os.path.lexists(hook_path):
+                shutil.move(hook_path, legacy_path)
+            if os.path.exists(legacy_path):
+                print("migration mode")
+            with open(hook_path, "w") as fh:
+                fh.write(text)
+        """,
+    # "ensure absent" of a by-product after the write
+    "ensure_absent_by_product": """
+        import os
+        def delete(pack_file_path, reflog_path, lines):
+            with open(pack_file_path, "w") as fd:
+                fd.writelines(lines)
+            if os.path.isfile(reflog_path):
+                os.remove(reflog_path)
+        """,
+}
+
+ROUND2_FIRES = {
+    "description_serialised": (
+        """
+        import json
+        class Repo:
+            def _get_description(self):
+                with open(self.description_path) as fp:
+                    return json.load(fp)
+            def _set_description(self, descr):
+                with open(self.description_path, "w") as fp:
+                    json.dump(descr, fp)
+        """,
+        "rewrites `self.description_path` in place",
+    ),
+    # the same steps, not in exclusive branches
+    "same_branch_write_and_remove": (
+        """
+        import os
+        def delete(path, pack_file_path, lines, loose):
+            if loose:
+                os.remove(path)
+                with open(pack_file_path, "w") as fd:
+                    fd.writelines(lines)
+        """,
+        "as separate steps",
+    ),
+    # moved aside, but nothing looks for it at its new place
+    "moved_aside_unchecked": (
+        """
+        import os, shutil
+        def install(hook_path, legacy_path, text):
+            shutil.move(hook_path, legacy_path)
+            with open(hook_path, "w") as fh:
+                fh.write(text)
+        """,
+        "as separate steps",
+    ),
+    # an unconditional removal after the write is half of the change
+    "unconditional_removal": (
+        """
+        import os
+        def delete(pack_file_path, reflog_path, lines):
+            with open(pack_file_path, "w") as fd:
+                fd.writelines(lines)
+            os.remove(reflog_path)
+        """,
+        "as separate steps",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_TEXT_SILENT))
+def test_plain_text_rewrite_is_silent(audit, name):
+    assert audit(PLAIN_TEXT_SILENT[name], "EW118") == []
+
+
+@pytest.mark.parametrize("name", sorted(ROUND2_FIRES))
+def test_round2_lookalike_fires(audit, name):
+    source, text = ROUND2_FIRES[name]
+    findings = audit(source, "EW118")
+    assert len(findings) == 1, findings
+    assert text in findings[0].message

@@ -376,3 +376,107 @@ def test_work_on_raises_grows_linearly():
     small = work(_raises_in_one_function(60), watched)
     large = work(_raises_in_one_function(120), watched)
     assert large / small < LINEAR, (small, large)
+
+
+# -- round 2 (issue 16): the program's conventions decide -------------------------------------
+
+ROUND2_SILENT = {
+    # the project's command line catches RuntimeError by name, prints it and exits: it is the
+    # project's user-error type, shown as a message
+    "runtime_error_is_the_programs_shown_error": """
+        import os, sys
+        def load_config(path):
+            if not os.path.exists(path):
+                raise RuntimeError("%r doesn't exist" % path)
+            return path
+        class App:
+            def run(self):
+                try:
+                    load_config("gunicorn.conf.py")
+                except RuntimeError as e:
+                    print("Error: %s" % e, file=sys.stderr)
+                    sys.exit(1)
+        """,
+    # a stub raising Exception that every subclass overrides: nobody meets it
+    "stub_overridden_by_every_subclass": """
+        class Handler:
+            def call(self, method, params):
+                raise Exception("NotYetImplemented")
+        class RPC(Handler):
+            def call(self, method, params):
+                return method
+        """,
+}
+
+ROUND2_FIRES = {
+    # caught by name, but the handler goes on: not a message the program ends on
+    "runtime_error_caught_and_continued": (
+        """
+        import os, logging
+        def load_config(path):
+            if not os.path.exists(path):
+                raise RuntimeError("%r doesn't exist" % path)
+            return path
+        def reload():
+            try:
+                load_config("app.conf")
+            except RuntimeError:
+                logging.exception("reload failed")
+        """,
+        "gives callers no type or code",
+    ),
+    "stub_inherited_by_a_subclass": (
+        """
+        class PKey:
+            def write_private_key(self, file_obj):
+                '''Write the key.'''
+                raise Exception("Not implemented in PKey")
+        class Ed25519Key(PKey):
+            def sign(self, data):
+                return data
+        """,
+        "a subclass does not override it",
+    ),
+    "fallback_of_an_error_translation": (
+        """
+        def check(out):
+            exp = out["exception"]
+            msg = out["message"]
+            if exp == "IllegalArgumentException":
+                raise ValueError(msg)
+            elif exp == "SecurityException":
+                raise PermissionError(msg)
+            else:
+                raise RuntimeError(msg)
+        """,
+        "fallback of a translation whose other branches raise `PermissionError`, `ValueError`",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND2_SILENT))
+def test_round2_convention_is_silent(audit, name):
+    assert audit(ROUND2_SILENT[name], "EW119") == []
+
+
+@pytest.mark.parametrize("name", sorted(ROUND2_FIRES))
+def test_round2_lookalike_fires(audit, name):
+    source, text = ROUND2_FIRES[name]
+    findings = audit(source, "EW119")
+    assert len(findings) == 1, findings
+    assert text in findings[0].message
+
+
+def test_dispatch_default_returning_siblings_is_not_a_translation(audit):
+    # the other branches return values: a dispatch on a kind, whose default is a programmer
+    # error (unchanged), not an error translation
+    source = """
+        def area(shape, size):
+            if shape == "square":
+                return size * size
+            elif shape == "circle":
+                return 3.14 * size * size
+            else:
+                raise RuntimeError(f"unknown shape {shape}")
+        """
+    assert audit(source, "EW119") == []

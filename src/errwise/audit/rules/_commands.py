@@ -18,10 +18,19 @@ from errwise.audit.model import CallInfo, FileModel
 from errwise.audit.names import dotted
 from errwise.audit.rules._flow import assignments
 
-__all__ = ["Command", "command_of", "interactive_reason", "inherits_terminal", "finishes"]
+__all__ = [
+    "shown_to_the_user",
+    "Command",
+    "command_of",
+    "interactive_reason",
+    "inherits_terminal",
+    "finishes",
+]
 
 _INTERACTIVE_ENV = frozenset({"EDITOR", "VISUAL", "PAGER", "BROWSER", "SHELL", "GIT_EDITOR"})
 _INTERACTIVE_WORDS = ("editor", "pager", "browser")
+_PROMPTING_HELPERS = ("credential", "askpass", "pinentry", "passphrase")
+"""Helpers that may ask the user (a keychain unlock, a gpg pinentry): the wait is a person's."""
 _VIEWERS = frozenset(
     {"less", "more", "most", "vi", "vim", "nvim", "nano", "emacs", "pico", "micro", "ed"}
     | {"top", "htop", "watch", "sensible-editor", "sensible-pager", "xdg-open"}
@@ -228,6 +237,9 @@ def interactive_reason(model: FileModel, call: CallInfo, command: Command) -> st
         return "an editor, pager or browser"
     if any(word in fn_name for word in _INTERACTIVE_WORDS):
         return "an editor, pager or browser"
+    owner = " ".join([*command.names, call.ctx.class_name or "", model.path]).lower()
+    if any(word in owner for word in _PROMPTING_HELPERS):
+        return "a credential or passphrase helper, which may prompt the user"
     program = command.program
     if program in _VIEWERS or (program in _SHELLS and not _runs_script(command)):
         return "an interactive program"
@@ -325,6 +337,21 @@ def _first_positional(command: Command) -> str | None:
         if not word.startswith("-"):
             return word
     return None
+
+
+_GIT_DISPLAY = frozenset({"diff", "log", "show", "status", "shortlog", "whatchanged"})
+"""git subcommands that only show something: they change no repository state."""
+
+
+def shown_to_the_user(call: ast.Call, qualname: str, command: Command) -> bool:
+    """A read-only display (`git --no-pager diff`, `git log`) whose output goes to the user's
+    terminal: the child prints its own error there, and its failure changes nothing — the
+    dropped status hides no failure a program acts on."""
+    return (
+        command.program == "git"
+        and _git_subcommand(command) in _GIT_DISPLAY
+        and inherits_terminal(call, qualname)
+    )
 
 
 def _git_subcommand(command: Command) -> str | None:

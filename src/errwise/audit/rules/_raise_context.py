@@ -429,6 +429,9 @@ _PROBES = frozenset(
 """Calls and attributes that ask the world (the file system, a process) a question."""
 
 
+STUB = "a stub for subclasses to override"
+
+
 def programmer_error(model: FileModel, info: RaiseInfo) -> str | None:
     """Why this raise reports a programmer error rather than a failure a caller handles, or
     None: the default of a dispatch (`elif ... else: raise`, `case _:`), a check at
@@ -444,7 +447,7 @@ def programmer_error(model: FileModel, info: RaiseInfo) -> str | None:
         if _in_decorator(model, fn):
             return "a check of a decorator: it rejects how the decorated API is used"
         if _stub(fn, node):
-            return "a stub for subclasses to override"
+            return STUB
         if _documents(fn, (info.exc_name or "").rpartition(".")[2]):
             return "the exception the function documents: callers rely on it"
     if _MISUSE.search(_message(model, info.node.exc, fn)[:_MAX_TEXT]):

@@ -11,9 +11,12 @@ is *state* the program maintains rather than an output the user asked for:
   (index, state, manifest, registry, lock, pid, cache, status, metadata, db, journal,
   checkpoint...), and no word says it is an output (report, export, output, download, log...).
 
-Never listed: a text file the caller names (the path comes from a parameter) edited as text
-with no state word (a source or config file the user owns: `update_file(fname, pattern)`;
-serialised data, `json.dump`..., to such a path is still state); writes to a temporary path
+Only serialised structure is listed (`json.dump`, `json.dumps`, `yaml.safe_dump`, `pickle`,
+`...serialize`): a torn copy of it fails to parse on every later run. Never listed: plain text
+(a pid, a one-line description, a user's lines rewritten as text), and a text file the caller
+names (the path comes from a parameter) edited as text with no state word (a source or config
+file the user owns: `update_file(fname, pattern)`; serialised data, `json.dump`..., to such a
+path is still state); writes to a temporary path
 (`tempfile`, a name with tmp/temp); a path the function later renames or replaces
 (write-temp-then-rename); writes inside a `with` of an atomic or transaction helper or inside a
 `try` whose `except`/`finally` undoes (restores a backup); files opened for writing but left
@@ -143,6 +146,9 @@ def state_rewrites(model: FileModel, fn: FunctionInfo) -> list[StateRewrite]:
             continue  # a text file the caller names, edited as text: theirs, not our state
         if not reads and word is None:
             continue
+        if not _serialized(model, call):
+            continue  # plain text (a pid, a one-line description, edited lines): a torn copy
+            # is no worse than a missing one, and nothing parses it into a crash
         read_line = reads[0].node.lineno if reads else None
         found.append(StateRewrite(call, path, how, read_line, word))
     return found
@@ -171,18 +177,36 @@ def _serialized(model: FileModel, call: CallInfo) -> bool:
     """The data written is serialised structure (`json.dump`, `yaml.safe_dump`, `pickle`...)."""
     exprs: list[ast.AST] = list(_data_written(model, call))
     parent = model.parents.get(call.node)
+    if isinstance(parent, ast.Call) and _dumper(parent):
+        return True  # `yaml.safe_dump(manifest, open(path, "w"))`
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+        fn = model.function_of(call.node)
+        if isinstance(target, ast.Name) and fn is not None:
+            # `fh = open(path, "w")` ... `json.dump(index, fh)`
+            return any(
+                isinstance(node, ast.Call)
+                and _dumper(node)
+                and any(isinstance(a, ast.Name) and a.id == target.id for a in node.args)
+                for node in ast.walk(fn.node)
+            )
     if isinstance(parent, ast.withitem):
         with_node = model.parents.get(parent)
         if isinstance(with_node, (ast.With, ast.AsyncWith)):
             exprs.extend(with_node.body)
     for expr in exprs:
         for node in ast.walk(expr):
-            if isinstance(node, ast.Call):
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if name.endswith(("dump", "dumps", "serialize", "to_json", "to_yaml", "to_toml")):
-                    return True
+            if isinstance(node, ast.Call) and _dumper(node):
+                return True
     return False
+
+
+def _dumper(node: ast.Call) -> bool:
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return isinstance(name, str) and name.endswith(
+        ("dump", "dumps", "serialize", "to_json", "to_yaml", "to_toml")
+    )
 
 
 def _write_site(model: FileModel, call: CallInfo) -> tuple[ast.expr, str] | None:

@@ -4,13 +4,16 @@ Promise: flags `subprocess.run/call/check_call/check_output` without `timeout=`,
 `Popen.wait()`/`Popen.communicate()` on a `Popen` bound in the same function (or on `self.x` in
 the same class) without a timeout, and `await proc.wait()/communicate()` on an asyncio
 subprocess outside `asyncio.wait_for`/`asyncio.timeout` — but only for a child that can really
-stall unseen: not an interactive child (an editor, a pager, a shell, a command from
-`EDITOR`/`PAGER`/`BROWSER`/`SHELL`, `git commit` without a message), not a wrapper that exits
+stall unseen: not an interactive child (an editor, a pager, a shell, a credential helper, a
+command from `EDITOR`/`PAGER`/`BROWSER`/`SHELL`, `git commit` without a message), not a wrapper
+that exits
 with the child's status, not a `run`/`call` whose child writes to the user's terminal, not a
 fixed local command that finishes on its own (`git rev-parse`, `uname`, `tool --version`,
 `python -c "..."`), not a process the code polls or that the caller asked to wait for
 (`if wait: proc.wait()`). Import aliases are resolved; a `**kwargs` splat may carry a timeout,
-so such calls are never flagged. Network calls are `network-call-without-timeout` (EW122).
+so such calls are never flagged. Not in CI, release, benchmark or tool scripts
+(`_raise_context.non_library_path`), run by a developer at a terminal. Network calls are
+`network-call-without-timeout` (EW122).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from errwise.audit.rules._commands import (
     interactive_reason,
 )
 from errwise.audit.rules._flow import ancestors, in_test_code
+from errwise.audit.rules._raise_context import non_library_path
 from errwise.audit.rules._timeouts import (
     bound_here,
     bound_objects,
@@ -49,6 +53,8 @@ _POSITIONAL_TIMEOUT = {"wait": 0, "communicate": 1}
 
 
 def check(model: FileModel) -> Iterator[Finding]:
+    if non_library_path(model.path):
+        return  # CI, release and tool scripts: the developer running one sees it stall
     popens = bound_objects(model, frozenset({"subprocess.Popen"}))
     aprocs = bound_objects(model, _ASYNC_FACTORIES)
     for call in model.calls:
@@ -281,7 +287,9 @@ are resolved.
 Deliberately not reported, because a deadline would be wrong or is not needed there:
 interactive children (editors, pagers, browsers, shells, `open -W`, an interactive `ssh`
 session, `git commit` without a message, a command read from `EDITOR`/`VISUAL`/`PAGER`/
-`BROWSER`/`SHELL`, a call in a `try` with an explicit `except KeyboardInterrupt`); a wrapper
+`BROWSER`/`SHELL`, a credential or passphrase helper — its command, class or module speaks of
+a credential, askpass, pinentry or passphrase — that may prompt the user, a call in a `try`
+with an explicit `except KeyboardInterrupt`); a wrapper
 that exits with the child's status (`sys.exit(subprocess.call(cmd))`: running it is the
 program's job); a `run`/`call`/`check_call` whose output goes to the user's terminal (the user
 sees it stall and can answer or press Ctrl-C); a fixed local command that finishes on its own
@@ -290,9 +298,10 @@ sees it stall and can answer or press Ctrl-C); a fixed local command that finish
 `pip install` are still reported); a `Popen` the code polls itself, a wait the caller asked for
 (`if wait: proc.wait()`), `wait()` after the same function killed, terminated or
 `communicate()`d the process; calls with a `**kwargs` splat (it may carry the timeout); test
-code (`test_*.py`, `test*` functions, `Test*` classes). Network
-calls are `network-call-without-timeout` (EW122). Severity is low, medium when the call runs
-inside a `with <lock>:` block.
+code (`test_*.py`, `test*` functions, `Test*` classes); CI, release, benchmark and tool scripts
+(`ci/`, `tools/`, `scripts/`, `benchmarks/`, `setup.py`, `noxfile.py`), run by a developer at a
+terminal who sees them stall. Network calls are `network-call-without-timeout` (EW122).
+Severity is low, medium when the call runs inside a `with <lock>:` block.
 """,
     why="""
 A git command waiting for a credential prompt, a stalled NFS mount or a dead server never

@@ -37,6 +37,7 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, verdict
 from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules._commands import command_of, shown_to_the_user
 from errwise.audit.rules._none_failure import (
     NoneFailure,
     none_failures,
@@ -318,6 +319,8 @@ def _subprocess_finding(model: FileModel, call: CallInfo) -> Finding | None:
         what = "its result"
     else:
         return None
+    if name != "os.system" and shown_to_the_user(node, name, command_of(model, node)):
+        return None  # `git --no-pager diff` shown to the user: its failure changes nothing
     shown = call_text(model, node)
     if call.discarded:
         how = f"{shown} drops {what}"

@@ -7,8 +7,9 @@ nor a clause for `BaseException`/`KeyboardInterrupt`/bare `except`. Ctrl-C (`Key
 and `sys.exit()` are not `Exception`s: they skip the cleanup and leave state behind. This is the
 real danger behind "broad catching" in seed 004 MEDIUM-1 — `except Exception` does *not* catch
 Ctrl-C. The cleanup may be a call to a helper of the same module (a function, or a method of
-the clause's class via `self.`) whose own body removes, rolls back or releases. Does not claim
-the clause.
+the clause's class via `self.`) whose own body removes, rolls back or releases. A helper whose
+body only assigns attributes (an in-memory restore) is not cleanup an interrupt can skip with
+harm: the interrupt abandons the object with the operation. Does not claim the clause.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
-from errwise.audit.model import CallInfo, FileModel, HandlerInfo, TryInfo
+from errwise.audit.model import CallInfo, FileModel, FunctionInfo, HandlerInfo, TryInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules._handler_context import in_thread, thread_targets
 from errwise.audit.rules.ew108_ignored_error_result import resolve_callee
@@ -66,16 +67,32 @@ def _cleanup_calls(model: FileModel, handler: HandlerInfo) -> list[tuple[CallInf
     for call in model.calls_in(handler.node.body):
         if call.ctx.handler is not handler:
             continue  # inside a nested handler of the clause
+        key = resolve_callee(model, call, functions)
+        if key is not None and _in_memory_only(functions[key]):
+            continue  # `self._restore()` that only puts attributes back: an interrupt abandons
+            # the object with the operation, no state outside the process is left behind
         if _cleans_up(call):
             found.append((call, None))
             continue
         # A helper of this module that does the undo: `self._discard()`, `remove_partial(p)`.
-        key = resolve_callee(model, call, functions)
         if key is not None and key != (handler.function.qualname if handler.function else None):
             inner = next((c for c in functions[key].calls if _cleans_up(c)), None)
             if inner is not None:
                 found.append((call, call_text(model, inner.node)))
     return found
+
+
+def _in_memory_only(fn: FunctionInfo) -> bool:
+    """A helper whose whole body assigns attributes or names and calls nothing."""
+    node = fn.node
+    if isinstance(node, ast.Lambda) or fn.calls:
+        return False
+    body = [
+        s
+        for s in node.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # docstring
+    ]
+    return bool(body) and all(isinstance(s, (ast.Assign, ast.AugAssign)) for s in body)
 
 
 def _cleans_up(call: CallInfo) -> bool:
@@ -162,7 +179,8 @@ clause, and the undo never runs. The undo may be inline (`os.remove(tmp)`,
 (`self._discard()` that calls `shutil.rmtree`).
 
 Deliberately not reported: a helper that only changes memory (forgets an entry, stops an
-object), code run in a thread (Ctrl-C reaches the main thread only), a clause covered by a
+object, puts attributes back — even one named `restore`/`rollback` whose body only assigns),
+code run in a thread (Ctrl-C reaches the main thread only), a clause covered by a
 `finally` or an interrupt clause around it.
 """,
     why="""

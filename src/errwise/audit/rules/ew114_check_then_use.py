@@ -7,8 +7,9 @@ leaves early (`return`/`raise`/`continue`/`break`), the statements after the `if
 reads, writes, stats, lists, removes, renames or creates the *same* path expression. Not flagged
 when that use sits in a `try` that catches the error the race produces (FileNotFoundError /
 FileExistsError or a superclass), or when the path is reassigned in between. Reported only for
-a path other processes or threads touch — its names speak of shared state (a lock, a pid or
-socket file, a queue or state directory, a temp file, a worker) — and never in test code.
+a path other processes or threads contend for — its names speak of it (a lock, a pid file, a
+heartbeat, a claim, a queue or spool directory, a worker; a temp file or socket alone is not
+enough) — and never in test code.
 """
 
 from __future__ import annotations
@@ -153,14 +154,23 @@ _SHARED_WORDS = frozenset(
     | {"journal", "state", "stale", "mutex", "semaphore", "shared", "tmp", "temp", "tempfile"}
     | {"temporary", "tmpfile", "tmpdir", "tempdir", "worker", "workers"}
 )
+_CONTENDED_WORDS = frozenset(
+    {"lock", "locks", "lockfile", "flock", "pid", "pidfile", "heartbeat", "lease", "claim"}
+    | {"claims", "queue", "spool", "pending", "running", "inbox", "outbox", "mutex"}
+    | {"semaphore", "stale", "worker", "workers"}
+)
+"""The words of `_SHARED_WORDS` that name a thing processes contend for. A temp file, a
+socket, "state" or "shared" alone are not evidence: a `mkstemp` path is private to its
+creator, a program's own socket or state file is touched by that program only."""
 _TOKEN = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def _shared(model: FileModel, node: ast.If, path: ast.expr) -> bool:
-    """Is the path one other processes or threads touch while this code runs? The evidence is
-    in the names: the path, what the function built it from, the function or its class speak
-    of shared state — a lock, a pid or socket file, a queue or state directory, a temp file, a
-    worker (`lock_path`, `self.pidfile`, `run_dir / "pending"`, `with_suffix(".tmp")`)."""
+    """Is the path one other processes or threads contend for? The evidence is in the names:
+    the path, what the function built it from, the function or its class speak of a lock, a
+    pid file, a heartbeat, a claim, a queue or spool directory, a worker (`lock_path`,
+    `self.pidfile`, `run_dir / "pending"`, `lock_path.with_suffix(".tmp")`) — a temp file or
+    socket alone is not enough."""
     words = [ast.unparse(path)]
     fn = model.function_of(node)
     if fn is not None and not isinstance(fn.node, ast.Lambda):
@@ -169,7 +179,7 @@ def _shared(model: FileModel, node: ast.If, path: ast.expr) -> bool:
         names = {n.id for n in ast.walk(path) if isinstance(n, ast.Name)}
         words.extend(ast.unparse(v) for name in names for v in bound.get(name, []))
     tokens = {t.lower() for w in words for t in _TOKEN.findall(w)}
-    return not tokens.isdisjoint(_SHARED_WORDS)
+    return not tokens.isdisjoint(_CONTENDED_WORDS)
 
 
 def _path_check(model: FileModel, test: ast.expr) -> _Check | None:
@@ -341,10 +351,12 @@ High when the branch creates something meant to be exclusive after finding it ab
 
 Deliberately not reported: a path nothing marks as shared — the race needs another process or
 thread touching the path, so it is reported only when the path, the names it is built from, its
-function or its class speak of shared state (`lock`, `pid`, `sock`, `heartbeat`, `queue`,
-`spool`, `pending`, `running`, `state`, `journal`, `tmp`/`temp`, `worker`, `shared`...): a
-private config read if present, or an `else` that creates a missing file of the program's
-own, is left alone; and test code, where a crash is the test failing.
+function or its class name a thing processes contend for (`lock`, `pid`, `heartbeat`, `lease`,
+`claim`, `queue`, `spool`, `pending`, `running`, `stale`, `worker`...): a private config read if
+present, an `else` that creates a missing file of the program's own, a `mkstemp` temp file
+(private to its creator), the program's own socket or state file, or a class merely named
+"shared" are left alone ("tmp", "socket", "state", "journal" or "shared" alone are not
+evidence); and test code, where a crash is the test failing.
 """,
     why="""
 Between the check and the use another process (or thread) can create, remove or replace the
@@ -352,17 +364,17 @@ path. The check then gives false confidence: the program crashes with the FileNo
 tried to avoid, or two processes both see "no lock" and both take it.
 """,
     example="""
-def read_state(path):
+def read_claim(path):
     if not os.path.exists(path):
         return None
-    with open(path) as handle:       # the file can vanish after the check
+    with open(path) as handle:       # another worker can take the claim after the check
         return json.load(handle)
 """,
     fix="""
 Do the operation and handle its failure — the operation itself is the only atomic check:
 
 ```python
-def read_state(path):
+def read_claim(path):
     try:
         with open(path) as handle:
             return json.load(handle)

@@ -13,7 +13,10 @@ first of these shapes it shows:
   with nothing to undo the first;
 - an in-place rewrite of a state file (`_state_write.state_rewrites`): a file the program reads
   back, or named as state (index, manifest, registry, lock/pid, cache, status...), truncated and
-  rewritten where a crash leaves it empty or torn.
+  rewritten with serialised structure where a crash leaves it empty or torn.
+A write and a removal in different branches of one `if` are never paired; an "ensure absent"
+removal (`if exists(p): remove(p)`) is not a step; a move aside whose destination the function
+checks (`if os.path.exists(legacy)`) is a step a rerun finishes.
 """
 
 from __future__ import annotations
@@ -84,11 +87,19 @@ def _pair_finding(model: FileModel, fn: FunctionInfo) -> Finding | None:
         c
         for c in changes
         if not (c.kind == "remove" and _among(c.path, [w.path for w in writes]))
+        and not (c.kind == "remove" and _ensure_absent(model, c))
         and not (c.kind == "move" and _is_temp(c.path, temps))
     ]
     if not changes:
         return None
-    first_write, first_change = writes[0], changes[0]
+    pairs = [
+        (w, c) for w in writes for c in changes if not _exclusive(model, w.call.node, c.call.node)
+    ]
+    if not pairs:
+        return None  # each write and each removal run in different branches: never both
+    first_write, first_change = pairs[0]
+    if _moved_aside_and_checked(fn, first_write, first_change):
+        return None
     pair = [first_write, first_change]
     if any(_protected(model, s.call) for s in pair):
         return None
@@ -130,6 +141,63 @@ def _moves_finding(model: FileModel, fn: FunctionInfo, moves: list[_Step]) -> Fi
             ),
         )
     return None
+
+
+def _ensure_absent(model: FileModel, step: _Step) -> bool:
+    """`if os.path.isfile(p): os.remove(p)`: the removal is guarded by a test that the path is
+    there — making sure a by-product is gone, which a rerun repeats, not half of a change."""
+    for node in ancestors(model, step.call.node):
+        if isinstance(node, ast.If) and any(
+            isinstance(n, ast.Call)
+            and (dotted(n.func) or "").rsplit(".", 1)[-1] in _EXISTS_PROBES
+            and any(same_expr(arg, step.path) for arg in n.args)
+            for n in ast.walk(node.test)
+        ):
+            return True
+    return False
+
+
+def _exclusive(model: FileModel, a: ast.AST, b: ast.AST) -> bool:
+    """`a` and `b` sit in different branches of one `if` (or `match`): never both run."""
+    child: ast.AST = a
+    for node in ancestors(model, a):
+        if isinstance(node, ast.If):
+            mine = node.body if child in node.body else node.orelse
+            other = node.orelse if mine is node.body else node.body
+            if any(b is n for stmt in other for n in ast.walk(stmt)):
+                return True
+        elif isinstance(node, ast.Match) and any(
+            b is n
+            for case in node.cases
+            if case is not child
+            for stmt in case.body
+            for n in ast.walk(stmt)
+        ):
+            return True
+        child = node
+    return False
+
+
+def _moved_aside_and_checked(fn: FunctionInfo, write: _Step, change: _Step) -> bool:
+    """The old file is moved aside (kept, not removed) before the write, and the function
+    itself looks for it at its new place (`if os.path.exists(legacy): ...`): a failed write
+    leaves the old file where a rerun finds it and finishes the change."""
+    if change.kind != "move" or change.dest is None:
+        return False
+    if change.call.node.lineno > write.call.node.lineno:
+        return False
+    dest = change.dest
+    for node in ast.walk(fn.node):
+        if (
+            isinstance(node, ast.Call)
+            and (dotted(node.func) or "").rsplit(".", 1)[-1] in _EXISTS_PROBES
+            and any(same_expr(arg, dest) for arg in node.args)
+        ):
+            return True
+    return False
+
+
+_EXISTS_PROBES = frozenset({"exists", "lexists", "isfile", "is_file"})
 
 
 def _write_then_rename(change: _Step, writes: list[_Step]) -> bool:
@@ -334,7 +402,13 @@ a state file whose reader recovers from a torn file by starting over (`except Va
 reset`); a scratch file the module reads once and removes; a text file the caller names
 (a parameter) edited as text, such as a source file a tool updates; independent moves in a loop;
 a finished temporary moved into place beside another write; test, fixture and build code
-(`tests/`, `testing/`, `test_*.py`, `conftest.py`, `setup.py`, `noxfile.py`).
+(`tests/`, `testing/`, `test_*.py`, `conftest.py`, `setup.py`, `noxfile.py`). Also: an in-place
+rewrite of plain text (a pid, a one-line description — only serialised structure, `json.dump`,
+`yaml.safe_dump`, `pickle`, is reported: a torn copy of it fails to parse on every later run); a
+write and a removal in different branches of one `if` (never both run); a removal guarded by a
+test that the path exists (`if os.path.isfile(p): os.remove(p)`: ensure absent, repeated by a
+rerun); an old file moved aside before the write when the function looks for it at its new
+place (`if os.path.exists(legacy): ...`), which a rerun finishes.
 """,
     why="""
 Each step can fail on its own — disk full, permission, a crash or Ctrl-C in between. A state

@@ -10,24 +10,40 @@ function (a boundary: `main`, `cli`), any such raise, which reaches the user as 
 `setup.py`, benchmarks, tool scripts, an `if __name__ == "__main__":` block, a
 module's import-time checks) and programmer errors (`_raise_context.programmer_error`: a
 dispatch default, a set-up or decorator check, an API-misuse message, a stub, a documented
-exception). The recommendation names errwise only to a file that already imports it.
+exception). Two programmer-error look-alikes are still flagged: a public method's stub raising
+the base `Exception` when a subclass in the program inherits it, and the `else` of an error
+translation whose other branches raise specific types. A `RuntimeError` is not flagged when
+the program catches `RuntimeError` by name and ends on it (its command line's shown error).
+The recommendation names errwise only to a file that already imports it.
 """
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+from errwise.audit.deferred import Deferred
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import FileModel, RaiseInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import ancestors
 from errwise.audit.rules._raise_context import (
+    STUB,
     non_library_path,
     programmer_error,
     runtime_failure,
     uses_errwise,
 )
+from errwise.audit.rules._shown_type import (
+    inherited_unchanged,
+    shows_as_message,
+    translation_siblings,
+)
+
+if TYPE_CHECKING:
+    from errwise.audit.config import AuditConfig
+    from errwise.audit.infer.program import Program
 
 _GENERIC = {
     "Exception": Severity.MEDIUM,
@@ -36,9 +52,10 @@ _GENERIC = {
 }
 
 
-def check(model: FileModel) -> Iterator[Finding]:
+def check(model: FileModel) -> Iterator[Finding | Deferred[tuple[str, ...]]]:
     if non_library_path(model.path):
         return
+    pending: list[tuple[str, Finding]] = []
     local = {c.qualname for c in model.classes}
     for info in model.raises:
         name = (info.exc_name or "").removeprefix("builtins.")
@@ -48,11 +65,40 @@ def check(model: FileModel) -> Iterator[Finding]:
         if exc is None:
             continue
         top = model.is_boundary(info.ctx.function)
-        if name != "BaseException" and not top and not _reported(model, info):
-            continue
         text = ast.unparse(exc)
         if len(text) > 60:
             text = text[:59] + "…"
+        stub = None if top else _inherited_stub(model, info, name, text)
+        if stub is not None:
+            pending.append(
+                (
+                    stub[0],
+                    model.finding(
+                        RULE,
+                        info.node,
+                        stub[1],
+                        severity=_GENERIC[name],
+                        recommendation=_recommendation(model, top),
+                    ),
+                )
+            )
+            continue
+        fallback = None if top else _translation_fallback(model, info, name, text)
+        if fallback is not None:
+            made = model.finding(
+                RULE,
+                info.node,
+                fallback,
+                severity=_GENERIC[name],
+                recommendation=_recommendation(model, top),
+            )
+            if name == "RuntimeError":
+                pending.append(("shown", made))
+            else:
+                yield made
+            continue
+        if name != "BaseException" and not top and not _reported(model, info):
+            continue
         if top:
             where = info.ctx.function.name if info.ctx.function is not None else "main"
             message = (
@@ -67,13 +113,77 @@ def check(model: FileModel) -> Iterator[Finding]:
                 f"`raise {text}` gives callers no type or code to act on: to handle it they "
                 f"must write {catch} — which also catches unrelated bugs — and {read}"
             )
-        yield model.finding(
+        finding = model.finding(
             RULE,
             info.node,
             message,
             severity=_GENERIC[name],
             recommendation=_recommendation(model, top),
         )
+        if name == "RuntimeError" and not top:
+            pending.append(("shown", finding))
+        else:
+            yield finding
+    if pending:
+        yield Deferred(
+            f"{RULE.id} {RULE.name}",
+            _resolve,
+            tuple(kind for kind, _ in pending),
+            tuple(finding for _, finding in pending),
+        )
+
+
+def _resolve(
+    program: Program, config: AuditConfig, kinds: tuple[str, ...], skeletons: tuple[Finding, ...]
+) -> Iterator[Finding]:
+    """A RuntimeError finding unless the program shows RuntimeError as its message; a stub
+    finding when a subclass in the program inherits the stub (`kind` is `Class.method`)."""
+    for kind, skeleton in zip(kinds, skeletons, strict=True):
+        if kind == "shown":
+            if not shows_as_message(program, "RuntimeError"):
+                yield skeleton
+        else:
+            cls, _, method = kind.rpartition(".")
+            if inherited_unchanged(program, cls, method):
+                yield skeleton
+
+
+def _inherited_stub(
+    model: FileModel, info: RaiseInfo, name: str, text: str
+) -> tuple[str, str] | None:
+    """A stub of a public method raising the base `Exception` itself: a programmer-error
+    look-alike, but every subclass that does not override the method hands the bare type to
+    its users (confirmed against the program's classes). (qualified `Class.method`, message)"""
+    fn = info.ctx.function
+    if fn is None or isinstance(fn.node, ast.Lambda) or fn.class_name is None:
+        return None
+    if (
+        name == "Exception"
+        and programmer_error(model, info) == STUB
+        and not fn.node.name.startswith("_")
+        and not fn.class_name.rpartition(".")[2].startswith("_")
+    ):
+        prefix = f"{model.module_name}." if model.module_name else ""
+        return f"{prefix}{fn.class_name}.{fn.node.name}", (
+            f"`raise {text}` is the body of the public method `{fn.node.name}`, and a subclass "
+            f"does not override it: its users get the bare `{name}`, which they can only catch "
+            "with a catch-all — `NotImplementedError` is the type they can test for"
+        )
+    return None
+
+
+def _translation_fallback(model: FileModel, info: RaiseInfo, name: str, text: str) -> str | None:
+    """The fallback of an error translation whose other branches raise specific types: the
+    unknown case of the same failure gets none."""
+    siblings = translation_siblings(model, info.node)
+    if siblings:
+        kinds = ", ".join(f"`{s}`" for s in siblings)
+        return (
+            f"`raise {text}` is the fallback of a translation whose other branches raise "
+            f"{kinds}: this case of the same failure gets no type a caller can catch — only "
+            f"`except {name}`, which also catches unrelated bugs, and the message text"
+        )
+    return None
 
 
 def _reported(model: FileModel, info: RaiseInfo) -> bool:
@@ -147,6 +257,12 @@ Deliberately not reported:
   raise, and an exception the function's docstring documents (changing it breaks callers);
 - a precondition on values the caller passed, with no probe of the world: a misuse, not a
   failure to handle;
+- `RuntimeError` in a program that catches `RuntimeError` by name and exits on it (`except
+  RuntimeError as e: print(e); sys.exit(1)`): the project's own user-error type, shown as a
+  message;
+- a stub raising `Exception` that every subclass in the program overrides (one that a
+  subclass inherits is reported: its users meet the bare `Exception`). The final `else` of an
+  error translation whose other branches raise specific types is reported too;
 - code that is not an API: tests, `__main__.py`, `setup.py`, `noxfile.py`, benchmarks,
   docs, CI and tool scripts, an `if __name__ == "__main__":` block, and a module's
   import-time checks.
