@@ -18,7 +18,16 @@ from errwise.audit.rules._best_effort import (
 )
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._probe import capability_probe
-from errwise.audit.rules._wanted import wanted_outcome
+from errwise.audit.rules._tolerated import (
+    after_reported_error,
+    explained_step,
+    lenient_parse,
+    optional_file_read,
+    query_attempt,
+    release_only,
+    tolerated_removal,
+)
+from errwise.audit.rules._wanted import throws_caught, wanted_outcome
 from errwise.audit.text import call_list, caught_text
 
 
@@ -56,7 +65,11 @@ def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
     """Silence that is the point: a capability probe's "no", an "ensure absent" whose error is
     the wanted outcome, a wait or poll in a loop, a cleanup whose failure is secondary (before
     re-raising the original error, in a `finally`, in `__del__`/`__exit__`), a lifecycle hook
-    (`__del__`, `atexit`), a docstring that makes quiet failure the contract, demo code."""
+    (`__del__`, `atexit`), a docstring that makes quiet failure the contract, demo code; an
+    error the guarded code throws on purpose; the silences of `_tolerated` (an optional file
+    read, a file removal catching `OSError`, one release call, a lenient parse, a failure while
+    answering an error already logged, one narrow step a comment explains, a command run for its
+    output in a first-success search)."""
     return (
         capability_probe(model, handler)
         or wanted_outcome(model, handler)
@@ -66,6 +79,14 @@ def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
         or says_best_effort(handler)
         or first_success(model, handler)
         or library_demo(model, handler.node)
+        or throws_caught(model, handler)
+        or optional_file_read(model, handler)
+        or tolerated_removal(model, handler)
+        or release_only(model, handler)
+        or lenient_parse(model, handler)
+        or after_reported_error(model, handler)
+        or explained_step(model, handler)
+        or query_attempt(model, handler)
     )
 
 
