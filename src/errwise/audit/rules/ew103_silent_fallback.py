@@ -386,7 +386,12 @@ around `int(os.environ["TTL"])` drops a broken setting without a word. Not repor
 `None`/`False` results (see error-as-sentinel), defaults the code validates before returning, a
 fallback that is the function's API (it returns its own `default` parameter, or the value its
 docstring documents for the failure), a capability probe's "no", and demo code under
-`if __name__ == "__main__":` of a library module.
+`if __name__ == "__main__":` of a library module. Nor: an error message handed back as the
+result (`return "Could not set group id"`: a failure result, not a plausible answer); a marker
+the code later rejects with an error (`n = -1` ... `if n < 0: raise EOFError()`); a broad
+clause whose own comment names the exceptions it is there for; a read-only lookup catching only
+`OSError` that returns the value the function already returns under an `if` for "not
+available".
 """,
     why="""
 The default is plausible, so nobody notices: `git` was missing or the repository broken, yet the

@@ -211,7 +211,12 @@ def _finding(
     elif critical:
         harm = "the loop finishes with lock or cleanup state half done and no error raised"
     elif deletions_only:
-        harm = "files it was meant to remove stay behind and nobody is told"
+        harm = (
+            "files it was meant to remove stay behind and nobody is told"
+            if doing == "drops"
+            # the clause logs something: "nobody is told" would be false
+            else "files it was meant to remove stay behind and the loop ends as if all were gone"
+        )
     elif effects & Effect.DISK:
         harm = "the loop finishes with on-disk state half changed and no error raised"
     else:
