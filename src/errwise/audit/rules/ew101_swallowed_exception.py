@@ -156,14 +156,14 @@ function whose docstring makes quiet failure its contract ("close the file if po
 effort"); one read-only attempt of a first-success search (the guarded code returns on success,
 the clause moves on to the next alternative: how "none worked" is answered is judged where the
 function answers); demo code under `if __name__ == "__main__":` of a library module. Nor,
-because the cost of the silence is known and small: an optional local file read catching only `OSError`
-(absent or unreadable means "nothing to read"); removing a file or signalling a process
-catching only `OSError` ("ensure gone": a leftover, no lock involved); one call releasing a
-resource (`close()`, `stop()`); a lenient parse that skips a malformed item; a failure while
-answering an error the enclosing handler already logged (sending an error status); one narrow
-step a comment explains (a comment admitting a problem explains nothing); one attempt of a
-first-success search that runs a command for its output; an exception the guarded code throws
-on purpose (`coro.throw(exc)` caught by `except exc`). A swallow inside the handler of an
+because the cost of the silence is known and small: an optional local file read catching only
+`OSError` (absent or unreadable means "nothing to read"); removing a file or signalling a
+process catching only `OSError` ("ensure gone": a leftover, no lock involved); one call
+releasing a resource (`close()`, `stop()`); a lenient parse that skips a malformed item; a
+failure while answering an error the enclosing handler already logged (sending an error status);
+one narrow step a comment explains (a comment admitting a problem explains nothing); one attempt
+of a first-success search that runs a command for its output; an exception the guarded code
+throws on purpose (`coro.throw(exc)` caught by `except exc`). A swallow inside the handler of an
 earlier error that is neither re-raised nor logged is low.
 """,
     why="""
