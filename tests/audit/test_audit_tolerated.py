@@ -141,6 +141,17 @@ SILENT = {
                     break
             return value
         """,
+    # an introspecting dump: any attribute of a foreign object may raise
+    "attribute_dump": """
+        def details(self, obj):
+            items = []
+            for key in dir(obj):
+                try:
+                    items.append((key, self.repr(getattr(obj, key))))
+                except Exception:
+                    pass
+            return items
+        """,
     # EW104: signals to processes that may already have exited
     "kill_loop": """
         import os, signal
@@ -314,6 +325,20 @@ FIRES = {
                     typ(value)
                 except Exception:
                     pass
+        """,
+        "EW101",
+    ),
+    # the loop is over data, not the object's attribute names
+    "attribute_of_data": (
+        """
+        def details(self, obj, keys):
+            items = []
+            for key in keys:
+                try:
+                    items.append((key, self.fetch(getattr(obj, key))))
+                except Exception:
+                    pass
+            return items
         """,
         "EW101",
     ),

@@ -30,6 +30,9 @@ raises on any model:
 - `read_only_lookup`: the clause catches only file-access errors (`OSError` and its
   subclasses) and the guarded code only reads (no state change, no network): an unreadable
   source is answered like an absent one;
+- `attribute_dump`: the clause sits in a loop over an object's attribute names (`for key in
+  dir(obj)`) and the guarded code reads that attribute by name (`getattr(obj, key)`): any
+  property may raise anything, and skipping it is what an introspecting dump means to do;
 - `after_reported_error`: the clause sits inside the handler of an earlier error that this
   outer handler already logged or recorded: a failure while answering it (sending an error
   status) is secondary and the primary error is not lost.
@@ -45,6 +48,7 @@ from errwise.audit.handling import documented, short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 
 __all__ = [
+    "attribute_dump",
     "ends_processes",
     "read_only_lookup",
     "query_attempt",
@@ -334,3 +338,37 @@ def ends_processes(model: FileModel, handler: HandlerInfo) -> bool:
         func = stmt.value.func
         names.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
     return names <= {"kill", "killpg"}
+
+
+def attribute_dump(model: FileModel, handler: HandlerInfo) -> bool:
+    """Reads each attribute of `dir(obj)` by name, skipping those that fail (see the module
+    promise)."""
+    if not moves_on(handler):
+        return False
+    loop = model.ctx(handler.try_.node).loop
+    if loop is None or not isinstance(loop.node, (ast.For, ast.AsyncFor)):
+        return False
+    it = loop.node.iter
+    target = loop.node.target
+    if not (
+        isinstance(it, ast.Call)
+        and isinstance(it.func, ast.Name)
+        and it.func.id in ("dir", "vars")
+        and len(it.args) == 1
+        and isinstance(target, ast.Name)
+    ):
+        return False
+    owner = ast.dump(it.args[0])
+    body = handler.try_.node.body
+    if model.effects_in(body).state_changing:
+        return False
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and n.func.id == "getattr"
+        and len(n.args) >= 2
+        and ast.dump(n.args[0]) == owner
+        and isinstance(n.args[1], ast.Name)
+        and n.args[1].id == target.id
+        for n in walk_scope(body)
+    )

@@ -20,6 +20,7 @@ from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._probe import capability_probe
 from errwise.audit.rules._tolerated import (
     after_reported_error,
+    attribute_dump,
     explained_step,
     lenient_parse,
     optional_file_read,
@@ -87,6 +88,7 @@ def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
         or after_reported_error(model, handler)
         or explained_step(model, handler)
         or query_attempt(model, handler)
+        or attribute_dump(model, handler)
     )
 
 
@@ -163,8 +165,9 @@ releasing a resource (`close()`, `stop()`); a lenient parse that skips a malform
 failure while answering an error the enclosing handler already logged (sending an error status);
 one narrow step a comment explains (a comment admitting a problem explains nothing); one attempt
 of a first-success search that runs a command for its output; an exception the guarded code
-throws on purpose (`coro.throw(exc)` caught by `except exc`). A swallow inside the handler of an
-earlier error that is neither re-raised nor logged is low.
+throws on purpose (`coro.throw(exc)` caught by `except exc`); reading each attribute of
+`dir(obj)` by name, skipping those that fail (an introspecting dump). A swallow inside the
+handler of an earlier error that is neither re-raised nor logged is low.
 """,
     why="""
 The failure happened and nobody will ever know: the program carries on in a state it did not
