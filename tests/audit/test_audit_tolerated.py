@@ -173,6 +173,19 @@ SILENT = {
                 return None, None
             return path, resource
         """,
+    # EW103: nothing outside is read, so no outside cause hides behind the default
+    "pure_computation": """
+        import os, sys
+        def prog_name():
+            try:
+                prog = os.path.basename(sys.argv[0])
+                if prog == "__main__.py":
+                    return "python -m tool"
+                return prog
+            except Exception:
+                pass
+            return "tool"
+        """,
     # EW103: an error message handed back is a failure result
     "error_message_result": """
         import os
@@ -391,6 +404,22 @@ FIRES = {
             except Exception:
                 n = -1
             return out[n:]
+        """,
+        "EW103",
+    ),
+    # the same shape reading the environment: a broken setting hidden behind the default
+    "environment_read": (
+        """
+        import os
+        def prog_name():
+            try:
+                prog = os.path.basename(os.environ["TOOL_PROG"])
+                if prog == "__main__.py":
+                    return "python -m tool"
+                return prog
+            except Exception:
+                pass
+            return "tool"
         """,
         "EW103",
     ),

@@ -25,7 +25,7 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
 from errwise.audit.rules._demo import library_demo
-from errwise.audit.rules._fallback import documented_fallback, malformed_input
+from errwise.audit.rules._fallback import documented_fallback, malformed_input, reads_outside
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
 from errwise.audit.rules._probe import capability_probe
 from errwise.audit.rules._tolerated import read_only_lookup
@@ -163,6 +163,8 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # the fallback is the function's API, or a probe's "no"
         if library_demo(model, handler.node) or _names_its_errors(model, handler):
             continue
+        if _pure_computation(model, handler.try_.node.body):
+            continue  # nothing outside is read: no real cause to surface later
         found = (
             _returns_default(model, handler, constants)
             or _assigns_default(model, handler, constants)
@@ -174,6 +176,47 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue
         node, value, how = found
         yield _finding(model, handler, node, value, how)
+
+
+_PURE_PATH = frozenset(
+    {"basename", "dirname", "join", "split", "splitext", "normpath", "normcase", "splitdrive"}
+)
+_PURE_METHODS = frozenset(
+    {
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "partition",
+        "rpartition",
+        "lower",
+        "upper",
+        "startswith",
+        "endswith",
+        "replace",
+        "format",
+        "join",
+    }
+)
+
+
+def _pure_computation(model: FileModel, body: list[ast.stmt]) -> bool:
+    """The guarded code only computes from values in hand: `os.path` string functions and
+    string methods, nothing read from the environment, a file or a command. Whatever fails
+    there is a bug of this code (broad-catch's concern), not an outside cause hidden behind
+    a plausible answer."""
+    calls = list(model.calls_in(body))
+    if not calls or reads_outside(model, body):
+        return False
+    for call in calls:
+        qual = call.qualname or ""
+        if qual.startswith("os.path."):
+            if qual.rsplit(".", 1)[-1] not in _PURE_PATH:
+                return False
+        elif call.attr not in _PURE_METHODS or ("." in qual and qual.split(".", 1)[0] == "os"):
+            return False
+    return True
 
 
 def _names_its_errors(model: FileModel, handler: HandlerInfo) -> bool:
@@ -391,7 +434,9 @@ result (`return "Could not set group id"`: a failure result, not a plausible ans
 the code later rejects with an error (`n = -1` ... `if n < 0: raise EOFError()`); a broad
 clause whose own comment names the exceptions it is there for; a read-only lookup catching only
 `OSError` that returns the value the function already returns under an `if` for "not
-available".
+available"; a try that only computes from values in hand (`os.path` string functions, string
+methods, nothing read from outside): what fails there is a bug for broad-catch, not an outside
+cause hidden behind the default.
 """,
     why="""
 The default is plausible, so nobody notices: `git` was missing or the repository broken, yet the
