@@ -51,24 +51,45 @@ LABELS = HERE / "labels" / "precision.csv"
 PRECISION_DATA = REPO / "src" / "errwise" / "audit" / "rules" / "precision.json"
 
 CORPUS: tuple[tuple[str, str], ...] = (
+    ("aiohttp", "3.11.10"),
     ("alembic", "1.14.0"),
+    ("bottle", "0.13.2"),
+    ("celery", "5.4.0"),
+    ("cherrypy", "18.10.0"),
+    ("cookiecutter", "2.6.0"),
     ("coverage", "7.6.9"),
     ("docker", "7.1.0"),
+    ("eventlet", "0.38.2"),
     ("fsspec", "2024.10.0"),
     ("GitPython", "3.1.43"),
     ("gunicorn", "23.0.0"),
     ("invoke", "2.2.0"),
+    ("kombu", "5.4.2"),
+    ("luigi", "3.6.0"),
     ("nox", "2024.10.9"),
     ("paramiko", "3.5.0"),
+    ("pexpect", "4.9.0"),
     ("pipx", "1.7.1"),
     ("pre-commit", "4.0.1"),
+    ("psutil", "6.1.0"),
+    ("pyramid", "2.0.2"),
+    ("pytest", "8.3.4"),
+    ("scrapy", "2.12.0"),
+    ("sh", "2.1.0"),
+    ("sphinx", "8.1.3"),
     ("supervisor", "4.2.5"),
+    ("tornado", "6.4.2"),
+    ("tox", "4.23.2"),
     ("tqdm", "4.67.1"),
     ("twine", "5.1.1"),
+    ("waitress", "3.0.2"),
     ("watchdog", "6.0.0"),
     ("werkzeug", "3.1.3"),
 )
-"""(name on the package index, version). Fixed: labels are only valid for these versions."""
+"""(name on the package index, version). Fixed: labels are only valid for these versions. The
+first 16 were labelled in full (every finding the auditor reported before issue 16's tuning);
+the others were added to measure the rules that rarely fire (every finding of every rule but
+raise-without-cause labelled, on the auditor's output before round 2 of the tuning)."""
 QUICK = ("supervisor", "gunicorn", "pipx", "alembic")
 
 OVERALL_TARGET = 0.85

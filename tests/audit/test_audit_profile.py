@@ -93,6 +93,8 @@ def test_default_profile_skips_support_code_below_the_named_directory(
             "core_test.py": SWALLOW,
             "setup.py": SWALLOW,
             "noxfile.py": SWALLOW,
+            "scripts/release.py": SWALLOW,
+            "pkg/_vendor/lib.py": SWALLOW,
         },
     )
     run = cli("audit", "--no-cache", "--format", "json", ".", cwd=tmp_path)
@@ -111,6 +113,8 @@ def test_default_profile_skips_support_code_below_the_named_directory(
         "core_test.py",
         "setup.py",
         "noxfile.py",
+        "scripts/release.py",
+        "pkg/_vendor/lib.py",
     }
 
 

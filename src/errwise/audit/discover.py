@@ -3,18 +3,18 @@
 Promise: `discover(paths, root=..., exclude=...)` returns every `.py` file under the given paths
 once, sorted by reported path, plus a `Diagnostic` for each path it could not search (missing,
 unreadable, a symlink loop) — it never raises for a bad path. An explicitly named file is always
-audited, whatever its name, exclusions or `.gitignore` say. Inside a git work tree a directory is
-listed with `git ls-files -co --exclude-standard` (so `.gitignore` is honoured; bounded by a
+audited, whatever its name, exclusions or `.gitignore` say. Inside a git work tree a directory
+is listed with `git ls-files -co --exclude-standard` (so `.gitignore` is honoured; bounded by a
 timeout; hardened by `errwise.audit.gitsafe`, so the repository's own configuration runs
 nothing); elsewhere the walk skips `.git`, virtualenvs (any directory holding `pyvenv.cfg`),
 `build`, `dist`, `node_modules`, `__pycache__`, `.tox`, `.nox` and tool caches. With
 `skip_support`, the files below a named directory that support a project rather than ship in it
-(`SUPPORT_DIRS`: tests, demos, examples, benchmarks, docs; `SUPPORT_FILES`: `conftest.py`,
-`setup.py`, `noxfile.py`; `test_*.py`, `*_test.py`) are skipped too; a file or directory
-named on the command line is searched whatever its name. Directory symlinks are followed
-once; one that leads back to a directory being walked is reported, not followed forever.
-Reported paths are relative to `root` and `/`-separated (absolute when a file lies outside
-`root`).
+(`SUPPORT_DIRS`: tests, demos, examples, benchmarks, docs, scripts, tools, vendored copies;
+`SUPPORT_FILES`: `conftest.py`, `setup.py`, `noxfile.py`; `test_*.py`, `*_test.py`) are skipped
+too; a file or directory named on the command line is searched whatever its name. Directory
+symlinks are followed once; one that leads back to a directory being walked is reported, not
+followed forever. Reported paths are relative to `root` and `/`-separated (absolute when a file
+lies outside `root`).
 """
 
 from __future__ import annotations
@@ -87,10 +87,17 @@ SUPPORT_DIRS = frozenset(
         "benchmarks",
         "doc",
         "docs",
+        "scripts",
+        "tools",
+        "_vendor",
+        "vendor",
+        "third_party",
     }
 )
-"""Directory names of code that supports a project rather than ships in it: skipped below a
-named directory by the default profile (`discover(..., skip_support=True)`)."""
+"""Directory names of code that supports a project rather than ships in it (tests, demos,
+examples, benchmarks, docs, maintainers' scripts and tools) or that it ships but did not write
+(vendored copies, whose defects are fixed upstream): skipped below a named directory by the
+default profile (`discover(..., skip_support=True)`)."""
 
 SUPPORT_FILES = frozenset({"conftest.py", "setup.py", "noxfile.py"})
 """File names of such code (besides `test_*.py` and `*_test.py`): test fixtures, packaging and
