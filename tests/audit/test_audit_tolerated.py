@@ -49,6 +49,36 @@ SILENT = {
             except OSError:
                 pass
         """,
+    # the pre-`exist_ok` idiom: a missing directory fails the open that follows, loudly
+    "makedirs_catching_oserror": """
+        import os
+        def prepare(path):
+            try:
+                os.makedirs(os.path.dirname(path))
+            except OSError:
+                pass
+            return open(path, "w")
+        """,
+    # a release call named with a `close` word
+    "force_close_all": """
+        def reset(pools):
+            for pool in pools:
+                try:
+                    pool.force_close_all()
+                except Exception:
+                    pass
+        """,
+    # asking the platform who we are: optional information
+    "getuser_probe": """
+        import getpass
+        def info():
+            args = []
+            try:
+                args += [("username", getpass.getuser())]
+            except Exception:
+                pass
+            return args
+        """,
     # a malformed item of outside input skipped
     "lenient_parse": """
         def load(self, lines):
@@ -273,6 +303,30 @@ FIRES = {
                 pass
             sock.connect(addr)
             return sock
+        """,
+        "EW101",
+    ),
+    # creating a directory and writing into it in one guarded block: the write's failure is lost
+    "makedirs_and_write": (
+        """
+        import os
+        def prepare(path, data):
+            try:
+                os.makedirs(os.path.dirname(path))
+                open(path, "w").write(data)
+            except OSError:
+                pass
+        """,
+        "EW101",
+    ),
+    # flushing is not a release: pending data that silently was not written
+    "flush_not_close": (
+        """
+        def finish(stream):
+            try:
+                stream.flush_pending()
+            except Exception:
+                pass
         """,
         "EW101",
     ),

@@ -14,8 +14,13 @@ raises on any model:
   of a failure is a file or process left behind;
 - `ends_processes`: a `tolerated_removal` whose every step signals a process (`os.kill`): the
   process may already have exited, and a survivor is a process left behind, not state changed;
+- `tolerated_creation`: every guarded statement creates a directory (`os.makedirs`,
+  `os.mkdir`, `Path.mkdir`) and the clause catches only `OSError` and its subclasses: the
+  pre-`exist_ok` idiom; if the directory is really missing, the step that uses it fails loudly
+  (whether the errno is looked at is conflated-errno's concern);
 - `release_only`: the guarded code is one call that releases a resource (`close`, `stop`,
-  `shutdown`, `disconnect`, `terminate`) and takes no lock: the object is unusable either way;
+  `shutdown`, `disconnect`, `terminate`, `unregister`, a name with a `close` word such as
+  `force_close_all`) and takes no lock: the object is unusable either way;
 - `lenient_parse`: every call the guarded code makes converts or parses a value (`int`,
   `float`, `strptime`, a `parse*` function) and nothing guarded changes state: a malformed
   item is skipped, which is the caller's stated choice by the shape of the code;
@@ -48,6 +53,7 @@ from errwise.audit.handling import documented, short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 
 __all__ = [
+    "tolerated_creation",
     "attribute_dump",
     "ends_processes",
     "read_only_lookup",
@@ -154,7 +160,13 @@ def tolerated_removal(model: FileModel, handler: HandlerInfo) -> bool:
     return True
 
 
-_RELEASES = frozenset({"close", "stop", "shutdown", "disconnect", "terminate"})
+_RELEASES = frozenset({"close", "stop", "shutdown", "disconnect", "terminate", "unregister"})
+
+
+def _releases(name: str) -> bool:
+    """`close`, `stop`, ..., or a name with a `close` word (`force_close_all`,
+    `close_connection`, `_maybe_close_fd`)."""
+    return name in _RELEASES or "close" in name.lower().strip("_").split("_")
 
 
 def release_only(model: FileModel, handler: HandlerInfo) -> bool:
@@ -170,7 +182,7 @@ def release_only(model: FileModel, handler: HandlerInfo) -> bool:
     calls = list(model.calls_in(body))
     if len(calls) != 1 or calls[0].effects & Effect.LOCK:
         return False
-    return _last(calls[0].qualname, calls[0].attr) in _RELEASES
+    return _releases(_last(calls[0].qualname, calls[0].attr))
 
 
 _CONVERSIONS = frozenset(
@@ -372,3 +384,23 @@ def attribute_dump(model: FileModel, handler: HandlerInfo) -> bool:
         and n.args[1].id == target.id
         for n in walk_scope(body)
     )
+
+
+_CREATIONS = frozenset({"mkdir", "makedirs"})
+
+
+def tolerated_creation(model: FileModel, handler: HandlerInfo) -> bool:
+    """Creates directories, catching only `OSError` (see the module promise)."""
+    if not _file_errors_only(handler) or not moves_on(handler):
+        return False
+    body = handler.try_.node.body
+    if not body or model.effects_in(body) & (Effect.LOCK | Effect.CLEANUP):
+        return False
+    for stmt in body:
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            return False
+        func = stmt.value.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in _CREATIONS:
+            return False
+    return True

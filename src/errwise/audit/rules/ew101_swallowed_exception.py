@@ -26,6 +26,7 @@ from errwise.audit.rules._tolerated import (
     optional_file_read,
     query_attempt,
     release_only,
+    tolerated_creation,
     tolerated_removal,
 )
 from errwise.audit.rules._wanted import throws_caught, wanted_outcome
@@ -89,6 +90,7 @@ def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
         or explained_step(model, handler)
         or query_attempt(model, handler)
         or attribute_dump(model, handler)
+        or tolerated_creation(model, handler)
     )
 
 
@@ -160,7 +162,8 @@ the clause moves on to the next alternative: how "none worked" is answered is ju
 function answers); demo code under `if __name__ == "__main__":` of a library module. Nor,
 because the cost of the silence is known and small: an optional local file read catching only
 `OSError` (absent or unreadable means "nothing to read"); removing a file or signalling a
-process catching only `OSError` ("ensure gone": a leftover, no lock involved); one call
+process catching only `OSError` ("ensure gone": a leftover, no lock involved); creating a
+directory catching only `OSError` (the step that uses it fails loudly if it is missing); one call
 releasing a resource (`close()`, `stop()`); a lenient parse that skips a malformed item; a
 failure while answering an error the enclosing handler already logged (sending an error status);
 one narrow step a comment explains (a comment admitting a problem explains nothing); one attempt

@@ -25,7 +25,7 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import logs_error, wait_loop
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
-from errwise.audit.rules._tolerated import ends_processes
+from errwise.audit.rules._tolerated import ends_processes, tolerated_creation
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -56,6 +56,8 @@ def check(model: FileModel) -> Iterator[Finding]:
                     continue
                 if not rollback and ends_processes(model, handler):
                     continue  # signalling processes that may have exited: a survivor at worst
+                if not rollback and tolerated_creation(model, handler):
+                    continue  # a missing directory fails the step that uses it, loudly
                 if not critical and logs_error(handler):
                     continue  # best effort, said so: each failed step is logged with its error
                 yield _finding(model, loop, handler, effects, rollback)
@@ -263,7 +265,8 @@ either: a best effort that says so — each failed step logged with its error (`
 `exc_info=True`, or the exception passed to the log call) — unless the steps are a rollback,
 cleanup or lock changes, where "some undo steps silently did not happen" is the harm itself;
 signals sent to processes (`os.kill`) catching only `OSError`, outside a rollback: a process
-that already exited is the usual failure, and a survivor is not state left changed; and demo
+that already exited is the usual failure, and a survivor is not state left changed; creating
+directories catching only `OSError` (a missing one fails the step that uses it); and demo
 code under `if __name__ == "__main__":` of a library module.
 """,
     why="""
