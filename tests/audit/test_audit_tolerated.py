@@ -79,6 +79,14 @@ SILENT = {
                 pass
             return args
         """,
+    # asking the file system what exists: "could not tell" is "no"
+    "exists_probe": """
+        def in_venv(path):
+            try:
+                return path.joinpath("pyvenv.cfg").is_file()
+            except OSError:
+                return False
+        """,
     # a malformed item of outside input skipped
     "lenient_parse": """
         def load(self, lines):
@@ -329,6 +337,20 @@ FIRES = {
                 pass
         """,
         "EW101",
+    ),
+    # reading the file under a broad clause, not asking whether it exists: any bug or decode
+    # error becomes "not a venv"
+    "read_not_probe": (
+        """
+        def venv_version(path):
+            if not path.exists():
+                return False
+            try:
+                return path.joinpath("pyvenv.cfg").read_text()
+            except Exception:
+                return False
+        """,
+        "EW102",
     ),
     # the outer handler reported nothing: both errors vanish
     "after_unreported_error": (

@@ -98,6 +98,14 @@ PROBE_CALLS = frozenset(
         "getsize",
         "getctime",
         "access",
+        "exists",
+        "is_file",
+        "is_dir",
+        "is_symlink",
+        "isfile",
+        "isdir",
+        "islink",
+        "joinpath",
     }
 )
 """Calls (by their last name) that ask a value, a file's metadata or the platform what it can
