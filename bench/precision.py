@@ -224,7 +224,7 @@ def audit(
         )  # fmt: skip
     except subprocess.TimeoutExpired as exc:
         raise CorpusError(f"auditing {project.root.name} timed out") from exc
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1, 10):  # 10: some file could not be analysed (a diagnostic)
         tail = proc.stderr.decode(errors="replace").strip()[-2000:]
         raise CorpusError(f"auditing {project.root.name} exited {proc.returncode}: {tail}")
     findings: list[dict[str, object]] = json.loads(proc.stdout)["findings"]

@@ -64,11 +64,14 @@ EXPECTED = [
     Expect("EW110", "lock.py", "heartbeat_loop", "except:"),
     Expect("EW108", "lock.py", "heartbeat_loop", "update_lock_heartbeat(lock_path)"),
     # state.py: unguarded `key: value` unpack; state moved by write-then-unlink with no undo;
-    # a free-text RuntimeError raised without its cause.
+    # a free-text RuntimeError (EW119). Issue 16 round 2: EW112 no longer pins `raise
+    # RuntimeError(f"corrupt journal {path}: {exc}")` on the default profile: the decode error's
+    # text is in the new message and Python prints it as `__context__`; the labelled corpus
+    # judged every such translation a style note, not a lost error (it is still reported on
+    # `profile = "strict"`). The same line stays pinned as EW119.
     Expect("EW115", "state.py", "read_state", 'key, value = line.split(":", 1)'),
     Expect("EW118", "state.py", "move_to_running", "running.write_text("),
     Expect("EW118", "state.py", "move_to_pending", 'open(pending, "w"'),
-    Expect("EW112", "state.py", "load_journal", "raise RuntimeError("),
     Expect("EW119", "state.py", "load_journal", "raise RuntimeError("),
     # rollback.py: the best-effort rollback loop; dispatch on the step kind without an else;
     # `return` in `finally`...
@@ -121,8 +124,9 @@ def test_table_is_well_formed() -> None:
         line_of(e.file, e.function, e.snippet)
     covered = {e.rule for e in EXPECTED}
     # The example shows most of the catalog (EW105 is always out-claimed here; EW106 and EW120
-    # belong to a later issue).
-    assert CATALOG - covered == {"EW105", "EW106", "EW120"}
+    # belong to a later issue; EW112's default-profile shape, a plug-in's errors turned into one
+    # fixed error, is not in the example).
+    assert CATALOG - covered == {"EW105", "EW106", "EW112", "EW120"}
 
 
 def test_example_findings_are_pinned(cli: Cli) -> None:

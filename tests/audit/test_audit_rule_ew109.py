@@ -496,3 +496,32 @@ def test_breaking_the_lock_before_retrying_is_reported(audit):
     findings = audit(source, "EW109")
     assert [f.rule for f in findings] == ["EW109"]
     assert "EEXIST" in findings[0].message
+
+
+def test_stopping_a_process_and_ignoring_the_failure_is_silent(audit):
+    # issue 16 round 2: the process is meant to be gone; ESRCH (it is) and EPERM (the pid is
+    # not this user's process) both leave nothing to do
+    source = """
+        import os, signal
+        def kill_tree(pid, children):
+            for child in children:
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        """
+    assert audit(source, "EW109") == []
+    # look-alike: the liveness probe, where EPERM means "alive" and ESRCH "gone"
+    probe = source.replace("os.kill(child, signal.SIGKILL)", "os.kill(child, 0)")
+    assert [f.rule for f in audit(probe, "EW109")] == ["EW109"]
+    # look-alike: the failure decides something (a flag), so the two errnos are conflated
+    flagged = source.replace(
+        "signal.SIGTERM)\n            except OSError:\n                pass",
+        "signal.SIGTERM)\n            except OSError:\n                alive = False",
+    )
+    assert flagged != source
+    assert [f.rule for f in audit(flagged, "EW109")] == ["EW109"]

@@ -21,7 +21,10 @@ only on evidence in the code, and never raises on any model:
   message, a stub, a documented exception) or None;
 - `runtime_failure(model, info)`: evidence that the raise reports a failure of the world
   (it translates a caught error, or its guard probed the file system or a process);
-- `uses_errwise(model)`: the file already speaks errwise, so recommending it is actionable.
+- `uses_errwise(model)`: the file already speaks errwise, so recommending it is actionable;
+- `runs_chosen_code(model, body)`: the guarded code runs code chosen at run time (a plug-in
+  imported by a configured name, a method looked up by a name from data), whose own errors of
+  any reason reach the clause.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ __all__ = [
     "programmer_error",
     "runtime_failure",
     "uses_errwise",
+    "runs_chosen_code",
     "CONTROL_FLOW",
     "looks_like_a_bug",
 ]
@@ -615,3 +619,114 @@ def _literal(expr: ast.expr) -> str:
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
         return _literal(expr.func.value)  # "...".format(...)
     return ""
+
+
+# -- code chosen at run time ------------------------------------------------------------------
+
+_DYNAMIC_IMPORTS = frozenset(
+    {
+        "importlib.import_module",
+        "__import__",
+        "builtins.__import__",
+        "importlib.__import__",
+        "pkg_resources.EntryPoint.parse",
+        "pkg_resources.load_entry_point",
+        "runpy.run_path",
+        "runpy.run_module",
+        "werkzeug.utils.import_string",
+        "django.utils.module_loading.import_string",
+    }
+)
+"""Calls that import (and run) a module named by data: a configured plug-in, an entry point."""
+
+
+_IMPORT_MISSES = frozenset({"ImportError", "ModuleNotFoundError"})
+_CALL_MISSES = frozenset({"TypeError"})
+_ANY = frozenset({"Exception", "BaseException"})
+_PLUGIN_REASONS = "a missing dependency of the plug-in, a bug in its module code"
+_METHOD_REASONS = "a bug inside the method"
+
+
+def runs_chosen_code(
+    model: FileModel, body: list[ast.stmt], caught: tuple[str, ...]
+) -> tuple[str, str] | None:
+    """Does the guarded code run code chosen at run time — a plug-in imported by a name from
+    configuration (`importlib.import_module(spec)`, an entry point, a helper of this file that
+    does so) or a method looked up by a name from data (`func = getattr(obj, name)` then
+    `func(...)`) — and does the clause catch (`caught`, qualified names; empty for a bare
+    `except`) the error that operation raises for "not found" / "called wrongly"
+    (`ImportError`, `TypeError`) or any error? That error is then also what the chosen code
+    raises for its own reasons (a missing dependency of the plug-in, a bug in the method), and
+    the clause cannot tell them apart. Returns a short description of the call and of the
+    chosen code's own reasons, or None."""
+    short = {c.removeprefix("builtins.") for c in caught}
+    imports = not caught or bool(short & (_IMPORT_MISSES | _ANY))
+    calls = not caught or bool(short & (_CALL_MISSES | _ANY))
+    fn_assigns: dict[str, list[tuple[int, ast.expr]]] = {}
+    for node in ast.walk(ast.Module(body=list(body), type_ignores=[])):
+        if not isinstance(node, ast.Call):
+            continue
+        name = model.qualify(node.func) or ""
+        text = ast.unparse(node.func)
+        if len(text) > 40:
+            text = "…" + text[-39:]
+        if imports and name in _DYNAMIC_IMPORTS:
+            return f"`{text}()` imports a module named by data", _PLUGIN_REASONS
+        helper = _local_function(model, node.func) if imports else None
+        if helper is not None and _imports_dynamically(model, helper):
+            return f"`{text}()` imports a module named by data", _PLUGIN_REASONS
+        if not calls:
+            continue
+        if _looked_up_by_name(node.func):
+            return f"`{text}()` calls a method looked up by name", _METHOD_REASONS
+        if isinstance(node.func, ast.Name):
+            fn = model.function_of(node)
+            if fn is not None and not isinstance(fn.node, ast.Lambda):
+                if not fn_assigns:
+                    fn_assigns = _assignments(model, fn)
+                values = [v for line, v in fn_assigns.get(node.func.id, ()) if line < node.lineno]
+                if values and all(_looked_up_by_name(v) for v in values):
+                    return (
+                        f"`{text}()` calls a method looked up by a name from data",
+                        _METHOD_REASONS,
+                    )
+    return None
+
+
+def _looked_up_by_name(expr: ast.expr) -> bool:
+    """`getattr(obj, name)` with a name that is not a literal (or a call of one)."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Call):
+        expr = expr.func
+    return (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "getattr"
+        and len(expr.args) >= 2
+        and not isinstance(expr.args[1], ast.Constant)
+    )
+
+
+def _local_function(model: FileModel, func: ast.expr) -> FunctionInfo | None:
+    """The function of this file that `func` calls: `name(...)` of a module-level function, or
+    `self.name(...)` of a method (of any class of the file: no inheritance is resolved)."""
+    if isinstance(func, ast.Name):
+        wanted, method = func.id, False
+    elif (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+    ):
+        wanted, method = func.attr, True
+    else:
+        return None
+    for fn in model.functions:
+        if fn.name == wanted and (fn.class_name is not None) == method:
+            return fn
+    return None
+
+
+def _imports_dynamically(model: FileModel, fn: FunctionInfo) -> bool:
+    for node in ast.walk(fn.node):
+        if isinstance(node, ast.Call) and (model.qualify(node.func) or "") in _DYNAMIC_IMPORTS:
+            return True
+    return False

@@ -8,9 +8,11 @@ inspects the error (`errno`, `isinstance`, handing it on, doing the same call ag
 changes anything) nor the
 same try catches a narrower subclass (`FileExistsError`,
 `PermissionError`, `ProcessLookupError`, ...), and the clause does not re-raise the caught error
-itself. `open(p, "x")` and `path.open("x")` count as `O_EXCL` opens. `ERRNO_TABLE` (data,
-reusable by the inference issue) names, per operation, the errno that means an expected outcome
-and the ones that mean a real failure.
+itself. `open(p, "x")` and `path.open("x")` count as `O_EXCL` opens. Not flagged: a kill with
+a signal that ends the process (`SIGKILL`, `SIGTERM`, ...) whose clause only ignores the failure
+(the process is meant to be gone either way; the liveness probe `os.kill(pid, 0)` is flagged).
+`ERRNO_TABLE` (data, reusable by the inference issue) names, per operation, the errno that means
+an expected outcome and the ones that mean a real failure.
 
 The same shape with a library exception whose message or error code is the discriminator
 (`MESSAGE_TABLE`): `except sqlite3.OperationalError` around `execute(...)` — "no such table" and
@@ -133,6 +135,7 @@ def check(model: FileModel) -> Iterator[Finding]:
             if (op := _operation(model, call))
             and not _renames_own_temp(model, call, op, handler)
             and not _target_cleared_before(model, call, op, handler)
+            and not (op == "kill" and _stops_ignoring(call, handler))
         ]
         if not ops:
             continue
@@ -304,6 +307,22 @@ def _rename_over_exclusive(
             if dest is not None and ast.dump(dest) == ast.dump(target):
                 return other
     return None
+
+
+_STOP_SIGNALS = frozenset({"SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGABRT"})
+
+
+def _stops_ignoring(call: CallInfo, handler: HandlerInfo) -> bool:
+    """`os.kill(pid, SIGKILL)` (a signal that ends the process, not the liveness probe
+    `os.kill(pid, 0)`) in a `try` whose clause only ignores the failure: the caller wants the
+    process gone, and neither ESRCH (it already is) nor EPERM (the pid is no longer a process
+    this user owns, or never was) leaves anything to do or an answer to get wrong."""
+    args = call.node.args
+    if len(args) < 2 or not handler.facts.pass_only:
+        return False
+    sig = args[1]
+    name = sig.attr if isinstance(sig, ast.Attribute) else getattr(sig, "id", "")
+    return name in _STOP_SIGNALS
 
 
 def _body_calls(model: FileModel, handler: HandlerInfo) -> list[CallInfo]:
@@ -530,7 +549,10 @@ real failure raises there; removing the lock first is still reported), a
 target the code removed just before, a rename of the temporary file the `try` itself wrote,
 work inside a fresh `tempfile` directory, a clause that hands `sys.exc_info()` to a callback or
 re-raises, a `sqlite3.OperationalError` clause that tests `str(exc)`, `exc.args` or
-`exc.sqlite_errorcode`.
+`exc.sqlite_errorcode`, and `os.kill(pid, SIGKILL)` (a signal that ends the process) in a
+clause that only ignores the failure: the process is meant to be gone, and neither ESRCH nor
+EPERM (the pid is not, or no longer, this user's process) leaves anything to do — the
+liveness probe `os.kill(pid, 0)` is still reported.
 """,
     why="""
 For these calls one errno is an outcome the caller plans for — the lock already exists, the

@@ -4,7 +4,11 @@ Promise: a finding for an except clause whose only trace of the error is a log l
 traceback (`logger.error(f"...{e}")`, a print to stdout), that neither re-raises, exits nor
 records the error, nor shows the error itself to the user on stderr. Not reported for a clause
 catching one specific expected condition, nor at a top-level boundary that reports the error and
-ends the run non-zero (a clean one-line message is the right thing for a user there).
+ends the run non-zero (a clean one-line message is the right thing for a user there), nor for
+a clause that keeps the error (stores it, or hands the object on), notes its text at a level the
+author chose for notes (debug, info, stdout), guards code that raises only its own errors, logs
+only when asked (`if verbose:`), or names what the failing operation worked on while it answers
+the peer with an error status, runs as a signal/exit hook, or only failed to remove a file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, HandlerInfo, LogCall, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
-from errwise.audit.rules._best_effort import cleanup_step, reports_to_user
+from errwise.audit.rules._best_effort import cleanup_step, lifecycle_hook, reports_to_user
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import at_boundary, reports_errors
 from errwise.audit.rules._probe import predicate_question, probe_body
@@ -54,11 +58,133 @@ def check(model: FileModel) -> Iterator[Finding]:
         notes = all(log.level in ("debug", "info") for log in own)
         if notes and predicate_question(model, handler):
             continue  # a yes/no question whose "could not tell" is noted, then answered "no"
+        if _keeps_error(model, handler):
+            continue  # the error object is stored or handed on: whoever reads it has it all
+        if _noted_with_text(handler, own):
+            continue  # its own text in a note the author chose (debug, info, stdout)
+        if _own_raises_only(model, handler):
+            continue  # the guarded code only raises its own errors: the cause is known
+        if _optional_note(model, handler, own):
+            continue  # logged only when asked (`if verbose:`): an expected case, noted
+        if _names_input(model, handler, own) and (
+            _answers_peer(handler)
+            or lifecycle_hook(model, handler.function)
+            or _removal_only(model, handler)
+        ):
+            continue  # a reported input failure, a hook's note, a stale file left: said so
         yield _finding(model, handler, own)
 
 
 _NOTES = frozenset({"debug", "info", "print", "stderr", "warnings"})
 """Levels of a note, not of a failure someone must investigate."""
+
+
+_NOTE_LEVELS = frozenset({"debug", "info", "print"})
+_TEXT_CALLS = frozenset({"str", "repr", "format", "type", "print", "isinstance", "getattr"})
+
+
+def _keeps_error(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause stores the error object (`result = e`, `self.error = e`) or hands it, as
+    itself, to a call that is not a log or a conversion to text (`failures.append(e)`,
+    `Result(source, e)`): the record someone reads later carries the whole error."""
+    name = handler.facts.name
+    if name is None:
+        return False
+    logs = {id(log.call) for log in handler.facts.logs}
+    for node in walk_scope(handler.node.body):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and (node.value.id == name)
+        ):
+            return True
+        if isinstance(node, ast.Call) and id(node) not in logs:
+            func = node.func
+            short = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if short in _TEXT_CALLS:
+                continue
+            if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+                return True
+    return False
+
+
+def _noted_with_text(handler: HandlerInfo, logs: list[LogCall]) -> bool:
+    """Every log line is a note (debug, info, a print to stdout) that carries the error's own
+    text: the author chose a note, and the reason is in it."""
+    names = _error_names(handler)
+    return all(log.level in _NOTE_LEVELS and _mentions_error(log, names) for log in logs)
+
+
+def _own_raises_only(model: FileModel, handler: HandlerInfo) -> bool:
+    """The guarded code makes no call except building the exceptions its own `raise`
+    statements raise: the clause knows exactly what it caught."""
+    body = handler.try_.node.body
+    raised = {id(n.exc) for n in walk_scope(body) if isinstance(n, ast.Raise) and n.exc is not None}
+    return bool(raised) and all(id(c.node) in raised for c in model.calls_in(body))
+
+
+_FLAG_WORDS = ("verbose", "debug")
+
+
+def _optional_note(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> bool:
+    """Every log line sits under an `if` of the clause that tests a verbosity flag
+    (`if verbose:`, `if self.debug:`): the author logs it only when asked."""
+
+    def flagged(log: LogCall) -> bool:
+        cur = model.parents.get(log.call)
+        while cur is not None and cur is not handler.node:
+            if isinstance(cur, ast.If):
+                words = [
+                    n.id if isinstance(n, ast.Name) else n.attr
+                    for n in ast.walk(cur.test)
+                    if isinstance(n, (ast.Name, ast.Attribute))
+                ]
+                if any(f in w.lower() for w in words for f in _FLAG_WORDS):
+                    return True
+            cur = model.parents.get(cur)
+        return False
+
+    return all(flagged(log) for log in logs)
+
+
+def _names_input(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> bool:
+    """A log line names what the failing operation worked on: a name or attribute passed to a
+    call of the guarded code (the file read, the data parsed, the path removed)."""
+    given: set[str] = set()
+    for call in model.calls_in(handler.try_.node.body):
+        for arg in [*call.node.args, *(k.value for k in call.node.keywords)]:
+            for n in ast.walk(arg):
+                if isinstance(n, (ast.Name, ast.Attribute)) and not (
+                    isinstance(n, ast.Name) and n.id in ("self", "cls")
+                ):
+                    given.add(ast.dump(n))
+    return any(
+        isinstance(n, (ast.Name, ast.Attribute)) and ast.dump(n) in given
+        for log in logs
+        for n in ast.walk(log.call)
+    )
+
+
+def _answers_peer(handler: HandlerInfo) -> bool:
+    """The clause answers the peer whose input failed with an error status (a call given a
+    4xx/5xx literal: `request.error(400)`, `abort(400)`)."""
+    return any(
+        isinstance(a, ast.Constant) and type(a.value) is int and 400 <= a.value < 600
+        for call in handler.facts.calls
+        for a in call.args
+    )
+
+
+_REMOVALS = frozenset({"remove", "unlink", "rmdir", "rmtree", "removedirs"})
+
+
+def _removal_only(model: FileModel, handler: HandlerInfo) -> bool:
+    """Every call of the guarded code removes a file: its failure leaves a stale file behind,
+    and nothing else."""
+    calls = list(model.calls_in(handler.try_.node.body))
+    return bool(calls) and all(
+        (c.attr or (c.qualname or "").rpartition(".")[2]) in _REMOVALS for c in calls
+    )
 
 
 def _needs_traceback(model: FileModel, handler: HandlerInfo, logs: list[LogCall]) -> bool:
@@ -204,7 +330,13 @@ predicate (`is_*`, `has_*`, ...) around code that changes nothing, noting at deb
 that it could not tell; a clause
 that shows the error to the user (printed to stderr, `click.echo(err=True)`, `warnings.warn`
 carrying it); a cleanup failure noted inside a clause that then re-raises the original error;
-demo code under `if __name__ == "__main__":` of a library module.
+demo code under `if __name__ == "__main__":` of a library module; a clause that stores the
+error object or hands it to a call (`failures.append(e)`, `result = e`): the record carries
+it; a note (debug, info, a print to stdout) that carries the error's own text; a `try` whose
+only failures are its own `raise` statements; a log line written only under a verbosity flag
+(`if verbose:`); and a message naming what the failing operation worked on (the data, the
+file) when the clause answers the peer with an error status (`request.error(400)`), runs in a
+signal or exit hook, or guards only the removal of a file (a stale file is all that is left).
 """,
     why="""
 `str(e)` of a `KeyError` is `'name'`; of an `OSError` it lacks the call that failed. The log says
