@@ -132,8 +132,11 @@ def test_work_grows_linearly_with_the_file(shape: str) -> None:
     assert large / small < LINEAR, (shape, small, large)
 
 
+# A swallowed rename (an `os.remove` catching `OSError` is now an "ensure gone", deliberately
+# silent: these tests need a finding whose details are filled in).
 SWALLOW = (
-    "import os\ndef f(p):\n    try:\n        os.remove(p)\n    except OSError:\n        pass\n"
+    "import os\ndef f(p):\n    try:\n        os.rename(p, p + '.old')\n"
+    "    except OSError:\n        pass\n"
 )
 
 

@@ -143,6 +143,9 @@ def test_cleanup_before_reraise_is_silent(audit):
 
 
 def test_swallow_inside_a_handler_that_goes_on_is_low_and_says_what_the_code_shows(audit):
+    # The inner step used to be `os.unlink(tmp)` catching `OSError`: an "ensure gone" whose only
+    # cost is a leftover temp file, now deliberately silent (see
+    # test_removal_catching_oserror_is_ensure_gone); a rename keeps the claim under test.
     findings = audit(
         """
         import os
@@ -151,7 +154,7 @@ def test_swallow_inside_a_handler_that_goes_on_is_low_and_says_what_the_code_sho
                 open(path + ".tmp", "w").write(data)
             except OSError:
                 try:
-                    os.unlink(path + ".tmp")
+                    os.rename(path + ".tmp", path + ".bad")
                 except OSError:
                     pass
                 return False
@@ -215,9 +218,11 @@ def test_documented_silence(audit):
                 # fall through to the next browser variant
                 pass
         def drop(path):
+            # (was two `os.unlink` calls: a removal catching `OSError` is now an "ensure gone",
+            # silent by design; two renames keep the point: a comment on a file change is low)
             try:
-                os.unlink(path)
-                os.unlink(path + ".idx")
+                os.rename(path, path + ".old")
+                os.rename(path + ".idx", path + ".idx.old")
             except OSError:  # the index may be rebuilt later anyway
                 pass
         def quiet(path):

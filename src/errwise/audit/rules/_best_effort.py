@@ -23,8 +23,8 @@ alone, and never raises on any model:
   `handler`/`plugin`/`listener`);
 - `retries_in_handler`: the clause repeats a call of the guarded code, so a second failure
   propagates;
-- `first_success`: one read-only attempt of a first-success search (the guarded code returns on
-  success, the clause moves on to the next alternative).
+- `first_success`: one read-only attempt of a first-success search (the guarded code, or the
+  `else:` of its try, returns on success, the clause moves on to the next alternative).
 """
 
 from __future__ import annotations
@@ -336,7 +336,9 @@ def first_success(model: FileModel, handler: HandlerInfo) -> bool:
     if model.effects_in(body).state_changing:
         return False
     in_loop = model.ctx(handler.try_.node).loop is not None
-    for node in walk_scope(body):
+    # success may also be answered in the `else:` of the try (`else: break`)
+    orelse = handler.try_.node.orelse
+    for node in walk_scope([*body, *orelse]):
         if isinstance(node, ast.Return) and node.value is not None:
             return True
         if isinstance(node, ast.Break) and in_loop:

@@ -75,6 +75,13 @@ PROBE_CALLS = frozenset(
         "getuid",
         "geteuid",
         "getlogin",
+        "getuser",
+        "getpid",
+        "getppid",
+        "getenv",
+        "getfqdn",
+        "getpeername",
+        "getsockname",
         "gethostname",
         "cpu_count",
         "sched_getaffinity",
@@ -91,6 +98,14 @@ PROBE_CALLS = frozenset(
         "getsize",
         "getctime",
         "access",
+        "exists",
+        "is_file",
+        "is_dir",
+        "is_symlink",
+        "isfile",
+        "isdir",
+        "islink",
+        "joinpath",
     }
 )
 """Calls (by their last name) that ask a value, a file's metadata or the platform what it can
@@ -189,7 +204,14 @@ def probe_body(model: FileModel, body: list[ast.stmt]) -> bool:
     if len(body) > 4 or any(isinstance(s, (ast.For, ast.While, ast.With, ast.Try)) for s in body):
         return False
     imports = any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in body)
-    calls = list(model.calls_in(body))
+    raised = {
+        id(n.exc)
+        for s in body
+        for n in walk_scope([s])
+        if isinstance(n, ast.Raise) and isinstance(n.exc, ast.Call)
+    }
+    # constructing the exception a `raise` throws asks nothing and changes nothing
+    calls = [c for c in model.calls_in(body) if id(c.node) not in raised]
     if not calls:
         # only imports, or only reads an attribute (`code = meth.func_code`)
         return imports or all(_reads_only(s) for s in body)
@@ -261,7 +283,8 @@ def _answers_false(handler: HandlerInfo) -> bool:
 
 def _module_constant(handler: HandlerInfo) -> bool:
     """`try: X = probe() except ...: X = fallback` at module level."""
-    bound = _bound_names(handler.try_.node.body)
+    # `try: probe  except: from slow import X  else: from fast import X` binds X either way
+    bound = _bound_names([*handler.try_.node.body, *handler.try_.node.orelse])
     fallback = _bound_names(handler.node.body)
     return bool(fallback) and fallback <= bound
 

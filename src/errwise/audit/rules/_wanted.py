@@ -1,12 +1,14 @@
 """The caught error *is* the wanted outcome: "ensure absent" (`del os.environ[key]` catching
 `KeyError`, `os.unlink` catching `FileNotFoundError`, `items.remove(x)` catching `ValueError`)
-and "ensure present" (`os.makedirs` catching `FileExistsError`).
+and "ensure present" (`os.makedirs` catching `FileExistsError`); and an exception thrown on
+purpose (`coro.throw(exc)` caught by `except exc`).
 
 Promise: `wanted_outcome(model, handler)` is true only when every statement the `try` guards
 removes something (a `del`, or a call named `remove`/`discard`/`unlink`/`rmdir`/`rmtree`/`pop`/
 `kill`, `os.remove`/`os.unlink`/...) and the clause catches only the errors that mean "it was
 already gone" — or every statement creates a directory and the clause catches only
-`FileExistsError`. It never raises on any model.
+`FileExistsError`. `throws_caught(model, handler)` is true only when the clause catches one
+name and the guarded code calls `.throw(<that name>)`. Neither raises on any model.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import ast
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo
 
-__all__ = ["wanted_outcome"]
+__all__ = ["wanted_outcome", "throws_caught"]
 
 _REMOVALS = frozenset(
     {"remove", "discard", "unlink", "rmdir", "rmtree", "removedirs", "pop", "kill", "delenv"}
@@ -66,3 +68,20 @@ def _kind(model: FileModel, stmt: ast.stmt) -> str | None:
         if last in _CREATIONS or name in _CREATIONS:
             return "create"
     return None
+
+
+def throws_caught(model: FileModel, handler: HandlerInfo) -> bool:
+    """The guarded code throws the very exception the clause catches, on purpose
+    (`gen.throw(exc)` / `coro.throw(exc)` caught by `except exc`): catching it is the point."""
+    if handler.bare or len(handler.caught) != 1:
+        return False
+    caught = handler.node.type
+    if not isinstance(caught, ast.Name):
+        return False
+    for call in model.calls_in(handler.try_.node.body):
+        func = call.node.func
+        if isinstance(func, ast.Attribute) and func.attr == "throw" and call.node.args:
+            first = call.node.args[0]
+            if isinstance(first, ast.Name) and first.id == caught.id:
+                return True
+    return False

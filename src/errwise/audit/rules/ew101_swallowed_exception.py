@@ -18,7 +18,18 @@ from errwise.audit.rules._best_effort import (
 )
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._probe import capability_probe
-from errwise.audit.rules._wanted import wanted_outcome
+from errwise.audit.rules._tolerated import (
+    after_reported_error,
+    attribute_dump,
+    explained_step,
+    lenient_parse,
+    optional_file_read,
+    query_attempt,
+    release_only,
+    tolerated_creation,
+    tolerated_removal,
+)
+from errwise.audit.rules._wanted import throws_caught, wanted_outcome
 from errwise.audit.text import call_list, caught_text
 
 
@@ -56,7 +67,11 @@ def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
     """Silence that is the point: a capability probe's "no", an "ensure absent" whose error is
     the wanted outcome, a wait or poll in a loop, a cleanup whose failure is secondary (before
     re-raising the original error, in a `finally`, in `__del__`/`__exit__`), a lifecycle hook
-    (`__del__`, `atexit`), a docstring that makes quiet failure the contract, demo code."""
+    (`__del__`, `atexit`), a docstring that makes quiet failure the contract, demo code; an
+    error the guarded code throws on purpose; the silences of `_tolerated` (an optional file
+    read, a file removal catching `OSError`, one release call, a lenient parse, a failure while
+    answering an error already logged, one narrow step a comment explains, a command run for its
+    output in a first-success search)."""
     return (
         capability_probe(model, handler)
         or wanted_outcome(model, handler)
@@ -66,6 +81,16 @@ def _deliberate(model: FileModel, handler: HandlerInfo) -> bool:
         or says_best_effort(handler)
         or first_success(model, handler)
         or library_demo(model, handler.node)
+        or throws_caught(model, handler)
+        or optional_file_read(model, handler)
+        or tolerated_removal(model, handler)
+        or release_only(model, handler)
+        or lenient_parse(model, handler)
+        or after_reported_error(model, handler)
+        or explained_step(model, handler)
+        or query_attempt(model, handler)
+        or attribute_dump(model, handler)
+        or tolerated_creation(model, handler)
     )
 
 
@@ -134,8 +159,18 @@ a `finally`, in `__del__`/`__exit__`; a lifecycle hook (`__del__`, `atexit`, sig
 function whose docstring makes quiet failure its contract ("close the file if possible", "best
 effort"); one read-only attempt of a first-success search (the guarded code returns on success,
 the clause moves on to the next alternative: how "none worked" is answered is judged where the
-function answers); demo code under `if __name__ == "__main__":` of a library module. A swallow
-inside the handler of an earlier error that is not re-raised is low.
+function answers); demo code under `if __name__ == "__main__":` of a library module. Nor,
+because the cost of the silence is known and small: an optional local file read catching only
+`OSError` (absent or unreadable means "nothing to read"); removing a file or signalling a
+process catching only `OSError` ("ensure gone": a leftover, no lock involved); creating a
+directory catching only `OSError` (the step that uses it fails loudly if it is missing); one call
+releasing a resource (`close()`, `stop()`); a lenient parse that skips a malformed item; a
+failure while answering an error the enclosing handler already logged (sending an error status);
+one narrow step a comment explains (a comment admitting a problem explains nothing); one attempt
+of a first-success search that runs a command for its output; an exception the guarded code
+throws on purpose (`coro.throw(exc)` caught by `except exc`); reading each attribute of
+`dir(obj)` by name, skipping those that fail (an introspecting dump). A swallow inside the
+handler of an earlier error that is neither re-raised nor logged is low.
 """,
     why="""
 The failure happened and nobody will ever know: the program carries on in a state it did not

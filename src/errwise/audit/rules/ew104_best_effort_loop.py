@@ -25,6 +25,7 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import logs_error, wait_loop
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
+from errwise.audit.rules._tolerated import ends_processes, tolerated_creation
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -53,6 +54,10 @@ def check(model: FileModel) -> Iterator[Finding]:
                     continue
                 if wait_loop(model, handler) or library_demo(model, handler.node):
                     continue
+                if not rollback and ends_processes(model, handler):
+                    continue  # signalling processes that may have exited: a survivor at worst
+                if not rollback and tolerated_creation(model, handler):
+                    continue  # a missing directory fails the step that uses it, loudly
                 if not critical and logs_error(handler):
                     continue  # best effort, said so: each failed step is logged with its error
                 yield _finding(model, loop, handler, effects, rollback)
@@ -208,7 +213,12 @@ def _finding(
     elif critical:
         harm = "the loop finishes with lock or cleanup state half done and no error raised"
     elif deletions_only:
-        harm = "files it was meant to remove stay behind and nobody is told"
+        harm = (
+            "files it was meant to remove stay behind and nobody is told"
+            if doing == "drops"
+            # the clause logs something: "nobody is told" would be false
+            else "files it was meant to remove stay behind and the loop ends as if all were gone"
+        )
     elif effects & Effect.DISK:
         harm = "the loop finishes with on-disk state half changed and no error raised"
     else:
@@ -254,7 +264,10 @@ expected condition (`except FileNotFoundError` while deleting). Deliberately not
 either: a best effort that says so — each failed step logged with its error (`logger.exception`,
 `exc_info=True`, or the exception passed to the log call) — unless the steps are a rollback,
 cleanup or lock changes, where "some undo steps silently did not happen" is the harm itself;
-and demo code under `if __name__ == "__main__":` of a library module.
+signals sent to processes (`os.kill`) catching only `OSError`, outside a rollback: a process
+that already exited is the usual failure, and a survivor is not state left changed; creating
+directories catching only `OSError` (a missing one fails the step that uses it); and demo
+code under `if __name__ == "__main__":` of a library module.
 """,
     why="""
 "Best effort" means "some steps silently did not happen". In a rollback, the lock stays taken,
