@@ -452,7 +452,9 @@ FIRES = {
 
 
 def _rules(source: str, module_name: str | None = None, path: str = "snippet.py") -> list[str]:
-    result = analyze_source(textwrap.dedent(source), path, AuditConfig(), module_name=module_name)
+    result = analyze_source(
+        textwrap.dedent(source), path, AuditConfig(profile="strict"), module_name=module_name
+    )
     assert not result.diagnostics, result.diagnostics
     return [f.rule for f in result.findings if f.rule in FAMILY]
 

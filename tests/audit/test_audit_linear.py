@@ -55,7 +55,7 @@ def work(source: str, watched: tuple[str, ...] = ("",)) -> int:
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
-        result = analyze_source(source, "generated.py", AuditConfig())
+        result = analyze_source(source, "generated.py", AuditConfig(profile="strict"))
     finally:
         sys.settrace(previous)
     assert not [d for d in result.diagnostics if d.code == "ERR_INTERNAL"], result.diagnostics
@@ -142,7 +142,9 @@ SWALLOW = (
 
 def audit_file(tmp_path: Path, cli: Cli, source: str) -> Any:
     (tmp_path / "deep.py").write_text(source)
-    run = cli("audit", "--format", "json", "--no-config", "deep.py", cwd=tmp_path)
+    run = cli(
+        "audit", "--profile", "strict", "--format", "json", "--no-config", "deep.py", cwd=tmp_path
+    )
     assert "Traceback" not in run.err, run
     return run
 
@@ -242,7 +244,18 @@ def test_ten_thousand_links_end_fast_as_findings_or_the_diagnostic(tmp_path: Pat
     script = Path(sys.executable).with_name("errwise")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "errwise"]
     proc = subprocess.run(
-        [*command, "audit", "--format", "json", "--no-cache", "--no-config", "-j1", "."],
+        [
+            *command,
+            "audit",
+            "--profile",
+            "strict",
+            "--format",
+            "json",
+            "--no-cache",
+            "--no-config",
+            "-j1",
+            ".",
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -201,5 +201,6 @@ def remove_lock(lock_path):
 For locks use `errwise.FileLock`, whose release never fails silently.
 """,
     check=check,
+    profile="strict",
     specificity=20,
 )

@@ -358,5 +358,6 @@ def check_lock(lock_path) -> errwise.Result[LockInfo, LockProblem]:
 ```
 """,
     check=check,
+    profile="strict",
     specificity=40,
 )

@@ -469,5 +469,6 @@ def git_default_branch(root) -> str:
 ```
 """,
     check=check,
+    profile="strict",
     specificity=30,
 )

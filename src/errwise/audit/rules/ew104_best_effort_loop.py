@@ -301,5 +301,6 @@ Without a transaction, collect the failures and raise them after the loop:
 `if errors: raise ExceptionGroup("rollback failed", errors)`.
 """,
     check=check,
+    profile="strict",
     specificity=50,
 )

@@ -439,5 +439,6 @@ the traceback and document it: `# errwise: ignore[broad-catch] -- one bad plugin
 the others`.
 """,
     check=check,
+    profile="strict",
     specificity=10,
 )

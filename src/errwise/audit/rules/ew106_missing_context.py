@@ -372,4 +372,5 @@ def save(order_id, data):
 and let the caller handle the classified error (or let it propagate to a boundary).
 """,
     check=check,
+    profile="strict",
 )

@@ -327,4 +327,5 @@ def run_command(cmd, cwd):
 or `subprocess.run(cmd, ..., timeout=300)` with `except subprocess.TimeoutExpired`.
 """,
     check=check,
+    profile="strict",
 )

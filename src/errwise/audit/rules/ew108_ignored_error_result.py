@@ -435,4 +435,5 @@ def take(root, lock_path):
 ```
 """,
     check=check,
+    profile="strict",
 )

@@ -586,4 +586,5 @@ def create_lock(temp_path, lock_path):
 For lock files, `errwise.FileLock` does this for you.
 """,
     check=check,
+    profile="strict",
 )

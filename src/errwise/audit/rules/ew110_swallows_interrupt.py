@@ -250,4 +250,5 @@ for job in jobs:
 ```
 """,
     check=check,
+    profile="strict",
 )

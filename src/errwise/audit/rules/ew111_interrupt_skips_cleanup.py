@@ -211,4 +211,5 @@ except BaseException:
 or use `errwise.Transaction`, which rolls back on `KeyboardInterrupt` and re-raises it.
 """,
     check=check,
+    profile="strict",
 )

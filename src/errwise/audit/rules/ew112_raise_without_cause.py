@@ -251,4 +251,5 @@ def load_plugin(spec):
 Use `from None` only when the original error is noise for every reader.
 """,
     check=check,
+    profile="strict",
 )

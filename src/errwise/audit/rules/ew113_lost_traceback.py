@@ -362,5 +362,6 @@ Keep the traceback, or hand the error on with context:
 ```
 """,
     check=check,
+    profile="strict",
     specificity=15,
 )

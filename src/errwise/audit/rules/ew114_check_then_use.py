@@ -386,4 +386,5 @@ To create exclusively: `open(path, "x")` or `os.open(path, os.O_CREAT | os.O_EXC
 and handle `FileExistsError`; for locks, `errwise.FileLock`.
 """,
     check=check,
+    profile="strict",
 )

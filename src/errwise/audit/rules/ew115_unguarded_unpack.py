@@ -587,4 +587,5 @@ for line in path.read_text().splitlines():
 ```
 """,
     check=check,
+    profile="strict",
 )

@@ -435,4 +435,5 @@ def start(wo_id, pending, running):
 ```
 """,
     check=check,
+    profile="strict",
 )

@@ -289,4 +289,5 @@ def acquire(lock_path):
 ```
 """,
     check=check,
+    profile="strict",
 )

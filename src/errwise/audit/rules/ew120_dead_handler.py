@@ -327,4 +327,5 @@ def push(branch):
 `errwise.run(...)` runs a command with a timeout and raises a classified error on failure.
 """,
     check=check,
+    profile="strict",
 )
