@@ -1,6 +1,6 @@
 """Shared judgements of the timeout rules (subprocess-without-timeout, network-call-without-
 timeout): does a call pass a timeout, which names hold an object made by a factory, which lock
-a call runs under.
+a call runs under, and the finding of a call that can wait forever.
 
 Promise: pure functions over a `FileModel`; a name is "bound here" only when the same function
 (or, for `self.x`, the same class) assigns it from the factory, so an object of unknown origin is
@@ -12,8 +12,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import CallInfo, FileModel
 from errwise.audit.names import dotted
+from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import ancestors
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "missing_timeout",
     "scope_key",
     "under_lock",
+    "waits_forever",
 ]
 
 Bound = dict[str, dict[str, list[ast.Call]]]
@@ -123,3 +126,22 @@ def under_lock(model: FileModel, call: CallInfo) -> str | None:
                 if any(w in name.lower() for w in ("lock", "transaction", "mutex")):
                     return name
     return None
+
+
+def waits_forever(
+    rule: Rule, model: FileModel, call: CallInfo, message: str, recommendation: str
+) -> Finding:
+    """The finding of a call that can wait forever: the rule's severity, or medium (and said)
+    when it waits under a lock or transaction, blocking every other holder too."""
+    lock = under_lock(model, call)
+    severity = rule.severity
+    if lock is not None:
+        severity = Severity.MEDIUM
+        message += f" while holding `{lock}`, blocking every other holder too"
+    return model.finding(
+        rule,
+        call.node,
+        message,
+        severity=severity,
+        recommendation=recommendation[:1].upper() + recommendation[1:] + ".",
+    )

@@ -39,7 +39,7 @@ from errwise.audit.rules._timeouts import (
     calls_on,
     has_splat,
     missing_timeout,
-    under_lock,
+    waits_forever,
 )
 
 _SUBPROCESS = frozenset(
@@ -257,19 +257,8 @@ _FIXES = {
 
 
 def _finding(model: FileModel, call: CallInfo, what: str, problem: str, *, fix: str) -> Finding:
-    lock = under_lock(model, call)
-    severity = RULE.severity
     message = f"{what} {problem}: if the child process stops responding, this call waits forever"
-    if lock is not None:
-        severity = Severity.MEDIUM
-        message += f" while holding `{lock}`, blocking every other holder too"
-    return model.finding(
-        RULE,
-        call.node,
-        message,
-        severity=severity,
-        recommendation=_FIXES[fix][:1].upper() + _FIXES[fix][1:] + ".",
-    )
+    return waits_forever(RULE, model, call, message, _FIXES[fix])
 
 
 RULE = Rule(

@@ -29,7 +29,7 @@ from errwise.audit.rules._timeouts import (
     has_splat,
     is_none,
     missing_timeout,
-    under_lock,
+    waits_forever,
 )
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
@@ -233,18 +233,7 @@ def _socket_finding(model: FileModel, call: CallInfo, what: str) -> Finding:
 
 
 def _report(model: FileModel, call: CallInfo, message: str, fix: str) -> Finding:
-    lock = under_lock(model, call)
-    severity = RULE.severity
-    if lock is not None:
-        severity = Severity.MEDIUM
-        message += f" while holding `{lock}`, blocking every other holder too"
-    return model.finding(
-        RULE,
-        call.node,
-        message,
-        severity=severity,
-        recommendation=_FIXES[fix][:1].upper() + _FIXES[fix][1:] + ".",
-    )
+    return waits_forever(RULE, model, call, message, _FIXES[fix])
 
 
 RULE = Rule(
