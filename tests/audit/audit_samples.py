@@ -19,7 +19,7 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 def audit(cli: Any, root: Path, *args: str) -> Any:
     """`errwise audit --format json ARGS .` in `root`; it must exit 0 or 1 (findings)."""
-    run = cli("audit", "--format", "json", *args, ".", cwd=root)
+    run = cli("audit", "--profile", "strict", "--format", "json", *args, ".", cwd=root)
     assert run.code in (0, 1), run
     return run
 

@@ -19,7 +19,7 @@ def audit() -> Audit:
     """`audit(source, *rules)`: the findings of the given rules (ids or names; all when none)."""
 
     def run(source: str, *rules: str, path: str = "snippet.py") -> list[Finding]:
-        config = AuditConfig(select=frozenset(rules) if rules else None)
+        config = AuditConfig(select=frozenset(rules) if rules else None, profile="strict")
         result = analyze_source(textwrap.dedent(source), path, config)
         assert not result.diagnostics, result.diagnostics
         return result.findings

@@ -217,7 +217,7 @@ def test_worker_processes_write_entries_the_next_run_believes(tmp_path: Path) ->
     for jobs in ("4", "1"):
         runs.append(
             subprocess.run(
-                [*command, "audit", "--format", "json", "--jobs", jobs, "."],
+                [*command, "audit", "--profile", "strict", "--format", "json", "--jobs", jobs, "."],
                 cwd=tmp_path,
                 capture_output=True,
                 text=True,

@@ -51,6 +51,9 @@ FINDING_KEYS = {
     "hidden_errors",
     "recommendation",
     "fingerprint",
+    # additive fields of design.md: the other rules the handler breaks, the measured precision
+    "also",
+    "precision",
 }
 
 
@@ -72,7 +75,7 @@ def test_text_output_is_one_line_per_finding_and_summary_goes_to_stderr(
     tmp_path: Path, cli: Cli
 ) -> None:
     write(tmp_path, {"pkg/bad.py": SWALLOW, "pkg/ok.py": CLEAN})
-    run = cli("audit", "pkg", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "pkg", cwd=tmp_path)
     assert run.code == 1, run
     lines = run.out.splitlines()
     assert len(lines) == 1
@@ -91,7 +94,7 @@ def test_json_output_has_exactly_the_design_fields(tmp_path: Path, cli: Cli) -> 
         tmp_path,
         {"a/b/bad.py": SWALLOW, "fin.py": FINALLY_RETURN, "broken.py": "def f(:\n"},
     )
-    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path)
     doc = run.json()
     assert set(doc) == {"findings", "diagnostics", "summary"}
     assert [f["rule"] for f in doc["findings"]] == ["EW101", "EW116"]
@@ -123,14 +126,14 @@ def test_json_output_has_exactly_the_design_fields(tmp_path: Path, cli: Cli) -> 
 
 def test_default_path_is_the_current_directory(tmp_path: Path, cli: Cli) -> None:
     write(tmp_path, {"bad.py": SWALLOW})
-    run = cli("audit", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", cwd=tmp_path)
     assert run.code == 1
     assert run.out.startswith("bad.py:7:5: EW101")
 
 
 def test_quiet_drops_the_summary_but_keeps_diagnostics(tmp_path: Path, cli: Cli) -> None:
     write(tmp_path, {"bad.py": SWALLOW, "broken.py": "x = (\n"})
-    run = cli("audit", "--quiet", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--quiet", ".", cwd=tmp_path)
     assert run.code == 1
     assert "findings" not in run.err and "finding " not in run.err
     assert "broken.py:" in run.err and "ERR_PARSE" in run.err
@@ -158,7 +161,7 @@ def test_exit_code_follows_the_table(
     tmp_path: Path, cli: Cli, files: dict[str, str | bytes], args: tuple[str, ...], expected: int
 ) -> None:
     write(tmp_path, files)
-    run = cli("audit", *args, ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", *args, ".", cwd=tmp_path)
     assert run.code == expected, run
     assert "Traceback" not in run.err
 
@@ -179,14 +182,14 @@ def test_usage_errors_exit_2_and_name_the_problem(
     tmp_path: Path, cli: Cli, args: tuple[str, ...], message: str
 ) -> None:
     write(tmp_path, {"bad.py": SWALLOW})
-    run = cli("audit", *args, ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", *args, ".", cwd=tmp_path)
     assert run.code == 2, run
     assert message in run.err
     assert run.out == ""
 
 
 def test_a_missing_path_is_a_diagnostic_and_exit_10(tmp_path: Path, cli: Cli) -> None:
-    run = cli("audit", "nowhere", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "nowhere", cwd=tmp_path)
     assert run.code == 10
     assert "nowhere: ERR_NOT_FOUND" in run.err
 
@@ -216,7 +219,7 @@ def test_a_failing_rule_is_contained_reported_and_exits_70(
     real = rules_pkg.all_rules()
     monkeypatch.setattr(rules_pkg, "all_rules", lambda: (*real, BOOM))
     write(tmp_path, {"bad.py": SWALLOW + "# explode\n", "ok.py": CLEAN + "# explode\n"})
-    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path)
     assert run.code == 70, run
     doc = run.json()
     # Everything else is still reported: the real rule's finding on the same file.
@@ -237,7 +240,7 @@ def test_a_crash_outside_the_rules_is_contained_per_file(
 
     monkeypatch.setattr(runner, "scan_source", broken)
     write(tmp_path, {"a.py": CLEAN, "b.py": CLEAN})
-    run = cli("audit", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", ".", cwd=tmp_path)
     assert run.code == 70
     assert run.err.count("ERR_INTERNAL") == 2
     assert "AttributeError: injected" in run.err
@@ -249,10 +252,20 @@ def test_a_crash_outside_the_rules_is_contained_per_file(
 def test_output_file_gets_exactly_what_stdout_would(tmp_path: Path, cli: Cli) -> None:
     write(tmp_path, {"bad.py": SWALLOW, "fin.py": FINALLY_RETURN})
     for fmt in ("text", "json"):
-        plain = cli("audit", "--format", fmt, ".", cwd=tmp_path)
+        plain = cli("audit", "--profile", "strict", "--format", fmt, ".", cwd=tmp_path)
         target = tmp_path / f"report.{fmt}"
         target.write_text("old contents")
-        to_file = cli("audit", "--format", fmt, "--output", str(target), ".", cwd=tmp_path)
+        to_file = cli(
+            "audit",
+            "--profile",
+            "strict",
+            "--format",
+            fmt,
+            "--output",
+            str(target),
+            ".",
+            cwd=tmp_path,
+        )
         assert to_file.code == plain.code == 1
         assert to_file.out == ""
         assert target.read_text(encoding="utf-8") == plain.out
@@ -272,7 +285,17 @@ def test_output_failure_keeps_the_old_file_and_leaves_no_temp(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    run = cli("audit", "--format", "json", "--output", str(target), "src", cwd=tmp_path)
+    run = cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--format",
+        "json",
+        "--output",
+        str(target),
+        "src",
+        cwd=tmp_path,
+    )
     assert run.code == 10, run
     assert "ERR_DISK_FULL" in run.err
     assert target.read_text() == "previous report"
@@ -281,7 +304,15 @@ def test_output_failure_keeps_the_old_file_and_leaves_no_temp(
 
 def test_output_into_a_missing_directory_is_an_environment_error(tmp_path: Path, cli: Cli) -> None:
     write(tmp_path, {"bad.py": SWALLOW})
-    run = cli("audit", "--output", str(tmp_path / "no" / "such" / "r.txt"), "bad.py", cwd=tmp_path)
+    run = cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--output",
+        str(tmp_path / "no" / "such" / "r.txt"),
+        "bad.py",
+        cwd=tmp_path,
+    )
     assert run.code == 10
     assert "ERR_NOT_FOUND" in run.err
 
@@ -291,7 +322,10 @@ def test_output_keeps_an_existing_files_permissions(tmp_path: Path, cli: Cli) ->
     target = tmp_path / "r.txt"
     target.write_text("x")
     target.chmod(0o640)
-    assert cli("audit", "--output", str(target), "ok.py", cwd=tmp_path).code == 0
+    assert (
+        cli("audit", "--profile", "strict", "--output", str(target), "ok.py", cwd=tmp_path).code
+        == 0
+    )
     assert target.stat().st_mode & 0o777 == 0o640
 
 
@@ -307,7 +341,9 @@ def test_jobs_do_not_change_the_output(tmp_path: Path, cli: Cli) -> None:
     files["pkg2/binary.py"] = b"\x00\x01\x02"
     write(tmp_path, files)
     outputs = {
-        jobs: cli("audit", "--format", "json", "--jobs", jobs, ".", cwd=tmp_path)
+        jobs: cli(
+            "audit", "--profile", "strict", "--format", "json", "--jobs", jobs, ".", cwd=tmp_path
+        )
         for jobs in ("1", "2", "0")
     }
     assert {r.code for r in outputs.values()} == {1}
@@ -362,6 +398,8 @@ def test_console_script_separates_stdout_and_stderr(tmp_path: Path) -> None:
             "-c",
             "import sys; from errwise.cli import main; sys.exit(main())",
             "audit",
+            "--profile",
+            "strict",
             "--format",
             "json",
             ".",
@@ -387,7 +425,7 @@ def test_ctrl_c_exits_130_without_a_traceback(
 
     monkeypatch.setattr(runner, "scan_job", interrupted)
     write(tmp_path, {"a.py": CLEAN})
-    run = cli("audit", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", ".", cwd=tmp_path)
     assert run.code == 130
     assert run.out == ""
     assert "Traceback" not in run.err
@@ -402,6 +440,8 @@ def test_output_survives_a_terminal_that_cannot_encode_it(tmp_path: Path) -> Non
                 "-c",
                 "import sys; from errwise.cli import main; sys.exit(main())",
                 "audit",
+                "--profile",
+                "strict",
                 "--format",
                 fmt,
                 ".",
@@ -442,7 +482,7 @@ def test_discover_rejects_one_str() -> None:
 
 def test_an_empty_tree_says_so(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "README.md").write_text("no code here")
-    run = cli("audit", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", ".", cwd=tmp_path)
     assert run.code == 0
     assert "0 findings" in run.err and "no Python files found" in run.err
 

@@ -59,24 +59,30 @@ def test_ignore_from_config_and_no_config(tmp_path: Path, cli: Cli) -> None:
         '[tool.errwise]\nselect = ["EW101", "EW116"]\nignore = ["EW101"]\n',
         {"a.py": SWALLOW_DISK},
     )
-    assert cli("audit", ".", cwd=root).code == 0
-    assert cli("audit", "--no-config", "--select", "EW101", ".", cwd=root).code == 1
+    assert cli("audit", "--profile", "strict", ".", cwd=root).code == 0
+    assert (
+        cli("audit", "--profile", "strict", "--no-config", "--select", "EW101", ".", cwd=root).code
+        == 1
+    )
 
 
 def test_select_from_config_is_replaced_by_the_flag(tmp_path: Path, cli: Cli) -> None:
     root = project(
         tmp_path, '[tool.errwise]\nselect = ["return-in-finally"]\n', {"a.py": SWALLOW_DISK}
     )
-    assert cli("audit", ".", cwd=root).code == 0
-    assert cli("audit", "--select", "swallowed-exception", ".", cwd=root).code == 1
+    assert cli("audit", "--profile", "strict", ".", cwd=root).code == 0
+    assert (
+        cli("audit", "--profile", "strict", "--select", "swallowed-exception", ".", cwd=root).code
+        == 1
+    )
 
 
 def test_fail_on_from_config_and_the_flag_overrides_it(tmp_path: Path, cli: Cli) -> None:
     root = project(tmp_path, '[tool.errwise]\nfail-on = "critical"\n', {"a.py": SWALLOW_COMMIT})
-    run = cli("audit", "--format", "json", ".", cwd=root)
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=root)
     assert run.json()["findings"][0]["severity"] == "high"
     assert run.code == 0
-    assert cli("audit", "--fail-on", "high", ".", cwd=root).code == 1
+    assert cli("audit", "--profile", "strict", "--fail-on", "high", ".", cwd=root).code == 1
 
 
 def test_exclude_is_anchored_at_the_pyproject_directory(tmp_path: Path, cli: Cli) -> None:
@@ -87,15 +93,15 @@ def test_exclude_is_anchored_at_the_pyproject_directory(tmp_path: Path, cli: Cli
     )
     (root / "tools").mkdir()
     # Run from a subdirectory: files outside the current directory are reported absolute.
-    assert rules_found(cli("audit", "--format", "json", "..", cwd=root / "tools")) == [
-        ((root / "src" / "real.py").as_posix(), "EW101")
-    ]
-    found = rules_found(cli("audit", "--format", "json", ".", cwd=root))
+    assert rules_found(
+        cli("audit", "--profile", "strict", "--format", "json", "..", cwd=root / "tools")
+    ) == [((root / "src" / "real.py").as_posix(), "EW101")]
+    found = rules_found(cli("audit", "--profile", "strict", "--format", "json", ".", cwd=root))
     assert found == [("src/real.py", "EW101")]
     # An explicitly named file is audited even when excluded.
-    assert rules_found(cli("audit", "--format", "json", "gen/x.py", cwd=root)) == [
-        ("gen/x.py", "EW101")
-    ]
+    assert rules_found(
+        cli("audit", "--profile", "strict", "--format", "json", "gen/x.py", cwd=root)
+    ) == [("gen/x.py", "EW101")]
 
 
 def test_exclude_flag_adds_to_the_config(tmp_path: Path, cli: Cli) -> None:
@@ -104,7 +110,9 @@ def test_exclude_flag_adds_to_the_config(tmp_path: Path, cli: Cli) -> None:
         '[tool.errwise]\nexclude = ["gen"]\n',
         {"gen/x.py": SWALLOW_DISK, "old/y.py": SWALLOW_DISK, "z.py": SWALLOW_DISK},
     )
-    run = cli("audit", "--format", "json", "--exclude", "old/*", ".", cwd=root)
+    run = cli(
+        "audit", "--profile", "strict", "--format", "json", "--exclude", "old/*", ".", cwd=root
+    )
     assert rules_found(run) == [("z.py", "EW101")]
 
 
@@ -125,9 +133,11 @@ def test_per_file_ignores(tmp_path: Path, cli: Cli) -> None:
             "src/new.py": SWALLOW_DISK,
         },
     )
-    assert rules_found(cli("audit", "--format", "json", ".", cwd=root)) == [("src/new.py", "EW101")]
+    assert rules_found(cli("audit", "--profile", "strict", "--format", "json", ".", cwd=root)) == [
+        ("src/new.py", "EW101")
+    ]
     # Anchored at the project, whatever the current directory.
-    run = cli("audit", "--format", "json", ".", cwd=root / "tests")
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=root / "tests")
     assert rules_found(run) == []
 
 
@@ -137,8 +147,12 @@ def test_extend_state_changing_raises_severity(tmp_path: Path, cli: Cli) -> None
         '[tool.errwise]\nextend-state-changing = ["*.commit", "*.flush"]\n',
         {"a.py": SWALLOW_COMMIT},
     )
-    with_config = cli("audit", "--format", "json", ".", cwd=root).json()["findings"]
-    without = cli("audit", "--format", "json", "--no-config", ".", cwd=root).json()["findings"]
+    with_config = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=root).json()[
+        "findings"
+    ]
+    without = cli(
+        "audit", "--profile", "strict", "--format", "json", "--no-config", ".", cwd=root
+    ).json()["findings"]
     assert [f["severity"] for f in with_config] == ["critical"]
     assert [f["severity"] for f in without] == ["high"]
 
@@ -177,8 +191,8 @@ def test_all_keys_parse_into_the_config(tmp_path: Path) -> None:
 def test_the_nearest_pyproject_wins_even_without_a_table(tmp_path: Path, cli: Cli) -> None:
     outer = project(tmp_path, '[tool.errwise]\nignore = ["EW101"]\n', {})
     inner = project(outer / "sub", '[project]\nname = "sub"\n', {"a.py": SWALLOW_DISK})
-    assert cli("audit", ".", cwd=inner).code == 1
-    assert cli("audit", "sub", cwd=outer).code == 1
+    assert cli("audit", "--profile", "strict", ".", cwd=inner).code == 1
+    assert cli("audit", "--profile", "strict", "sub", cwd=outer).code == 1
     assert pyconfig.find_pyproject(str(inner / "a.py")) == str(inner / "pyproject.toml")
 
 
@@ -214,7 +228,7 @@ def test_bad_config_is_a_usage_error_naming_key_file_and_allowed_values(
     assert "allowed:" in message
     for name in names:
         assert name in message
-    run = cli("audit", ".", cwd=root)
+    run = cli("audit", "--profile", "strict", ".", cwd=root)
     assert run.code == 2
     assert run.out == ""
     assert names[0] in run.err
@@ -222,10 +236,10 @@ def test_bad_config_is_a_usage_error_naming_key_file_and_allowed_values(
 
 def test_invalid_toml_and_a_non_table_are_usage_errors(tmp_path: Path, cli: Cli) -> None:
     root = project(tmp_path / "a", "[tool.errwise\nselect = [", {"a.py": SWALLOW_DISK})
-    run = cli("audit", ".", cwd=root)
+    run = cli("audit", "--profile", "strict", ".", cwd=root)
     assert run.code == 2
     assert "is not valid TOML" in run.err and "pyproject.toml" in run.err
     root = project(tmp_path / "b", "[tool]\nerrwise = 3\n", {"a.py": SWALLOW_DISK})
-    run = cli("audit", ".", cwd=root)
+    run = cli("audit", "--profile", "strict", ".", cwd=root)
     assert run.code == 2
     assert "tool.errwise must be a table" in run.err

@@ -31,7 +31,10 @@ def _audit(cli: Cli, root: Path) -> Any:
     """Run the audit in a thread with a deadline, so a blocking read fails the test, not CI."""
     result: list[Any] = []
     worker = threading.Thread(
-        target=lambda: result.append(cli("audit", "--no-cache", ".", cwd=root)), daemon=True
+        target=lambda: result.append(
+            cli("audit", "--profile", "strict", "--no-cache", ".", cwd=root)
+        ),
+        daemon=True,
     )
     worker.start()
     worker.join(60)

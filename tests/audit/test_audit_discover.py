@@ -163,7 +163,7 @@ def test_symlinked_directories_are_followed_once(tmp_path: Path) -> None:
 def test_symlink_loop_through_the_cli_is_a_diagnostic(tmp_path: Path, cli: Cli) -> None:
     touch(tmp_path, "a.py")
     (tmp_path / "loop").symlink_to(tmp_path)
-    run = cli("audit", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", ".", cwd=tmp_path)
     assert run.code == 10
     assert "loop: ERR_IO: symlink loop" in run.err
 

@@ -1,5 +1,6 @@
-"""Dogfood: errwise audits its own source and finds nothing; every suppression in it is
-explicit (names its rules) and gives a reason (`# errwise: ignore[rule] -- why`)."""
+"""Dogfood: errwise audits its own source with every rule (the strict profile) and finds nothing;
+every suppression in it is explicit (names its rules) and gives a reason
+(`# errwise: ignore[rule] -- why`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ _WITH_REASON = re.compile(r"#\s*errwise:\s*ignore\[[^\]]+\]\s+--\s+\S.{8,}", re.
 
 
 def test_errwise_source_has_no_findings(cli: Cli) -> None:
-    run = cli("audit", "--format", "json", "src", cwd=REPO)
+    run = cli(
+        "audit", "--profile", "strict", "--format", "json", "--profile", "strict", "src", cwd=REPO
+    )
     doc = run.json()
     assert doc["diagnostics"] == []
     assert [f"{f['path']}:{f['line']}: {f['rule']} {f['message']}" for f in doc["findings"]] == []

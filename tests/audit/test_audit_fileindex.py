@@ -35,7 +35,7 @@ def settle(path: Path, age_s: float = 60.0) -> None:
 
 
 def audit(cli: Cli, root: Path, *args: str) -> str:
-    run = cli("audit", "--format", "json", *args, ".", cwd=root)
+    run = cli("audit", "--profile", "strict", "--format", "json", *args, ".", cwd=root)
     assert run.code in (0, 1), run
     out: str = run.out
     return out
@@ -161,7 +161,7 @@ def test_a_vouched_file_that_vanished_is_reported(tmp_path: Path, cli: Cli) -> N
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "_read", vanishing)
-        run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+        run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path)
     doc = json.loads(run.out)
     assert [(d["path"], d["code"]) for d in doc["diagnostics"]] == [("a.py", "ERR_NOT_FOUND")]
     assert rules(run.out) == []

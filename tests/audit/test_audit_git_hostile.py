@@ -88,11 +88,33 @@ def test_foreign_git_config_runs_nothing_and_changes_no_finding(
 ) -> None:
     clean = _repo(tmp_path / "clean")
     (clean / ".gitattributes").write_text("*.py text\n")
-    expected = cli("audit", "--no-config", "--no-cache", "--format", "json", *extra, ".", cwd=clean)
+    expected = cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--no-config",
+        "--no-cache",
+        "--format",
+        "json",
+        *extra,
+        ".",
+        cwd=clean,
+    )
     hostile = _repo(tmp_path / "hostile")
     script, marker = _hook(tmp_path)
     _poison(hostile, script)
-    run = cli("audit", "--no-config", "--no-cache", "--format", "json", *extra, ".", cwd=hostile)
+    run = cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--no-config",
+        "--no-cache",
+        "--format",
+        "json",
+        *extra,
+        ".",
+        cwd=hostile,
+    )
     assert not marker.exists(), marker.read_text()
     assert run.code == expected.code == 1, run
     assert _findings(run) == _findings(expected)
@@ -120,7 +142,9 @@ def test_a_partial_clone_cannot_fetch_through_a_configured_command(
         ("protocol.ext.allow", "always"),
     ]:
         git(repo, "config", key, value)
-    run = cli("audit", "--no-config", "--no-cache", "--diff", "HEAD", ".", cwd=repo)
+    run = cli(
+        "audit", "--profile", "strict", "--no-config", "--no-cache", "--diff", "HEAD", ".", cwd=repo
+    )
     assert not marker.exists(), marker.read_text()
     assert run.code == 2 and "git diff failed" in run.err, run
 
@@ -143,7 +167,17 @@ def test_a_repository_of_another_user_stays_refused_by_git(tmp_path: Path, cli: 
     _poison(hostile, script)
     for path in [hostile, *hostile.rglob("*")]:
         os.lchown(path, 4242, 4242)
-    run = cli("audit", "--no-config", "--no-cache", "--format", "json", ".", cwd=hostile)
+    run = cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--no-config",
+        "--no-cache",
+        "--format",
+        "json",
+        ".",
+        cwd=hostile,
+    )
     assert not marker.exists(), marker.read_text()
     assert run.code == 1, run
     assert {path for path, _, _ in _findings(run)} == {"a.py", "ignored.py"}

@@ -90,7 +90,7 @@ def no_traceback(run: Any) -> None:
 def test_each_hostile_file_gets_one_diagnostic(tmp_path: Path, cli: Cli, name: str) -> None:
     data, code = HOSTILE[name]
     (tmp_path / name).write_bytes(data)
-    run = cli("audit", "--format", "json", name, cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", name, cwd=tmp_path)
     no_traceback(run)
     doc = run.json()
     assert [(d["path"], d["code"]) for d in doc["diagnostics"]] == [(name, code)]
@@ -100,7 +100,7 @@ def test_each_hostile_file_gets_one_diagnostic(tmp_path: Path, cli: Cli, name: s
 
 def test_files_that_look_hostile_but_are_fine(tmp_path: Path, cli: Cli) -> None:
     write_all(tmp_path, FINE)
-    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path)
     no_traceback(run)
     doc = run.json()
     assert doc["diagnostics"] == []
@@ -116,7 +116,9 @@ def test_a_tree_of_hostile_files_reports_each_and_goes_on(tmp_path: Path, cli: C
     write_all(tmp_path, {name: data for name, (data, _) in HOSTILE.items()})
     write_all(tmp_path, FINE)
     for jobs in ("1", "2"):
-        run = cli("audit", "--format", "json", "--jobs", jobs, ".", cwd=tmp_path)
+        run = cli(
+            "audit", "--profile", "strict", "--format", "json", "--jobs", jobs, ".", cwd=tmp_path
+        )
         no_traceback(run)
         doc = run.json()
         assert sorted((d["path"], d["code"]) for d in doc["diagnostics"]) == sorted(
@@ -124,7 +126,7 @@ def test_a_tree_of_hostile_files_reports_each_and_goes_on(tmp_path: Path, cli: C
         )
         assert len(doc["findings"]) == 3
         assert run.code == 1  # findings outrank files not analysed
-    run = cli("audit", "--select", "EW116", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--select", "EW116", ".", cwd=tmp_path)
     assert run.code == 10
 
 
@@ -139,7 +141,7 @@ def test_unreadable_file(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPat
         return real_open(path, flags, *args)
 
     monkeypatch.setattr(os, "open", guarded)
-    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path)
     no_traceback(run)
     doc = run.json()
     assert doc["diagnostics"] == [
@@ -174,7 +176,7 @@ def test_read_failing_midway_is_a_diagnostic(
         return Failing()
 
     monkeypatch.setattr(os, "fdopen", eio)
-    run = cli("audit", "flaky.py", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "flaky.py", cwd=tmp_path)
     no_traceback(run)
     assert run.code == 10
     assert "flaky.py: ERR_IO: cannot read: input/output error" in run.err
@@ -191,7 +193,7 @@ def test_file_vanishing_mid_run(tmp_path: Path, cli: Cli, monkeypatch: pytest.Mo
         return found
 
     monkeypatch.setattr(runner, "discover", discover_then_delete)
-    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path)
     no_traceback(run)
     doc = run.json()
     assert [(d["path"], d["code"]) for d in doc["diagnostics"]] == [("goes.py", "ERR_NOT_FOUND")]
@@ -201,7 +203,7 @@ def test_file_vanishing_mid_run(tmp_path: Path, cli: Cli, monkeypatch: pytest.Mo
 
 def test_a_fifo_is_not_read_and_does_not_hang(tmp_path: Path, cli: Cli) -> None:
     os.mkfifo(tmp_path / "pipe.py")
-    run = cli("audit", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", ".", cwd=tmp_path)
     assert run.code == 10
     assert "pipe.py: ERR_IO: not a regular file" in run.err
 
@@ -211,7 +213,7 @@ def test_a_huge_file_is_reported_not_read(
 ) -> None:
     monkeypatch.setattr(runner, "MAX_FILE_BYTES", 1000)
     (tmp_path / "big.py").write_text("x = 1\n" * 500)
-    run = cli("audit", "big.py", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "big.py", cwd=tmp_path)
     assert run.code == 10
     assert "big.py: ERR_IO: file too large to audit (3000 bytes; limit 1000)" in run.err
 
@@ -296,7 +298,7 @@ def analyse_text(source: str | bytes) -> FileResult:
         handle.write(source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source)
     try:
         file = SourceFile(handle.name, "garbage.py")
-        return runner.analyze_file(file, AuditConfig(), [r.id for r in all_rules()])
+        return runner.analyze_file(file, AuditConfig(profile="strict"), [r.id for r in all_rules()])
     finally:
         os.unlink(handle.name)
 
@@ -370,7 +372,7 @@ def test_mutated_tree_through_the_cli(tmp_path: Path, cli: Cli) -> None:
         if source.exists():
             for i in range(3):
                 (tmp_path / f"{source.stem}_{i}.py").write_bytes(mutate(source.read_bytes(), rng))
-    run = cli("audit", "--format", "json", "--jobs", "2", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", "--jobs", "2", ".", cwd=tmp_path)
     no_traceback(run)
     doc = run.json()
     assert not [d for d in doc["diagnostics"] if d["code"] == "ERR_INTERNAL"]
@@ -387,7 +389,7 @@ def test_hostile_names_in_a_git_tree(tmp_path: Path, cli: Cli) -> None:
         (tmp_path / name).write_text(SWALLOW)
     (tmp_path / os.fsdecode(b"bad\xffbyte.py")).write_text(SWALLOW)
     for fmt in ("json", "text"):
-        run = cli("audit", "--format", fmt, ".", cwd=tmp_path)
+        run = cli("audit", "--profile", "strict", "--format", fmt, ".", cwd=tmp_path)
         no_traceback(run)
         assert run.code == 1
     assert len(run.out.splitlines()) == len(odd) + 1  # a newline in a name is escaped
@@ -399,4 +401,4 @@ def test_hostile_names_in_a_git_tree(tmp_path: Path, cli: Cli) -> None:
 
 
 def run_json(cli: Cli, cwd: Path) -> Any:
-    return cli("audit", "--format", "json", ".", cwd=cwd).json()
+    return cli("audit", "--profile", "strict", "--format", "json", ".", cwd=cwd).json()

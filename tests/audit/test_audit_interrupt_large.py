@@ -57,7 +57,17 @@ def test_a_signal_stops_a_large_file_within_a_second(
 ) -> None:
     big = _big_file(tmp_path / "big.py", 3 * 1024 * 1024)
     proc = subprocess.Popen(
-        [ERRWISE, "audit", "-j1", "--no-cache", "--no-config", "-q", str(big)],
+        [
+            ERRWISE,
+            "audit",
+            "--profile",
+            "strict",
+            "-j1",
+            "--no-cache",
+            "--no-config",
+            "-q",
+            str(big),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -177,3 +177,83 @@ def test_negative(audit, name):
 def test_claims_over_swallowed_exception(audit):
     findings = audit(POSITIVES["falls_through_to_default_branch"][0])
     assert [f.rule for f in findings if f.line == 10] == ["EW103"], findings
+
+
+# -- a broken setting dropped without a word (issue: missed defects) ----------------------------
+
+MALFORMED = {
+    "env_value_not_a_number": (
+        """
+        import os
+        DEFAULT_TTL = 3600
+        def ttl():
+            try:
+                return int(os.environ["CACHE_TTL"])
+            except ValueError:
+                return DEFAULT_TTL
+        """,
+        "DEFAULT_TTL",
+    ),
+    "broken_config_file": (
+        """
+        class ConfigError(Exception):
+            pass
+        def load_settings(path):
+            try:
+                return parse_config(path)
+            except ConfigError:
+                return {}
+        """,
+        "{}",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_input_fallback_fires(audit, name):
+    source, value = MALFORMED[name]
+    findings = audit(source)
+    assert [f.rule for f in findings] == ["EW103"], findings
+    assert f"default `{value}`" in findings[0].message
+
+
+DOCUMENTED = {
+    "default_parameter": """
+        import os
+        def ttl(default=3600):
+            try:
+                return int(os.environ["CACHE_TTL"])
+            except ValueError:
+                return default
+        """,
+    "docstring_documents_the_fallback": """
+        import os
+        DEFAULT_TTL = 3600
+        def ttl():
+            \"\"\"Seconds to keep entries: DEFAULT_TTL if CACHE_TTL is not a number.\"\"\"
+            try:
+                return int(os.environ["CACHE_TTL"])
+            except ValueError:
+                return DEFAULT_TTL
+        """,
+    "missing_file_is_absence": """
+        def load_settings(path):
+            try:
+                return parse_config(path)
+            except FileNotFoundError:
+                return {}
+        """,
+    "value_not_from_outside": """
+        DEFAULT_PORT = 8080
+        def port(text):
+            try:
+                return int(text)
+            except ValueError:
+                return DEFAULT_PORT
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_documented_or_expected_fallback_is_silent(audit, name):
+    assert audit(DOCUMENTED[name], "EW103") == []

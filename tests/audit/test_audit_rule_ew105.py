@@ -19,18 +19,18 @@ POSITIVES = {
         """,
         "high",
     ),
-    # logs the traceback and carries on: the error surfaces, but bugs are contained too
-    "logs_traceback_and_continues": (
+    # Was `logs_traceback_and_continues` (low), now a negative: with the traceback logged a bug
+    # caught there is seen; all 7 such findings of the bench corpus were labelled false.
+    # The same clause dropping the error is the defect:
+    "drops_error_of_a_call": (
         """
-        import logging
-        log = logging.getLogger(__name__)
         def refresh(cache):
             try:
                 cache.reload()
             except Exception:
-                log.exception("refresh failed")
+                cache.loaded = False
         """,
-        "low",
+        "medium",
     ),
     "base_exception_cleanup_call": (
         """
@@ -72,6 +72,15 @@ POSITIVES = {
 }
 
 NEGATIVES = {
+    "logs_traceback_and_continues": """
+        import logging
+        log = logging.getLogger(__name__)
+        def refresh(cache):
+            try:
+                cache.reload()
+            except Exception:
+                log.exception("refresh failed")
+        """,
     "reraises_after_cleanup": """
         import os
         def write(path, data):

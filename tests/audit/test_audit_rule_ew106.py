@@ -246,3 +246,17 @@ def test_across_modules() -> None:
     assert "tool/cli.py" in finding.message
     assert "`work_order`" in finding.message
     assert audit("tool.cli") == []
+
+
+def test_caller_noting_the_failure_at_debug_level_decided(audit) -> None:
+    # issue 16 round 2: the catcher only notes the failure at debug level: a best-effort step
+    # whose author decided no operator needs it; which item failed would change nothing
+    source = POSITIVES["logs_and_returns_false"].replace(
+        'log.warning("publish failed")', 'log.debug("publish failed")'
+    )
+    source = source.replace("                return False\n", "")
+    assert 'log.debug("publish failed")' in source and "return False" not in source
+    assert audit(source, "EW106") == []
+    # look-alike: the same note at warning level is read by an operator
+    warned = source.replace("log.debug(", "log.warning(")
+    assert [f.rule for f in audit(warned, "EW106")] == ["EW106"]

@@ -19,11 +19,14 @@ POSITIVES = {
         "high",
         "the loop goes on",
     ),
+    # Was `int(text)`: a conversion cannot block, so Ctrl-C arriving exactly there is theory
+    # (the issue's "could in theory does not count"); the same shape around a blocking read
+    # is the defect.
     "base_exception_fallback": (
         """
-        def parse_count(text):
+        def parse_count(sock):
             try:
-                return int(text)
+                return int(sock.recv(16))
             except BaseException:
                 return 0
         """,
@@ -81,6 +84,13 @@ NEGATIVES = {
             try:
                 return int(text)
             except Exception:
+                return 0
+        """,
+    "instant_conversion": """
+        def parse_count(text):
+            try:
+                return int(text.strip())
+            except BaseException:
                 return 0
         """,
     "interrupt_handled_earlier": """

@@ -169,3 +169,192 @@ def test_seed_clause_reports_both_harms(audit):
     # the lost traceback (claimed) and the skipped rollback (not claiming) are both reported
     findings = audit(POSITIVES["seed_take_rollback"][0])
     assert sorted(f.rule for f in findings if f.line == 7) == ["EW111", "EW113"]
+
+
+# The undo is a call to a helper of the same module whose body removes or rolls back: the
+# clause still runs only for `Exception`, so Ctrl-C skips the helper too.
+HELPER_POSITIVES = {
+    "method_that_removes_the_workdir": (
+        """
+        import shutil
+        class Builder:
+            def _discard(self):
+                shutil.rmtree(self.workdir)
+
+            def build(self):
+                try:
+                    self._compile()
+                except Exception:
+                    self._discard()
+                    raise
+        """,
+        "`self._discard()` (which calls `shutil.rmtree()`)",
+    ),
+    "function_that_removes_a_partial_download": (
+        """
+        import os
+        def _remove_partial(path):
+            if os.path.exists(path):
+                os.remove(path)
+
+        def fetch(url, out):
+            try:
+                download(url, out)
+            except Exception:
+                _remove_partial(out)
+                raise
+        """,
+        "`_remove_partial()` (which calls `os.remove()`)",
+    ),
+}
+
+HELPER_NEGATIVES = {
+    # the helper forgets an in-memory entry: nothing on disk is left behind
+    "helper_changes_memory_only": """
+        class Observer:
+            def _forget(self, emitter):
+                self._emitters.remove(emitter)
+                emitter.stop()
+
+            def start(self, emitter):
+                try:
+                    emitter.start()
+                except Exception:
+                    self._forget(emitter)
+                    raise
+        """,
+    "helper_cleanup_in_finally": """
+        import shutil
+        class Builder:
+            def _discard(self):
+                shutil.rmtree(self.workdir)
+
+            def build(self):
+                ok = False
+                try:
+                    self._compile()
+                    ok = True
+                finally:
+                    if not ok:
+                        self._discard()
+        """,
+    "helper_cleanup_on_base_exception": """
+        import os
+        def _remove_partial(path):
+            os.remove(path)
+
+        def fetch(url, out):
+            try:
+                download(url, out)
+            except BaseException:
+                _remove_partial(out)
+                raise
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELPER_POSITIVES))
+def test_cleanup_by_helper_call(audit, name):
+    source, text = HELPER_POSITIVES[name]
+    findings = audit(source, "interrupt-skips-cleanup")
+    assert [f.rule for f in findings] == ["EW111"], findings
+    assert text in findings[0].message
+    assert "KeyboardInterrupt" in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(HELPER_NEGATIVES))
+def test_cleanup_by_helper_call_negative(audit, name):
+    assert audit(HELPER_NEGATIVES[name], "EW111") == []
+
+
+# Named undo calls of any receiver: a method of the class, a module function, a DB connection.
+NAMED_UNDO_CALLS = {
+    "self_rollback": (
+        """
+        class Store:
+            def apply(self, items):
+                try:
+                    self._write(items)
+                except Exception:
+                    self._rollback()
+                    raise
+        """,
+        "rollback `self._rollback()`",
+    ),
+    "cleanup_function": (
+        """
+        import os
+        def build(tmp, out):
+            try:
+                render(tmp)
+                os.replace(tmp, out)
+            except Exception:
+                cleanup(tmp)
+                raise
+        """,
+        "rollback `cleanup()`",
+    ),
+    "connection_rollback": (
+        """
+        def insert(conn, rows):
+            try:
+                conn.executemany("insert into t values (?)", rows)
+                conn.commit()
+            except Exception:
+                conn.rollback()
+                raise
+        """,
+        "rollback `conn.rollback()`",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_UNDO_CALLS))
+def test_named_undo_call_only_for_exception(audit, name):
+    source, text = NAMED_UNDO_CALLS[name]
+    findings = audit(source, "interrupt-skips-cleanup")
+    assert [(f.rule, f.severity.value) for f in findings] == [("EW111", "critical")]
+    assert text in findings[0].message
+
+
+def test_connection_rollback_on_base_exception_is_silent(audit):
+    source = NAMED_UNDO_CALLS["connection_rollback"][0].replace(
+        "except Exception", "except BaseException"
+    )
+    assert audit(source, "EW111") == []
+
+
+# -- round 2 (issue 16): a "restore" helper that only assigns attributes ---------------------------
+
+
+def test_in_memory_restore_helper_is_silent(audit):
+    source = """
+        class Handler:
+            def _restore_delegate(self):
+                self.transport.auth_handler = self._delegate
+            def parse_token(self, m):
+                try:
+                    token = self.gss.accept(m.get_string())
+                except Exception as e:
+                    self.transport.saved_exception = e
+                    self._restore_delegate()
+                    raise
+                return token
+        """
+    assert audit(source, "EW111") == []
+
+
+def test_restore_helper_touching_disk_still_fires(audit):
+    source = """
+        import os
+        class Handler:
+            def _restore_backup(self):
+                os.replace(self.backup, self.path)
+            def rewrite(self, data):
+                try:
+                    self.write(data)
+                except Exception:
+                    self._restore_backup()
+                    raise
+        """
+    assert [f.rule for f in audit(source, "EW111")] == ["EW111"]

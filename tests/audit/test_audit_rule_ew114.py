@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 POSITIVES = {
+    # (was `read_state(path)`: "state" alone does not say another process touches the file —
+    # a program's own state file was labelled a theoretical race on real code; a claim is
+    # contended by the workers that take it)
     "exists_then_open_early_return": (
         """
         import json, os
-        def read_state(path):
+        def read_claim(path):
             if not os.path.exists(path):
                 return None
             with open(path) as handle:
@@ -38,11 +41,14 @@ POSITIVES = {
         "another process can create it in between",
         "high",
     ),
+    # Was a path nothing marks as shared (`ensure(d)`): a race needs another process or thread
+    # touching the path, and a maintainer would not act on a private one (now a negative
+    # below); the same shape on a shared spool directory is still reported.
     "isdir_else_makedirs": (
         """
         import os.path
         from os import makedirs
-        def ensure(d):
+        def ensure_spool(d):
             if os.path.isdir(d):
                 return d
             else:
@@ -51,10 +57,14 @@ POSITIVES = {
         "fails with FileExistsError",
         "medium",
     ),
+    # Was a path nothing marks as shared (`load(p)`): a race needs another process or thread
+    # touching the path, and a maintainer would not act on a private one (now a negative
+    # below); the same shape on a shared state file is still reported.
+    # (was `load_state(p)`, see above: now a path in a spool directory)
     "exists_and_size_then_read": (
         """
         import os
-        def load(p):
+        def load_spool_entry(p):
             if os.path.exists(p) and os.path.getsize(p) > 0:
                 return open(p, "rb").read()
             return b""
@@ -62,8 +72,66 @@ POSITIVES = {
         "`os.path.exists(p)` is checked at line 4, then `open(...)` uses the same path at line 5",
         "medium",
     ),
+    # Was a path nothing marks as shared (`init(cfg, text)`): a race needs another process or thread
+    # touching the path, and a maintainer would not act on a private one (now a negative
+    # below); the same shape on a shared lock file is still reported.
     "isfile_then_write_in_else_branch": (
         """
+        import os
+        def init(lockfile, text):
+            if os.path.isfile(lockfile):
+                print("keeping", lockfile)
+            else:
+                with open(lockfile, "w") as out:
+                    out.write(text)
+        """,
+        "overwrite",
+        "high",
+    ),
+    "temp_file_built_from_lock_path": (
+        """
+        import os
+        def heartbeat(lock_path):
+            temp_path = lock_path.with_suffix(".tmp")
+            if os.path.exists(temp_path):
+                os.unlink(temp_path)
+        """,
+        "FileNotFoundError",
+        "medium",
+    ),
+    "pidfile_attribute_in_class": (
+        """
+        import os
+        class Daemon:
+            def stop(self):
+                if os.path.exists(self.pidfile):
+                    with open(self.pidfile) as fh:
+                        return int(fh.read())
+        """,
+        "`open(...)` uses the same path",
+        "medium",
+    ),
+}
+
+NEGATIVES = {
+    # the originals of the renamed positives: paths nothing marks as shared
+    "private_directory_created_if_missing": """
+        import os.path
+        from os import makedirs
+        def ensure(d):
+            if os.path.isdir(d):
+                return d
+            else:
+                makedirs(d)
+        """,
+    "private_config_read_if_present": """
+        import os
+        def load(p):
+            if os.path.exists(p) and os.path.getsize(p) > 0:
+                return open(p, "rb").read()
+            return b""
+        """,
+    "else_branch_creates_the_missing_config": """
         import os
         def init(cfg, text):
             if os.path.isfile(cfg):
@@ -72,12 +140,18 @@ POSITIVES = {
                 with open(cfg, "w") as out:
                     out.write(text)
         """,
-        "overwrite",
-        "high",
-    ),
-}
-
-NEGATIVES = {
+    "template_is_not_temp": """
+        import os
+        def init(template_dir):
+            if os.access(template_dir, os.F_OK):
+                return os.listdir(template_dir)
+        """,
+    "lock_in_test_code_fails_the_test": """
+        import os
+        def test_release(lock_path):
+            if os.path.exists(lock_path):
+                os.unlink(lock_path)
+        """,
     "try_handles_the_race": """
         import os
         def release(lock_path):
@@ -157,10 +231,11 @@ def test_negative(audit, name):
 
 
 def test_reported_at_the_use(audit):
+    # `release(p)` named nothing shared (see the positives); `release_lock(p)` does.
     (finding,) = audit(
         """
         import os
-        def release(p):
+        def release_lock(p):
             if os.path.exists(p):
                 print("removing")
                 os.remove(p)
@@ -169,3 +244,61 @@ def test_reported_at_the_use(audit):
     )
     assert (finding.line, finding.col) == (6, 9)
     assert "handle `FileNotFoundError`" in finding.recommendation
+
+
+# -- round 2 (issue 16): only a path processes contend for -------------------------------------
+
+PRIVATE_PATHS = {
+    # a mkstemp file of this object: nobody else knows its name
+    "private_temp_file": """
+        import os, tempfile
+        class Writer:
+            def __init__(self):
+                fd, self.tmp_file_path = tempfile.mkstemp()
+            def commit(self, target):
+                if os.path.isfile(self.tmp_file_path):
+                    os.replace(self.tmp_file_path, target)
+        """,
+    # the program's own socket file, at start-up
+    "own_socket_file": """
+        import os
+        class UnixSocketConfig:
+            def create(self):
+                if os.path.exists(self.path):
+                    os.unlink(self.path)
+        """,
+    # a class named "shared" is not a contended path
+    "shared_in_a_class_name": """
+        class SharedLibs:
+            def needs_upgrade(self):
+                if not self.pip_path.is_file():
+                    return True
+                return self.pip_path.stat().st_mtime < 0
+        """,
+    "own_state_file": """
+        import os
+        def read_install_state(envdir):
+            filename = os.path.join(envdir, ".install_state_v1")
+            if not os.path.exists(filename):
+                return None
+            with open(filename) as f:
+                return f.read()
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE_PATHS))
+def test_private_path_is_silent(audit, name):
+    assert audit(PRIVATE_PATHS[name], "EW114") == []
+
+
+def test_temp_file_beside_a_lock_still_fires(audit):
+    source = """
+        import os
+        def refresh(lock_path):
+            temp_path = lock_path.with_suffix(".tmp")
+            if os.path.exists(temp_path):
+                os.unlink(temp_path)
+        """
+    findings = audit(source, "EW114")
+    assert [f.rule for f in findings] == ["EW114"]

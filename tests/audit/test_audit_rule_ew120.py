@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from errwise.audit.finding import Severity
@@ -302,3 +304,231 @@ def test_rule_documentation() -> None:
     doc = RULE.doc_markdown()
     assert "EW120 dead-handler" in doc
     assert "check=True" in doc
+
+
+# -- sound raise-sets (issue 16): "can never run" must be a true statement -------------------
+
+SOUND_NEGATIVES = {
+    # a property bound by assignment runs code when read (`ref = property(_get_ref)`)
+    "property_bound_by_assignment": """
+        class Ref:
+            def _get_ref(self):
+                raise ValueError("no such ref")
+            ref = property(_get_ref)
+            reference = ref
+            @property
+            def is_detached(self):
+                try:
+                    self.reference
+                    return False
+                except TypeError:
+                    return True
+            def set_object(self):
+                try:
+                    detached = self.is_detached
+                except ValueError:
+                    detached = True
+                return detached
+        """,
+    # storing into an object of unknown type may run a setter or a weakref proxy's check
+    "attribute_store_on_unknown_object": """
+        def disable(instance):
+            try:
+                instance.miniters = float("inf")
+            except ReferenceError:
+                pass
+        """,
+    # hashlib refuses md5 in FIPS mode with ValueError
+    "md5_in_fips_mode": """
+        import hashlib
+        def hasher():
+            try:
+                return hashlib.md5()
+            except ValueError:
+                return None
+        """,
+    # the unbound form `dict.pop(self, key)` has no default: it raises KeyError
+    "unbound_dict_pop": """
+        class Multi(dict):
+            def pop(self, key, default=None):
+                try:
+                    return dict.pop(self, key)
+                except KeyError:
+                    return default
+        """,
+    "path_resolve_raises_oserror": """
+        from pathlib import Path
+        def real(path: Path):
+            try:
+                return path.resolve()
+            except OSError:
+                return path
+        """,
+    "shlex_lexer_iteration": """
+        import shlex
+        def words(text):
+            lexer = shlex.shlex(text, posix=True)
+            try:
+                return [word for word in lexer]
+            except ValueError:
+                return text.split()
+        """,
+    # a signal handler raises its exception into whatever code runs at the time
+    "raised_by_signal_handler": """
+        import signal, time
+        class Shutdown(Exception):
+            pass
+        def on_term(signum, frame):
+            raise Shutdown
+        def serve():
+            signal.signal(signal.SIGTERM, on_term)
+            try:
+                while True:
+                    time.sleep(1)
+            except Shutdown:
+                pass
+        """,
+    # the iteration is inside the try: the generator's errors are seen
+    "generator_iterated_inside_try": """
+        def iter_rows(path):
+            with open(path) as fh:
+                yield from fh
+        def load(path):
+            try:
+                rows = list(iter_rows(path))
+            except OSError:
+                rows = []
+            return rows
+        """,
+    "generator_looped_inside_try": """
+        def iter_rows(path):
+            with open(path) as fh:
+                yield from fh
+        def load(path):
+            out = []
+            try:
+                for row in iter_rows(path):
+                    out.append(row)
+            except OSError:
+                return []
+            return out
+        """,
+    # a plain function that returns a list is not lazy
+    "eager_function_not_generator": """
+        def read_rows(path):
+            with open(path) as fh:
+                return fh.readlines()
+        def load(path):
+            try:
+                rows = read_rows(path)
+            except OSError:
+                rows = []
+            return rows
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOUND_NEGATIVES))
+def test_sound_negative(audit, name: str) -> None:
+    assert audit(SOUND_NEGATIVES[name], "dead-handler") == []
+
+
+def test_signal_handler_does_not_hide_other_dead_clauses(audit) -> None:
+    source = textwrap.dedent(SOUND_NEGATIVES["raised_by_signal_handler"]) + (
+        "\ndef parse(text):\n    import json\n    try:\n        return json.loads(text)\n"
+        "    except FileNotFoundError:\n        return None\n"
+    )
+    [finding] = audit(source, "dead-handler")
+    assert "FileNotFoundError" in finding.message
+
+
+LAZY = """
+    def iter_rows(path):
+        with open(path) as fh:
+            for line in fh:
+                yield line.split(",")
+    def load(path):
+        try:
+            rows = iter_rows(path)
+        except OSError:
+            return []
+        return [row for row in rows]
+    """
+
+
+def test_handler_around_a_generator_call_never_sees_its_errors(audit) -> None:
+    [finding] = audit(LAZY, "dead-handler")
+    assert finding.rule == "EW120" and finding.name == "dead-handler"
+    assert finding.severity is Severity.MEDIUM
+    assert "`iter_rows()` is a generator function" in finding.message
+    assert "while `rows` is iterated, outside this try" in finding.message
+    assert "OSError" in finding.message
+    assert "list(" in finding.recommendation
+
+
+def test_returned_generator_is_iterated_by_the_caller(audit) -> None:
+    source = LAZY.replace("rows = iter_rows(path)", "return iter_rows(path)")
+    [finding] = audit(source, "dead-handler")
+    assert "while the caller iterates the result" in finding.message
+
+
+def test_generator_in_another_module(cli, tmp_path) -> None:
+    from audit_samples import audit as audit_tree
+    from audit_samples import rules_found, write
+
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/rows.py": "def iter_rows(path):\n    with open(path) as fh:\n"
+            "        yield from fh\n",
+            "pkg/use.py": "from pkg.rows import iter_rows\n\n\ndef load(path):\n    try:\n"
+            "        rows = iter_rows(path)\n    except OSError:\n        return []\n"
+            "    return list(rows)\n",
+        },
+    )
+    run = audit_tree(cli, tmp_path, "--no-cache", "--select", "EW120")
+    assert rules_found(run) == [("pkg/use.py", "EW120")]
+
+
+def test_reexported_class_is_the_same_class(cli, tmp_path) -> None:
+    from audit_samples import audit as audit_tree
+    from audit_samples import rules_found, write
+
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "from .error import TargetError\n",
+            "pkg/error.py": "class TargetError(Exception):\n    pass\n\n\n"
+            "def fail():\n    raise TargetError('x')\n",
+            "pkg/use.py": "import pkg\nfrom pkg import error\n\n\ndef run():\n    try:\n"
+            "        error.fail()\n    except pkg.TargetError:\n        return 1\n    return 0\n",
+        },
+    )
+    run = audit_tree(cli, tmp_path, "--no-cache", "--select", "EW120")
+    assert rules_found(run) == []
+
+
+def test_generator_method_and_eager_scandir(audit) -> None:
+    source = """
+        import csv, os
+        class Store:
+            def rows(self, path):
+                with open(path) as fh:
+                    yield from csv.reader(fh)
+            def load(self, path):
+                try:
+                    rows = self.rows(path)
+                except OSError:
+                    return []
+                return list(rows)
+        def scan(path):
+            try:
+                entries = os.scandir(path)  # raises at the call: not lazy for errors
+            except OSError:
+                return []
+            return list(entries)
+        """
+    [finding] = audit(source, "dead-handler")
+    assert "`self.rows()` is a generator function" in finding.message
+    assert finding.line == 10

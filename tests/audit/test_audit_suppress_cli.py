@@ -39,13 +39,13 @@ def swallow(comment_on_except: str = "", line_above: str = "") -> str:
 )
 def test_suppression_comments(tmp_path: Path, cli: Cli, source: str, suppressed: bool) -> None:
     (tmp_path / "mod.py").write_text(source, encoding="utf-8")
-    run = cli("audit", "--format", "json", "mod.py", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", "mod.py", cwd=tmp_path)
     doc = run.json()
     assert doc["summary"]["suppressed"] == int(suppressed)
     assert len(doc["findings"]) == int(not suppressed)
     assert run.code == (0 if suppressed else 1)
     if suppressed:
-        text = cli("audit", "mod.py", cwd=tmp_path)
+        text = cli("audit", "--profile", "strict", "mod.py", cwd=tmp_path)
         assert "1 suppressed" in text.err
 
 
@@ -55,7 +55,7 @@ def test_suppressing_return_in_finally_on_its_line(tmp_path: Path, cli: Cli) -> 
         "        return 0  # errwise: ignore[return-in-finally] -- demo\n"
     )
     (tmp_path / "fin.py").write_text(source)
-    run = cli("audit", "--format", "json", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path)
     assert run.code == 0
     assert run.json()["summary"]["suppressed"] == 1
 
@@ -66,6 +66,6 @@ def test_a_suppression_silences_only_its_own_finding(tmp_path: Path, cli: Cli) -
         "        pass\n"
     )
     (tmp_path / "two.py").write_text(source)
-    doc = cli("audit", "--format", "json", ".", cwd=tmp_path).json()
+    doc = cli("audit", "--profile", "strict", "--format", "json", ".", cwd=tmp_path).json()
     assert [f["function"] for f in doc["findings"]] == ["drop2"]
     assert doc["summary"]["suppressed"] == 1

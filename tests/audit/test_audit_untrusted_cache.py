@@ -173,7 +173,7 @@ def _limited() -> None:
 def _audit_process(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`errwise audit` in a process of its own, with 2 GB of memory and 60 s at most."""
     return subprocess.run(
-        [*_ERRWISE, "audit", "--format", "json", *args, "."],
+        [*_ERRWISE, "audit", "--profile", "strict", "--format", "json", *args, "."],
         cwd=tree,
         capture_output=True,
         text=True,
@@ -238,7 +238,9 @@ def test_a_huge_baseline_is_refused_before_it_is_read(tmp_path: Path) -> None:
 def test_a_deeply_nested_baseline_is_a_usage_error(tmp_path: Path, cli: Cli, depth: int) -> None:
     write(tmp_path, {"a.py": SWALLOW})
     (tmp_path / "base.json").write_text('{"version": 1, "findings": ' + "[" * depth)
-    run = cli("audit", "--no-cache", "--baseline", "base.json", ".", cwd=tmp_path)
+    run = cli(
+        "audit", "--profile", "strict", "--no-cache", "--baseline", "base.json", ".", cwd=tmp_path
+    )
     assert run.code == 2, run
     assert "baseline base.json: is nested too deeply" in run.err
 
@@ -246,6 +248,8 @@ def test_a_deeply_nested_baseline_is_a_usage_error(tmp_path: Path, cli: Cli, dep
 def test_an_undecodable_baseline_is_a_usage_error(tmp_path: Path, cli: Cli) -> None:
     write(tmp_path, {"a.py": SWALLOW})
     (tmp_path / "base.json").write_bytes(b'{"version": 1, "findings": ["\xff\xfe\x80"]}')
-    run = cli("audit", "--no-cache", "--baseline", "base.json", ".", cwd=tmp_path)
+    run = cli(
+        "audit", "--profile", "strict", "--no-cache", "--baseline", "base.json", ".", cwd=tmp_path
+    )
     assert run.code == 2, run
     assert "baseline base.json: is not valid JSON" in run.err

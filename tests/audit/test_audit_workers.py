@@ -112,7 +112,7 @@ def start(cwd: Path, *args: str, marker: str, inject: Path | None = None) -> sub
             p for p in (str(inject), os.environ.get("PYTHONPATH", "")) if p
         )
     return subprocess.Popen(
-        [ERRWISE, "audit", "--no-cache", "--format", "json", *args],
+        [ERRWISE, "audit", "--profile", "strict", "--no-cache", "--format", "json", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -325,7 +325,7 @@ def test_a_file_over_the_memory_budget_is_a_diagnostic(
 def test_bad_budgets_are_usage_errors(tmp_path: Path, flag: str, value: str) -> None:
     write(tmp_path, {"a.py": CLEAN})
     run = subprocess.run(
-        [ERRWISE, "audit", flag, value, "."],
+        [ERRWISE, "audit", "--profile", "strict", flag, value, "."],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -399,7 +399,18 @@ def test_no_process_support_falls_back_to_one_process_and_says_so(
     monkeypatch.setattr(workers.subprocess, "Popen", no_processes)
     write(tmp_path, {f"m{i:02}.py": SWALLOW for i in range(20)})
     with caplog.at_level("WARNING", logger="errwise.audit"):
-        run = cli("audit", "--no-cache", "--jobs", "4", "--format", "json", ".", cwd=tmp_path)
+        run = cli(
+            "audit",
+            "--profile",
+            "strict",
+            "--no-cache",
+            "--jobs",
+            "4",
+            "--format",
+            "json",
+            ".",
+            cwd=tmp_path,
+        )
     assert run.code == 1
     assert len(run.json()["findings"]) == 20
     assert "cannot start worker processes" in caplog.text
@@ -414,7 +425,18 @@ def test_workers_that_cannot_get_ready_leave_the_work_to_this_process(
     monkeypatch.setattr(workers, "_BOOT", "import sys; sys.exit(3)")
     write(tmp_path, {f"m{i:02}.py": SWALLOW for i in range(40)})
     with caplog.at_level("WARNING", logger="errwise.audit"):
-        run = cli("audit", "--no-cache", "--jobs", "3", "--format", "json", ".", cwd=tmp_path)
+        run = cli(
+            "audit",
+            "--profile",
+            "strict",
+            "--no-cache",
+            "--jobs",
+            "3",
+            "--format",
+            "json",
+            ".",
+            cwd=tmp_path,
+        )
     assert run.code == 1, run
     assert len(run.json()["findings"]) == 40
     assert run.json()["diagnostics"] == []

@@ -69,7 +69,7 @@ def check(source: str, config: AuditConfig | None = None) -> Outcome:
     """Audit `source` and render its report in every format (see the module promise)."""
     outcome = Outcome()
     try:
-        _audit_and_render(source, config or AuditConfig(), outcome)
+        _audit_and_render(source, config or AuditConfig(profile="strict"), outcome)
     # errwise: ignore[broad-catch] -- what errwise raises is the finding here: it is recorded
     except Exception as exc:
         outcome.failures.append(signature_of_exception(exc))

@@ -29,7 +29,9 @@ def audit_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tree:
     def run(files: Mapping[str, str], *paths: str) -> AuditReport:
         write_tree(tmp_path, files)
         monkeypatch.chdir(tmp_path)
-        return run_audit(AuditOptions(paths=paths or (".",), jobs=1, no_config=True))
+        return run_audit(
+            AuditOptions(paths=paths or (".",), jobs=1, no_config=True, profile="strict")
+        )
 
     return run
 
@@ -40,4 +42,6 @@ def workorder_report(monkeypatch: pytest.MonkeyPatch) -> AuditReport:
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     assert os.path.isdir("examples/workorder")
-    return run_audit(AuditOptions(paths=("examples/workorder",), jobs=1, no_config=True))
+    return run_audit(
+        AuditOptions(paths=("examples/workorder",), jobs=1, no_config=True, profile="strict")
+    )

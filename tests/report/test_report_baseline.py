@@ -48,7 +48,17 @@ HANDLER_CHANGED = BEFORE.replace(
 
 def _audit(cli: Cli, tmp_path: Path, source: str, *args: str) -> Any:
     (tmp_path / "mod.py").write_text(source, encoding="utf-8")
-    return cli("audit", "--format", "json", "--no-config", *args, "mod.py", cwd=tmp_path)
+    return cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--format",
+        "json",
+        "--no-config",
+        *args,
+        "mod.py",
+        cwd=tmp_path,
+    )
 
 
 def test_write_baseline_then_nothing_is_new(tmp_path: Path, cli: Cli) -> None:

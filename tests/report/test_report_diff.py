@@ -41,7 +41,18 @@ def test_only_changed_lines_and_untracked_files_are_reported(repo: Path, cli: Cl
     with (repo / "old.py").open("a") as handle:
         handle.write(HANDLER.format(name="added"))
     (repo / "new.py").write_text("import os\n" + HANDLER.format(name="fresh"))
-    run = cli("audit", "--no-config", "--format", "json", "--diff", "HEAD", ".", cwd=repo)
+    run = cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--no-config",
+        "--format",
+        "json",
+        "--diff",
+        "HEAD",
+        ".",
+        cwd=repo,
+    )
     functions = sorted(f["function"] for f in run.json()["findings"])
     assert functions == ["added", "fresh"], run
     assert "1 outside the diff" in run.err
@@ -49,7 +60,7 @@ def test_only_changed_lines_and_untracked_files_are_reported(repo: Path, cli: Cl
 
 
 def test_nothing_changed_means_nothing_reported(repo: Path, cli: Cli) -> None:
-    run = cli("audit", "--no-config", "--diff", "HEAD", ".", cwd=repo)
+    run = cli("audit", "--profile", "strict", "--no-config", "--diff", "HEAD", ".", cwd=repo)
     assert run.out == "" and run.code == 0
 
 
@@ -58,13 +69,13 @@ def test_nothing_changed_means_nothing_reported(repo: Path, cli: Cli) -> None:
     [("no-such-rev", "bad revision 'no-such-rev'"), ("--output=x", "needs a git revision")],
 )
 def test_bad_revisions_are_usage_errors(repo: Path, cli: Cli, rev: str, message: str) -> None:
-    run = cli("audit", "--no-config", f"--diff={rev}", ".", cwd=repo)
+    run = cli("audit", "--profile", "strict", "--no-config", f"--diff={rev}", ".", cwd=repo)
     assert run.code == 2 and message in run.err, run
 
 
 def test_outside_a_work_tree_is_a_usage_error(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
-    run = cli("audit", "--no-config", "--diff", "HEAD", ".", cwd=tmp_path)
+    run = cli("audit", "--profile", "strict", "--no-config", "--diff", "HEAD", ".", cwd=tmp_path)
     assert run.code == 2 and "is not inside a git work tree" in run.err
 
 

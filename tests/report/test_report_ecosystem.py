@@ -32,13 +32,17 @@ def _hooks() -> dict[str, str]:
     return dict(zip(ids, entries, strict=True))
 
 
+NETWORK = "import requests\n\n\ndef fetch(url):\n    return requests.get(url).json()\n"
+
+
 def test_the_audit_hook_runs_on_the_staged_files(tmp_path: Path, cli: Cli) -> None:
     entry = shlex.split(_hooks()["errwise-audit"])
     assert entry[:2] == ["errwise", "audit"]
-    (tmp_path / "bad.py").write_text(SWALLOW)
+    # The hook runs the default profile: what blocks a commit must be a trustworthy finding.
+    (tmp_path / "bad.py").write_text(NETWORK)
     (tmp_path / "ok.py").write_text("x = 1\n")
     run = cli(*entry[1:], "ok.py", "bad.py", cwd=tmp_path)  # pre-commit appends file names
-    assert run.code == 1 and run.out.startswith("bad.py:7:5: EW101")
+    assert run.code == 1 and run.out.startswith("bad.py:5:12: EW122")
     assert run.err == ""  # --quiet: the findings are the whole output
     assert cli(*entry[1:], "ok.py", cwd=tmp_path).code == 0
 
@@ -48,7 +52,15 @@ def test_the_baseline_hook_reports_only_new_findings(tmp_path: Path, cli: Cli) -
     (tmp_path / "bad.py").write_text(SWALLOW)
     missing = cli(*entry[1:], "bad.py", cwd=tmp_path)
     assert missing.code == 2 and "--write-baseline .errwise-baseline.json" in missing.err
-    cli("audit", "--write-baseline", ".errwise-baseline.json", "bad.py", cwd=tmp_path)
+    cli(
+        "audit",
+        "--profile",
+        "strict",
+        "--write-baseline",
+        ".errwise-baseline.json",
+        "bad.py",
+        cwd=tmp_path,
+    )
     assert cli(*entry[1:], "bad.py", cwd=tmp_path).code == 0
 
 
@@ -69,7 +81,7 @@ def test_markdown_is_the_same_whatever_the_jobs(
         (tmp_path / f"m{i:02}.py").write_text(SWALLOW.replace("def f", f"def f{i}"))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
-    one = run_audit(AuditOptions(paths=(".",), jobs=1, no_config=True))
-    many = run_audit(AuditOptions(paths=(".",), jobs=2, no_config=True))
+    one = run_audit(AuditOptions(paths=(".",), jobs=1, no_config=True, profile="strict"))
+    many = run_audit(AuditOptions(paths=(".",), jobs=2, no_config=True, profile="strict"))
     assert all(f.details is not None and f.details.excerpt for f in many.findings)
     assert render("markdown", one) == render("markdown", many)

@@ -111,7 +111,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     _tree(tmp_path, 3)
     script = "import sys; from errwise.cli import main; sys.exit(main())"
     run = subprocess.run(
-        [sys.executable, "-c", script, "audit", "--no-config", "-j1", "."],
+        [sys.executable, "-c", script, "audit", "--profile", "strict", "--no-config", "-j1", "."],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -130,12 +130,12 @@ def test_cli_draws_progress_on_a_terminal_only_when_allowed(
     monkeypatch.setattr(cmd_audit, "ProgressBar", functools.partial(ProgressBar, min_files=1))
     tty = Tty()
     monkeypatch.setattr(sys, "stderr", tty)
-    cli("audit", "--no-config", "-j1", ".", cwd=tmp_path)
+    cli("audit", "--profile", "strict", "--no-config", "-j1", ".", cwd=tmp_path)
     assert "3/3 files" in tty.getvalue() and tty.getvalue().count("\x1b[K") == 1
     for args in (("--quiet",), ("--format", "json"), ("--format", "sarif")):
         tty.seek(0)
         tty.truncate()
-        cli("audit", "--no-config", "-j1", *args, ".", cwd=tmp_path)
+        cli("audit", "--profile", "strict", "--no-config", "-j1", *args, ".", cwd=tmp_path)
         assert "files\r" not in tty.getvalue() and "/3 files" not in tty.getvalue(), args
 
 
@@ -171,15 +171,17 @@ def test_text_is_coloured_only_when_asked_and_json_never(
     _tree(tmp_path, 1)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("FORCE_COLOR", "1")
-    coloured = cli("audit", "--no-config", ".", cwd=tmp_path)
+    coloured = cli("audit", "--profile", "strict", "--no-config", ".", cwd=tmp_path)
     assert "\x1b[" in coloured.out
     plain = re.sub(r"\x1b\[[0-9;]*m", "", coloured.out)
     for fmt in ("json", "sarif", "github", "markdown"):
-        out = cli("audit", "--no-config", "--format", fmt, ".", cwd=tmp_path).out
+        out = cli(
+            "audit", "--profile", "strict", "--no-config", "--format", fmt, ".", cwd=tmp_path
+        ).out
         assert "\x1b" not in out, fmt
     monkeypatch.setenv("NO_COLOR", "1")
-    assert cli("audit", "--no-config", ".", cwd=tmp_path).out == plain
+    assert cli("audit", "--profile", "strict", "--no-config", ".", cwd=tmp_path).out == plain
     monkeypatch.delenv("NO_COLOR")
     target = tmp_path / "out.txt"
-    cli("audit", "--no-config", "-o", str(target), ".", cwd=tmp_path)
+    cli("audit", "--profile", "strict", "--no-config", "-o", str(target), ".", cwd=tmp_path)
     assert target.read_text() == plain  # a file is never coloured

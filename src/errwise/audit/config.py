@@ -1,7 +1,8 @@
 """The auditor's settings, whatever their source (defaults, `[tool.errwise]`, command line).
 
 Promise: an `AuditConfig` is immutable and validated; `selects(rule)` says whether a rule runs
-on a given path, honouring select, ignore and per-file-ignores.
+on a given path, honouring the profile, select, ignore and per-file-ignores: an explicit `select`
+runs exactly the rules it names, whatever the profile; without one, the profile's rules run.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from errwise.audit.finding import Severity
-from errwise.audit.rule import Rule
+from errwise.audit.rule import Profile, Rule
 
 __all__ = ["AuditConfig", "DEFAULT_BOUNDARIES"]
 
@@ -23,7 +24,10 @@ DEFAULT_BOUNDARIES = ("main", "*.main", "cli", "*.cli", "__main__")
 @dataclass(frozen=True, slots=True)
 class AuditConfig:
     select: frozenset[str] | None = None
-    """Rule ids or names to run; None runs every rule."""
+    """Rule ids or names to run; None runs the profile's rules."""
+    profile: Profile = "default"
+    """`default`: the rules measured trustworthy, on the code a project ships (its tests, demos,
+    examples, benchmarks and docs are not searched); `strict`: every rule on every file."""
     ignore: frozenset[str] = frozenset()
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     """(glob, rule ids or names) pairs."""
@@ -42,6 +46,10 @@ class AuditConfig:
     file_memory: int | None = None
     """`file-memory`: MiB of address space a worker process may use (None: the default; 0: no
     limit)."""
+    lint_ignores: frozenset[str] = frozenset()
+    """Rule codes the audited project's ruff configuration explicitly ignores (`[tool.ruff]`
+    `ignore` / `extend-ignore`, upper-case, e.g. `B904`, `B`): decisions the project made that a
+    rule may honour (`lint_decided`). Only an explicit ignore counts, never a missing select."""
     source: str | None = field(default=None, compare=False)
     """Where this configuration came from (a pyproject.toml path), for messages."""
 
@@ -49,12 +57,20 @@ class AuditConfig:
         keys = {rule.id, rule.name}
         if self.select is not None and not keys & self.select:
             return False
+        if self.select is None and self.profile == "default" and rule.profile != "default":
+            return False
         if keys & self.ignore:
             return False
         return not any(
             keys & rules and fnmatch.fnmatchcase(path, pattern)
             for pattern, rules in self.per_file_ignores
         )
+
+    def lint_decided(self, code: str) -> bool:
+        """Did the project's ruff configuration turn `code` (e.g. `B904`) off, by the code itself
+        or by one of its prefixes (`B9`, `B`, `ALL`)?"""
+        code = code.upper()
+        return any(code.startswith(p) or p == "ALL" for p in self.lint_ignores if p)
 
     def is_boundary(self, qualname: str, decorators: list[str]) -> bool:
         """Does the qualname or a decorator match one of the boundary patterns?"""

@@ -3,11 +3,15 @@
 Promise: `discover(paths, root=..., exclude=...)` returns every `.py` file under the given paths
 once, sorted by reported path, plus a `Diagnostic` for each path it could not search (missing,
 unreadable, a symlink loop) — it never raises for a bad path. An explicitly named file is always
-audited, whatever its name, exclusions or `.gitignore` say. Inside a git work tree a directory is
-listed with `git ls-files -co --exclude-standard` (so `.gitignore` is honoured; bounded by a
+audited, whatever its name, exclusions or `.gitignore` say. Inside a git work tree a directory
+is listed with `git ls-files -co --exclude-standard` (so `.gitignore` is honoured; bounded by a
 timeout; hardened by `errwise.audit.gitsafe`, so the repository's own configuration runs
 nothing); elsewhere the walk skips `.git`, virtualenvs (any directory holding `pyvenv.cfg`),
-`build`, `dist`, `node_modules`, `__pycache__`, `.tox`, `.nox` and tool caches. Directory
+`build`, `dist`, `node_modules`, `__pycache__`, `.tox`, `.nox` and tool caches. With
+`skip_support`, the files below a named directory that support a project rather than ship in it
+(`SUPPORT_DIRS`: tests, demos, examples, benchmarks, docs, scripts, tools, vendored copies;
+`SUPPORT_FILES`: `conftest.py`, `setup.py`, `noxfile.py`; `test_*.py`, `*_test.py`) are skipped
+too; a file or directory named on the command line is searched whatever its name. Directory
 symlinks are followed once; one that leads back to a directory being walked is reported, not
 followed forever. Reported paths are relative to `root` and `/`-separated (absolute when a file
 lies outside `root`).
@@ -39,6 +43,8 @@ __all__ = [
     "display_path",
     "module_name_for",
     "SKIP_DIRS",
+    "SUPPORT_DIRS",
+    "SUPPORT_FILES",
     "GIT_TIMEOUT",
 ]
 
@@ -66,6 +72,36 @@ SKIP_DIRS = frozenset(
     }
 )
 """Directory names the fallback walk never enters (git work trees use `.gitignore` instead)."""
+
+SUPPORT_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "demo",
+        "demos",
+        "example",
+        "examples",
+        "bench",
+        "benchmark",
+        "benchmarks",
+        "doc",
+        "docs",
+        "scripts",
+        "tools",
+        "_vendor",
+        "vendor",
+        "third_party",
+    }
+)
+"""Directory names of code that supports a project rather than ships in it (tests, demos,
+examples, benchmarks, docs, maintainers' scripts and tools) or that it ships but did not write
+(vendored copies, whose defects are fixed upstream): skipped below a named directory by the
+default profile (`discover(..., skip_support=True)`)."""
+
+SUPPORT_FILES = frozenset({"conftest.py", "setup.py", "noxfile.py"})
+"""File names of such code (besides `test_*.py` and `*_test.py`): test fixtures, packaging and
+task scripts."""
 
 GIT_TIMEOUT = 30.0
 """Seconds `git ls-files` may take before discovery gives up on git and walks the tree."""
@@ -124,11 +160,12 @@ def discover(
     root: str,
     exclude: Iterable[ExcludePattern] = (),
     use_git: bool = True,
+    skip_support: bool = False,
 ) -> Discovery:
     """The files under `paths` (see the module promise)."""
     if isinstance(paths, (str, bytes)) or not all(isinstance(p, str) and p for p in paths):
         raise usage("ERR_USAGE", "paths must be a sequence of non-empty str", got=repr(paths))
-    walker = _Walker(os.path.abspath(root), tuple(exclude), use_git)
+    walker = _Walker(os.path.abspath(root), tuple(exclude), use_git, skip_support)
     for given in paths:
         walker.add(given)
     result = Discovery(diagnostics=walker.diagnostics)
@@ -200,10 +237,17 @@ def _normal(path: str) -> bool:
 
 
 class _Walker:
-    def __init__(self, root: str, exclude: tuple[ExcludePattern, ...], use_git: bool) -> None:
+    def __init__(
+        self,
+        root: str,
+        exclude: tuple[ExcludePattern, ...],
+        use_git: bool,
+        skip_support: bool = False,
+    ) -> None:
         self.root = root
         self.exclude = exclude
         self.use_git = use_git
+        self.skip_support = skip_support
         self.files: dict[str, SourceFile] = {}
         self.diagnostics: list[Diagnostic] = []
         self.top: str | None = None
@@ -229,12 +273,28 @@ class _Walker:
             self._add_file(path, explicit=True)
 
     def _add_file(self, path: str, *, explicit: bool = False) -> None:
-        if not explicit and self._excluded(path):
+        if not explicit and (self._excluded(path) or self._support(path)):
             return
         if path not in self.files:
             self.files[path] = SourceFile(
                 path, display_path(path, self.root), module_name_for(path)
             )
+
+    def _support(self, path: str) -> bool:
+        """Is the file, below the named directory, code that supports the project (tests,
+        demos, examples, benchmarks, docs) and is support code to be skipped?"""
+        if not self.skip_support or self.top is None:
+            return False
+        rel = _relative(path, self.top)
+        if not rel:
+            return False
+        *dirs, name = rel.split("/")
+        return (
+            any(d in SUPPORT_DIRS for d in dirs)
+            or name in SUPPORT_FILES
+            or name.startswith("test_")
+            or name.endswith("_test.py")
+        )
 
     def _add_directory(self, path: str) -> None:
         listed = _git_files(path) if self.use_git else Err(_NoGit("git not used", False))

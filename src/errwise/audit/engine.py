@@ -41,6 +41,7 @@ from errwise.audit.infer import (
 from errwise.audit.model import FileModel
 from errwise.audit.rule import Rule
 from errwise.audit.rules import all_rules
+from errwise.audit.rules.ew108_ignored_error_result import failure_results
 from errwise.audit.strengths import Strength, strengths
 from errwise.audit.suppress import Suppressions
 
@@ -101,6 +102,10 @@ class FileScan:
     deferred: list[Deferred[Any]] = field(default_factory=list)
     suppressions: Suppressions = field(default_factory=lambda: Suppressions({}))
     strengths: list[Strength] = field(default_factory=list)
+    selected: frozenset[str] = frozenset()
+    """The ids of the rules asked for on this file. Rules that judge except clauses run on
+    every file that asks for one of them (their findings decide a handler's severity and its
+    `also`), but only the findings of selected rules are reported."""
 
 
 def analyze_source(
@@ -184,8 +189,14 @@ def _check(
     # file says why; the rules that need no facts still run
     except Exception as exc:
         scan.diagnostics.append(_failed(path, "the exception-flow inference", exc))
+    if scan.facts is not None:
+        scan.facts.results = failure_results(model)  # what other files' EW108 checks read
     model.program = Program([] if scan.facts is None else [scan.facts], kb)
     selected = [r for r in (rules if rules is not None else all_rules()) if config.selects(r, path)]
+    scan.selected = frozenset(r.id for r in selected)
+    if any(r.specificity for r in selected):
+        # The other judges of except clauses, for the handler's severity and `also`.
+        selected += [r for r in all_rules() if r.specificity and r.id not in scan.selected]
     for rule in selected:
         try:
             for item in rule.check(model):
@@ -227,7 +238,7 @@ def _finish(scan: FileScan, program: Program, config: AuditConfig) -> FileResult
         # errwise: ignore[broad-catch] -- a failing rule is contained: the file gets a diagnostic
         except Exception as exc:
             result.diagnostics.append(_failed(scan.path, f"rule {deferred.rule}", exc))
-    findings = _resolve_claims(findings)
+    findings = _resolve_claims(findings, scan.selected)
     kept = [f for f in findings if not scan.suppressions.silences(f)]
     result.suppressed = len(findings) - len(kept)
     kept.sort(key=Finding.sort_key)
@@ -263,7 +274,11 @@ def summarize_source(
     config = config or AuditConfig()
     try:
         model = _model(source, path, config, module_name, FileResult(path))
-        return None if model is None else summarize(model, kb_for(config))
+        if model is None:
+            return None
+        facts = summarize(model, kb_for(config))
+        facts.results = failure_results(model)
+        return facts
     except RecursionError:
         return None  # too deep: `analyze_source` says so
 
@@ -338,13 +353,31 @@ def _parse(source: str, path: str, result: FileResult) -> ast.Module | None:
     return None
 
 
-def _resolve_claims(findings: list[Finding]) -> list[Finding]:
-    """Of the findings claiming one except clause, keep the most specific rule's."""
-    best: dict[tuple[int, int], int] = {}
+def _resolve_claims(findings: list[Finding], selected: frozenset[str]) -> list[Finding]:
+    """One finding per except clause: the most specific selected rule's, with the handler's
+    severity — the one the most specific rule judging the clause gave it, selected or not, so
+    turning a rule off does not change how bad a handler is — and the other selected rules it
+    breaks in `also` (most specific first). Findings of rules not selected are dropped."""
+    claims: dict[tuple[int, int], list[Finding]] = {}
+    kept: list[Finding] = []
     for f in findings:
-        if f.claim is not None:
-            best[f.claim] = max(best.get(f.claim, f.specificity), f.specificity)
-    return [f for f in findings if f.claim is None or f.specificity == best[f.claim]]
+        if f.claim is None:
+            if f.rule in selected:
+                kept.append(f)
+        else:
+            claims.setdefault(f.claim, []).append(f)
+    for judged in claims.values():
+        shown = sorted(
+            (f for f in judged if f.rule in selected), key=lambda f: (-f.specificity, f.rule)
+        )
+        if not shown:
+            continue
+        primary = shown[0]
+        judge = min(judged, key=lambda f: (-f.specificity, f.rule))
+        primary.severity = judge.severity
+        primary.also = list(dict.fromkeys(f.name for f in shown[1:] if f.name != primary.name))
+        kept.append(primary)
+    return kept
 
 
 def _uniquify_fingerprints(findings: list[Finding]) -> None:

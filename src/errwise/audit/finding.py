@@ -103,6 +103,9 @@ class Finding:
     """The (line, col) of the except clause this finding judges; of several findings claiming
     one clause, only those of the most specific rule are kept (see `Rule.specificity`)."""
     specificity: int = 0
+    also: list[str] = field(default_factory=list)
+    """The names of the other rules the same except clause breaks (its own rule is the most
+    specific); JSON field `also`."""
     details: FindingDetails | None = None
     """Excerpt and facts for rich reports (Markdown, SARIF); None when not computed."""
 
@@ -124,7 +127,16 @@ class Finding:
             "hidden_errors": list(self.hidden_errors),
             "recommendation": self.recommendation,
             "fingerprint": self.fingerprint,
+            "also": list(self.also),
+            "precision": _precision(self.rule),
         }
+
+
+def _precision(rule_id: str) -> dict[str, float | int] | None:
+    from errwise.audit.rules.measured import measured
+
+    figure = measured(rule_id)
+    return None if figure is None else figure.to_dict()
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,8 @@ _EXPECTED = frozenset(
         "subprocess.TimeoutExpired",
         "TimeoutError",
         "socket.timeout",
+        "socket.gaierror",
+        "socket.herror",
         "BrokenPipeError",
         "ConnectionResetError",
         "ConnectionRefusedError",

@@ -8,7 +8,11 @@ allowed values where there is one: an unknown key, a wrong type, an unknown rule
 invalid TOML, a file that cannot be read, is not valid UTF-8, nests too deeply, is larger than
 `MAX_PYPROJECT_BYTES` or is not a regular file (a FIFO, a device, a link to `/dev/zero`: refused
 without blocking or reading it). Rule references (ids or names, any case) are stored as canonical
-ids.
+ids. The same file's `[tool.ruff]` is read for one fact only: the rule codes the project
+explicitly ignores (`ignore` / `extend-ignore`, at the top or under `lint`), kept as
+`AuditConfig.lint_ignores`. That table is ruff's, not errwise's: nothing is run, and a
+malformed one (not a table, not a list of strings) is not an error of this run — the ruff part
+is left out, so no finding is suppressed because of it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import replace
 
 from errwise.audit.config import AuditConfig
 from errwise.audit.finding import Severity
-from errwise.audit.rule import Rule
+from errwise.audit.rule import PROFILES, Profile, Rule
 from errwise.audit.rules import all_rules
 from errwise.error import Error, UsageError, usage
 from errwise.ops.safeio import read_regular
@@ -36,9 +40,12 @@ __all__ = [
     "config_from_table",
     "resolve_rules",
     "rule_by_key",
+    "parse_profile",
+    "ruff_ignores",
 ]
 
 KEYS = (
+    "profile",
     "select",
     "ignore",
     "exclude",
@@ -89,11 +96,49 @@ def load_pyproject(path: str) -> AuditConfig:
         raise _unusable(path, f"holds a value that cannot be read: {exc}") from exc
     tool = data.get("tool", {})
     table = tool.get("errwise") if isinstance(tool, dict) else None
+    lint_ignores = ruff_ignores(tool.get("ruff") if isinstance(tool, dict) else None)
     if table is None:
-        return AuditConfig(source=path)
+        return AuditConfig(source=path, lint_ignores=lint_ignores)
     if not isinstance(table, dict):
         raise _bad(path, "tool.errwise", "must be a table", "[tool.errwise] with the keys below")
-    return config_from_table(table, path)
+    return replace(config_from_table(table, path), lint_ignores=lint_ignores)
+
+
+def ruff_ignores(ruff: object) -> frozenset[str]:
+    """The rule codes a `[tool.ruff]` table explicitly ignores (`ignore`, `extend-ignore`, at
+    its top or under `lint`), upper-case. An ignored prefix that a longer selector re-selects
+    (`select = ["B904"]`, `ignore = ["B"]`: ruff's more specific selector wins) is left out, so a
+    code counts as ignored only when it surely is. Anything malformed in the table (a table that
+    is not one, a value that is not a list of strings) makes the whole ruff part unusable:
+    empty, so nothing counts as decided."""
+    if not isinstance(ruff, dict):
+        return frozenset()
+    tables: list[object] = [ruff]
+    if "lint" in ruff:
+        tables.append(ruff["lint"])
+    found: dict[str, set[str]] = {"ignore": set(), "select": set()}
+    for table in tables:
+        if not isinstance(table, dict):
+            return frozenset()
+        for key, kind in _RUFF_KEYS:
+            value = table.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return frozenset()
+            found[kind].update(v.strip().upper() for v in value if v.strip())
+    selected = found["select"]
+    return frozenset(
+        code
+        for code in found["ignore"]
+        if not any(len(s) > len(code) and s.startswith(code) for s in selected)
+    )
+
+
+_RUFF_KEYS = (
+    ("ignore", "ignore"),
+    ("extend-ignore", "ignore"),
+    ("select", "select"),
+    ("extend-select", "select"),
+)
 
 
 def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
@@ -104,6 +149,8 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise _bad(source, key, f"is not a setting{hint}", ", ".join(KEYS))
     config = AuditConfig(source=source)
+    if "profile" in table:
+        config = replace(config, profile=parse_profile(table["profile"], source))
     if "select" in table:
         selected = resolve_rules(_strings(table, "select", source), where=_at(source, "select"))
         if not selected:
@@ -158,6 +205,17 @@ def config_from_table(table: Mapping[str, object], source: str) -> AuditConfig:
             ) from exc
         config = replace(config, knowledge=text)
     return config
+
+
+def parse_profile(value: object, source: str | None = None) -> Profile:
+    """`default` or `strict`; anything else is a usage error naming the allowed values (and the
+    configuration file, when it came from one)."""
+    for profile in PROFILES:
+        if value == profile:
+            return profile
+    if source is not None:
+        raise _bad(source, "profile", f"is {value!r}", " or ".join(PROFILES))
+    raise usage("ERR_USAGE", f"unknown profile {value!r}; allowed: {', '.join(PROFILES)}")
 
 
 def _not_plain(source: str) -> Callable[[object], object]:

@@ -56,7 +56,7 @@ from errwise.audit.fileindex import FileIndex
 from errwise.audit.finding import Diagnostic, Severity
 from errwise.audit.infer import Program, kb_for
 from errwise.audit.ledger import Edited, Entry, Ledger
-from errwise.audit.pyconfig import find_pyproject, load_pyproject, resolve_rules
+from errwise.audit.pyconfig import find_pyproject, load_pyproject, parse_profile, resolve_rules
 from errwise.audit.report.model import INTERNAL_CODE, AuditReport
 from errwise.audit.rule import Rule
 from errwise.audit.workers import Done, Outcome, Pool, Returned
@@ -105,6 +105,8 @@ class AuditOptions:
     """What the user asked for, as given (command-line strings, unvalidated)."""
 
     paths: tuple[str, ...] = (".",)
+    profile: str | None = None
+    """`default` or `strict`; replaces the configuration's `profile`."""
     select: str | None = None
     """Comma-separated rule ids or names; replaces the configuration's `select`."""
     ignore: str | None = None
@@ -174,6 +176,8 @@ def plan(options: AuditOptions) -> AuditPlan:
         found = find_pyproject(_config_start(paths))
         if found is not None:
             config, config_dir = load_pyproject(found), os.path.dirname(found)
+    if options.profile is not None:
+        config = replace(config, profile=parse_profile(options.profile))
     if options.select is not None:
         config = replace(config, select=_rule_flag("--select", options.select))
     if options.ignore is not None:
@@ -265,7 +269,12 @@ Progress = Callable[[int, int], None]
 def execute(audit: AuditPlan, progress: Progress | None = None) -> AuditReport:
     """Discover and analyse the files of a plan (see the module promise); `progress`, when
     given, hears how many files are done."""
-    found = discover(audit.paths, root=audit.root, exclude=audit.exclude)
+    found = discover(
+        audit.paths,
+        root=audit.root,
+        exclude=audit.exclude,
+        skip_support=audit.config.profile == "default",
+    )
     report = AuditReport(
         diagnostics=list(found.diagnostics),
         files=len(found.files),
@@ -482,11 +491,13 @@ def _config_text(config: AuditConfig) -> str:
     select = "*" if config.select is None else ",".join(sorted(config.select))
     return "\0".join(
         (
+            config.profile,
             select,
             ",".join(sorted(config.ignore)),
             ",".join(config.boundaries),
             ",".join(config.extend_state_changing),
             config.knowledge or "",
+            ",".join(sorted(config.lint_ignores)),
         )
     )
 

@@ -57,7 +57,17 @@ def register(sub: Any) -> None:
         "--output", "-o", metavar="FILE", help="write the output to FILE (atomically)"
     )
     parser.add_argument(
-        "--select", metavar="RULES", help="only these rules (ids or names, comma-separated)"
+        "--profile",
+        choices=("default", "strict"),
+        default=None,
+        help="default: the rules measured trustworthy on real code, on the code a project ships "
+        "(tests, demos, examples, benchmarks and docs below a named directory are skipped); "
+        "strict: every rule on every file (default: the configuration's, else default)",
+    )
+    parser.add_argument(
+        "--select",
+        metavar="RULES",
+        help="only these rules, whatever the profile (ids or names, comma-separated)",
     )
     parser.add_argument(
         "--ignore", metavar="RULES", help="skip these rules (ids or names, comma-separated)"
@@ -158,6 +168,7 @@ def _budget(kind: type[float] | type[int]) -> Callable[[str], float]:
 def run(args: argparse.Namespace) -> int:
     options = AuditOptions(
         paths=tuple(args.paths) or (".",),
+        profile=args.profile,
         select=args.select,
         ignore=args.ignore,
         fail_on=args.fail_on,

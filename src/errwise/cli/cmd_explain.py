@@ -2,7 +2,8 @@
 
 Promise: RULE is an id or a name in any case (`EW104`, `best-effort-loop`); an unknown one is a
 usage error (exit 2) that suggests the closest rule and points at `errwise rules`. The text is
-the rule's documentation (what it finds, why it hurts, an example, the fix) followed by the
+the rule's documentation (its profiles and measured precision, what it finds, why it hurts, an
+example, the fix) followed by the
 production impact a report gives its findings: what users and operators see, and what it adds
 when the code involved takes locks, rolls back, changes files, runs processes or talks to the
 network.
@@ -17,6 +18,7 @@ from typing import Any
 from errwise.audit.pyconfig import resolve_rules, rule_by_key
 from errwise.audit.report.impact import effect_impacts, effects_matter, rule_impact
 from errwise.audit.rule import Rule
+from errwise.audit.rules.measured import measured
 from errwise.error import usage
 
 __all__ = ["register", "run"]
@@ -37,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     if not ids:
         raise usage("ERR_USAGE", "errwise explain needs a rule id or name; see `errwise rules`")
     rule = rule_by_key()[next(iter(ids)).lower()]
-    sys.stdout.write(rule.doc_markdown() + impact_markdown(rule))
+    figure = measured(rule.id)
+    sentence = "" if figure is None else figure.sentence()
+    sys.stdout.write(rule.doc_markdown(sentence) + impact_markdown(rule))
     return 0
 
 

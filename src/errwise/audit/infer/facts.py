@@ -154,6 +154,17 @@ class FileFacts:
     """Names of the properties the file defines."""
     protocols: frozenset[str] = frozenset()
     """Qualified names of its typing.Protocol classes (their methods dispatch structurally)."""
+    generators: frozenset[str] = frozenset()
+    """Qualified names of its undecorated generator functions: calling one runs none of its
+    body (its errors come while the result is iterated)."""
+    signal_handlers: tuple[str, ...] = ()
+    """Qualified names of the functions it installs with `signal.signal` ("?" for a handler it
+    cannot name): what they raise can arrive in any code of the program."""
+    results: dict[str, tuple[str, str, bool]] = field(default_factory=dict)
+    """Its functions that report failure through their return value: qualified name -> (kind:
+    "value" for a sentinel or `False`, "none" for `None`; how, in words; whether the guarded
+    code changes disk or lock state). Filled by the engine from
+    `ew108_ignored_error_result.failure_results`; read through `Program.failure_result`."""
 
 
 def interface_digest(facts: FileFacts | None) -> str:
@@ -186,6 +197,8 @@ def _shape(facts: FileFacts) -> object:
         sorted(facts.exports.items()),
         facts.star_imports,
         sorted(facts.protocols),
+        sorted(facts.generators),
+        facts.signal_handlers,
     )
 
 

@@ -820,6 +820,16 @@ class Program:
                     return True
         return False
 
+    def failure_result(self, qualname: str) -> tuple[str, str, bool] | None:
+        """How a program function reports failure through its return value (`FileFacts.results`),
+        or None when it does not (or is not a program function)."""
+        qual = self.canonical_name(qualname)
+        path = self._path_of.get(qual)
+        if path is None:
+            return None
+        self._note_path(path)
+        return self.files[path].results.get(qual)
+
     def call_at(self, path: str, line: int, col: int) -> Call | None:
         """The call recorded at this position of a file (col 0-based)."""
         self._note_path(path)

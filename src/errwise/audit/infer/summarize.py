@@ -200,7 +200,40 @@ class _Summarizer:
                     for b in c.node.bases
                 )
             ),
+            frozenset(
+                self.prefix + f.qualname
+                for f in model.functions
+                if f.is_generator and not f.decorators and not isinstance(f.node, ast.Lambda)
+            ),
+            self._signal_handlers(),
         )
+
+    def _signal_handlers(self) -> tuple[str, ...]:
+        """The functions installed by `signal.signal(sig, handler)` ("?" when not nameable;
+        `signal.SIG_IGN` / `SIG_DFL` / `default_int_handler` are not code of the program)."""
+        found: list[str] = []
+        for info in self.model.calls:
+            if info.qualname != "signal.signal" or len(info.node.args) < 2:
+                continue
+            handler = info.node.args[1]
+            scope = self._scope_of(info.ctx)
+            qual = self._qual_of(handler, scope)
+            if qual is not None and qual.startswith("signal."):
+                continue
+            if isinstance(handler, (ast.Constant, ast.Lambda)):
+                continue  # a signal number, or a lambda (its body is analysed where it stands)
+            if isinstance(handler, ast.Name) and qual is None:
+                continue  # a saved handler put back (`signal.signal(sig, previous)`)
+            if (
+                qual is None
+                and isinstance(handler, ast.Attribute)
+                and isinstance(handler.value, ast.Name)
+                and handler.value.id == scope.self_name
+                and scope.class_qual is not None
+            ):
+                qual = f"{self.prefix}{scope.class_qual}.{handler.attr}"
+            found.append(qual or "?")
+        return tuple(dict.fromkeys(found))
 
     def _class_is_opaque(self, node: ast.ClassDef) -> bool:
         """A metaclass or a class decorator may change what calling the class does."""
@@ -737,7 +770,17 @@ class _Summarizer:
     def _known(self, call: ast.Call, spec: CallSpec, text: str, scope: _Scope) -> Call:
         true_kws: set[str] = set()
         star_kw = False
-        for name, arg in zip(spec.positional, call.args, strict=False):
+        args = call.args
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in _BUILTIN_TYPES
+            and spec.name == f"{func.value.id}.{func.attr}"
+            and args
+        ):
+            args = args[1:]  # `dict.pop(self, key)`: the first argument is the instance
+        for name, arg in zip(spec.positional, args, strict=False):
             if isinstance(arg, ast.Starred):
                 break
             if not (isinstance(arg, ast.Constant) and arg.value in (False, None)):
@@ -749,9 +792,9 @@ class _Summarizer:
                 true_kws.add(kw.arg)
         if star_kw:  # **kwargs may pass anything: assume every conditional raise
             true_kws.update(k for k, _ in spec.when_kw)
-        starred = any(isinstance(a, ast.Starred) for a in call.args)
-        nargs = 0 if starred else len(call.args)
-        consts = [i for i, a in enumerate(call.args) if isinstance(a, ast.Constant)]
+        starred = any(isinstance(a, ast.Starred) for a in args)
+        nargs = 0 if starred else len(args)
+        consts = [i for i, a in enumerate(args) if isinstance(a, ast.Constant)]
         items = spec.items(true_kws, nargs, consts)
         if star_kw or starred:
             kws = set(true_kws) - {k for k, _ in spec.unless_kw}
@@ -763,12 +806,12 @@ class _Summarizer:
             t = self._type_of(call.args[0], scope)
             if t is None or self._is_program_class_name(t):
                 incomplete = True  # runs the object's __str__ / __repr__ / __format__
-        if spec.name == "next" and call.args:
+        if (spec.name == "next" or spec.name in _CONSUMERS) and call.args:
             t = self._type_of(call.args[0], scope)
             nxt = self.kb.method(t, "__next__") if t else None
-            if nxt is not None:
+            if nxt is not None:  # `next(lexer)`, `list(lexer)`: iterating runs its __next__
                 items = items | nxt.items((), 0)
-                incomplete = nxt.incomplete
+                incomplete = incomplete or nxt.incomplete
         return Call(
             call.lineno,
             call.col_offset,
@@ -916,6 +959,11 @@ class _Summarizer:
             it = self._iteration(loop.iter, self._scope_of(ctx))
             if it is not None:
                 self._add(ctx, it)
+        for comp in model.nodes(ast.comprehension):
+            ctx = model.ctx(comp.iter)  # `[w for w in lexer]`: iterated where it stands
+            it = self._iteration(comp.iter, self._scope_of(ctx))
+            if it is not None:
+                self._add(ctx, it)
         withs: list[ast.With | ast.AsyncWith] = [
             *model.nodes(ast.With),
             *model.nodes(ast.AsyncWith),
@@ -937,12 +985,17 @@ class _Summarizer:
             ):
                 cls, _, name = f.qualname.rpartition(".")
                 props.setdefault(name, set()).add(cls)
-        self.property_names = set(props)
+        self.property_names = set(props) | self._assigned_properties()
         reads: dict[object, tuple[int, set[str]]] = {}
         parents = self.model.parents
         imports = self.imports
         for attr in self.model.nodes(ast.Attribute):
-            if not isinstance(attr.ctx, ast.Load) or attr.attr.startswith("__"):
+            if attr.attr.startswith("__"):
+                continue
+            if isinstance(attr.ctx, ast.Store):
+                self._attribute_store(attr, reads)
+                continue
+            if not isinstance(attr.ctx, ast.Load):
                 continue
             parent = parents.get(attr)
             if isinstance(parent, ast.Call) and parent.func is attr:
@@ -998,6 +1051,51 @@ class _Summarizer:
             )
         for key, (line, names) in reads.items():
             self.containers.setdefault(key, []).append(Op(line, frozenset(names)))
+
+    def _assigned_properties(self) -> set[str]:
+        """Properties bound by assignment in a class body: `ref = property(_get_ref, _set_ref)`
+        and aliases of them (`reference = ref`)."""
+        names: set[str] = set()
+        for cls in self.model.classes:
+            for stmt in cls.node.body:
+                if not (isinstance(stmt, ast.Assign) and stmt.targets):
+                    continue
+                value = stmt.value
+                is_property = (
+                    isinstance(value, ast.Call)
+                    and (dotted(value.func) or "").endswith(("property", "cached_property"))
+                ) or (isinstance(value, ast.Name) and value.id in names)
+                if is_property:
+                    names.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+        return names
+
+    def _attribute_store(
+        self, attr: ast.Attribute, reads: dict[object, tuple[int, set[str]]]
+    ) -> None:
+        """`obj.x = v` on an object of unknown type may run a property setter, `__setattr__`
+        or a proxy's check (a dead `weakref.proxy` raises ReferenceError): unknown code, like
+        an unknown attribute read. `self.x = v` is that only when x is one of the file's
+        properties."""
+        value = attr.value
+        ctx = self.model.ctx(attr)
+        scope = self._scope_of(ctx)
+        if isinstance(value, ast.Name):
+            if value.id == scope.self_name:
+                if attr.attr in self.property_names:
+                    key = self._container(ctx)
+                    reads.setdefault(key, (attr.lineno, set()))[1].add("@" + attr.attr)
+                return
+            if self.imports.lookup(value.id) is not None:
+                return  # a module attribute
+            if self._resolve_head(value.id, scope)[0] == "qual":
+                return  # a module or class attribute
+        t = self._type_of(value, scope)
+        if t is not None and not self._is_program_class_name(t):
+            return  # a library type's data attribute
+        key = self._container(ctx)
+        reads.setdefault(key, (attr.lineno, set()))[1].add(
+            f"@{t}:{attr.attr}" if t else "@?" + attr.attr
+        )
 
     def _finish(self, fn: FunctionInfo | None, tries: list[TryInfo]) -> Block:
         """Assemble one function's block: nested tries bottom-up (model order is pre-order)."""
@@ -1141,6 +1239,10 @@ class _Summarizer:
 
 
 _DUNDER_CALLERS = frozenset({"str", "repr", "format", "ascii"})
+_CONSUMERS = frozenset(
+    {"list", "tuple", "set", "frozenset", "sorted", "sum", "min", "max", "any", "all", "dict"}
+)
+"""Builtins that iterate their first argument to the end before they return."""
 _OPENERS = {
     "open": 1,
     "io.open": 1,

@@ -229,6 +229,8 @@ def _finding(finding: Finding, rule: Rule | None, tag: str, sketched: dict[str, 
     if details.excerpt:
         out += [_excerpt(finding, details), ""]
     out += [f"**What goes wrong**: {md_text(finding.message)}", ""]
+    if finding.also:
+        out += [f"**Also breaks**: {', '.join(md_code(name) for name in finding.also)}", ""]
     out += [f"**Hidden errors**: {_hidden(finding)}", ""]
     effects = impact(finding)
     if effects:

@@ -21,13 +21,14 @@ __all__ = ["printable", "line", "render", "render_colour"]
 def line(finding: Finding, *, colour: bool = False) -> str:
     where = f"{printable(finding.path)}:{finding.line}:{finding.col}:"
     severity = finding.severity.value
+    also = f" (also: {', '.join(finding.also)})" if finding.also else ""
     if colour:
         return (
             f"{paint(where, 'bold')} {paint(finding.rule, 'bold')} "
             f"{paint(f'[{severity}]', severity)} {paint(finding.name + ':', 'dim')} "
-            f"{paint_code(one_line(finding.message))}"
+            f"{paint_code(one_line(finding.message))}{paint(also, 'dim') if also else ''}"
         )
-    return f"{where} {finding.rule} [{severity}] {finding.name}: {one_line(finding.message)}"
+    return f"{where} {finding.rule} [{severity}] {finding.name}: {one_line(finding.message)}{also}"
 
 
 def render(report: AuditReport) -> str:
@@ -40,7 +41,7 @@ def render_colour(report: AuditReport) -> str:
 
 FORMAT = Format(
     "text",
-    "one finding per line (path:line:col: rule [severity] name: message)",
+    "one finding per line (path:line:col: rule [severity] name: message (also: other rules))",
     render,
     render_colour,
 )

@@ -57,6 +57,11 @@ _RULE_IMPACT = {
     "the message text to handle this error.",
     "EW120": "The handler can never run: the error it was written for is handled nowhere.",
     "EW121": "The later handler never runs: the handling written for that error is dead code.",
+    "EW122": "A server that stops answering hangs the program forever; someone must notice and "
+    "kill it, and the locks and threads it holds stay taken meanwhile.",
+    "EW123": "One failing step of a cleanup leaves the resources after it open: child processes "
+    "keep running, files, connections and temporary directories pile up, and a second close() "
+    "may do nothing.",
 }
 _EFFECT_IMPACT = {
     "lock": "A lock can stay held after the failure (nobody can take the work until someone "

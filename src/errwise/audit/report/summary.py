@@ -11,6 +11,7 @@ from __future__ import annotations
 from errwise.audit.report.colour import paint
 from errwise.audit.report.fmt_text import printable
 from errwise.audit.report.model import AuditReport
+from errwise.audit.rules import all_rules
 
 __all__ = ["summary_text", "diagnostic_lines"]
 
@@ -64,4 +65,10 @@ def _counts_line(report: AuditReport, colour: bool = False) -> str:
             line += f" ({cache.hits + cache.misses - cache.reused} rechecked across files)"
     if not report.files and not report.diagnostics:
         line += " (no Python files found under the given paths)"
+    catalog = len(all_rules())
+    if report.rules and len(report.rules) < catalog:
+        line += (
+            f"; {len(report.rules)} of {catalog} rules ran (`errwise rules` shows each rule's "
+            "profile and measured precision; --profile strict runs them all)"
+        )
     return line

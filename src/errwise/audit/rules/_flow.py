@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from errwise.audit.model import FileModel, TryInfo
 from errwise.audit.names import dotted
@@ -24,6 +24,8 @@ __all__ = [
     "canonical_exception",
     "catches",
     "enclosing_tries_catching",
+    "in_test_code",
+    "assignments",
     "STDLIB_EXCEPTION_PARENTS",
 ]
 
@@ -188,4 +190,49 @@ def enclosing_tries_catching(model: FileModel, node: ast.AST, wanted: str) -> li
         if outer.function is not ctx.function:
             break
         try_, part = outer.try_, outer.try_part
+    return found
+
+
+def in_test_code(model: FileModel, node: ast.AST) -> bool:
+    """Is the node test code — a file `test_*.py` / `*_test.py` / `conftest.py` or one under a
+    `tests`/`test` directory, or a function `test*` or class `Test*`? There an unexpected
+    exception is the test failing, which is what the test is for."""
+    parts = model.path.replace("\\", "/").split("/")
+    name = parts[-1]
+    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
+        return True
+    if any(part in ("tests", "test") for part in parts[:-1]):
+        return True
+    cur = model.parents.get(node)
+    while cur is not None:
+        if (
+            isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef)) and cur.name.startswith("test")
+        ) or (isinstance(cur, ast.ClassDef) and cur.name.startswith("Test")):
+            return True
+        cur = model.parents.get(cur)
+    return False
+
+
+_ASSIGNMENTS = "flow: assignments by scope"
+
+
+def assignments(model: FileModel, scope: ast.AST) -> dict[str, list[ast.expr]]:
+    """Name -> assigned values in a function (anywhere in it) or the module (top level only),
+    computed once per scope."""
+    memo: dict[int, dict[str, list[ast.expr]]] = model.memo.setdefault(_ASSIGNMENTS, {})
+    found = memo.get(id(scope))
+    if found is None:
+        found = memo[id(scope)] = {}
+        if isinstance(scope, ast.Module):
+            nodes: Iterable[ast.AST] = scope.body
+        elif isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            nodes = (n for stmt in scope.body for n in ast.walk(stmt))
+        else:
+            nodes = ()
+        for node in nodes:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        found.setdefault(t.id, []).append(node.value)
     return found

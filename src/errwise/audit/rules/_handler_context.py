@@ -17,6 +17,7 @@ from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo
 __all__ = [
     "reports_elsewhere",
     "documented_choice",
+    "commented",
     "reports_errors",
     "keeps_exception",
     "at_boundary",
@@ -68,6 +69,13 @@ def documented_choice(model: FileModel, handler: HandlerInfo) -> bool:
     (`TODO`, `FIXME`, `XXX`, a question) and tool directives explain nothing."""
     if handler.broad:
         return False  # a comment does not make "everything" a specific condition
+    return commented(model, handler)
+
+
+def commented(model: FileModel, handler: HandlerInfo) -> bool:
+    """A comment in the clause or on the lines just above the `try` explains it; a comment
+    admitting a problem (`TODO`, `FIXME`, `XXX`, a question) and tool directives explain
+    nothing."""
     node = handler.node
     own = model.lines[node.lineno - 1 : node.end_lineno or node.lineno]
     if any(_ADMISSION.search(line.partition("#")[2]) for line in own):

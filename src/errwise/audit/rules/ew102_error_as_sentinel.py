@@ -18,7 +18,11 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import expected_condition, short, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, ReturnInfo
 from errwise.audit.rule import Rule
+from errwise.audit.rules._demo import library_demo
+from errwise.audit.rules._fallback import documented_fallback
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
+from errwise.audit.rules._probe import capability_probe
+from errwise.audit.rules._tolerated import read_only_lookup
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE", "Sentinel", "sentinel_handlers", "literal_key", "is_bool_function"]
@@ -162,6 +166,10 @@ def sentinel_handlers(model: FileModel, function: FunctionInfo) -> list[Sentinel
             continue
         if reports_elsewhere(model, handler) or documented_choice(model, handler):
             continue  # reported through the component's channel, or a documented choice
+        if documented_fallback(model, handler) or capability_probe(model, handler):
+            continue  # the value is the function's documented answer, or a probe's "no"
+        if library_demo(model, handler.node):
+            continue
         for ret in handler.facts.returns:
             where = model.ctx(ret)
             if where.handler is not handler or where.try_ is not handler.try_:
@@ -200,7 +208,31 @@ def _match(
 def check(model: FileModel) -> Iterator[Finding]:
     for function in model.functions:
         for found in sentinel_handlers(model, function):
+            if _unavailable_answer(model, function, found):
+                continue
             yield _finding(model, function, found)
+
+
+def _unavailable_answer(model: FileModel, function: FunctionInfo, found: Sentinel) -> bool:
+    """A read-only lookup (only file-access errors caught, nothing changed) whose value is
+    already the function's conditional "not available" answer: every normal path returning
+    it does so under an `if` (`if not path: return None, None`), and the clause answers an
+    unreadable source like an absent one. Callers already handle that value."""
+    if found.normal_line == -1 or not read_only_lookup(model, found.handler):
+        return False
+    if _about_lock(model, function, found.handler.try_.node.body):
+        return False  # "no lock" and "could not read the lock" must never look alike
+    same = [r for r in function.normal_returns() if literal_key(r.node.value) == found.value]
+    return bool(same) and all(_under_if(model, r.node, function) for r in same)
+
+
+def _under_if(model: FileModel, node: ast.AST, function: FunctionInfo) -> bool:
+    cur = model.parents.get(node)
+    while cur is not None and cur is not function.node:
+        if isinstance(cur, ast.If):
+            return True
+        cur = model.parents.get(cur)
+    return False
 
 
 def _finding(model: FileModel, function: FunctionInfo, found: Sentinel) -> Finding:
@@ -286,7 +318,13 @@ same function also returns on a normal path (an explicit `return`, or falling of
 `None`). For a function annotated `-> bool`, returning `False` while a normal path can also
 yield false counts too. A handler whose value never occurs on the normal path (`return True`
 on success, `return False` on failure) is not this defect; neither is a handler for one specific
-expected condition (`except FileNotFoundError: return None`).
+expected condition (`except FileNotFoundError: return None`), a value the function's
+docstring documents for the failure ("returns None if the file cannot be read") or its own
+`default` parameter, a capability probe's "no", and demo code under
+`if __name__ == "__main__":` of a library module. Nor a read-only lookup that catches only
+file-access errors (`OSError`) and answers with the value the function already returns under an
+`if` for "not available" (`if path is None: return None, None`): callers handle that value, and
+an unreadable source is answered like an absent one — unless the answer is about a lock.
 """,
     why="""
 The caller receives a plausible answer: `(False, None)`, "there is no lock", when in truth it
@@ -320,5 +358,6 @@ def check_lock(lock_path) -> errwise.Result[LockInfo, LockProblem]:
 ```
 """,
     check=check,
+    profile="strict",
     specificity=40,
 )

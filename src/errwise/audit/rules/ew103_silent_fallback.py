@@ -6,7 +6,11 @@ catches more than one specific expected condition, and then (a) returns a hard-c
 itself, (b) assigns one to a variable the try was computing, or (c) falls through so that the
 function ends in `return <hard-coded default>` the try would otherwise have bypassed. `None`
 and booleans are not "defaults" here (absence and failure flags); a default the code checks
-before returning (an `if`/`assert` on it) is not silent.
+before returning (an `if`/`assert` on it) is not silent. A narrow clause is reported too when
+it catches only "malformed input" errors (`ValueError`, a decode or `...ConfigError`) raised
+while reading the environment, a file or a configuration: a broken setting dropped without a
+word. A fallback the function documents (its `default` parameter, a value its docstring names
+for the failure) and a capability probe's "no" are not reported.
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
+from errwise.audit.rules._demo import library_demo
+from errwise.audit.rules._fallback import documented_fallback, malformed_input, reads_outside
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
+from errwise.audit.rules._probe import capability_probe
+from errwise.audit.rules._tolerated import read_only_lookup
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE", "hard_default"]
@@ -57,6 +65,12 @@ _PLACEHOLDERS = frozenset({"unknown", "<unknown>", "(unknown)", "n/a", "?", "una
 """Values that say they are not an answer: a visible placeholder is not a silent fallback."""
 
 
+_ERROR_TEXT = re.compile(
+    r"^\s*(could not|couldn't|cannot|can't|unable to|failed to|error\b)", re.IGNORECASE
+)
+"""An error message: a string that says something could not be done."""
+
+
 def _constant_name(name: str) -> bool:
     return len(name) > 1 and name.isupper() and any(c.isalpha() for c in name)
 
@@ -72,6 +86,12 @@ def hard_default(
         return None
     if isinstance(expr, ast.Constant) and str(expr.value).strip().lower() in _PLACEHOLDERS:
         return None
+    if (
+        isinstance(expr, ast.Constant)
+        and isinstance(expr.value, str)
+        and _ERROR_TEXT.search(expr.value)
+    ):
+        return None  # an error message handed back is a failure result, not a plausible answer
     if isinstance(expr, ast.Name):
         ok = expr.id in constants or _constant_name(expr.id)
     elif isinstance(expr, ast.Attribute):
@@ -130,13 +150,21 @@ def check(model: FileModel) -> Iterator[Finding]:
     constants = _module_constants(model)
     for handler in model.handlers:
         function = handler.function
-        if function is None or function.is_generator or expected_condition(handler):
+        if function is None or function.is_generator:
             continue
+        if expected_condition(handler) and not malformed_input(model, handler):
+            continue  # one expected condition; but a broken setting dropped silently is not
         v = verdict(model, handler)
         if v not in (Verdict.FALLBACK, Verdict.SWALLOWS) or function.name in _CONTAINED:
             continue
         if reports_elsewhere(model, handler) or documented_choice(model, handler):
             continue
+        if documented_fallback(model, handler) or capability_probe(model, handler):
+            continue  # the fallback is the function's API, or a probe's "no"
+        if library_demo(model, handler.node) or _names_its_errors(model, handler):
+            continue
+        if _pure_computation(model, handler.try_.node.body):
+            continue  # nothing outside is read: no real cause to surface later
         found = (
             _returns_default(model, handler, constants)
             or _assigns_default(model, handler, constants)
@@ -144,8 +172,91 @@ def check(model: FileModel) -> Iterator[Finding]:
         )
         if found is None:
             continue
+        if _unavailable_answer(model, handler, found[0]):
+            continue
         node, value, how = found
         yield _finding(model, handler, node, value, how)
+
+
+_PURE_PATH = frozenset(
+    {"basename", "dirname", "join", "split", "splitext", "normpath", "normcase", "splitdrive"}
+)
+_PURE_METHODS = frozenset(
+    {
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "partition",
+        "rpartition",
+        "lower",
+        "upper",
+        "startswith",
+        "endswith",
+        "replace",
+        "format",
+        "join",
+    }
+)
+
+
+def _pure_computation(model: FileModel, body: list[ast.stmt]) -> bool:
+    """The guarded code only computes from values in hand: `os.path` string functions and
+    string methods, nothing read from the environment, a file or a command. Whatever fails
+    there is a bug of this code (broad-catch's concern), not an outside cause hidden behind
+    a plausible answer."""
+    calls = list(model.calls_in(body))
+    if not calls or reads_outside(model, body):
+        return False
+    for call in calls:
+        qual = call.qualname or ""
+        if qual.startswith("os.path."):
+            if qual.rsplit(".", 1)[-1] not in _PURE_PATH:
+                return False
+        elif call.attr not in _PURE_METHODS or ("." in qual and qual.split(".", 1)[0] == "os"):
+            return False
+    return True
+
+
+def _names_its_errors(model: FileModel, handler: HandlerInfo) -> bool:
+    """A broad clause whose own comment names the exceptions it is there for (`# This will
+    raise OSError, or this bizarre TypeError`): the breadth is a stated choice."""
+    if not handler.broad:
+        return False
+    node = handler.node
+    for line in model.lines[node.lineno - 1 : node.end_lineno or node.lineno]:
+        comment = line.partition("#")[2]
+        if _ADMITS.search(comment):
+            return False
+        if _ERROR_CLASS.search(comment):
+            return True
+    return False
+
+
+_ERROR_CLASS = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
+_ADMITS = re.compile(r"TODO|FIXME|XXX|HACK|\?")
+
+
+def _unavailable_answer(model: FileModel, handler: HandlerInfo, node: ast.AST) -> bool:
+    """A read-only lookup catching only file-access errors returns the value the function
+    already returns under an `if` for "not available": an unreadable source is answered like
+    an absent one, and callers handle that value."""
+    if not isinstance(node, ast.Return) or node.value is None:
+        return False
+    function = handler.function
+    if function is None or not read_only_lookup(model, handler):
+        return False
+    shown = ast.dump(node.value)
+    for ret in function.normal_returns():
+        if ret.node.value is None or ast.dump(ret.node.value) != shown:
+            continue
+        cur = model.parents.get(ret.node)
+        while cur is not None and cur is not function.node:
+            if isinstance(cur, ast.If):
+                return True
+            cur = model.parents.get(cur)
+    return False
 
 
 def _returns_default(
@@ -207,12 +318,27 @@ def _examined_after(model: FileModel, handler: HandlerInfo, name: str) -> bool:
             if stmt is not try_node:
                 continue
             following = siblings[index + 1 : index + 2]
-            return bool(following) and (
+            if bool(following) and (
                 isinstance(following[0], (ast.If, ast.While, ast.Assert))
                 and any(
                     isinstance(n, ast.Name) and n.id == name for n in ast.walk(following[0].test)
                 )
-            )
+            ):
+                return True
+            return _rejected_later(siblings[index + 1 :], name)
+    return False
+
+
+def _rejected_later(following: list[ast.stmt], name: str) -> bool:
+    """Later in the same block, a test on the variable raises: `if n < 0: raise EOFError()`.
+    The fallback is a marker the code turns into an error, not an answer."""
+    for node in walk_scope(following):
+        if not isinstance(node, ast.If):
+            continue
+        if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.test)):
+            continue
+        if any(isinstance(stmt, ast.Raise) for stmt in node.body):
+            return True
     return False
 
 
@@ -296,8 +422,21 @@ function answer with a hard-coded default: it returns a literal or a module cons
 (`return DEFAULT_BRANCH`, `return {}`), sets the variable the `try` was computing to one, or
 swallows so that the function falls through to a final `return DEFAULT_...` that the `try`
 would have bypassed. Handlers for one specific expected condition (`except FileNotFoundError:
-return default_config()`) are real fallbacks and are not reported; nor are `None`/`False`
-results (see error-as-sentinel), nor defaults the code validates before returning.
+return default_config()`) are real fallbacks and are not reported — except a clause that
+catches only "malformed input" (`ValueError`, a decode error, a project's `ConfigError`) while
+reading the environment, a file or a configuration: `except ValueError: return DEFAULT_TTL`
+around `int(os.environ["TTL"])` drops a broken setting without a word. Not reported either:
+`None`/`False` results (see error-as-sentinel), defaults the code validates before returning, a
+fallback that is the function's API (it returns its own `default` parameter, or the value its
+docstring documents for the failure), a capability probe's "no", and demo code under
+`if __name__ == "__main__":` of a library module. Nor: an error message handed back as the
+result (`return "Could not set group id"`: a failure result, not a plausible answer); a marker
+the code later rejects with an error (`n = -1` ... `if n < 0: raise EOFError()`); a broad
+clause whose own comment names the exceptions it is there for; a read-only lookup catching only
+`OSError` that returns the value the function already returns under an `if` for "not
+available"; a try that only computes from values in hand (`os.path` string functions, string
+methods, nothing read from outside): what fails there is a bug for broad-catch, not an outside
+cause hidden behind the default.
 """,
     why="""
 The default is plausible, so nobody notices: `git` was missing or the repository broken, yet the
@@ -330,5 +469,6 @@ def git_default_branch(root) -> str:
 ```
 """,
     check=check,
+    profile="strict",
     specificity=30,
 )

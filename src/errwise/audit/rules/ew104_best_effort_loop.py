@@ -6,7 +6,9 @@ process, lock, rollback/cleanup) with an except clause that neither propagates n
 loop — unless the failures it collects are raised or returned as an error after the loop
 (`if errors: raise ExceptionGroup(...)`), the try stops the loop on success (a retry or a
 search), or the clause catches one specific expected condition (`FileNotFoundError` while
-deleting). Critical when the steps are rollback, cleanup, lock or disk changes.
+deleting), or the clause logs each failed step with its error (the traceback, or the exception
+in the log record) and the steps are not rollback, cleanup or lock changes. Critical when the
+steps are rollback, cleanup, lock or disk changes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from errwise.audit.handling import Verdict, expected_condition, verdict
 from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LoopInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
+from errwise.audit.rules._best_effort import logs_error, wait_loop
+from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import documented_choice, reports_elsewhere
+from errwise.audit.rules._tolerated import ends_processes, tolerated_creation
 from errwise.audit.text import call_list, caught_text
 
 __all__ = ["RULE"]
@@ -43,10 +48,20 @@ def check(model: FileModel) -> Iterator[Finding]:
                 continue
             if _leaves_loop(_outside_handlers(loop, try_.node)):
                 continue
+            critical = rollback or bool(effects & (Effect.LOCK | Effect.CLEANUP))
             for handler in try_.handlers:
-                if _carries_on(model, handler) and not _reported_after(model, handler, loop):
-                    yield _finding(model, loop, handler, effects, rollback)
-                    break
+                if not _carries_on(model, handler) or _reported_after(model, handler, loop):
+                    continue
+                if wait_loop(model, handler) or library_demo(model, handler.node):
+                    continue
+                if not rollback and ends_processes(model, handler):
+                    continue  # signalling processes that may have exited: a survivor at worst
+                if not rollback and tolerated_creation(model, handler):
+                    continue  # a missing directory fails the step that uses it, loudly
+                if not critical and logs_error(handler):
+                    continue  # best effort, said so: each failed step is logged with its error
+                yield _finding(model, loop, handler, effects, rollback)
+                break
 
 
 def _rollback_context(loop: LoopInfo) -> bool:
@@ -198,7 +213,12 @@ def _finding(
     elif critical:
         harm = "the loop finishes with lock or cleanup state half done and no error raised"
     elif deletions_only:
-        harm = "files it was meant to remove stay behind and nobody is told"
+        harm = (
+            "files it was meant to remove stay behind and nobody is told"
+            if doing == "drops"
+            # the clause logs something: "nobody is told" would be false
+            else "files it was meant to remove stay behind and the loop ends as if all were gone"
+        )
     elif effects & Effect.DISK:
         harm = "the loop finishes with on-disk state half changed and no error raised"
     else:
@@ -240,7 +260,14 @@ operations) whose per-step `except` logs, collects or drops the failure and cont
 next step. Not reported when the collected failures are raised or returned as an error after
 the loop (`if errors: raise ExceptionGroup(...)`, `return Err(errors)`), when the try leaves the
 loop on success (a retry or a first-success search), or when the clause catches one specific
-expected condition (`except FileNotFoundError` while deleting).
+expected condition (`except FileNotFoundError` while deleting). Deliberately not reported
+either: a best effort that says so — each failed step logged with its error (`logger.exception`,
+`exc_info=True`, or the exception passed to the log call) — unless the steps are a rollback,
+cleanup or lock changes, where "some undo steps silently did not happen" is the harm itself;
+signals sent to processes (`os.kill`) catching only `OSError`, outside a rollback: a process
+that already exited is the usual failure, and a survivor is not state left changed; creating
+directories catching only `OSError` (a missing one fails the step that uses it); and demo
+code under `if __name__ == "__main__":` of a library module.
 """,
     why="""
 "Best effort" means "some steps silently did not happen". In a rollback, the lock stays taken,
@@ -274,5 +301,6 @@ Without a transaction, collect the failures and raise them after the loop:
 `if errors: raise ExceptionGroup("rollback failed", errors)`.
 """,
     check=check,
+    profile="strict",
     specificity=50,
 )

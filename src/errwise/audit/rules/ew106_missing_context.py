@@ -1,5 +1,9 @@
 """EW106 missing-context: a low-level error escapes an operation without the arguments that
-identify what failed, and a caller up the chain catches it broadly and loses it."""
+identify what failed, and a caller up the chain catches it broadly and loses it.
+
+Promise: a finding only when the losing caller is found in the program's facts (a broad clause
+that swallows, logs-and-continues or falls back, not a boundary, not a clause that only notes
+the failure at debug level); never raises on any model."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from errwise.audit.deferred import Deferred
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import Verdict, short
 from errwise.audit.infer import Program, describe, errnos_of, item_class, program_for
-from errwise.audit.infer.facts import CallKind, Handler
+from errwise.audit.infer.facts import Call, CallKind, Handler
 from errwise.audit.infer.summarize import MODULE_CODE
 from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rule import Rule
@@ -240,6 +244,7 @@ def _find_loss(
                     and handler.verdict in _LOSES
                     and not _boundary(config, site.caller)
                     and not program.handler_calls_raising_code(handler)
+                    and not _debug_note(handler)
                 ):
                     return _Loss(site.caller, site.path, site.line, handler, depth)
                 if not remaining:
@@ -248,6 +253,19 @@ def _find_loss(
                 seen.add(site.caller)
                 todo.append((site.caller, remaining, depth + 1))
     return None
+
+
+def _debug_note(handler: Handler) -> bool:
+    """The catching clause notes the failure only at debug level (`log.debug("save failed")`)
+    and does nothing else: its author decided no operator needs it, so naming which one failed
+    would change nothing anyone reads."""
+    calls = [item for item in handler.body if isinstance(item, Call)]
+    return (
+        handler.verdict == Verdict.LOGS.value
+        and bool(calls)
+        and len(calls) == len(handler.body)
+        and all(c.attr == "debug" or c.text.endswith(".debug") for c in calls)
+    )
 
 
 def _boundary(config: AuditConfig, qual: str) -> bool:
@@ -318,7 +336,8 @@ the chain (within a few frames, across modules) catches them with a broad clause
 (`except Exception` / `except OSError` / bare) that swallows, logs-and-continues or falls back.
 Only then is the context truly lost: the one place that handles the failure cannot say which
 item failed. Errors that reach a handler that re-raises or records them, or the top of the
-program, are left to those handlers.
+program, are left to those handlers; so are errors that reach a clause that only notes them at
+debug level (`log.debug("cache save failed")`): its author decided no operator needs to know.
 """,
     why="""
 `PermissionError: [Errno 13] Permission denied: '/srv/q/.tmp'` says what broke, not on behalf
@@ -353,4 +372,5 @@ def save(order_id, data):
 and let the caller handle the classified error (or let it propagate to a boundary).
 """,
     check=check,
+    profile="strict",
 )

@@ -1,14 +1,19 @@
-"""EW107 subprocess-without-timeout: a child process or network call that can wait forever.
+"""EW107 subprocess-without-timeout: a child process that can wait forever.
 
 Promise: flags `subprocess.run/call/check_call/check_output` without `timeout=`,
 `Popen.wait()`/`Popen.communicate()` on a `Popen` bound in the same function (or on `self.x` in
-the same class) without a timeout, `await proc.wait()/communicate()` on an asyncio subprocess
-outside `asyncio.wait_for`/`asyncio.timeout`, `requests` calls and `requests.Session` methods
-without `timeout=`, `urllib.request.urlopen` without a timeout, and `httpx` calls with an
-explicit `timeout=None` (httpx has a default timeout otherwise). Import aliases are resolved. A
-`**kwargs` splat may carry a timeout, so such calls are never flagged; nor is `wait()` on a
-process the same function already killed, terminated or `communicate()`d, nor a wait inside a
-`try` with an explicit `except KeyboardInterrupt` (an interactive child).
+the same class) without a timeout, and `await proc.wait()/communicate()` on an asyncio
+subprocess outside `asyncio.wait_for`/`asyncio.timeout` — but only for a child that can really
+stall unseen: not an interactive child (an editor, a pager, a shell, a credential helper, a
+command from `EDITOR`/`PAGER`/`BROWSER`/`SHELL`, `git commit` without a message), not a wrapper
+that exits
+with the child's status, not a `run`/`call` whose child writes to the user's terminal, not a
+fixed local command that finishes on its own (`git rev-parse`, `uname`, `tool --version`,
+`python -c "..."`), not a process the code polls or that the caller asked to wait for
+(`if wait: proc.wait()`). Import aliases are resolved; a `**kwargs` splat may carry a timeout,
+so such calls are never flagged. Not in CI, release, benchmark or tool scripts
+(`_raise_context.non_library_path`), run by a developer at a terminal. Network calls are
+`network-call-without-timeout` (EW122).
 """
 
 from __future__ import annotations
@@ -20,168 +25,167 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import CallInfo, FileModel
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
-from errwise.audit.rules._flow import ancestors
+from errwise.audit.rules._commands import (
+    command_of,
+    finishes,
+    inherits_terminal,
+    interactive_reason,
+)
+from errwise.audit.rules._flow import ancestors, in_test_code
+from errwise.audit.rules._raise_context import non_library_path
+from errwise.audit.rules._timeouts import (
+    bound_here,
+    bound_objects,
+    calls_on,
+    has_splat,
+    missing_timeout,
+    waits_forever,
+)
 
 _SUBPROCESS = frozenset(
     {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output"}
 )
-_REQUESTS = frozenset(
-    f"requests.{m}" for m in ("get", "post", "put", "patch", "delete", "head", "options", "request")
-)
-_SESSION_METHODS = frozenset(
-    {"get", "post", "put", "patch", "delete", "head", "options", "request", "send"}
-)
-_URLOPEN = frozenset({"urllib.request.urlopen", "urllib2.urlopen"})
+_EXEC_FACTORIES = frozenset({"asyncio.create_subprocess_exec"})
+_ASYNC_FACTORIES = _EXEC_FACTORIES | {"asyncio.create_subprocess_shell"}
+_EXITS = frozenset({"sys.exit", "SystemExit", "os._exit", "exit", "quit"})
 # Positional index of the timeout parameter, where it has one.
-_POSITIONAL_TIMEOUT = {"wait": 0, "communicate": 1, "urlopen": 2}
+_POSITIONAL_TIMEOUT = {"wait": 0, "communicate": 1}
 
 
 def check(model: FileModel) -> Iterator[Finding]:
-    popens = _bound_objects(model, frozenset({"subprocess.Popen"}))
-    sessions = _bound_objects(model, frozenset({"requests.Session", "requests.session"}))
-    aprocs = _bound_objects(
-        model,
-        frozenset({"asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell"}),
-    )
+    if non_library_path(model.path):
+        return  # CI, release and tool scripts: the developer running one sees it stall
+    popens = bound_objects(model, frozenset({"subprocess.Popen"}))
+    aprocs = bound_objects(model, _ASYNC_FACTORIES)
     for call in model.calls:
         node = call.node
-        if any(kw.arg is None for kw in node.keywords):
-            continue  # `**kwargs` may carry the timeout
-        if _interactive(model, call):
+        if has_splat(node) or _interactive(model, call) or _caller_chose_to_wait(model, call):
             continue
+        if in_test_code(model, node):
+            continue  # the child is the code under test; the test runner bounds the run
         qual = call.qualname or ""
         if qual in _SUBPROCESS:
-            problem = _missing(node, None)
-            if problem:
-                yield _finding(model, call, f"`{qual}()`", "the child process", problem, fix="run")
-        elif qual in _REQUESTS:
-            problem = _missing(node, None)
-            if problem:
-                yield _finding(model, call, f"`{qual}()`", "the server", problem, fix="http")
-        elif qual in _URLOPEN:
-            problem = _missing(node, _POSITIONAL_TIMEOUT["urlopen"])
-            if problem:
-                yield _finding(model, call, f"`{qual}()`", "the server", problem, fix="http")
-        elif qual.startswith("httpx.") and _explicit_none(node):
-            yield _finding(
-                model, call, f"`{qual}()`", "the server", "passes `timeout=None`", fix="httpx"
-            )
-        elif isinstance(node.func, ast.Attribute):
-            method = node.func.attr
-            if method in ("wait", "communicate") and _fresh_popen(model, node.func.value):
-                problem = _missing(node, _POSITIONAL_TIMEOUT[method])
-                if problem:
-                    yield _finding(
-                        model,
-                        call,
-                        f"`subprocess.Popen(...).{method}()`",
-                        "the child process",
-                        problem,
-                        fix="popen",
-                    )
-                continue
-            receiver = dotted(node.func.value)
-            if receiver is None:
-                continue
-            if method in ("wait", "communicate") and _bound_here(model, call, receiver, popens):
-                problem = _missing(node, _POSITIONAL_TIMEOUT[method])
-                if problem and not _finished_before(model, call, receiver, method):
-                    yield _finding(
-                        model,
-                        call,
-                        f"`{receiver}.{method}()` on a `subprocess.Popen`",
-                        "the child process",
-                        problem,
-                        fix="popen",
-                    )
-            elif (
-                method in ("wait", "communicate")
-                and _bound_here(model, call, receiver, aprocs)
-                and not _async_deadline(model, call)
+            problem = missing_timeout(node, None)
+            if problem and not _unbounded_by_design(model, call, node, qual):
+                yield _finding(model, call, f"`{qual}()`", problem, fix="run")
+            continue
+        if not isinstance(node.func, ast.Attribute):
+            continue
+        method = node.func.attr
+        if method not in ("wait", "communicate"):
+            continue
+        if _fresh_popen(model, node.func.value):
+            assert isinstance(node.func.value, ast.Call)
+            problem = missing_timeout(node, _POSITIONAL_TIMEOUT[method])
+            if problem and not _unbounded_by_design(model, call, node.func.value, None):
+                yield _finding(
+                    model, call, f"`subprocess.Popen(...).{method}()`", problem, fix="popen"
+                )
+            continue
+        receiver = dotted(node.func.value)
+        if receiver is None:
+            continue
+        starts = bound_here(call, receiver, popens)
+        if starts:
+            problem = missing_timeout(node, _POSITIONAL_TIMEOUT[method])
+            if (
+                problem
                 and not _finished_before(model, call, receiver, method)
+                and not _polled(model, call, receiver)
+                and not any(_unbounded_by_design(model, call, s, None) for s in starts)
             ):
                 yield _finding(
                     model,
                     call,
-                    f"`await {receiver}.{method}()` on an asyncio subprocess",
-                    "the child process",
-                    "has no deadline (asyncio's process methods take no timeout)",
-                    fix="asyncio",
+                    f"`{receiver}.{method}()` on a `subprocess.Popen`",
+                    problem,
+                    fix="popen",
                 )
-            elif method in _SESSION_METHODS and _bound_here(model, call, receiver, sessions):
-                problem = _missing(node, None)
-                if problem:
-                    yield _finding(
-                        model,
-                        call,
-                        f"`{receiver}.{method}()` on a `requests.Session`",
-                        "the server",
-                        problem,
-                        fix="http",
-                    )
+            continue
+        starts = bound_here(call, receiver, aprocs)
+        if (
+            starts
+            and not _async_deadline(model, call)
+            and not _finished_before(model, call, receiver, method)
+            and not any(_unbounded_by_design(model, call, s, None) for s in starts)
+        ):
+            yield _finding(
+                model,
+                call,
+                f"`await {receiver}.{method}()` on an asyncio subprocess",
+                "has no deadline (asyncio's process methods take no timeout)",
+                fix="asyncio",
+            )
+
+
+def _unbounded_by_design(
+    model: FileModel, call: CallInfo, start: ast.Call, qual: str | None
+) -> bool:
+    """A child for which no deadline is right, or none is needed: a human drives it (an editor,
+    a pager, a shell), the program's job is to run it and exit with its status, it runs in the
+    user's terminal (only for the blocking `run`/`call` family, `qual` given), or it is a fixed
+    local command that finishes on its own."""
+    command = command_of(model, start, argv=model.qualify(start.func) in _EXEC_FACTORIES)
+    if interactive_reason(model, call, command) is not None:
+        return True
+    if _exits_with_status(model, call):
+        return True
+    if qual is not None and inherits_terminal(start, qual):
+        return True
+    return finishes(command)
+
+
+def _exits_with_status(model: FileModel, call: CallInfo) -> bool:
+    """`sys.exit(subprocess.call(cmd))`: a wrapper that runs the child in its place."""
+    node: ast.AST = call.node
+    for parent in ancestors(model, call.node):
+        if isinstance(parent, ast.stmt):
+            return isinstance(parent, ast.Raise) and _is_exit(model, parent.exc)
+        if isinstance(parent, ast.Call) and node is not parent.func and _is_exit(model, parent):
+            return True
+        node = parent
+    return False
+
+
+def _is_exit(model: FileModel, expr: ast.expr | None) -> bool:
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    return expr is not None and (model.qualify(expr) or "").removeprefix("builtins.") in _EXITS
+
+
+def _caller_chose_to_wait(model: FileModel, call: CallInfo) -> bool:
+    """`if wait: proc.wait()`: the caller asked to block until the child ends."""
+    for node in ancestors(model, call.node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return False
+        if isinstance(node, (ast.If, ast.IfExp)) and any(
+            ("wait" in name or "block" in name)
+            for sub in ast.walk(node.test)
+            for name in (_identifier(sub),)
+            if name
+        ):
+            return True
+    return False
+
+
+def _identifier(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id.lower()
+    if isinstance(node, ast.Attribute):
+        return node.attr.lower()
+    return ""
+
+
+def _polled(model: FileModel, call: CallInfo, receiver: str) -> bool:
+    """The process is polled (`proc.poll()`) in the same scope: the code watches it itself."""
+    return any(
+        isinstance(c.node.func, ast.Attribute) and c.node.func.attr == "poll"
+        for c in calls_on(model, call, receiver)
+    )
 
 
 def _fresh_popen(model: FileModel, expr: ast.expr) -> bool:
     return isinstance(expr, ast.Call) and model.qualify(expr.func) == "subprocess.Popen"
-
-
-def _missing(node: ast.Call, positional: int | None) -> str:
-    """Why the call has no timeout ("" when it has one)."""
-    for kw in node.keywords:
-        if kw.arg == "timeout":
-            return "passes `timeout=None`" if _is_none(kw.value) else ""
-    if positional is not None and len(node.args) > positional:
-        return "passes `None` as timeout" if _is_none(node.args[positional]) else ""
-    return "has no timeout"
-
-
-def _explicit_none(node: ast.Call) -> bool:
-    return any(kw.arg == "timeout" and _is_none(kw.value) for kw in node.keywords)
-
-
-def _is_none(expr: ast.expr) -> bool:
-    return isinstance(expr, ast.Constant) and expr.value is None
-
-
-def _bound_objects(model: FileModel, factories: frozenset[str]) -> dict[str, list[str]]:
-    """Scope (function qualname, or class name for `self.x`) -> names bound to a factory call."""
-    bound: dict[str, list[str]] = {}
-    for call in model.calls:
-        if call.qualname not in factories:
-            continue
-        parent = model.parents.get(call.node)
-        if isinstance(parent, ast.Await):
-            parent = model.parents.get(parent)
-        targets: list[ast.expr] = []
-        if isinstance(parent, (ast.Assign, ast.AnnAssign)):
-            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        elif isinstance(parent, ast.withitem) and parent.optional_vars is not None:
-            targets = [parent.optional_vars]
-        for target in targets:
-            name = dotted(target)
-            if name is None:
-                continue
-            key = _scope_key(call, name)
-            if key is not None:
-                bound.setdefault(key, []).append(name)
-    return bound
-
-
-def _scope_key(call: CallInfo, name: str) -> str | None:
-    fn = call.ctx.function
-    if name.startswith("self.") and fn is not None:
-        owner = fn
-        while owner.parent is not None and owner.class_name is None:
-            owner = owner.parent
-        return f"class:{owner.class_name}" if owner.class_name else None
-    return f"fn:{fn.qualname}" if fn is not None else "module"
-
-
-def _bound_here(
-    model: FileModel, call: CallInfo, receiver: str, bound: dict[str, list[str]]
-) -> bool:
-    key = _scope_key(call, receiver)
-    return key is not None and receiver in bound.get(key, ())
 
 
 def _finished_before(model: FileModel, call: CallInfo, receiver: str, method: str) -> bool:
@@ -241,67 +245,52 @@ def _async_deadline(model: FileModel, call: CallInfo) -> bool:
     return False
 
 
-def _under_lock(model: FileModel, call: CallInfo) -> str | None:
-    """The lock or transaction the call runs under (`with lock:`), if any."""
-    for node in ancestors(model, call.node):
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                expr = item.context_expr
-                name = dotted(expr.func if isinstance(expr, ast.Call) else expr) or ""
-                if any(w in name.lower() for w in ("lock", "transaction", "mutex")):
-                    return name
-    return None
-
-
 _FIXES = {
     "run": "pass `timeout=` (seconds) and handle `subprocess.TimeoutExpired`, or use "
     "`errwise.run(cmd, timeout=…)`, which kills the child and raises a classified error naming "
     "the command",
     "popen": "pass a timeout (`proc.communicate(timeout=…)` / `proc.wait(timeout=…)`); on "
     "`subprocess.TimeoutExpired` kill the child and reap it, or use `errwise.run(cmd, timeout=…)`",
-    "http": "pass `timeout=(connect, read)` seconds, e.g. `timeout=(3.05, 30)`, and handle the "
-    "timeout error as a classified `errwise.env(...)` error",
     "asyncio": "wrap it in `await asyncio.wait_for(proc.communicate(), timeout=…)` or an "
     "`async with asyncio.timeout(…):` block, and kill the child when the deadline passes",
-    "httpx": "drop `timeout=None` (httpx defaults to 5 s) or pass a finite `httpx.Timeout(…)`",
 }
 
 
-def _finding(
-    model: FileModel, call: CallInfo, what: str, peer: str, problem: str, *, fix: str
-) -> Finding:
-    lock = _under_lock(model, call)
-    severity = RULE.severity
-    message = f"{what} {problem}: if {peer} stops responding, this call waits forever"
-    if lock is not None:
-        severity = Severity.MEDIUM
-        message += f" while holding `{lock}`, blocking every other holder too"
-    return model.finding(
-        RULE,
-        call.node,
-        message,
-        severity=severity,
-        recommendation=_FIXES[fix][:1].upper() + _FIXES[fix][1:] + ".",
-    )
+def _finding(model: FileModel, call: CallInfo, what: str, problem: str, *, fix: str) -> Finding:
+    message = f"{what} {problem}: if the child process stops responding, this call waits forever"
+    return waits_forever(RULE, model, call, message, _FIXES[fix])
 
 
 RULE = Rule(
     id="EW107",
     name="subprocess-without-timeout",
     severity=Severity.LOW,
-    summary="A subprocess, requests, httpx or urllib call that can hang forever.",
+    summary="A subprocess call that can hang forever.",
     what="""
 `subprocess.run/call/check_call/check_output` without `timeout=`; `wait()`/`communicate()` on a
 `subprocess.Popen` created in the same function (or stored on `self` in the same class) without a
 timeout; `await proc.wait()`/`communicate()` on an asyncio subprocess outside
-`asyncio.wait_for`/`asyncio.timeout`; `requests.get/post/...`, `requests.request` and
-`requests.Session` methods without `timeout=`; `urllib.request.urlopen` without a timeout;
-`httpx` calls with an explicit `timeout=None` (httpx applies a default otherwise).
-`import subprocess as sp` and `from subprocess import run` are resolved. Not flagged: calls with
-a `**kwargs` splat (it may carry the timeout); `wait()` after the same function killed,
-terminated or `communicate()`d the process; calls in a `try` with an explicit
-`except KeyboardInterrupt` (an interactive child — a pager, an editor — that the user ends with
-Ctrl-C). Severity is low, medium when the call runs inside a `with <lock>:` block.
+`asyncio.wait_for`/`asyncio.timeout`. `import subprocess as sp` and `from subprocess import run`
+are resolved.
+
+Deliberately not reported, because a deadline would be wrong or is not needed there:
+interactive children (editors, pagers, browsers, shells, `open -W`, an interactive `ssh`
+session, `git commit` without a message, a command read from `EDITOR`/`VISUAL`/`PAGER`/
+`BROWSER`/`SHELL`, a credential or passphrase helper — its command, class or module speaks of
+a credential, askpass, pinentry or passphrase — that may prompt the user, a call in a `try`
+with an explicit `except KeyboardInterrupt`); a wrapper
+that exits with the child's status (`sys.exit(subprocess.call(cmd))`: running it is the
+program's job); a `run`/`call`/`check_call` whose output goes to the user's terminal (the user
+sees it stall and can answer or press Ctrl-C); a fixed local command that finishes on its own
+(its program and subcommand are literal and do not wait on a network, a lock or a person:
+`git rev-parse`, `uname`, `tool --version`, `python -c "..."`; `git fetch`, `ssh`, `curl`,
+`pip install` are still reported); a `Popen` the code polls itself, a wait the caller asked for
+(`if wait: proc.wait()`), `wait()` after the same function killed, terminated or
+`communicate()`d the process; calls with a `**kwargs` splat (it may carry the timeout); test
+code (`test_*.py`, `test*` functions, `Test*` classes); CI, release, benchmark and tool scripts
+(`ci/`, `tools/`, `scripts/`, `benchmarks/`, `setup.py`, `noxfile.py`), run by a developer at a
+terminal who sees them stall. Network calls are `network-call-without-timeout` (EW122).
+Severity is low, medium when the call runs inside a `with <lock>:` block.
 """,
     why="""
 A git command waiting for a credential prompt, a stalled NFS mount or a dead server never
@@ -324,8 +313,8 @@ def run_command(cmd, cwd):
     return errwise.run(cmd, cwd=cwd, timeout=300)   # kills and reaps the child on timeout
 ```
 
-or `subprocess.run(cmd, ..., timeout=300)` with `except subprocess.TimeoutExpired`;
-`requests.get(url, timeout=(3.05, 30))`; `urllib.request.urlopen(url, timeout=30)`.
+or `subprocess.run(cmd, ..., timeout=300)` with `except subprocess.TimeoutExpired`.
 """,
     check=check,
+    profile="strict",
 )

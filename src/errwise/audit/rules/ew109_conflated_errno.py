@@ -3,11 +3,21 @@
 Promise: flags an `except OSError` / `IOError` / `EnvironmentError` / `os.error` clause whose
 try-body calls `os.link`, `os.open(..., O_EXCL ...)`, `os.mkdir`/`os.makedirs` (without
 `exist_ok=True`), `os.kill`/`os.killpg`, `os.rename`/`os.replace`, `os.rmdir` or their
-`pathlib.Path` equivalents, when neither that clause inspects the error (`errno`, `isinstance`,
-handing it on) nor the same try catches a narrower subclass (`FileExistsError`,
+`pathlib.Path` equivalents or a non-blocking `fcntl.flock`/`lockf`, when neither that clause
+inspects the error (`errno`, `isinstance`, handing it on, doing the same call again before it
+changes anything) nor the
+same try catches a narrower subclass (`FileExistsError`,
 `PermissionError`, `ProcessLookupError`, ...), and the clause does not re-raise the caught error
-itself. `ERRNO_TABLE` (data, reusable by the inference issue) names, per operation, the errno
-that means an expected outcome and the ones that mean a real failure.
+itself. `open(p, "x")` and `path.open("x")` count as `O_EXCL` opens. Not flagged: a kill with
+a signal that ends the process (`SIGKILL`, `SIGTERM`, ...) whose clause only ignores the failure
+(the process is meant to be gone either way; the liveness probe `os.kill(pid, 0)` is flagged).
+`ERRNO_TABLE` (data, reusable by the inference issue) names, per operation, the errno that means
+an expected outcome and the ones that mean a real failure.
+
+The same shape with a library exception whose message or error code is the discriminator
+(`MESSAGE_TABLE`): `except sqlite3.OperationalError` around `execute(...)` — "no such table" and
+"database is locked" alike — when the clause neither reads the message (`str(exc)` compared),
+`args` or the error code (`sqlite_errorcode`/`sqlite_errorname`), nor re-raises.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import exception_ancestors, imported_receiver
 from errwise.audit.text import caught_text
 
-__all__ = ["RULE", "ERRNO_TABLE", "ErrnoSplit"]
+__all__ = ["RULE", "ERRNO_TABLE", "ErrnoSplit", "MESSAGE_TABLE", "MessageSplit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,12 @@ ERRNO_TABLE: dict[str, ErrnoSplit] = {
         ("EXDEV", "EACCES", "EPERM", "ENOTEMPTY", "EISDIR"),
         ("FileNotFoundError", "PermissionError"),
     ),
+    "flock_nb": ErrnoSplit(
+        ("EAGAIN", "EWOULDBLOCK", "EACCES"),
+        "another process holds the lock",
+        ("EBADF", "ENOLCK", "EINVAL"),
+        ("BlockingIOError", "PermissionError"),
+    ),
     "rmdir": ErrnoSplit(
         ("ENOENT", "ENOTEMPTY"),
         "the directory is gone, or still holds files",
@@ -102,6 +118,10 @@ _FAMILY = frozenset({"OSError", "IOError", "EnvironmentError", "os.error", "sock
 
 def check(model: FileModel) -> Iterator[Finding]:
     for handler in model.handlers:
+        library = _library_case(model, handler)
+        if library is not None:
+            yield library
+            continue
         caught = [c.removeprefix("builtins.") for c in handler.caught]
         family = [c for c in caught if c in _FAMILY]
         if not family or _distinguishes(model, handler):
@@ -115,6 +135,7 @@ def check(model: FileModel) -> Iterator[Finding]:
             if (op := _operation(model, call))
             and not _renames_own_temp(model, call, op, handler)
             and not _target_cleared_before(model, call, op, handler)
+            and not (op == "kill" and _stops_ignoring(call, handler))
         ]
         if not ops:
             continue
@@ -154,19 +175,115 @@ def check(model: FileModel) -> Iterator[Finding]:
                 + (
                     "; for lock files use `errwise.FileLock`, which reports 'held by another' "
                     "apart from real failures."
-                    if op in ("link", "open_excl")
+                    if op in ("link", "open_excl", "flock_nb")
                     else "."
                 )
             ),
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MessageSplit:
+    """A library exception class that carries outcomes the caller plans for and real failures
+    alike, told apart only by its message or error code."""
+
+    expected: str
+    """What the clause is usually written for, by the statement it guards."""
+    failures: tuple[str, ...]
+    discriminators: tuple[str, ...]
+    """The attributes that tell the cases apart (besides the message)."""
+
+
+MESSAGE_TABLE: dict[str, MessageSplit] = {
+    "sqlite3.OperationalError": MessageSplit(
+        "a missing table or column",
+        ("database is locked", "disk I/O error", "unable to open database file"),
+        ("sqlite_errorcode", "sqlite_errorname"),
+    ),
+}
+_SQL_EXPECTED = (
+    ("ADD COLUMN", "a column that already exists ('duplicate column name')"),
+    ("CREATE", "an object that already exists ('already exists')"),
+    ("DROP", "a missing table ('no such table')"),
+    ("SELECT", "a missing table or column ('no such table', 'no such column')"),
+    ("PRAGMA", "a missing table ('no such table')"),
+)
+_DB_CALLS = frozenset({"execute", "executemany", "executescript", "commit", "fetchone", "fetchall"})
+
+
+def _library_case(model: FileModel, handler: HandlerInfo) -> Finding | None:
+    """`except sqlite3.OperationalError:` meant for one case ("no such table"), which also
+    catches "database is locked" and "disk I/O error", with nothing looking at which it was."""
+    split = next(
+        (MESSAGE_TABLE[c] for c in handler.caught if c in MESSAGE_TABLE),
+        None,
+    )
+    if split is None or _reads_message(handler, split) or _distinguishes(model, handler):
+        return None
+    calls = [c for c in _body_calls(model, handler) if c.attr in _DB_CALLS]
+    if not calls:
+        return None
+    call = min(calls, key=lambda c: (not (c.attr or "").startswith("execute"), c.node.lineno))
+    expected = split.expected
+    sql = call.node.args[0] if call.node.args else None
+    if isinstance(sql, ast.Constant) and isinstance(sql.value, str):
+        upper = " ".join(sql.value.upper().split())
+        expected = next((text for key, text in _SQL_EXPECTED if key in upper), expected)
+    lost = verdict(model, handler).loses_error
+    outcome = "handles them all the same way" if lost else "turns them all into one error"
+    caught = caught_text(handler)
+    failures = ", ".join(f"'{f}'" for f in split.failures)
+    return model.finding(
+        RULE,
+        handler.node,
+        f"`except {caught}` around `{ast.unparse(call.node.func)}()` (line "
+        f"{call.node.lineno}): the same class reports {expected} and real failures "
+        f"({failures}), and this clause never looks at the message or error code, so it "
+        f"{outcome}",
+        severity=Severity.HIGH if lost else Severity.MEDIUM,
+        recommendation=(
+            "Handle only the case you expect and re-raise the rest: bind the error and test "
+            f"`exc.{split.discriminators[0]}` (or the message, e.g. `'no such table' in "
+            "str(exc)`), then `raise` for anything else — or check for the table/column first."
+        ),
+    )
+
+
+def _reads_message(handler: HandlerInfo, split: MessageSplit) -> bool:
+    """Does the clause look at the error's message or code (`str(exc)`, `exc.args`,
+    `exc.sqlite_errorcode`)?"""
+    name = handler.facts.name
+    if name is None:
+        return False
+    for stmt in handler.node.body:
+        for node in ast.walk(stmt):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == name
+                and node.attr in (*split.discriminators, "args")
+            ):
+                return True
+            if isinstance(node, ast.Compare) and any(
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Name)
+                and n.func.id in ("str", "repr")
+                and any(isinstance(a, ast.Name) and a.id == name for a in n.args)
+                for part in (node.left, *node.comparators)
+                for n in ast.walk(part)
+            ):
+                return True
+    return False
+
+
 def _destination(call: CallInfo, op: str) -> ast.expr | None:
     """The path a link/exclusive-open/rename creates."""
     node, qual = call.node, call.qualname or ""
-    if qual.startswith("os."):
+    if qual.startswith("os.") or qual in ("open", "io.open"):
         index = 0 if op == "open_excl" else 1
         return node.args[index] if len(node.args) > index else None
+    if op == "open_excl" and isinstance(node.func, ast.Attribute):
+        return node.func.value  # path.open("x")
     if isinstance(node.func, ast.Attribute):
         if op == "link":
             return node.func.value  # target.hardlink_to(source)
@@ -190,6 +307,22 @@ def _rename_over_exclusive(
             if dest is not None and ast.dump(dest) == ast.dump(target):
                 return other
     return None
+
+
+_STOP_SIGNALS = frozenset({"SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGABRT"})
+
+
+def _stops_ignoring(call: CallInfo, handler: HandlerInfo) -> bool:
+    """`os.kill(pid, SIGKILL)` (a signal that ends the process, not the liveness probe
+    `os.kill(pid, 0)`) in a `try` whose clause only ignores the failure: the caller wants the
+    process gone, and neither ESRCH (it already is) nor EPERM (the pid is no longer a process
+    this user owns, or never was) leaves anything to do or an answer to get wrong."""
+    args = call.node.args
+    if len(args) < 2 or not handler.facts.pass_only:
+        return False
+    sig = args[1]
+    name = sig.attr if isinstance(sig, ast.Attribute) else getattr(sig, "id", "")
+    return name in _STOP_SIGNALS
 
 
 def _body_calls(model: FileModel, handler: HandlerInfo) -> list[CallInfo]:
@@ -217,7 +350,18 @@ def _operation(model: FileModel, call: CallInfo) -> str | None:
         ):
             return "open_excl"
         return None
+    if qual in ("fcntl.flock", "fcntl.lockf") and _names_flag(call.node, "LOCK_NB"):
+        return "flock_nb"  # a non-blocking lock: "held by another" is an expected outcome
+    if qual in ("open", "io.open") and _exclusive_mode(call.node, 1):
+        return "open_excl"  # open(path, "x"): O_CREAT | O_EXCL
     func = call.node.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr == "open"
+        and not imported_receiver(model, func.value)
+        and _exclusive_mode(call.node, 0)
+    ):
+        return "open_excl"  # path.open("x")
     if not isinstance(func, ast.Attribute) or func.attr not in _PATH_METHODS:
         return None
     if imported_receiver(model, func.value):
@@ -227,6 +371,23 @@ def _operation(model: FileModel, call: CallInfo) -> str | None:
     if func.attr == "rename" and len(call.node.args) != 1:
         return None  # Path.rename takes exactly one argument
     return _PATH_METHODS[func.attr]
+
+
+def _names_flag(node: ast.Call, flag: str) -> bool:
+    return any(
+        (isinstance(n, ast.Attribute) and n.attr == flag)
+        or (isinstance(n, ast.Name) and n.id == flag)
+        for arg in [*node.args[1:], *(k.value for k in node.keywords)]
+        for n in ast.walk(arg)
+    )
+
+
+def _exclusive_mode(node: ast.Call, index: int) -> bool:
+    mode: ast.expr | None = node.args[index] if len(node.args) > index else None
+    for kw in node.keywords:
+        if kw.arg == "mode":
+            mode = kw.value
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "x" in mode.value
 
 
 def _exist_ok(node: ast.Call) -> bool:
@@ -245,6 +406,8 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
         return True  # `onerror(func, path, sys.exc_info())`: the callback gets the errno
     if any(_reports_error(call) for call in facts.calls):
         return True  # `manager.extraction_error()`: an error reporter that reads sys.exc_info
+    if _retries(model, handler):
+        return True  # the clause does it again (blocking): a real failure raises there
     if facts.name is not None and any(
         isinstance(r.exc, ast.Name) and r.exc.id == facts.name for r in facts.raises
     ):
@@ -257,6 +420,25 @@ def _distinguishes(model: FileModel, handler: HandlerInfo) -> bool:
             ancestry = exception_ancestors(model, short)
             if ancestry is not None and "OSError" in ancestry:
                 return True
+    return False
+
+
+def _retries(model: FileModel, handler: HandlerInfo) -> bool:
+    """The clause calls again what its try-body called (`flock(fd, LOCK_EX | LOCK_NB)`, then
+    `flock(fd, LOCK_EX)`): whatever really failed fails again there, and raises."""
+    tried = {
+        c.qualname
+        for c in model.calls_in(handler.try_.node.body)
+        if c.qualname is not None and _operation(model, c) is not None
+    }
+    for call in sorted(
+        (c for c in model.calls_in(handler.node.body) if c.ctx.handler is handler),
+        key=lambda c: (c.node.lineno, c.node.col_offset),
+    ):
+        if call.qualname in tried:
+            return True
+        if call.effects & (Effect.DISK | Effect.PROCESS):
+            return False  # acts on "held by another" first (`os.unlink(lock)`): not a retry
     return False
 
 
@@ -339,17 +521,38 @@ RULE = Rule(
     id="EW109",
     name="conflated-errno",
     severity=Severity.HIGH,
-    summary="`except OSError` around link/mkdir/kill/rename/rmdir/O_EXCL without looking at errno.",
+    summary=(
+        "`except OSError` around link/mkdir/kill/O_EXCL (or a sqlite3 error) blind to "
+        "errno/message."
+    ),
     what="""
 An `except OSError` (or `IOError`, `EnvironmentError`) clause around `os.link`,
-`os.open(..., O_EXCL)`, `os.mkdir`, `os.kill`, `os.rename`/`os.replace`, `os.rmdir` or the
-`pathlib.Path` equivalents, when nothing in that `try` tells the errnos apart: the clause does not
-read `errno`, does not `isinstance`-check or hand on the error, no other clause catches a narrower
-subclass (`FileExistsError`, `PermissionError`, `ProcessLookupError`...), and the clause does not
-re-raise the caught error. High when the clause returns, logs or swallows; medium when it raises
-one replacement error for every errno; critical when the clause guards a `rename` that falls back
-from a failed `os.link`/`O_EXCL` create of the same target (rename replaces an existing target,
-so the fallback takes a lock another process holds).
+`os.open(..., O_EXCL)`, `open(p, "x")`, `os.mkdir`, `os.kill`, `os.rename`/`os.replace`,
+`os.rmdir`, a non-blocking `fcntl.flock`/`lockf` (`LOCK_NB`) or the `pathlib.Path`
+equivalents, when nothing in that `try` tells the errnos apart: the clause does not read
+`errno`, does not `isinstance`-check or hand on the error, no other clause catches a narrower
+subclass (`FileExistsError`, `PermissionError`, `ProcessLookupError`...), and the clause does
+not re-raise the caught error — whatever it does instead (returns a value, `continue`s, sets a
+flag, logs). High when the clause returns, logs or swallows; medium when it raises one
+replacement error for every errno; critical when the clause guards a `rename` that falls back
+from a failed `os.link`/`O_EXCL` create of the same target
+(rename replaces an existing target, so the fallback takes a lock another process holds).
+
+Also a library exception that reports an expected case and real failures alike:
+`except sqlite3.OperationalError` around `execute(...)` ("no such table", "duplicate column
+name" — and "database is locked", "disk I/O error") when the clause never looks at the message
+or the error code and does not re-raise.
+
+Deliberately not reported: `os.makedirs(..., exist_ok=True)`, a clause that does the same
+call again before it changes anything (`flock(fd, LOCK_EX)` after a failed `LOCK_NB` try: a
+real failure raises there; removing the lock first is still reported), a
+target the code removed just before, a rename of the temporary file the `try` itself wrote,
+work inside a fresh `tempfile` directory, a clause that hands `sys.exc_info()` to a callback or
+re-raises, a `sqlite3.OperationalError` clause that tests `str(exc)`, `exc.args` or
+`exc.sqlite_errorcode`, and `os.kill(pid, SIGKILL)` (a signal that ends the process) in a
+clause that only ignores the failure: the process is meant to be gone, and neither ESRCH nor
+EPERM (the pid is not, or no longer, this user's process) leaves anything to do — the
+liveness probe `os.kill(pid, 0)` is still reported.
 """,
     why="""
 For these calls one errno is an outcome the caller plans for — the lock already exists, the
@@ -383,4 +586,5 @@ def create_lock(temp_path, lock_path):
 For lock files, `errwise.FileLock` does this for you.
 """,
     check=check,
+    profile="strict",
 )

@@ -2,8 +2,10 @@
 eats Ctrl-C (`KeyboardInterrupt`) and `SystemExit`.
 
 Promise: a finding for a bare/`BaseException` clause with no `raise` and no exit anywhere in its
-body, unless an earlier clause of the same `try` already handles `KeyboardInterrupt`, or the
-clause hands the exception object on (stores it, passes it to `set_exception`, returns it) so
+body, around code where an interruption has a window (it visibly waits, or runs unknown code in
+each iteration of a loop the clause keeps going: `_interrupts.py`), outside worker threads,
+unless an earlier clause of the same `try` already handles `KeyboardInterrupt`, or the clause
+hands the exception object on (stores it, passes it to `set_exception`, returns it) so
 another thread or a caller re-raises it. Does not claim the clause: this harm is separate from
 how the error itself is handled.
 """
@@ -18,13 +20,11 @@ from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
 from errwise.audit.rule import Rule
-from errwise.audit.rules._handler_context import (
-    in_thread,
-    keeps_exception,
-    reports_elsewhere,
-    reports_errors,
-    thread_targets,
-)
+from errwise.audit.rules._best_effort import cleanup_step, lifecycle_hook
+from errwise.audit.rules._demo import library_demo
+from errwise.audit.rules._handler_context import keeps_exception, reports_elsewhere, reports_errors
+from errwise.audit.rules._interrupts import blocking_call, foreign_call, in_worker_thread
+from errwise.audit.rules._probe import imports_only
 
 __all__ = ["RULE"]
 
@@ -33,11 +33,10 @@ _INTERRUPTS = ("KeyboardInterrupt", "BaseException")
 
 def check(model: FileModel) -> Iterator[Finding]:
     tuples = _module_tuples(model)
-    threads = thread_targets(model)
     for handler in model.handlers:
         if not handler.catches_base:
             continue
-        if in_thread(model, handler.function, threads):
+        if in_worker_thread(model, handler.function):
             continue  # a thread's code: Ctrl-C is delivered to the main thread only
         facts = handler.facts
         fn = handler.function
@@ -49,7 +48,43 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue  # an exception cannot leave __del__ anyway
         if _interrupt_handled_earlier(handler, tuples) or _mentions_interrupt(model, handler):
             continue
-        yield _finding(model, handler)
+        if cleanup_step(model, handler) is not None or lifecycle_hook(model, handler.function):
+            continue  # the interruption is already on its way out, or cannot arrive here
+        if library_demo(model, handler.node) or imports_only(handler.try_.node.body):
+            continue  # demo code; an import probe (its fallback import runs either way)
+        window = _window(model, handler)
+        if window is None:
+            continue  # nothing there visibly waits: an interruption has no window to land in
+        yield _finding(model, handler, window)
+
+
+def _window(model: FileModel, handler: HandlerInfo) -> tuple[str, bool] | None:
+    """Why an interruption can land in the guarded code, and whether a loop then goes on:
+    it waits on the world (network, subprocess, sleep, an `await`, a `yield`), or it runs
+    code this file does not show once per iteration of a loop the `try` sits in directly."""
+    body = handler.try_.node.body
+    looping = _loops_on(model, handler)
+    waits = blocking_call(model, body)
+    if waits is not None:
+        return waits, looping
+    if looping:
+        unknown = foreign_call(model, body)
+        if unknown is not None:
+            return unknown, True
+    return None
+
+
+def _loops_on(model: FileModel, handler: HandlerInfo) -> bool:
+    """The `try` is a statement of a loop's body (directly, or under an `if`), and the clause
+    does not leave the loop."""
+    node: ast.AST | None = model.parents.get(handler.try_.node)
+    while isinstance(node, ast.If):
+        node = model.parents.get(node)
+    if not isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+        return False
+    return not any(
+        isinstance(n, (ast.Break, ast.Return, ast.Raise)) for n in walk_scope(handler.node.body)
+    )
 
 
 def _exits(model: FileModel, handler: HandlerInfo) -> bool:
@@ -114,9 +149,10 @@ def _mentions_interrupt(model: FileModel, handler: HandlerInfo) -> bool:
     return False
 
 
-def _finding(model: FileModel, handler: HandlerInfo) -> Finding:
+def _finding(model: FileModel, handler: HandlerInfo, window: tuple[str, bool]) -> Finding:
     clause = "bare `except:`" if handler.bare else "`except BaseException`"
-    in_loop = model.ctx(handler.try_.node).loop is not None
+    during, in_loop = window
+    coroutine = isinstance(getattr(handler.function, "node", None), ast.AsyncFunctionDef)
     generator = handler.function is not None and handler.function.is_generator
     effects = model.effects_in(handler.try_.node.body)
     consequence = (
@@ -124,12 +160,22 @@ def _finding(model: FileModel, handler: HandlerInfo) -> Finding:
         if in_loop
         else "the program carries on as if nothing happened"
     )
-    message = (
-        f"{clause} without re-raise catches `KeyboardInterrupt` and `SystemExit`: "
-        f"Ctrl-C and `sys.exit()` are swallowed and {consequence}"
-    )
-    if generator:
-        message += "; in a generator it also swallows `GeneratorExit`"
+    if during == "a `yield`":
+        message = (
+            f"{clause} without re-raise around a `yield` catches the `GeneratorExit` that "
+            "closing the generator throws in there: the generator cannot be closed (Python "
+            "raises `RuntimeError` when it yields again), and `KeyboardInterrupt` and "
+            f"`SystemExit` raised in its own code are swallowed too and {consequence}"
+        )
+    else:
+        message = (
+            f"{clause} without re-raise catches `KeyboardInterrupt` and `SystemExit`: Ctrl-C "
+            f"during {during} (or a `sys.exit()` inside it) is swallowed and {consequence}"
+        )
+        if generator:
+            message += "; in a generator it also swallows `GeneratorExit`"
+    if coroutine:
+        message += "; in a coroutine it also swallows `CancelledError`, so cancelling it fails"
     severity = (
         Severity.HIGH
         if in_loop or effects & (Effect.DISK | Effect.LOCK | Effect.PROCESS)
@@ -161,6 +207,24 @@ A bare `except:` or `except BaseException` clause that neither re-raises nor exi
 Not reported when an earlier clause of the same `try` handles `KeyboardInterrupt`, or when the
 clause hands the exception object on (e.g. `future.set_exception(exc)`, `self.error = exc`) to be
 re-raised elsewhere.
+
+Reported only where an interruption has a window to land in: the guarded code visibly waits
+(a network, subprocess, sleep or wait call, a method that talks to something such as
+`connect`, `recv`, `result`, `info`, `stat` on an object that is not a local module, an
+`await` — where a coroutine's cancellation arrives — or a `yield`), or it runs code this file
+does not show once per iteration of a loop that the clause keeps going. Not reported around
+local, quick work (`os.chdir`, `open(...).close()`, a connect to a Unix-domain socket, parsing
+with the file's own helpers), around a call of a plain local value (a callback: nothing is
+known of it), nor in code that runs in a worker thread (a `target=` function, a class deriving
+a `...Thread` here or in another module of the project).
+
+Also not reported where Ctrl-C or `sys.exit()` cannot be lost: a cleanup inside a clause that
+then re-raises or exits (the original error, or the interruption, goes on), cleanup calls in a
+`finally` (an interruption raised by the `try` goes on after it), `__del__`, `atexit` and signal
+handlers, a logging handler's `emit`; an import probe (`try: import x` / `except: import y`);
+guarded code that only makes instant calls (a conversion such as `int(text)`, a probe, a string
+method: nothing there can block or call `sys.exit()`); and demo code under `if __name__ ==
+"__main__":` of a library module.
 """,
     why="""
 The user presses Ctrl-C and nothing happens — or worse, a loop skips to its next item and goes
@@ -170,7 +234,7 @@ SIGINT wait forever.
     example="""
 for job in jobs:
     try:
-        run(job)
+        job.run()
     except:                        # Ctrl-C moves on to the next job
         logger.warning("job failed")
 """,
@@ -180,10 +244,11 @@ Catch `Exception` for errors, and let interrupts through; do cleanup in `finally
 ```python
 for job in jobs:
     try:
-        run(job)
+        job.run()
     except JobError:
         logger.exception("job %s failed", job)
 ```
 """,
     check=check,
+    profile="strict",
 )

@@ -6,7 +6,10 @@ something, when neither that `try` nor an enclosing one in the same function has
 nor a clause for `BaseException`/`KeyboardInterrupt`/bare `except`. Ctrl-C (`KeyboardInterrupt`)
 and `sys.exit()` are not `Exception`s: they skip the cleanup and leave state behind. This is the
 real danger behind "broad catching" in seed 004 MEDIUM-1 — `except Exception` does *not* catch
-Ctrl-C. Does not claim the clause.
+Ctrl-C. The cleanup may be a call to a helper of the same module (a function, or a method of
+the clause's class via `self.`) whose own body removes, rolls back or releases. A helper whose
+body only assigns attributes (an in-memory restore) is not cleanup an interrupt can skip with
+harm: the interrupt abandons the object with the operation. Does not claim the clause.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from collections.abc import Iterator
 from errwise.audit.effects import Effect
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
-from errwise.audit.model import CallInfo, FileModel, HandlerInfo, TryInfo
+from errwise.audit.model import CallInfo, FileModel, FunctionInfo, HandlerInfo, TryInfo
 from errwise.audit.rule import Rule
 from errwise.audit.rules._handler_context import in_thread, thread_targets
+from errwise.audit.rules.ew108_ignored_error_result import resolve_callee
 from errwise.audit.text import call_text
 
 __all__ = ["RULE"]
@@ -55,19 +59,49 @@ def check(model: FileModel) -> Iterator[Finding]:
         yield _finding(model, handler, cleanup)
 
 
-def _cleanup_calls(model: FileModel, handler: HandlerInfo) -> list[CallInfo]:
-    found: list[CallInfo] = []
+def _cleanup_calls(model: FileModel, handler: HandlerInfo) -> list[tuple[CallInfo, str | None]]:
+    """The clause's cleanup calls, each with what it does when it is a helper of this module
+    (`self._discard()` -> "`shutil.rmtree()`"), else None."""
+    found: list[tuple[CallInfo, str | None]] = []
+    functions = {f.qualname: f for f in model.functions}
     for call in model.calls_in(handler.node.body):
         if call.ctx.handler is not handler:
             continue  # inside a nested handler of the clause
-        name = call.qualname or ""
-        if (
-            call.effects & Effect.CLEANUP
-            or name in _REMOVALS
-            or (call.attr in _REMOVAL_METHODS and "." in name)
-        ):
-            found.append(call)
+        key = resolve_callee(model, call, functions)
+        if key is not None and _in_memory_only(functions[key]):
+            continue  # `self._restore()` that only puts attributes back: an interrupt abandons
+            # the object with the operation, no state outside the process is left behind
+        if _cleans_up(call):
+            found.append((call, None))
+            continue
+        # A helper of this module that does the undo: `self._discard()`, `remove_partial(p)`.
+        if key is not None and key != (handler.function.qualname if handler.function else None):
+            inner = next((c for c in functions[key].calls if _cleans_up(c)), None)
+            if inner is not None:
+                found.append((call, call_text(model, inner.node)))
     return found
+
+
+def _in_memory_only(fn: FunctionInfo) -> bool:
+    """A helper whose whole body assigns attributes or names and calls nothing."""
+    node = fn.node
+    if isinstance(node, ast.Lambda) or fn.calls:
+        return False
+    body = [
+        s
+        for s in node.body
+        if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))  # docstring
+    ]
+    return bool(body) and all(isinstance(s, (ast.Assign, ast.AugAssign)) for s in body)
+
+
+def _cleans_up(call: CallInfo) -> bool:
+    name = call.qualname or ""
+    return bool(
+        call.effects & Effect.CLEANUP
+        or name in _REMOVALS
+        or (call.attr in _REMOVAL_METHODS and "." in name)
+    )
 
 
 def _covers(try_: TryInfo) -> bool:
@@ -98,14 +132,18 @@ def _covered(model: FileModel, try_: TryInfo) -> bool:
     return False
 
 
-def _finding(model: FileModel, handler: HandlerInfo, cleanup: list[CallInfo]) -> Finding:
-    names = []
-    for call in cleanup:
+def _finding(
+    model: FileModel, handler: HandlerInfo, cleanup: list[tuple[CallInfo, str | None]]
+) -> Finding:
+    names: list[str] = []
+    shown_names: list[str] = []
+    for call, via in cleanup:
         text = call_text(model, call.node)
         if text not in names:
             names.append(text)
-    shown = ", ".join(names[:3])
-    rollback = any(c.effects & Effect.CLEANUP for c in cleanup)
+            shown_names.append(text if via is None else f"{text} (which calls {via})")
+    shown = ", ".join(shown_names[:3])
+    rollback = any(c.effects & Effect.CLEANUP for c, _ in cleanup)
     what = "rollback" if rollback else "cleanup"
     message = (
         f"{what} {shown} runs only in `except Exception`: Ctrl-C (`KeyboardInterrupt`) and "
@@ -136,7 +174,14 @@ An `except Exception` clause that rolls back, cleans up, releases a lock or remo
 `try` that did something, when neither that `try` nor an enclosing one has a `finally` or a
 clause for `BaseException`, `KeyboardInterrupt` or bare `except`. `KeyboardInterrupt` and
 `SystemExit` derive from `BaseException`, not `Exception`: they pass straight through the
-clause, and the undo never runs.
+clause, and the undo never runs. The undo may be inline (`os.remove(tmp)`,
+`conn.rollback()`) or a call to a helper of the same module whose body does it
+(`self._discard()` that calls `shutil.rmtree`).
+
+Deliberately not reported: a helper that only changes memory (forgets an entry, stops an
+object, puts attributes back — even one named `restore`/`rollback` whose body only assigns),
+code run in a thread (Ctrl-C reaches the main thread only), a clause covered by a
+`finally` or an interrupt clause around it.
 """,
     why="""
 The user presses Ctrl-C while the work order is half taken: the lock stays, the file stays in
@@ -166,4 +211,5 @@ except BaseException:
 or use `errwise.Transaction`, which rolls back on `KeyboardInterrupt` and re-raises it.
 """,
     check=check,
+    profile="strict",
 )

@@ -6,19 +6,29 @@ Promise: flags an `if` whose test checks a path (`os.path.exists/isfile/isdir/le
 leaves early (`return`/`raise`/`continue`/`break`), the statements after the `if` — then opens,
 reads, writes, stats, lists, removes, renames or creates the *same* path expression. Not flagged
 when that use sits in a `try` that catches the error the race produces (FileNotFoundError /
-FileExistsError or a superclass), or when the path is reassigned in between.
+FileExistsError or a superclass), or when the path is reassigned in between. Reported only for
+a path other processes or threads contend for — its names speak of it (a lock, a pid file, a
+heartbeat, a claim, a queue or spool directory, a worker; a temp file or socket alone is not
+enough) — and never in test code.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.model import FileModel, walk_scope
 from errwise.audit.rule import Rule
-from errwise.audit.rules._flow import enclosing_tries_catching, imported_receiver, same_expr
+from errwise.audit.rules._flow import (
+    assignments,
+    enclosing_tries_catching,
+    imported_receiver,
+    in_test_code,
+    same_expr,
+)
 
 _CHECK_FUNCS = frozenset(
     {"os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.lexists", "os.access"}
@@ -104,8 +114,10 @@ class _Check:
 def check(model: FileModel) -> Iterator[Finding]:
     for node in model.nodes(ast.If):
         found = _path_check(model, node.test)
-        if found is None:
+        if found is None or in_test_code(model, node):
             continue
+        if not _shared(model, node, found.path):
+            continue  # a path only this program touches: the race cannot happen in practice
         # In the branch where the path was found, a use can fail with FileNotFoundError; in
         # the branch where it was not, a create can fail with FileExistsError (or clobber).
         present = node.orelse if found.negated else node.body
@@ -134,6 +146,40 @@ def check(model: FileModel) -> Iterator[Finding]:
             if hit is not None:
                 yield _finding(model, found, hit, creating)
                 break
+
+
+_SHARED_WORDS = frozenset(
+    {"lock", "locks", "lockfile", "flock", "pid", "pidfile", "sock", "socket", "heartbeat"}
+    | {"lease", "claim", "claims", "queue", "spool", "pending", "running", "inbox", "outbox"}
+    | {"journal", "state", "stale", "mutex", "semaphore", "shared", "tmp", "temp", "tempfile"}
+    | {"temporary", "tmpfile", "tmpdir", "tempdir", "worker", "workers"}
+)
+_CONTENDED_WORDS = frozenset(
+    {"lock", "locks", "lockfile", "flock", "pid", "pidfile", "heartbeat", "lease", "claim"}
+    | {"claims", "queue", "spool", "pending", "running", "inbox", "outbox", "mutex"}
+    | {"semaphore", "stale", "worker", "workers"}
+)
+"""The words of `_SHARED_WORDS` that name a thing processes contend for. A temp file, a
+socket, "state" or "shared" alone are not evidence: a `mkstemp` path is private to its
+creator, a program's own socket or state file is touched by that program only."""
+_TOKEN = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def _shared(model: FileModel, node: ast.If, path: ast.expr) -> bool:
+    """Is the path one other processes or threads contend for? The evidence is in the names:
+    the path, what the function built it from, the function or its class speak of a lock, a
+    pid file, a heartbeat, a claim, a queue or spool directory, a worker (`lock_path`,
+    `self.pidfile`, `run_dir / "pending"`, `lock_path.with_suffix(".tmp")`) — a temp file or
+    socket alone is not enough."""
+    words = [ast.unparse(path)]
+    fn = model.function_of(node)
+    if fn is not None and not isinstance(fn.node, ast.Lambda):
+        words.append(fn.qualname)
+        bound = assignments(model, fn.node)
+        names = {n.id for n in ast.walk(path) if isinstance(n, ast.Name)}
+        words.extend(ast.unparse(v) for name in names for v in bound.get(name, []))
+    tokens = {t.lower() for w in words for t in _TOKEN.findall(w)}
+    return not tokens.isdisjoint(_CONTENDED_WORDS)
 
 
 def _path_check(model: FileModel, test: ast.expr) -> _Check | None:
@@ -302,6 +348,15 @@ or creates the same path expression `p` (also in the statements after an `if not
 Not flagged when that use is inside a `try` that handles the error the race produces.
 High when the branch creates something meant to be exclusive after finding it absent
 (two processes both pass the check: two owners); medium otherwise.
+
+Deliberately not reported: a path nothing marks as shared — the race needs another process or
+thread touching the path, so it is reported only when the path, the names it is built from, its
+function or its class name a thing processes contend for (`lock`, `pid`, `heartbeat`, `lease`,
+`claim`, `queue`, `spool`, `pending`, `running`, `stale`, `worker`...): a private config read if
+present, an `else` that creates a missing file of the program's own, a `mkstemp` temp file
+(private to its creator), the program's own socket or state file, or a class merely named
+"shared" are left alone ("tmp", "socket", "state", "journal" or "shared" alone are not
+evidence); and test code, where a crash is the test failing.
 """,
     why="""
 Between the check and the use another process (or thread) can create, remove or replace the
@@ -309,17 +364,17 @@ path. The check then gives false confidence: the program crashes with the FileNo
 tried to avoid, or two processes both see "no lock" and both take it.
 """,
     example="""
-def read_state(path):
+def read_claim(path):
     if not os.path.exists(path):
         return None
-    with open(path) as handle:       # the file can vanish after the check
+    with open(path) as handle:       # another worker can take the claim after the check
         return json.load(handle)
 """,
     fix="""
 Do the operation and handle its failure — the operation itself is the only atomic check:
 
 ```python
-def read_state(path):
+def read_claim(path):
     try:
         with open(path) as handle:
             return json.load(handle)
@@ -331,4 +386,5 @@ To create exclusively: `open(path, "x")` or `os.open(path, os.O_CREAT | os.O_EXC
 and handle `FileExistsError`; for locks, `errwise.FileLock`.
 """,
     check=check,
+    profile="strict",
 )

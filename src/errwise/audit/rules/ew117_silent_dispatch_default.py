@@ -316,4 +316,5 @@ Or use a dict of handlers (a missing key raises), or an Enum with `typing.assert
 `errwise.Transaction` records an undo callable per step, so there is nothing to dispatch.
 """,
     check=check,
+    profile="strict",
 )

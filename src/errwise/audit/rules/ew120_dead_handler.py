@@ -1,4 +1,11 @@
-"""EW120 dead-handler: an except clause for an exception nothing in the try body can raise."""
+"""EW120 dead-handler: an except clause for an exception nothing in the try body can raise.
+
+Promise: "can never run" is said only when it is true: every call of the body resolved to known
+behaviour (an unresolved call, an unknown attribute read or store means "unknown", never
+"raises nothing"), classes compared after re-exports are resolved, and nothing a signal
+handler raises is judged dead. A handler around a generator call whose result is iterated
+outside the try is reported with that reason.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from errwise.audit.deferred import Deferred
 from errwise.audit.finding import Finding, Severity
 from errwise.audit.handling import short
 from errwise.audit.infer import NEVER_DEAD, Program
-from errwise.audit.infer.facts import Call, CallKind
+from errwise.audit.infer.facts import Call, CallKind, Try
 from errwise.audit.infer.hierarchy import item_class
 from errwise.audit.infer.program import UNKNOWN_ATTRIBUTE_READ
 from errwise.audit.model import FileModel, HandlerInfo, walk_scope
@@ -33,14 +40,40 @@ def check(model: FileModel) -> Iterator[Deferred[tuple[_Clause, ...]]]:
         if _may_receive_thrown(handler):
             continue
         node = handler.node
-        clauses.append((node.lineno, node.col_offset, caught_text(handler)))
+        clauses.append((node.lineno, node.col_offset, caught_text(handler), _lazy_call(handler)))
         skeletons.append(model.finding(RULE, node, "", recommendation=""))
     if clauses:
         yield Deferred(f"{RULE.id} {RULE.name}", _resolve, tuple(clauses), tuple(skeletons))
 
 
-_Clause = tuple[int, int, str]
-"""(line, 0-based column, the caught types as written) of one except clause."""
+_Lazy = tuple[int, int, str] | None
+"""(line, column, the name bound or "" when returned) of the one call a try body makes when
+the body only binds or returns its result: `rows = iter_rows(path)`."""
+_Clause = tuple[int, int, str, _Lazy]
+"""(line, 0-based column, the caught types as written, the lazy-call candidate) of a clause."""
+
+
+def _lazy_call(handler: HandlerInfo) -> _Lazy:
+    body = handler.try_.node.body
+    if len(body) != 1:
+        return None
+    stmt = body[0]
+    name = ""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        if not isinstance(target, ast.Name):
+            return None
+        name, value = target.id, stmt.value
+    elif isinstance(stmt, ast.Return) and stmt.value is not None:
+        value = stmt.value
+    else:
+        return None
+    if not isinstance(value, ast.Call):
+        return None
+    inner = [*value.args, *(kw.value for kw in value.keywords), value.func]
+    if any(isinstance(n, (ast.Call, ast.Subscript, ast.BinOp)) for e in inner for n in ast.walk(e)):
+        return None  # the arguments run code of their own
+    return value.lineno, value.col_offset, name
 
 
 def _resolve(
@@ -49,20 +82,52 @@ def _resolve(
     clauses: tuple[_Clause, ...],
     skeletons: tuple[Finding, ...],
 ) -> Iterator[Finding]:
+    signals = _signal_raises(program)
     for clause, skeleton in zip(clauses, skeletons, strict=True):
-        finding = _judge(program, skeleton, *clause)
+        finding = _judge(program, skeleton, signals, clause)
         if finding is not None:
             yield finding
 
 
+def _signal_raises(program: Program) -> frozenset[str]:
+    """What the program's signal handlers raise: it can arrive in any code. A handler's known
+    raises count (the typical one raises a class of its own to unwind the main loop); a saved
+    handler put back (`signal.signal(sig, self._old)`) is not new code."""
+    items: set[str] = set()
+    for facts in program.files.values():
+        for qual in facts.signal_handlers:
+            if program.canonical_name(qual) in program.functions:
+                items.update(item_class(i) for i in program.raise_set(qual)[0])
+                continue
+            spec = program.kb.spec(qual)
+            if spec is not None:
+                items.update(spec.raises)
+    return frozenset(items)
+
+
 def _judge(
-    program: Program, skeleton: Finding, line: int, col: int, caught_as_written: str
+    program: Program,
+    skeleton: Finding,
+    signals: frozenset[str],
+    clause: _Clause,
+) -> Finding | None:
+    line, col, caught_as_written, lazy = clause
+    return _judge_clause(program, skeleton, signals, line, col, caught_as_written, lazy=lazy)
+
+
+def _judge_clause(  # noqa: PLR0917 - the clause's parts, unpacked once
+    program: Program,
+    skeleton: Finding,
+    signals: frozenset[str],
+    line: int,
+    col: int,
+    caught_as_written: str,
+    *,
+    lazy: _Lazy,
 ) -> Finding | None:
     result = program.handler(skeleton.path, line, col)
     t = program.try_of(skeleton.path, line, col)
-    if result is None or t is None or result.body.unknown:
-        return None  # some call could not be resolved: the body may raise anything
-    if UNKNOWN_ATTRIBUTE_READ in result.body.items:
+    if result is None or t is None:
         return None
     hierarchy = program.hierarchy
     caught = [hierarchy.canonical(c) for c in result.caught]
@@ -73,6 +138,16 @@ def _judge(
         for c in caught
         for never in NEVER_DEAD
     ):
+        return None
+    if any(hierarchy.related(r, c) for r in signals for c in caught):
+        return None  # a signal handler may raise it into any code
+    if lazy is not None:
+        finding = _lazy_finding(program, skeleton, t, caught, caught_as_written, lazy=lazy)
+        if finding is not None:
+            return finding
+    if result.body.unknown:
+        return None  # some call could not be resolved: the body may raise anything
+    if UNKNOWN_ATTRIBUTE_READ in result.body.items:
         return None
     raised = {item_class(i) for i in result.body.items}
     dead = [c for c in caught if not any(hierarchy.related(r, c) for r in raised)]
@@ -97,6 +172,48 @@ def _judge(
         severity=severity,
         recommendation=fix,
         hidden_errors=list(possible),
+    )
+
+
+def _lazy_finding(
+    program: Program,
+    skeleton: Finding,
+    t: Try,
+    caught: list[str],
+    caught_as_written: str,
+    *,
+    lazy: tuple[int, int, str],
+) -> Finding | None:
+    """`rows = iter_rows(path)` in the try, where `iter_rows` is a generator function of the
+    program: the call runs none of its body, so the handler never sees what iterating raises."""
+    line, col, name = lazy
+    calls = list(program.calls(t.body))
+    if len(calls) != 1 or (calls[0].line, calls[0].col) != (line, col):
+        return None
+    call = calls[0]
+    functions, _ = program.resolved(call)
+    generators = {g for f in program.files.values() for g in f.generators}
+    if not functions or not all(program.canonical_name(f) in generators for f in functions):
+        return None
+    raised: set[str] = set()
+    for function in functions:
+        raised.update(item_class(i) for i in program.raise_set(function)[0])
+    meant = [c for c in caught if any(program.hierarchy.related(r, c) for r in raised)]
+    if not meant:
+        return None  # not the generator's errors: judged like any other clause
+    names = ", ".join(short(c) for c in meant)
+    later = f"while `{name}` is iterated" if name else "while the caller iterates the result"
+    callee = f"`{short(call.text)}()`"
+    return replace(
+        skeleton,
+        message=f"`except {caught_as_written}` can never run: {callee} is a generator function, "
+        f"so calling it runs none of its body and raises nothing — its {names} comes later, "
+        f"{later}, outside this try",
+        severity=Severity.MEDIUM,
+        recommendation="Move the iteration into the try (e.g. `rows = list(iter_rows(path))`), "
+        "or handle the error where the result is consumed; a generator's errors surface only "
+        "when it is iterated.",
+        hidden_errors=program.hierarchy.ordered(frozenset(raised)),
     )
 
 
@@ -144,7 +261,7 @@ def _explain(dead: list[str], calls: list[Call]) -> tuple[Severity, str, str]:
     if "subprocess.TimeoutExpired" in dead_set:
         return (
             Severity.MEDIUM,
-            "; without `timeout=` the call waits forever and TimeoutExpired never comes",
+            "; without `timeout=` the call never times out, so TimeoutExpired never comes",
             "Pass `timeout=` to the call so the handler can do its job.",
         )
     return (
@@ -169,7 +286,13 @@ operations (`d[k]` raises KeyError, `a / b` ZeroDivisionError). It reports only 
 call in the body, transitively, was resolved — one unknown call and the clause is left alone. It
 never judges clauses for exceptions any code may raise (TypeError, AttributeError,
 RecursionError, KeyboardInterrupt, ...), for classes whose ancestry it does not know, or try
-bodies that `yield`/`await` (exceptions can be thrown into them). The classic cases get a
+bodies that `yield`/`await` (exceptions can be thrown into them), nor clauses for what a
+signal handler of the program raises (it arrives in whatever code runs). An attribute read or
+store on an object of unknown type counts as unknown code (a property, a setter, a weakref
+proxy). It also reports a clause around a call of a generator function of the analysed code
+whose result is only bound or returned (`rows = iter_rows(path)`): calling a generator runs
+none of its body, so the errors the clause expects come later, while the result is iterated
+outside the try (not reported when the iteration is inside the try). The classic cases get a
 higher severity: `except CalledProcessError` around `subprocess.run()` without `check=True`, and
 `except requests.HTTPError` around a request without `raise_for_status()`.
 """,
@@ -204,4 +327,5 @@ def push(branch):
 `errwise.run(...)` runs a command with a timeout and raises a classified error on failure.
 """,
     check=check,
+    profile="strict",
 )

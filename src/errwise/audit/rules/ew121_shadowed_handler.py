@@ -155,4 +155,5 @@ except OSError as exc:
 ```
 """,
     check=check,
+    profile="strict",
 )
