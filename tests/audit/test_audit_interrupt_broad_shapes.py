@@ -73,6 +73,41 @@ EW110_SILENT = {
                         pass
                     return
         """,
+    # round 3: the class routes SIGINT through the event loop: Ctrl-C runs its handler
+    "loop_sigint_handler": """
+        import asyncio, signal
+        class Worker:
+            def init_signals(self):
+                self.loop.add_signal_handler(signal.SIGINT, self.handle_quit, signal.SIGINT)
+            def handle_quit(self, sig):
+                self.alive = False
+            async def _run(self):
+                try:
+                    while self.alive:
+                        await asyncio.sleep(1)
+                except BaseException:
+                    pass
+        """,
+    # round 3: the function installs its own SIGINT handler before it waits
+    "own_sigint_handler": """
+        import signal, socket
+        def serve(sock, on_interrupt):
+            signal.signal(signal.SIGINT, on_interrupt)
+            while True:
+                try:
+                    sock.recv(1024)
+                except:
+                    continue
+        """,
+    # round 3: asking who the user is reads the environment, nothing waits
+    "getuser_probe": """
+        import getpass
+        def owner():
+            try:
+                return getpass.getuser()
+            except BaseException:
+                return "unknown"
+        """,
 }
 
 EW110_FIRES = {
@@ -148,6 +183,79 @@ EW110_FIRES = {
                     pass
         """,
         "the loop goes on",
+    ),
+    # round 3: the installed handler raises `KeyboardInterrupt` itself: Ctrl-C still lands
+    "sigint_handler_reraises": (
+        """
+        import signal, socket
+        def on_interrupt(signum, frame):
+            raise KeyboardInterrupt
+        def serve(sock):
+            signal.signal(signal.SIGINT, on_interrupt)
+            while True:
+                try:
+                    sock.recv(1024)
+                except:
+                    continue
+        """,
+        "`sock.recv()`",
+    ),
+    # round 3: Python's own handler restored: Ctrl-C raises `KeyboardInterrupt` again
+    "default_int_handler_restored": (
+        """
+        import signal, socket
+        def fetch(host):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            try:
+                return socket.create_connection((host, 80))
+            except:
+                return None
+        """,
+        "`create_connection()`",
+    ),
+    # round 3: only SIGTERM is routed through the loop; Ctrl-C still cancels the coroutine
+    "loop_sigterm_handler_only": (
+        """
+        import asyncio, signal
+        class Worker:
+            def init_signals(self):
+                self.loop.add_signal_handler(signal.SIGTERM, self.handle_exit)
+            async def _run(self):
+                try:
+                    await asyncio.sleep(1)
+                except BaseException:
+                    pass
+        """,
+        "CancelledError",
+    ),
+    # round 3: the handler is installed by another class, not around this code
+    "sigint_handler_elsewhere": (
+        """
+        import signal, socket
+        class Server:
+            def install(self):
+                signal.signal(signal.SIGINT, self.stop)
+        class Client:
+            def alive(self, host):
+                try:
+                    socket.create_connection((host, 80)).close()
+                    return True
+                except:
+                    return False
+        """,
+        "`create_connection()`",
+    ),
+    # round 3: a password prompt waits on the terminal
+    "password_prompt": (
+        """
+        import getpass
+        def ask():
+            try:
+                return getpass.getpass("Password: ")
+            except BaseException:
+                return ""
+        """,
+        "`getpass.getpass()`",
     ),
 }
 

@@ -18,7 +18,13 @@ Promise:
 - `in_worker_thread(model, function)` is true for code that runs in another thread (a
   `target=` function, a method of a class deriving a `...Thread` directly or through the
   classes the linked program knows): Ctrl-C is delivered to the main thread only.
-Both never raise on any model.
+- `own_sigint_handler(model, function)` is true when the code around the function (its class,
+  or outside a class the function itself) installs its own SIGINT handler with
+  `signal.signal(SIGINT, handler)` or an event loop's `add_signal_handler(SIGINT, handler)`:
+  Ctrl-C then runs that handler instead of raising `KeyboardInterrupt`. Restoring
+  `signal.default_int_handler`, or a handler of this file that raises `KeyboardInterrupt`
+  itself, does not count.
+None of them raises on any model.
 """
 
 from __future__ import annotations
@@ -31,7 +37,13 @@ from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.rules._handler_context import in_thread, thread_targets
 from errwise.audit.rules._probe import INSTANT_CALLS
 
-__all__ = ["blocking_call", "foreign_call", "in_worker_thread", "instant_only"]
+__all__ = [
+    "blocking_call",
+    "foreign_call",
+    "in_worker_thread",
+    "instant_only",
+    "own_sigint_handler",
+]
 
 _BLOCKING_PREFIXES = (
     "socket.",
@@ -47,9 +59,8 @@ _BLOCKING_PREFIXES = (
     "aiohttp.",
     "smtplib.",
     "ftplib.",
-    "getpass.",
 )
-"""Modules whose calls talk to another host, a child process or the terminal."""
+"""Modules whose calls talk to another host or a child process."""
 
 _BLOCKING_FUNCS = frozenset(
     {
@@ -64,6 +75,7 @@ _BLOCKING_FUNCS = frozenset(
         "shutil.make_archive",
         "shutil.unpack_archive",
         "input",
+        "getpass.getpass",
         "os.system",
         "os.wait",
         "os.waitpid",
@@ -331,6 +343,56 @@ def in_worker_thread(model: FileModel, function: FunctionInfo | None) -> bool:
             if any(a.rsplit(".", 1)[-1].endswith("Thread") for a in ancestors):
                 return True
         function = function.parent
+    return False
+
+
+def own_sigint_handler(model: FileModel, function: FunctionInfo | None) -> bool:
+    """The function's class (or, outside a class, the function) installs a SIGINT handler that
+    does not raise `KeyboardInterrupt` (see the module doc)."""
+    if function is None:
+        return False
+    scope: ast.AST = function.node
+    node: ast.AST | None = function.node
+    while node is not None and not isinstance(node, ast.ClassDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            scope = node  # the outermost function, unless a class encloses it
+        node = model.parents.get(node)
+    if node is not None:
+        scope = node
+    for call in ast.walk(scope):
+        if not isinstance(call, ast.Call) or len(call.args) < 2:
+            continue
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "add_signal_handler":
+            pass
+        elif model.qualify(func) != "signal.signal":
+            continue
+        signum = call.args[0]
+        name = signum.attr if isinstance(signum, ast.Attribute) else getattr(signum, "id", "")
+        if name == "SIGINT" and not _raises_interrupt(model, call.args[1]):
+            return True
+    return False
+
+
+def _raises_interrupt(model: FileModel, handler: ast.expr) -> bool:
+    """The SIGINT handler gives Ctrl-C back as `KeyboardInterrupt`: Python's default handler,
+    or a function of this file whose body raises it (or calls the default handler)."""
+    if (model.qualify(handler) or "").endswith("default_int_handler"):
+        return True
+    name = handler.attr if isinstance(handler, ast.Attribute) else getattr(handler, "id", "")
+    if isinstance(handler, ast.Lambda):
+        body: list[ast.AST] = [handler.body]
+    else:
+        body = [fn.node for fn in model.functions if fn.name == name]
+    for root in body:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name) and node.id in (
+                "KeyboardInterrupt",
+                "default_int_handler",
+            ):
+                return True
+            if isinstance(node, ast.Attribute) and node.attr == "default_int_handler":
+                return True
     return False
 
 

@@ -6,8 +6,10 @@ body, around code where an interruption has a window (it visibly waits, or runs 
 each iteration of a loop the clause keeps going: `_interrupts.py`), outside worker threads,
 unless an earlier clause of the same `try` already handles `KeyboardInterrupt`, or the clause
 hands the exception object on (stores it, passes it to `set_exception`, returns it) so
-another thread or a caller re-raises it. Does not claim the clause: this harm is separate from
-how the error itself is handled.
+another thread or a caller re-raises it, or unless the clause's class (or function) installs
+its own SIGINT handler (`signal.signal(SIGINT, ...)`, `loop.add_signal_handler(SIGINT, ...)`),
+so that Ctrl-C never raises `KeyboardInterrupt` there. Does not claim the clause: this harm is
+separate from how the error itself is handled.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._best_effort import cleanup_step, lifecycle_hook
 from errwise.audit.rules._demo import library_demo
 from errwise.audit.rules._handler_context import keeps_exception, reports_elsewhere, reports_errors
-from errwise.audit.rules._interrupts import blocking_call, foreign_call, in_worker_thread
+from errwise.audit.rules._interrupts import (
+    blocking_call,
+    foreign_call,
+    in_worker_thread,
+    own_sigint_handler,
+)
 from errwise.audit.rules._probe import imports_only
 
 __all__ = ["RULE"]
@@ -38,6 +45,8 @@ def check(model: FileModel) -> Iterator[Finding]:
             continue
         if in_worker_thread(model, handler.function):
             continue  # a thread's code: Ctrl-C is delivered to the main thread only
+        if own_sigint_handler(model, handler.function):
+            continue  # Ctrl-C runs the program's own SIGINT handler, raises nothing here
         facts = handler.facts
         fn = handler.function
         if facts.reraises or facts.exits or facts.records_error or keeps_exception(handler):
@@ -216,7 +225,11 @@ does not show once per iteration of a loop that the clause keeps going. Not repo
 local, quick work (`os.chdir`, `open(...).close()`, a connect to a Unix-domain socket, parsing
 with the file's own helpers), around a call of a plain local value (a callback: nothing is
 known of it), nor in code that runs in a worker thread (a `target=` function, a class deriving
-a `...Thread` here or in another module of the project).
+a `...Thread` here or in another module of the project), nor in a class (or a function outside
+a class) that installs its own SIGINT handler with `signal.signal(signal.SIGINT, handler)` or
+an event loop's `add_signal_handler(signal.SIGINT, ...)`: Ctrl-C runs that handler instead of
+raising `KeyboardInterrupt` (a handler that raises it again, or `signal.default_int_handler`,
+does not count).
 
 Also not reported where Ctrl-C or `sys.exit()` cannot be lost: a cleanup inside a clause that
 then re-raises or exits (the original error, or the interruption, goes on), cleanup calls in a
