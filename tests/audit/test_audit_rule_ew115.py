@@ -539,3 +539,108 @@ def test_derived_lookalike_fires(audit, name):
     findings = audit(source, "EW115")
     assert len(findings) == 1, findings
     assert text in findings[0].message
+
+
+# -- round 3, train/validation split: an API's k=v records; the else branch of a prefix test;
+# -- the pieces of an outside string ----------------------------------------------------------
+
+ROUND3_SILENT = {
+    # `k=v` records an API returned, reached through a loop and a local helper's only call
+    "api_records_through_a_nested_helper": """
+        class Catalog:
+            def _existing(self, table, client):
+                def _parse(record):
+                    out = {}
+                    for part in record.split("/"):
+                        name, value = part.split("=")
+                        out[name] = value
+                    return out
+                records = client.get_partition_names(table)
+                return [_parse(r) for r in records]
+        """,
+    # the else branch of a test of the separator itself is still guarded
+    "else_branch_of_a_separator_test": """
+        def parse(key):
+            if "_" not in key:
+                ns, name = "default", key
+            else:
+                ns, name = key.split("_", 1)
+            return ns, name
+        """,
+    # pieces of a private attribute (a producer's format) stay unknown
+    "pieces_of_a_private_attribute": """
+        class Ref:
+            def _split(self):
+                head, tail = self._raw.split(":", 1)
+                a, b = tail.split("/", 1)
+                return a, b
+        """,
+}
+
+ROUND3_FIRES = {
+    # the same loop and helper over a request's header values: data from clients
+    "header_records_through_a_nested_helper": (
+        """
+        class Catalog:
+            def _existing(self, request):
+                def _parse(record):
+                    out = {}
+                    for part in record.split("/"):
+                        name, value = part.split("=")
+                        out[name] = value
+                    return out
+                records = request.headers.getlist("X-Partition")
+                return [_parse(r) for r in records]
+        """,
+        "a value holding a second `'='` or none",
+    ),
+    # `key[0] == "_"` failed: the else branch knows nothing about a "_" inside the key
+    "else_branch_of_a_prefix_test": (
+        """
+        def cmdline_config(args, namespace):
+            def getarg(arg):
+                key, value = arg.split("=", 1)
+                if key[0] == "_":
+                    ns, key = namespace, key[1:]
+                else:
+                    ns, key = key.split("_", 1)
+                return ns, key, value
+            return [getarg(a) for a in args]
+        """,
+        "assumes `key` contains `'_'`",
+    ),
+    # `startswith` failed: the else branch knows nothing about a ":" inside the string
+    "else_branch_of_startswith": (
+        """
+        def parse(spec):
+            if spec.startswith(":"):
+                name, kind = spec[1:], "local"
+            else:
+                name, kind = spec.split(":", 1)
+            return name, kind
+        """,
+        "assumes `spec` contains `':'`",
+    ),
+    # a piece of a public parameter comes from where the parameter came from
+    "piece_of_a_public_parameter": (
+        """
+        def parse_ref(ref):
+            head, tail = ref.split(":", 1)
+            a, b = tail.split("/", 1)
+            return head, a, b
+        """,
+        "`tail` comes from a parameter of the public `parse_ref`",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND3_SILENT))
+def test_round3_shapes_are_silent(audit, name):
+    assert audit(ROUND3_SILENT[name], "EW115") == []
+
+
+@pytest.mark.parametrize("name", sorted(ROUND3_FIRES))
+def test_round3_lookalikes_fire(audit, name):
+    source, text = ROUND3_FIRES[name]
+    findings = [f for f in audit(source, "EW115") if text in f.message]
+    assert len(findings) == 1, audit(source, "EW115")

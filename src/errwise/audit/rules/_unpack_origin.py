@@ -3,7 +3,8 @@
 Promise: `outside_origin(model, stmt, expr)` follows `expr` back through text transformations
 (`strip()`, `decode()`, `b64decode(...)`, slicing, formatting), the lines of a text (`for line
 in text.splitlines()`, a comprehension over them), the loop that binds it, the local
-assignments of its function and the attributes its class's public `__init__` sets, and names
+assignments of its function (also a tuple assignment: a piece of a split string comes from
+where the string came from) and the attributes its class's public `__init__` sets, and names
 the outside source it reaches: a parameter of a public function or method (its callers pass
 whatever they like), a command-line argument, an environment variable, `input()`, a file the
 program reads as text (`path.read_text()`, `open(...)`), or git's `--porcelain` output, whose
@@ -12,6 +13,8 @@ outside": the output of a command or an API, a private attribute, a private help
 parameter, a stream the code reads (`readline()`, `next(it)`), whose format is the producer's
 contract. A script's top-level code has no origin (its traceback is the line itself).
 `regex_token` tells a loop variable of `re.findall`/`finditer`: a token the pattern shaped.
+`api_product` tells a string traced (through loops, local assignments and a nested helper's
+calls) to an API call's result, not a mapping lookup or a read: records in that API's format.
 """
 
 from __future__ import annotations
@@ -198,7 +201,7 @@ def _name_origin(
         if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return f"a parameter of `{fn.name}`, a helper of the public `{outer.name}`"
         return f"a parameter of the public `{fn.name}`"
-    for value in assignments(model, fn).get(name, []):
+    for value in assignments(model, fn).get(name, []) + _unpacked_into(fn, name):
         found = _origin(model, fn, value, depth + 1, seen)
         if found:
             return found
@@ -218,6 +221,28 @@ def _name_origin(
             ):
                 return "a file the program reads"
     return None
+
+
+def _unpacked_into(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> list[ast.expr]:
+    """The values a tuple assignment gives `name`: the matching element of a tuple display
+    (`ns, key = namespace, key[1:]`), or the whole value otherwise (`key, value =
+    arg.split("=", 1)`: a piece of a string comes from where the string came from)."""
+    out: list[ast.expr] = []
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if not isinstance(target, (ast.Tuple, ast.List)):
+                continue
+            for i, element in enumerate(target.elts):
+                if isinstance(element, ast.Name) and element.id == name:
+                    value = node.value
+                    if isinstance(value, (ast.Tuple, ast.List)):
+                        if len(value.elts) == len(target.elts):
+                            out.append(value.elts[i])
+                    else:
+                        out.append(value)
+    return out
 
 
 def _parsed_arguments(
@@ -318,3 +343,121 @@ def _public(model: FileModel, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> boo
             return False
         parent = model.parents.get(parent)
     return isinstance(parent, ast.Module)
+
+
+# Calls whose result is still raw text or a lookup in data that may come from anywhere (a
+# request's headers, a config mapping, a stream): not an API's own format.
+_LOOKUPS = frozenset(
+    {
+        "get",
+        "getall",
+        "getlist",
+        "getone",
+        "get_all",
+        "getheader",
+        "getheaders",
+        "pop",
+        "setdefault",
+        "items",
+        "values",
+        "keys",
+        "readlines",
+        "getenv",
+        "input",
+        "format",
+        "join",
+        "parse_args",
+        "parse_known_args",
+        *_FILE_READS,
+    }
+)
+
+
+def api_product(model: FileModel, stmt: ast.AST, expr: ast.expr) -> bool:
+    """Is `expr` the result of an API call, followed back through text transformations, the
+    loops over its pieces or lines, the local assignments of its function, and — for a
+    parameter of a helper nested in another function — the arguments of every call of that
+    helper in its enclosing function? `for existing in client.get_partition_names(...)` then
+    `_parse(existing)` with `name, value = part.split("=")`: records in the format the API
+    returns. A lookup in a mapping (`headers.get(...)`, `.getlist(...)`), a read, `input()`,
+    a command-line or environment value, or any name not traced to such a call: False."""
+    fn = model.function_of(stmt)
+    if fn is None or not isinstance(fn.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return _product(model, fn.node, expr, 0, set())
+
+
+def _product(
+    model: FileModel,
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    expr: ast.expr,
+    depth: int,
+    seen: set[tuple[int, str]],
+) -> bool:
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(expr, ast.Subscript):
+        return _product(model, fn, expr.value, depth + 1, seen)
+    if isinstance(expr, ast.Call):
+        if not isinstance(expr.func, ast.Attribute):
+            return False  # `str(x)`, `input()`, a function of this module: not followed
+        method = expr.func.attr
+        if method in _TEXT_TRANSFORMS:
+            if method in ("read", "readline", "recv"):
+                return False
+            return _product(model, fn, expr.func.value, depth + 1, seen)
+        name = model.qualify(expr.func) or ""
+        return method not in _LOOKUPS and not name.startswith(("os.", "sys."))
+    if not isinstance(expr, ast.Name) or (id(fn), expr.id) in seen:
+        return False
+    seen.add((id(fn), expr.id))
+    name = expr.id
+    params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)]
+    if name in params:
+        return _helper_arguments(model, fn, params.index(name), depth, seen)
+    sources: list[ast.expr] = [
+        *assignments(model, fn).get(name, []),
+        *(
+            node.iter
+            for node in ast.walk(fn)
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ),
+    ]
+    return bool(sources) and all(_product(model, fn, s, depth + 1, seen) for s in sources)
+
+
+def _helper_arguments(
+    model: FileModel,
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    index: int,
+    depth: int,
+    seen: set[tuple[int, str]],
+) -> bool:
+    """Every call of the nested helper `fn` in its enclosing function passes, at `index`, an
+    API's product."""
+    outer = model.parents.get(fn)
+    if not isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False  # a module function or a method: its callers are anywhere
+    args = [
+        node.args[index]
+        for node in ast.walk(outer)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == fn.name
+        and len(node.args) > index
+        and not node.keywords
+    ]
+    calls = [
+        node
+        for node in ast.walk(outer)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == fn.name
+    ]
+    return (
+        bool(args)
+        and len(args) == len(calls)
+        and all(_product(model, outer, a, depth + 1, seen) for a in args)
+    )

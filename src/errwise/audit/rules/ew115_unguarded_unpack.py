@@ -3,12 +3,16 @@
 Promise: flags an assignment (or `for` target) unpacking a `str.split`/`rsplit` result into a
 fixed number of names (no starred target) when nothing guards the piece count. Guards that
 silence it: an enclosing `if`/`while`/conditional expression, or an earlier early-exit `if` /
-`assert` in the same block, whose test mentions the split string (`if sep in s`,
+`assert` in the same block, whose test mentions the split string (a prefix test guards only
+the branch where it held) (`if sep in s`,
 `if s.count(sep) == 1`, `if line.startswith("key ")`, `if RE.match(s)`); a `try` around it that
 catches ValueError; a constant receiver; the code's own data (class literals, UPPER_CASE tables,
 strings built with the separator); callers that all catch ValueError or test the argument;
 test code; strings not known to come from outside the program (see `_unpack_origin`), unless a
-`key=value` pair is split without a limit.
+`key=value` pair is split without a limit — and then not when the string is traced to an API
+call's result (`api_product`). The `else` branch of a prefix test (`if s[0] == "_": ... else:`,
+`s.startswith(...)`) is not guarded by it: failing a prefix test says nothing about the
+separator.
 `partition`/`rpartition` never fail and are not flagged; module functions (`os.path.split`,
 `re.split`) are not `str.split`.
 """
@@ -31,7 +35,7 @@ from errwise.audit.rules._flow import (
     mentions_expr,
     same_expr,
 )
-from errwise.audit.rules._unpack_origin import outside_origin, regex_token
+from errwise.audit.rules._unpack_origin import api_product, outside_origin, regex_token
 
 _JUMPS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
@@ -92,6 +96,8 @@ def _check(
     origin = outside_origin(model, stmt, receiver)
     if origin is None and not free_value:
         return  # a producer's format (a command's or an API's output, a private helper's input)
+    if origin is None and api_product(model, stmt, receiver):
+        return  # `k=v` records an API returned (through loops and local helpers): its format
     if origin is not None and _line_break(sep) and not free_value:
         return  # a multi-line message split at its first line: a program's format, not typed
     names = ", ".join(ast.unparse(e) for e in target.elts)
@@ -280,7 +286,10 @@ def _guarded_by_test(
 ) -> bool:
     child: ast.AST = stmt
     for node in ancestors(model, stmt):
-        if isinstance(node, (ast.If, ast.While, ast.IfExp)) and (
+        if (
+            isinstance(node, (ast.If, ast.While, ast.IfExp))
+            and not _failed_prefix_test(node, child, receiver)
+        ) and (
             _tests_shape(node.test, receiver, strict=strict)
             or _tests_through_a_name(model, stmt, node.test, receiver, strict=strict)
         ):
@@ -481,6 +490,32 @@ def _tests_through_a_name(
     return False
 
 
+def _failed_prefix_test(node: ast.AST, child: ast.AST, receiver: ast.expr) -> bool:
+    """`if key[0] == "_": ... else: ns, key = key.split("_", 1)`: the `else` branch knows only
+    that the string does not start (or end) with something, which says nothing about the
+    separator it splits on — no guard there. A test of the separator itself (`if sep not in
+    s: ... else:`) still guards both branches."""
+    if isinstance(node, ast.If):
+        in_else = child in node.orelse
+    elif isinstance(node, ast.IfExp):
+        in_else = child is node.orelse
+    else:
+        return False
+    test = node.test
+    if not in_else:
+        return False
+    if isinstance(test, ast.Compare):
+        return (
+            len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and _prefix_test(test, receiver)
+        )
+    return (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr in ("startswith", "endswith")
+        and same_expr(test.func.value, receiver)
+    )
+
+
 def _prefix_test(node: ast.Compare, receiver: ast.expr) -> bool:
     """`s[:1] == "{"`, `s[0] != "#"`: a comparison of a slice or character of the string with
     a literal."""
@@ -535,7 +570,8 @@ Unpacking `s.split(...)` / `s.rsplit(...)` into a fixed number of names (`key, v
 line.split(" ", 1)`, also `for k, v in (x.split("=") for x in items)`) when nothing checks that
 the string has the expected shape. Silent when guarded: an enclosing `if`/`while`/conditional
 expression or an earlier `if ...: continue`/`return`/`raise` or `assert` that tests the same
-string (`if sep in s`, `s.count(sep)`, `s.startswith(...)`, a regex match), a `try` catching
+string (`if sep in s`, `s.count(sep)`, `s.startswith(...)` — a prefix test only in the branch
+where it held, not its `else` — a regex match), a `try` catching
 `ValueError`, a starred target (`a, *rest = ...`), `partition`/`rpartition`, and module
 functions such as `os.path.split`.
 
@@ -557,7 +593,9 @@ a command's or an API's output and other producer formats, a private helper's pa
 private attribute, a multi-line message split at its first line break, a token a regex already
 shaped (`for term in re.findall(...)`), a test through a name derived from the string (a flag
 `needs = ":" in name`, a piece `scheme, _, _ = url.partition("://")` tested for the
-separator), a prefix test of the argument at every call site
+separator), `key=value` records traced through loops and a local helper's calls to an API
+call's result (`for r in client.get_partition_names(...)`), a prefix test of the argument at
+every call site
 (`if tag[:1] == "{": fixtag(tag)`), a guard inside an earlier `try` (`except ImportError: if
 "." not in name: raise`), and a script's top-level code, whose traceback is the line itself.
 """,
