@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 
 from errwise.audit.model import FileModel, TryInfo
 from errwise.audit.names import dotted
+from errwise.audit.rules._roles import is_test_path
 
 __all__ = [
     "ancestors",
@@ -195,13 +196,9 @@ def enclosing_tries_catching(model: FileModel, node: ast.AST, wanted: str) -> li
 
 def in_test_code(model: FileModel, node: ast.AST) -> bool:
     """Is the node test code — a file `test_*.py` / `*_test.py` / `conftest.py` or one under a
-    `tests`/`test` directory, or a function `test*` or class `Test*`? There an unexpected
+    `tests`/`test`/`testing` directory, or a function `test*` or class `Test*`? There an unexpected
     exception is the test failing, which is what the test is for."""
-    parts = model.path.replace("\\", "/").split("/")
-    name = parts[-1]
-    if name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py":
-        return True
-    if any(part in ("tests", "test") for part in parts[:-1]):
+    if is_test_path(model.path):
         return True
     cur = model.parents.get(node)
     while cur is not None:

@@ -15,7 +15,7 @@ only on evidence in the code, and never raises on any model:
   fault, an HTTP exception);
 - `lint_decided(model, node, code)`: the project turned that lint code off, for the whole project
   (`[tool.ruff]` ignore) or for this statement (`# noqa: B904` on one of its lines);
-- `non_library_path(path)` / `is_test_path(path)`: tests, benchmarks, build and tool scripts;
+- `non_library_path(path)`: tests (`_roles.is_test_path`), benchmarks, build and tool scripts;
 - `programmer_error(model, info)`: why a generic raise reports a programmer error (an
   unreachable dispatch default, a check at configuration or decoration time, an API-misuse
   message, a stub, a documented exception) or None;
@@ -35,6 +35,7 @@ import posixpath
 import re
 
 from errwise.audit.model import FileModel, FunctionInfo, RaiseInfo
+from errwise.audit.rules._roles import is_test_path
 
 __all__ = [
     "Kept",
@@ -42,7 +43,6 @@ __all__ = [
     "shown_error",
     "lint_decided",
     "non_library_path",
-    "is_test_path",
     "programmer_error",
     "runtime_failure",
     "uses_errwise",
@@ -328,7 +328,6 @@ def _names_code(codes: str | None, code: str) -> bool:
 
 # -- where the code runs ----------------------------------------------------------------------
 
-_TEST_DIRS = frozenset({"tests", "test", "testing"})
 _SCRIPT_DIRS = frozenset(
     {
         "benchmark",
@@ -343,15 +342,6 @@ _SCRIPT_DIRS = frozenset(
     }
 )
 _SCRIPT_FILES = frozenset({"setup.py", "noxfile.py", "fabfile.py", "__main__.py", "conftest.py"})
-
-
-def is_test_path(path: str) -> bool:
-    """A test file: `test_*.py`, `*_test.py`, `conftest.py`, or under `tests`/`test`/`testing`."""
-    norm = path.replace("\\", "/")
-    base = posixpath.basename(norm)
-    if base.startswith("test_") or base.endswith("_test.py") or base == "conftest.py":
-        return True
-    return any(part in _TEST_DIRS for part in norm.split("/")[:-1])
 
 
 def non_library_path(path: str) -> bool:

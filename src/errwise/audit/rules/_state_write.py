@@ -33,8 +33,9 @@ from errwise.audit.effects import Effect
 from errwise.audit.model import CallInfo, FileModel, FunctionInfo, HandlerInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rules._flow import ancestors, imported_receiver, same_expr
+from errwise.audit.rules._roles import is_test_or_tooling_path
 
-__all__ = ["StateRewrite", "state_rewrites", "is_test_path", "path_words"]
+__all__ = ["StateRewrite", "state_rewrites", "path_words"]
 
 STATE_WORDS = frozenset(
     {
@@ -87,8 +88,6 @@ _ATOMIC_WORDS = ("transaction", "atomic", "staged", "rollback")
 _TEMP_FACTORIES = ("tempfile.", "mkstemp", "NamedTemporaryFile")
 _READ_METHODS = frozenset({"read_text", "read_bytes"})
 _MOVE_FUNCS = frozenset({"os.rename", "os.replace", "shutil.move", "os.renames"})
-_TEST_DIRS = frozenset({"tests", "test", "testing"})
-_TOOLING = frozenset({"conftest.py", "setup.py", "noxfile.py"})
 _SERIALIZERS = ("dump", "dumps", "write", "writelines", "save", "to_json", "serialize")
 
 
@@ -106,16 +105,6 @@ class StateRewrite:
     """The word that names the file as state, when that is the evidence."""
 
 
-def is_test_path(path: str) -> bool:
-    """Test or build code: `test_*.py`, `*_test.py`, `conftest.py`, `setup.py`, `noxfile.py`,
-    or a file under `tests`/`test`/`testing`."""
-    parts = path.replace("\\", "/").split("/")
-    base = parts[-1]
-    if base.startswith("test_") or base.endswith("_test.py") or base in _TOOLING:
-        return True
-    return any(p in _TEST_DIRS for p in parts[:-1])
-
-
 def path_words(text: str) -> set[str]:
     """The lower-case words of an expression's text (snake_case and camelCase split)."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
@@ -124,7 +113,7 @@ def path_words(text: str) -> set[str]:
 
 def state_rewrites(model: FileModel, fn: FunctionInfo) -> list[StateRewrite]:
     """The in-place writes of state files in `fn` (see the module promise)."""
-    if isinstance(fn.node, ast.Lambda) or is_test_path(model.path):
+    if isinstance(fn.node, ast.Lambda) or is_test_or_tooling_path(model.path):
         return []
     found: list[StateRewrite] = []
     for call in fn.calls:

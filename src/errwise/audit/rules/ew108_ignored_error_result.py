@@ -43,7 +43,7 @@ from errwise.audit.rules._none_failure import (
     none_failures,
     unchecked_use,
 )
-from errwise.audit.rules._state_write import is_test_path
+from errwise.audit.rules._roles import is_test_or_tooling_path
 from errwise.audit.rules.ew102_error_as_sentinel import (
     is_bool_function,
     literal_key,
@@ -178,7 +178,7 @@ def check(model: FileModel) -> Iterator[Finding | Deferred[tuple[_Candidate, ...
 def _none_results_used(model: FileModel, nones: Mapping[str, NoneFailure]) -> Iterator[Finding]:
     """Calls of this module's functions that answer failure with `None`, whose caller uses the
     result without looking at it."""
-    if not nones or is_test_path(model.path):
+    if not nones or is_test_or_tooling_path(model.path):
         return  # a test knows its inputs: it uses the answer for the case it set up
     for call in model.calls:
         if call.discarded:
@@ -238,7 +238,7 @@ def _imported_candidates(
             continue
         if call.discarded:
             candidates.append((call.qualname, "value", "", False))
-        elif is_test_path(model.path):
+        elif is_test_or_tooling_path(model.path):
             continue  # a test knows its inputs: it uses the answer for the case it set up
         else:
             use = unchecked_use(model, call)

@@ -36,7 +36,6 @@ from errwise.audit.rule import Rule
 from errwise.audit.rules._raise_context import (
     CONTROL_FLOW,
     Kept,
-    is_test_path,
     kept_original,
     lint_decided,
     looks_like_a_bug,
@@ -44,6 +43,7 @@ from errwise.audit.rules._raise_context import (
     shown_error,
     uses_errwise,
 )
+from errwise.audit.rules._roles import is_test_path
 from errwise.audit.text import caught_text
 
 _RUFF_CODE = "B904"

@@ -32,7 +32,8 @@ from errwise.audit.model import CallInfo, FileModel, FunctionInfo, walk_scope
 from errwise.audit.names import dotted
 from errwise.audit.rule import Rule
 from errwise.audit.rules._flow import ancestors, imported_receiver, same_expr
-from errwise.audit.rules._state_write import StateRewrite, is_test_path, state_rewrites
+from errwise.audit.rules._roles import is_test_or_tooling_path
+from errwise.audit.rules._state_write import StateRewrite, state_rewrites
 
 _REMOVE_FUNCS = frozenset({"os.remove", "os.unlink", "os.rmdir", "shutil.rmtree"})
 _MOVE_FUNCS = frozenset({"os.rename", "os.replace", "shutil.move", "os.renames"})
@@ -67,7 +68,7 @@ def check(model: FileModel) -> Iterator[Finding]:
 
 def _pair_finding(model: FileModel, fn: FunctionInfo) -> Finding | None:
     """A write in place paired with a removal or move of another path (see the promise)."""
-    if is_test_path(model.path):
+    if is_test_or_tooling_path(model.path):
         return None  # fixtures and build steps: no state a crash could leave half-changed
     steps = [s for c in fn.calls if (s := _step(model, c)) is not None and _normal(model, c)]
     writes = [s for s in steps if s.kind == "write"]
@@ -110,7 +111,7 @@ def _pair_finding(model: FileModel, fn: FunctionInfo) -> Finding | None:
 def _moves_finding(model: FileModel, fn: FunctionInfo, moves: list[_Step]) -> Finding | None:
     """Two moves of different things, the second not undoing or continuing the first, with
     nothing to put the first back when the second fails (`rename(cur, bak); rename(new, cur)`)."""
-    if len(moves) < 2 or is_test_path(model.path):
+    if len(moves) < 2 or is_test_or_tooling_path(model.path):
         return None
     temps = _temp_names(model, fn)
     for first, second in itertools.pairwise(moves):
