@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from errwise.audit.rule import Rule
 
 __all__ = [
+    "TRACEBACK_PRINT_CALLS",
+    "TRACEBACK_TEXT_CALLS",
     "FileModel",
     "Ctx",
     "FunctionInfo",
@@ -42,6 +44,11 @@ __all__ = [
     "LogCall",
     "BROAD_EXCEPTIONS",
 ]
+
+TRACEBACK_PRINT_CALLS = frozenset({"traceback.print_exc", "traceback.print_exception"})
+"""Calls that print the error in flight with its traceback (to stderr)."""
+TRACEBACK_TEXT_CALLS = frozenset({"traceback.format_exc", "traceback.format_exception"})
+"""Calls that return the error in flight with its traceback, as text."""
 
 N = TypeVar("N", bound=ast.AST)
 
@@ -834,7 +841,7 @@ def _log_call(call: ast.Call, model: FileModel) -> LogCall | None:
         return LogCall(call, "stderr", False)
     if qual in ("warnings.warn",):
         return LogCall(call, "warnings", False)
-    if qual in ("traceback.print_exc", "traceback.print_exception"):
+    if qual in TRACEBACK_PRINT_CALLS:
         return LogCall(call, "stderr", True)
     if (
         isinstance(func, ast.Attribute)
@@ -939,7 +946,7 @@ def _handler_facts(handler: ast.ExceptHandler, model: FileModel) -> HandlerFacts
                 logs.append(log)
                 tb = tb or log.with_traceback
                 continue
-            if qual in ("traceback.format_exc", "traceback.format_exception"):
+            if qual in TRACEBACK_TEXT_CALLS:
                 tb = True
             elif qual in ("sys.exit", "os._exit", "exit", "quit"):
                 exits = True

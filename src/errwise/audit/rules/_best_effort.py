@@ -33,7 +33,14 @@ import ast
 from typing import Literal
 
 from errwise.audit.effects import Effect
-from errwise.audit.model import FileModel, FunctionInfo, HandlerInfo, LogCall, walk_scope
+from errwise.audit.model import (
+    TRACEBACK_TEXT_CALLS,
+    FileModel,
+    FunctionInfo,
+    HandlerInfo,
+    LogCall,
+    walk_scope,
+)
 from errwise.audit.names import dotted
 from errwise.audit.rules._flow import same_expr
 
@@ -110,7 +117,7 @@ def reports_to_user(model: FileModel, handler: HandlerInfo) -> bool:
         if not _to_stderr(model, log):
             continue
         if _mentions(log.call, name) or any(
-            (model.qualify(n.func) or "") in ("traceback.format_exc", "traceback.format_exception")
+            (model.qualify(n.func) or "") in TRACEBACK_TEXT_CALLS
             for n in ast.walk(log.call)
             if isinstance(n, ast.Call)
         ):

@@ -34,7 +34,13 @@ import enum
 import posixpath
 import re
 
-from errwise.audit.model import FileModel, FunctionInfo, RaiseInfo
+from errwise.audit.model import (
+    TRACEBACK_PRINT_CALLS,
+    TRACEBACK_TEXT_CALLS,
+    FileModel,
+    FunctionInfo,
+    RaiseInfo,
+)
 from errwise.audit.rules._roles import is_test_path
 
 __all__ = [
@@ -100,17 +106,7 @@ class Kept(enum.Enum):
     `errwise.classify(exc)`, which records it as `__cause__`)."""
 
 
-_TRACE_CALLS = frozenset(
-    {
-        "traceback.format_exc",
-        "traceback.format_exception",
-        "traceback.format_exception_only",
-        "traceback.format_tb",
-    }
-)
-
-
-_REPORT_CALLS = frozenset({"traceback.print_exc", "traceback.print_exception"})
+_TRACE_CALLS = TRACEBACK_TEXT_CALLS | {"traceback.format_exception_only", "traceback.format_tb"}
 
 
 def kept_original(model: FileModel, info: RaiseInfo) -> Kept:
@@ -127,7 +123,8 @@ def kept_original(model: FileModel, info: RaiseInfo) -> Kept:
     earlier = [log for log in facts.logs if log.call.lineno < line]
     traced = any(log.with_traceback for log in earlier) or (facts.logs_traceback and earlier)
     if traced or any(
-        (model.qualify(c.func) or "") in _REPORT_CALLS and c.lineno < line for c in facts.calls
+        (model.qualify(c.func) or "") in TRACEBACK_PRINT_CALLS and c.lineno < line
+        for c in facts.calls
     ):
         return Kept.TRACEBACK  # the clause reported the original with its traceback first
     carriers: dict[str, Kept] = {}
