@@ -242,7 +242,7 @@ def test_observe_and_on_inject(tmp_path: Path) -> None:
         plan.fail("open", "ENOSPC", path=str(target), persistent=True)
         os.stat(tmp_path)
         with pytest.raises(OSError) as caught:
-            open(target, "w")
+            open(target, "w")  # noqa: SIM115 - it fails
     assert before == [(caught.value, False)]
     assert [entry[0] for entry in seen] == ["os.stat", "open"]
     assert all(entry[1] == "test_observe_and_on_inject" for entry in seen)
@@ -258,7 +258,7 @@ def test_nested_calls_are_one_operation(tmp_path: Path) -> None:
         with pytest.raises(PermissionError):
             os.mkdir(tmp_path / "z")
         with pytest.raises(PermissionError):
-            open(tmp_path / "b")
+            open(tmp_path / "b")  # noqa: SIM115 - it fails
     assert opens.calls == 1 and mkdirs.calls == 1
 
 
@@ -390,9 +390,11 @@ def test_two_threads_with_their_own_plans(tmp_path: Path) -> None:
 # -- decorator and context manager ------------------------------------------------------------
 def test_inject_as_context_manager_and_decorator(tmp_path: Path) -> None:
     _touch(tmp_path / "f")
-    with faults.inject("os.unlink", "EBUSY", path="*/f") as plan:
-        with pytest.raises(OSError, match="busy"):
-            os.unlink(tmp_path / "f")
+    with (
+        faults.inject("os.unlink", "EBUSY", path="*/f") as plan,
+        pytest.raises(OSError, match="busy"),
+    ):
+        os.unlink(tmp_path / "f")
     plan.assert_fired()
 
     @faults.inject("os.unlink", "EACCES")
