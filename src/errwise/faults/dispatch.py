@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from errwise.faults.errors import make_error
 from errwise.faults.rules import Injection
-from errwise.faults.site import Site, SiteFilter, locate
+from errwise.faults.site import Frames, Site, SiteFilter, locate, stack_of
 
 if TYPE_CHECKING:
     from errwise.faults.plan import FaultPlan
@@ -98,13 +98,13 @@ def dispatch(
     _local.busy += 1
     try:
         frame = sys._getframe(1)
-        located: dict[SiteFilter, tuple[Site | None, tuple[Site, ...]]] = {}
+        located: dict[SiteFilter, tuple[Site | None, Frames]] = {}
         chosen: Injection | None = None
         for plan in plans:
             where = located.get(plan.site_filter)
             if where is None:
-                where = located[plan.site_filter] = locate(plan.site_filter, frame)
-            site, stack = where
+                where = located[plan.site_filter] = locate(plan.site_filter, frame, plan._verdicts)
+            site, frames = where
             if site is not None:
                 plan._observed(operation, site)
             if chosen is not None:
@@ -119,7 +119,7 @@ def dispatch(
                 exception = None
             else:
                 exception = make_error(operation, fault, path=path, path2=path2)
-            chosen = Injection(operation, fault, site, stack, rule.calls, exception)
+            chosen = Injection(operation, fault, site, stack_of(frames), rule.calls, exception)
             plan._record(rule, chosen)
         return chosen
     finally:
@@ -136,6 +136,6 @@ def wants_wrapper() -> bool:
     _local.busy += 1
     try:
         frame = sys._getframe(1)
-        return any(locate(plan.site_filter, frame)[0] is not None for plan in plans)
+        return any(locate(plan.site_filter, frame, plan._verdicts)[0] is not None for plan in plans)
     finally:
         _local.busy -= 1
