@@ -2,8 +2,8 @@
 
 Promise: `locate(site_filter)` walks the calling frames innermost first, skips errwise.faults'
 own frames, and returns the first frame whose absolute file path passes `site_filter` as the
-`Site`, with every passing frame; `stack_of` turns those into the stack (outermost ..
-innermost), built only when a fault is injected. `default_filter` passes
+`Site` (it stops there: cheap); `stack(site_filter)` returns every passing frame, outermost ..
+innermost (walked only when a fault is injected). `default_filter` passes
 every file that is neither in the standard library nor in errwise itself; pseudo-files
 ("<frozen ...>", "<string>") never pass.
 """
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
-__all__ = ["Site", "SiteFilter", "Frames", "default_filter", "locate", "stack_of", "MAX_DEPTH"]
+__all__ = ["Site", "SiteFilter", "default_filter", "locate", "stack", "MAX_DEPTH"]
 
 SiteFilter = Callable[[str], bool]
 
@@ -69,34 +69,51 @@ def _abspath(filename: str) -> str:
     return found
 
 
-Frames = list[tuple[FrameType, int]]
-"""The passing frames of one call, innermost first, with the line each was at."""
+def _passes(filename: str, site_filter: SiteFilter, cache: dict[str, bool]) -> bool:
+    verdict = cache.get(filename)
+    if verdict is None:
+        path = _abspath(filename)
+        verdict = cache[filename] = not path.startswith(_FAULTS_DIR) and site_filter(path)
+    return verdict
 
 
 def locate(
     site_filter: SiteFilter,
     frame: FrameType | None = None,
     verdicts: dict[str, bool] | None = None,
-) -> tuple[Site | None, Frames]:
-    """The call site (innermost passing frame) and every passing frame, innermost first.
+) -> Site | None:
+    """The call site: the innermost frame passing `site_filter`, or None.
 
     `verdicts` caches `site_filter` per file name (a filter is a function of the path).
     """
     current: FrameType | None = frame if frame is not None else sys._getframe(1)
     cache = verdicts if verdicts is not None else {}
-    passing: Frames = []
     depth = 0
     while current is not None and depth < MAX_DEPTH:
         depth += 1
-        filename = current.f_code.co_filename
-        verdict = cache.get(filename)
-        if verdict is None:
-            path = _abspath(filename)
-            verdict = cache[filename] = not path.startswith(_FAULTS_DIR) and site_filter(path)
-        if verdict:
-            passing.append((current, current.f_lineno))
+        if _passes(current.f_code.co_filename, site_filter, cache):
+            return _site(current, current.f_lineno)
         current = current.f_back
-    return (_site(*passing[0]) if passing else None), passing
+    return None
+
+
+def stack(
+    site_filter: SiteFilter,
+    frame: FrameType | None = None,
+    verdicts: dict[str, bool] | None = None,
+) -> tuple[Site, ...]:
+    """Every frame passing `site_filter`, outermost first (the call site last)."""
+    current: FrameType | None = frame if frame is not None else sys._getframe(1)
+    cache = verdicts if verdicts is not None else {}
+    found: list[Site] = []
+    depth = 0
+    while current is not None and depth < MAX_DEPTH:
+        depth += 1
+        if _passes(current.f_code.co_filename, site_filter, cache):
+            found.append(_site(current, current.f_lineno))
+        current = current.f_back
+    found.reverse()
+    return tuple(found)
 
 
 def _site(frame: FrameType, line: int) -> Site:
@@ -107,8 +124,3 @@ def _site(frame: FrameType, line: int) -> Site:
         frame.f_code.co_name,
         name if isinstance(name, str) else None,
     )
-
-
-def stack_of(frames: Frames) -> tuple[Site, ...]:
-    """The `Site`s of `frames` (innermost first), outermost first."""
-    return tuple(_site(frame, line) for frame, line in reversed(frames))
