@@ -68,7 +68,9 @@ def wrap_runner(original: AnyFunc, operation: str) -> AnyFunc:
                 )
             return make_error(operation, fault, path=program, command=args, timeout=timeout)
 
-        injection = dispatch(operation, program, build=build, exclude=("short",))
+        # A call without a timeout cannot time out.
+        excluded = ("short",) if timeout is not None else ("short", "timeout")
+        injection = dispatch(operation, program, build=build, exclude=excluded)
         if injection is not None:
             if injection.exception is not None:
                 raise injection.exception
