@@ -318,3 +318,19 @@ def test_timeouts_only_where_a_timeout_is_set() -> None:
         left.send(b"x")
         assert subprocess.run(PY, stdout=subprocess.DEVNULL, check=True).returncode == 0
     assert not blocking.fired and not waiting.fired
+
+
+# -- errwise's own operations under fault ------------------------------------------------------
+@pytest.mark.parametrize(("operation", "fault"), [("os.replace", "ENOSPC"), ("os.fsync", "EIO")])
+def test_atomic_write_under_fault(operation: str, fault: str, tmp_path: Path) -> None:
+    import errwise
+
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    with faults.inject(operation, fault) as plan, pytest.raises(errwise.EnvError) as caught:
+        errwise.atomic_write(target, b"new")
+    assert caught.value.__cause__ is plan.injections[0].exception
+    site = plan.injections[0].site
+    assert site is not None and site.path == os.path.realpath(__file__)  # not errwise's own file
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]  # no temp file left
