@@ -310,6 +310,16 @@ def test_errnos_the_call_cannot_return_do_not_fire(tmp_path: Path) -> None:
     assert (full.calls, exists.calls, makedirs.calls, raw.calls) == (2, 1, 0, 1)
 
 
+def test_no_exec_error_through_a_shell() -> None:
+    with faults.FaultPlan() as plan:
+        missing = plan.fail("subprocess.*", "ENOENT", persistent=True)
+        assert subprocess.run("exit 0", shell=True, timeout=30, check=True).returncode == 0
+        subprocess.Popen("exit 0", shell=True).wait(30)
+        with pytest.raises(FileNotFoundError):
+            subprocess.run(PY, timeout=30, check=False)
+    assert missing.calls == 1
+
+
 def test_timeouts_only_where_a_timeout_is_set() -> None:
     left, right = socket.socketpair()
     with left, right, faults.FaultPlan() as plan:
