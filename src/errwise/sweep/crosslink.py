@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from errwise.audit.finding import Finding
+from errwise.audit.report.model import AuditReport
 from errwise.audit.runner import AuditOptions, run_audit
 from errwise.error import Error, UsageError, usage
 from errwise.ops.safeio import read_regular
@@ -53,6 +54,7 @@ __all__ = [
     "SWEEP_LIMIT",
     "crosslink",
     "link",
+    "mark_findings",
     "read_sweep",
 ]
 
@@ -216,6 +218,22 @@ def link(
         elif seen.clearing:
             marks[id(finding)] = _mark("refuted", seen.clearing)
     return marks
+
+
+def mark_findings(report: AuditReport, swept: SweepFile) -> str:
+    """Set `Finding.sweep` on the findings of `report` that `swept` confirmed or refuted; one
+    line saying how many of each."""
+    marks = link(report.findings, report.root or os.curdir, swept.runs, swept.root)
+    counts = {"confirmed": 0, "refuted": 0}
+    for finding in report.findings:
+        mark = marks.get(id(finding))
+        if mark is not None:
+            finding.sweep = mark.to_dict()
+            counts[mark.status] += 1
+    return (
+        f"{counts['confirmed']} finding(s) confirmed, {counts['refuted']} refuted "
+        f"(of {len(swept.runs)} run(s) of the sweep of {swept.root})"
+    )
 
 
 def _mark(status: Literal["confirmed", "refuted"], runs: list[Mapping[str, Any]]) -> Mark:
