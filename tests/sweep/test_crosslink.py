@@ -141,6 +141,20 @@ def test_silent_runs_are_ignored_for_the_unreached_and_unsettled(tmp_path: Path)
     assert result.counts() == {"confirmed": 0, "miss": 0, "refuted": 0}
 
 
+def test_handlers_outside_the_project_are_not_linked(tmp_path: Path) -> None:
+    root = _project(tmp_path / "project")
+    _project(tmp_path, SWALLOW, name="lib.py")  # beside the project: like the stdlib
+    outside = line_of(tmp_path, "lib.py", "except Exception:")
+    runs = [
+        run(str(tmp_path / "lib.py"), outside, "silent"),
+        run("../lib.py", outside, "silent"),
+        run(str(tmp_path / "lib.py"), outside, "reported"),
+    ]
+    result = crosslink(root, runs)
+    assert result.counts() == {"confirmed": 0, "miss": 0, "refuted": 0}
+    assert result.rules == {} and result.unaudited == []
+
+
 def test_no_handler_no_audit(tmp_path: Path) -> None:
     result = crosslink(tmp_path, [run("absent.py", None, "propagated")])
     assert result.counts() == {"confirmed": 0, "miss": 0, "refuted": 0}

@@ -24,8 +24,11 @@ under `other` of a miss, so a reader sees the auditor did look at that clause. A
 silent run there is always a miss. Paths are compared absolute, so `link` also serves an audit
 run from another directory (`errwise audit --sweep FILE`).
 
-For each handler one entry, naming the first of its runs in a stable order (transient before
-persistent, then by run id) and how many runs showed it (`runs`). A file the auditor could not
+Only the project's handlers are linked: a handler outside `root` (the standard library's
+`Path.exists()` answering ENOENT with False, an installed package) is not the auditor's to judge
+and is neither audited nor counted. For each handler one entry, naming the first of its runs in
+a stable order (transient before persistent, then by run id) and how many runs showed it
+(`runs`). A file the auditor could not
 analyse is listed in `unaudited` (its handlers then are neither confirmed nor refuted, but a
 silent one is still a miss, with `unaudited: true`). `read_sweep(path)` reads a sweep JSON for
 `errwise audit --sweep`; a missing, unreadable or malformed file is a `UsageError` naming it.
@@ -141,7 +144,7 @@ def crosslink(
 ) -> CrossLink:
     """Audit the handlers' files and sort the reached handlers (see the module promise)."""
     root = Path(os.path.abspath(root))
-    evidence = _evidence(runs)
+    evidence = {k: v for k, v in _evidence(runs).items() if _within(root, k[0])}
     result = CrossLink()
     files = sorted({path for path, _ in evidence})
     findings: list[Finding] = []
@@ -314,6 +317,12 @@ def _index(
 
 def _absolute(root: Path, path: str) -> str:
     return os.path.normpath(os.path.join(root, path))
+
+
+def _within(root: Path, path: str) -> bool:
+    """Whether `path` (relative to `root`, or absolute) names a file inside `root`."""
+    relative = os.path.relpath(_absolute(root, path), root)
+    return relative != os.pardir and not relative.startswith(os.pardir + os.sep)
 
 
 # -- reading a sweep JSON (errwise audit --sweep) --------------------------------------------------
