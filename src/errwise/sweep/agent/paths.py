@@ -1,7 +1,7 @@
 """Which files are the project's code, which are its tests, and how the report names them.
 
 Promise: `ProjectFiles(root)` answers, for an absolute file path (cached per path): `is_project`
-(under the root, not in a virtualenv / site-packages / the interpreter's prefix, not errwise
+(a real file under the root, not `<frozen …>` or `<string>`, not in a virtualenv / site-packages / the interpreter's prefix, not errwise
 itself), `is_test` (a collected test module, a `conftest.py`, a `test_*.py` / `*_test.py` file,
 or a file under a `tests` / `test` / `testing` directory of the root) and `is_code` (project and
 not test: the sites a sweep fails). `rel(path)` is the root-relative "/"-separated name, or the
@@ -54,8 +54,11 @@ class ProjectFiles:
         cached = self._rel.get(path, "")
         if cached != "":
             return cached
-        real = _real(path)
         rel: str | None = None
+        if os.path.basename(path).startswith("<"):  # <frozen runpy>, <string>: no file
+            self._rel[path] = rel
+            return rel
+        real = _real(path)
         if real.startswith(self._prefix) and not any(real.startswith(x) for x in self._excluded):
             parts = real[len(self._prefix) :].split(os.sep)
             if not _VENV_PARTS.intersection(parts[:-1]):

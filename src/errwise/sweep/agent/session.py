@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from errwise import faults
+from errwise.faults import FaultPlan, Injection, Site
 from errwise.sweep.agent.chain import describe
 from errwise.sweep.agent.config import AgentConfig
 from errwise.sweep.agent.paths import ProjectFiles
@@ -25,7 +25,7 @@ from errwise.sweep.agent.verdict import Evidence, decide
 __all__ = ["TestRun"]
 
 
-def _site_json(site: faults.Site, files: ProjectFiles) -> dict[str, Any]:
+def _site_json(site: Site, files: ProjectFiles) -> dict[str, Any]:
     return {"path": files.rel(site.path), "line": site.line, "function": site.function}
 
 
@@ -38,11 +38,11 @@ class TestRun:
         self.cfg = cfg
         self.files = files
         self.sites: dict[tuple[str, int, str, str], int] = {}
-        self.injections: list[faults.Injection] = []
+        self.injections: list[Injection] = []
         self.watch = ReportWatch([])
         self.tracker = HandlerTracker(files, self.watch.returned)
         self.watch.tracked = self.tracker.tracked
-        self.plan = faults.FaultPlan(site_filter=files.is_code, all_threads=all_threads)
+        self.plan = FaultPlan(site_filter=files.is_code, all_threads=all_threads)
         self.plan.observe(self._observed)
         request = cfg.fault
         if request is not None:
@@ -90,11 +90,11 @@ class TestRun:
 
     # -- callbacks from the plan --------------------------------------------------------------
 
-    def _observed(self, operation: str, site: faults.Site) -> None:
+    def _observed(self, operation: str, site: Site) -> None:
         key = (site.path, site.line, site.function, operation)
         self.sites[key] = self.sites.get(key, 0) + 1
 
-    def _injected(self, injection: faults.Injection) -> None:
+    def _injected(self, injection: Injection) -> None:
         self.injections.append(injection)
         self.watch.fired = True
         self.watch.watch_stderr()
