@@ -31,10 +31,17 @@ def pytest_configure(config: pytest.Config) -> None:
     cfg = agent_config.load()
     if cfg is None or config.pluginmanager.has_plugin(_NAME):
         return
+    from errwise.error import Error
     from errwise.sweep.agent import process
 
     process.cancel()
-    config.pluginmanager.register(SweepPlugin(cfg), _NAME)
+    plugin = SweepPlugin(cfg)
+    try:
+        TestRun(cfg, plugin.files, all_threads=False)  # a request faults cannot arm: say so now
+    except Error as exc:
+        write_report(cfg, [], pytest=True, errors=[f"cannot arm the fault: {exc}"])
+        raise pytest.UsageError(f"errwise sweep agent: cannot arm the fault: {exc}") from exc
+    config.pluginmanager.register(plugin, _NAME)
 
 
 class SweepPlugin:

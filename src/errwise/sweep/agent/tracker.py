@@ -94,6 +94,7 @@ class HandlerTracker:
         self._thread: int | None = None
         self._previous: Any = None
         self._active = False
+        self._global_fn = self._global  # one bound method: `sys.gettrace() is` works on it
 
     # -- arming and disarming -----------------------------------------------------------------
 
@@ -105,7 +106,7 @@ class HandlerTracker:
         if not self._active:
             self._thread = threading.get_ident()
             self._previous = sys.gettrace()
-            sys.settrace(self._global)
+            sys.settrace(self._global_fn)
             self._active = True
         elif threading.get_ident() != self._thread:
             return  # tracing belongs to the first faulting thread; later faults elsewhere: no trace
@@ -128,7 +129,7 @@ class HandlerTracker:
     def stop(self) -> None:
         """Put every trace function back as it was (see the module promise)."""
         if self._active and threading.get_ident() == self._thread:
-            if sys.gettrace() is self._global:
+            if sys.gettrace() is self._global_fn:
                 sys.settrace(self._previous)
             self._active = False
         for frame, tracer in self._frames.items():
