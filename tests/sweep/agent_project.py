@@ -63,6 +63,14 @@ def save_warn_text(path, data):
         log.warning("could not save: %s", exc)
 
 
+def save_stderr(path, data):
+    try:
+        with open(path, "w") as f:
+            f.write(data)
+    except OSError as exc:
+        print(f"warning: not saved ({exc.strerror})", file=sys.stderr)
+
+
 def save_plain(path, data):
     with open(path, "w") as f:
         f.write(data)
@@ -96,6 +104,11 @@ def test_suppress(tmp_path):
 
 def test_warn_text(tmp_path):
     store.save_warn_text(tmp_path / "a", "x")
+
+
+def test_stderr(tmp_path):
+    print("the test's own output, before the fault", file=sys.stderr)
+    store.save_stderr(tmp_path / "a", "x")
 
 
 def test_pytest_raises(tmp_path):

@@ -80,12 +80,13 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     add("raise", "test_raise", state.fault(open_, "open", "EACCES", nth=3))
     add("suppress", "test_suppress", state.fault("os.unlink(path)", "os.unlink", "EACCES"))
     add("warn_text", "test_warn_text", state.fault(open_, "open", "ENOSPC", nth=4))
-    add("pytest_raises", "test_pytest_raises", state.fault(open_, "open", "ENOSPC", nth=5))
+    add("stderr", "test_stderr", state.fault(open_, "open", "EROFS", nth=5))
+    add("pytest_raises", "test_pytest_raises", state.fault(open_, "open", "ENOSPC", nth=6))
     add("otherwise", "test_fails_otherwise", state.fault(open_, "open", "ENOSPC", nth=1))
     add("unreached", "test_no_io", state.fault(open_, "open", "ENOSPC", nth=1))
     add("tracer", "test_tracer_chained", state.fault(open_, "open", "ENOSPC", nth=1))
     tool_swallow = state.fault(open_, "open", "ENOSPC", nth=1)
-    tool_exit = state.fault(open_, "open", "EACCES", nth=5)
+    tool_exit = state.fault(open_, "open", "EACCES", nth=6)
     outside = str(base / "tool-output")
     runs["tool_swallow"] = lambda: run_child(
         root,
@@ -110,7 +111,7 @@ def test_record_mode_lists_each_tests_project_sites(sweep: Sweep) -> None:
     assert proc.returncode == 0, proc.stdout
     assert report["agent"] == 1 and report["mode"] == "record" and report["pytest"] is True
     tests = {t["nodeid"]: t for t in report["tests"]}
-    assert len(tests) == 10
+    assert len(tests) == 11
     assert all(t["outcome"] == "passed" for t in tests.values())
     assert tests[NODE + "test_no_io"]["sites"] == []
     sites = tests[NODE + "test_suppress"]["sites"]
@@ -178,6 +179,14 @@ def test_log_message_without_traceback_is_reported_and_says_so(sweep: Sweep) -> 
     assert "naming the error, without its traceback" in report["detail"]
 
 
+def test_stderr_written_after_the_fault_is_reported(sweep: Sweep) -> None:
+    entry = sweep.test("stderr")
+    assert entry["verdict"] == "reported", entry["reason"]
+    (report,) = entry["reports"]
+    assert report["how"] == "stderr"
+    assert report["detail"] == "written to stderr: 'warning: not saved (Read-only file system)'"
+
+
 def test_error_caught_by_pytest_raises_propagated(sweep: Sweep) -> None:
     entry = sweep.test("pytest_raises")
     assert entry["outcome"] == "passed"
@@ -204,7 +213,7 @@ def test_fault_never_reached_is_unreached(sweep: Sweep) -> None:
 def test_only_the_requested_test_runs_and_the_environment_is_clean(sweep: Sweep) -> None:
     report, proc = sweep.results["unreached"]
     assert [t["nodeid"] for t in report["tests"]] == [NODE + "test_no_io"]
-    assert "9 deselected" in proc.stdout
+    assert "10 deselected" in proc.stdout
     record, _ = sweep.results["record"]
     clean = {t["nodeid"]: t for t in record["tests"]}[NODE + "test_environment_is_clean"]
     assert clean["outcome"] == "passed", clean["failure"]

@@ -136,7 +136,10 @@ class SweepPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        write_report(self.cfg, self.tests, pytest=True)
+        errors = []
+        if self.cfg.test is not None and not self.tests:
+            errors.append(f"the test {self.cfg.test!r} was not collected, or did not run")
+        write_report(self.cfg, self.tests, pytest=True, errors=errors)
 
 
 def _first_line(report: pytest.TestReport) -> str:
