@@ -1,11 +1,12 @@
 """The sweep agent as a pytest plugin (`-p errwise.sweep.agent.plugin`).
 
 Promise: inert unless `errwise sweep` started this process (see `config.load`). Then, per test
-(setup, call and teardown) it records the sites reached, the outcome, the duration and the
-failure; in fault mode only the requested node id runs (the rest are deselected), the fault is
-armed around it, and its verdict is proven (see `session`, `verdict`). The report is written
-when the session finishes. It never writes inside the project (`-p no:cacheprovider` is passed
-with it) and stops a whole-process agent the bootstrap may have started in this interpreter.
+(setup, call and teardown, in every thread the test starts) it records the sites reached, the
+outcome, the duration and the failure; in fault mode only the requested node id runs (the rest
+are deselected), the fault is armed around it, and its verdict is proven (see `session`,
+`verdict`). The report is written when the session finishes. It never writes inside the project
+(`-p no:cacheprovider` is passed with it) and stops a whole-process agent the bootstrap may have
+started in this interpreter.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     process.cancel()
     plugin = SweepPlugin(cfg)
     try:
-        TestRun(cfg, plugin.files, all_threads=False)  # a request faults cannot arm: say so now
+        TestRun(cfg, plugin.files, all_threads=True)  # a request faults cannot arm: say so now
     except Error as exc:
         write_report(cfg, [], pytest=True, errors=[f"cannot arm the fault: {exc}"])
         raise pytest.UsageError(f"errwise sweep agent: cannot arm the fault: {exc}") from exc
@@ -72,7 +73,7 @@ class SweepPlugin:
     def pytest_runtest_protocol(
         self, item: pytest.Item, nextitem: pytest.Item | None
     ) -> Generator[None, Any, None]:
-        run = TestRun(self.cfg, self.files, all_threads=False)
+        run = TestRun(self.cfg, self.files, all_threads=True)
         self.run = run
         self._phases = []
         run.start()
