@@ -175,10 +175,11 @@ else:
     except OSError as exc:
         print(f"tool: {exc}", file=sys.stderr)
         sys.exit(1)
-print("user sitecustomize:", getattr(sys, "user_sitecustomize_ran", False))
-"""
+import sitecustomize
 
-USER_SITECUSTOMIZE = "import sys\nsys.user_sitecustomize_ran = True\n"
+ran = getattr(sys, "user_sitecustomize_ran", False)
+print("user sitecustomize:", ran, getattr(sitecustomize, "MARK", None))
+"""
 
 
 def write_project(root: Path) -> None:

@@ -57,7 +57,9 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     write_project(root)
     usersite = base / "usersite"
     usersite.mkdir()
-    (usersite / "sitecustomize.py").write_text("import sys\nsys.user_sitecustomize_ran = True\n")
+    (usersite / "sitecustomize.py").write_text(
+        "import sys\nsys.user_sitecustomize_ran = True\nMARK = 'theirs'\n"
+    )
     state = Sweep(root, work)
     state.before = _listing(root)
     probe = str(base / "probe.json")
@@ -95,6 +97,10 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
         ("python", "tool.py", "swallow", outside),
         fault=tool_swallow,
         extra_env={"PYTHONPATH": str(usersite)},
+    )
+    bad = FaultRequest("open", "EIO", "pkg/store.py", 1, False)  # open cannot return EIO
+    runs["bad_request"] = lambda: run_child(
+        root, work, "bad_request", PYTEST, fault=bad, test=NODE + "test_no_io"
     )
     runs["tool_exit"] = lambda: run_child(
         root, work, "tool_exit", ("python", "tool.py", "exit", outside), fault=tool_exit
@@ -234,7 +240,8 @@ def test_a_plain_command_is_one_pseudo_test(sweep: Sweep) -> None:
     assert proc.returncode == 0 and entry["outcome"] == "passed"
     assert entry["verdict"] == "silent", entry["reason"]
     assert entry["handler"]["function"] == "save_swallow"
-    assert "user sitecustomize: True" in proc.stdout  # the environment's own one still ran
+    # the environment's own sitecustomize still ran, and is the one `import sitecustomize` finds
+    assert "user sitecustomize: True theirs" in proc.stdout
 
 
 def test_a_plain_command_exiting_1_from_the_handler_propagated(sweep: Sweep) -> None:
@@ -243,6 +250,14 @@ def test_a_plain_command_exiting_1_from_the_handler_propagated(sweep: Sweep) -> 
     assert proc.returncode == 1
     assert entry["outcome"] == "failed"
     assert entry["verdict"] == "propagated", entry["reason"]
+
+
+def test_a_fault_the_plan_cannot_arm_is_a_usage_error_in_the_report(sweep: Sweep) -> None:
+    report, proc = sweep.results["bad_request"]
+    assert proc.returncode == 4  # pytest's usage error: no test ran
+    assert report["tests"] == []
+    (error,) = report["errors"]
+    assert error.startswith("cannot arm the fault: [ERR_USAGE]") and "EIO" in error
 
 
 def test_nothing_is_written_inside_the_project(sweep: Sweep) -> None:

@@ -104,6 +104,9 @@ def _chain(our_file: str) -> None:
         return
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    # The import system keeps whatever sys.modules holds when this file is done: `import
+    # sitecustomize` in the program then finds the environment's own module, as without us.
+    sys.modules["sitecustomize"] = module
 
 
 def main(our_file: str) -> None:
