@@ -139,6 +139,22 @@ def test_swallowing_handler_is_silent_at_its_except_line(sweep: Sweep) -> None:
     entry = sweep.test("tracer")  # test_tracer_chained: save_swallow under a user's tracer
     handler_line = line_of(sweep.root, "except OSError:", nth=1)
     assert entry["verdict"] == "silent", entry["reason"]
+    assert set(entry) == {
+        "nodeid",
+        "outcome",
+        "duration",
+        "failure",
+        "sites",
+        "fired",
+        "injection",
+        "verdict",
+        "reason",
+        "handler",
+        "handlers",
+        "reports",
+    }  # contract section 2, exactly
+    assert set(entry["injection"]) == {"operation", "fault", "error", "site", "stack"}
+    assert entry["injection"]["stack"][-1] == entry["injection"]["site"]
     assert entry["fired"] == 1
     assert entry["handler"] == {
         "path": "pkg/store.py",
