@@ -86,6 +86,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     add("pytest_raises", "test_pytest_raises", state.fault(open_, "open", "ENOSPC", nth=6))
     add("otherwise", "test_fails_otherwise", state.fault(open_, "open", "ENOSPC", nth=1))
     add("unreached", "test_no_io", state.fault(open_, "open", "ENOSPC", nth=1))
+    add("interrupt", "test_swallow", state.fault(open_, "open", "interrupt", nth=1))
     add("tracer", "test_tracer_chained", state.fault(open_, "open", "ENOSPC", nth=1))
     tool_swallow = state.fault(open_, "open", "ENOSPC", nth=1)
     tool_exit = state.fault(open_, "open", "EACCES", nth=6)
@@ -215,6 +216,18 @@ def test_error_caught_by_pytest_raises_propagated(sweep: Sweep) -> None:
     assert entry["verdict"] == "propagated", entry["reason"]
     assert entry["handler"]["path"] == "tests/test_store.py"
     assert "reached test code" in entry["reason"]
+
+
+def test_ctrl_c_at_the_site_ends_the_run_and_propagated(sweep: Sweep) -> None:
+    report, proc = sweep.results["interrupt"]
+    (entry,) = report["tests"]
+    assert proc.returncode == 2  # pytest: interrupted
+    assert entry["outcome"] == "failed" and entry["failure"] == "KeyboardInterrupt"
+    assert entry["verdict"] == "propagated", entry["reason"]
+    # the tracer's own reads (while the handler ran) are neither sites nor faulted
+    assert [(s["line"], s["operation"]) for s in entry["sites"]] == [
+        (line_of(sweep.root, "open(path", nth=1), "open")
+    ]
 
 
 def test_failure_for_another_reason_is_unsettled(sweep: Sweep) -> None:

@@ -77,12 +77,15 @@ class SweepPlugin:
         self.run = run
         self._phases = []
         run.start()
+        escaped: BaseException | None = None
         try:
-            yield
+            result = yield
+            excinfo = result.excinfo
+            escaped = excinfo[1] if excinfo is not None else None
         finally:
             run.stop()
             self.run = None
-            self.tests.append(self._entry(item.nodeid, run))
+            self.tests.append(self._entry(item.nodeid, run, escaped))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -121,10 +124,12 @@ class SweepPlugin:
     ) -> Generator[None, Any, None]:
         yield from self._phase()
 
-    def _entry(self, nodeid: str, run: TestRun) -> dict[str, Any]:
+    def _entry(self, nodeid: str, run: TestRun, escaped: BaseException | None) -> dict[str, Any]:
         outcome = "passed"
         failure: BaseException | None = None
         text: str | None = None
+        if escaped is not None:  # KeyboardInterrupt or pytest.exit() ended the session in it
+            outcome, failure = "failed", escaped
         for when, result, _, exc, message in self._phases:
             if result == "failed":
                 if outcome not in ("failed", "error"):

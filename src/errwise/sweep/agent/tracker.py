@@ -11,8 +11,9 @@ on past the `with`, or returned normally). A `finally` body is not a handler. Ea
 frame's normal return value is offered to `on_return` (to spot an errwise `Err`/`Error` built
 from the error). `stop()` puts back the previous global trace function and every frame's
 previous `f_trace`, so a coverage tool running underneath keeps working; the previous tracer is
-also called for every event meanwhile. The tracer never raises into the traced program: an
-internal failure is recorded in `errors` and tracing stops.
+also called for every event meanwhile. The tracer's own work (reading a file's clause map) is
+never intercepted by the fault plan, so it is neither a site nor failed. The tracer never raises
+into the traced program: an internal failure is recorded in `errors` and tracing stops.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from errwise.faults.dispatch import busy
 from errwise.sweep.agent.chain import chained_to, describe
 from errwise.sweep.agent.clauses import Clause, clauses_of
 from errwise.sweep.agent.paths import ProjectFiles
@@ -149,12 +151,13 @@ class HandlerTracker:
         if self.errors:
             return
         try:
-            if event == "exception":
-                self._on_exception(frame, arg[1])
-            elif event == "line":
-                self._on_line(frame)
-            elif event == "return":
-                self._on_return(frame, arg)
+            with busy():  # the tracer's own reads (clause maps) are never intercepted or failed
+                if event == "exception":
+                    self._on_exception(frame, arg[1])
+                elif event == "line":
+                    self._on_line(frame)
+                elif event == "return":
+                    self._on_return(frame, arg)
         # errwise: ignore[broad-catch] -- a tracer must never raise into the traced program:
         # the failure is kept in `errors` and reported in the agent's output
         except Exception as failure:
