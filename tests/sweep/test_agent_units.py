@@ -10,6 +10,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -263,3 +264,25 @@ def test_report_write_failure_is_classified(tmp_path: Path) -> None:
         write_report(cfg, [], pytest=True)
     assert caught.value.code == "ERR_NOT_A_DIRECTORY"
     assert caught.value.context["path"] == str(blocker / "sub")
+
+
+def test_report_watch_sees_unraisable_calls_and_chains_to_the_previous_hook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    error = OSError(5, "Input/output error")
+    earlier: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", earlier.append)
+    watch = ReportWatch([error])
+    watch.watch_unraisable()
+    try:
+        unraisable = SimpleNamespace(exc_value=RuntimeError("close failed"), object=None)
+        sys.unraisablehook(unraisable)  # type: ignore[arg-type]
+        watch.fired = True
+        sys.unraisablehook(unraisable)  # type: ignore[arg-type]
+    finally:
+        watch.unwatch_unraisable()
+    assert sys.unraisablehook == earlier.append
+    assert earlier == [unraisable, unraisable]
+    assert [(r.how, r.detail) for r in watch.reports] == [
+        ("unraisable", "sys.unraisablehook received RuntimeError: close failed")
+    ]
