@@ -286,3 +286,21 @@ def test_report_watch_sees_unraisable_calls_and_chains_to_the_previous_hook(
     assert [(r.how, r.detail) for r in watch.reports] == [
         ("unraisable", "sys.unraisablehook received RuntimeError: close failed")
     ]
+
+
+def test_project_files_tell_code_tests_and_installed_code_apart(tmp_path: Path) -> None:
+    files = ProjectFiles(tmp_path)
+    code = str(tmp_path / "pkg" / "store.py")
+    assert files.is_code(code) and files.rel(code) == "pkg/store.py"
+    for test in ("tests/helpers.py", "pkg/conftest.py", "pkg/test_x.py", "pkg/x_test.py"):
+        assert files.is_test(str(tmp_path / test)) and not files.is_code(str(tmp_path / test))
+    odd = str(tmp_path / "checks" / "smoke.py")
+    assert files.is_code(odd)
+    files.add_tests([odd])  # a collected test module, wherever it lives
+    assert files.is_test(odd)
+    for installed in (".venv/lib/python3.11/site-packages/dep.py", "venv/lib/dep.py"):
+        assert not files.is_project(str(tmp_path / installed))
+    assert not files.is_project(str(tmp_path / "<frozen runpy>"))
+    assert not files.is_project("/elsewhere/x.py") and files.rel("/elsewhere/x.py") == (
+        os.path.realpath("/elsewhere/x.py")
+    )
