@@ -304,3 +304,35 @@ def test_project_files_tell_code_tests_and_installed_code_apart(tmp_path: Path) 
     assert not files.is_project("/elsewhere/x.py") and files.rel("/elsewhere/x.py") == (
         os.path.realpath("/elsewhere/x.py")
     )
+
+
+def test_stderr_counts_only_when_written_while_handling_or_naming_the_error() -> None:
+    error = OSError(28, "No space left on device")
+    watch = ReportWatch([error])
+    watch.fired = True
+    watch.watch_stderr()
+    try:
+        print("progress: 3 files", file=sys.stderr)  # the test's own output: not a report
+    finally:
+        watch.unwatch_stderr()
+    watch.flush_stderr()
+    assert watch.reports == []
+    watch.watch_stderr()
+    try:
+        try:
+            raise error
+        except OSError:
+            print("could not save", file=sys.stderr)
+    finally:
+        watch.unwatch_stderr()
+    watch.flush_stderr()
+    assert [r.detail for r in watch.reports] == [
+        "written to stderr while handling the error: 'could not save'"
+    ]
+    watch.watch_stderr()
+    try:
+        print("later: No space left on device", file=sys.stderr)
+    finally:
+        watch.unwatch_stderr()
+    watch.flush_stderr()
+    assert watch.reports[-1].detail.startswith("written to stderr, naming the error:")

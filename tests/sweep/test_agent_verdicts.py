@@ -207,7 +207,9 @@ def test_stderr_written_after_the_fault_is_reported(sweep: Sweep) -> None:
     assert entry["verdict"] == "reported", entry["reason"]
     (report,) = entry["reports"]
     assert report["how"] == "stderr"
-    assert report["detail"] == "written to stderr: 'warning: not saved (Read-only file system)'"
+    assert report["detail"] == (
+        "written to stderr while handling the error: 'warning: not saved (Read-only file system)'"
+    )
 
 
 def test_error_caught_by_pytest_raises_propagated(sweep: Sweep) -> None:
