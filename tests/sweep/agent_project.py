@@ -236,6 +236,7 @@ def run_child(
     env["AGENT_TEST_PYTHONPATH"] = base.get("PYTHONPATH", "")
     argv = [sys.executable if part == "python" else part for part in command]
     if "pytest" in argv:  # a private pytest temp root: parallel children never clean each other's
+        (work / "tmp").mkdir(parents=True, exist_ok=True)
         argv += ["--basetemp", str(work / "tmp" / name)]
     proc = subprocess.run(
         argv,

@@ -216,6 +216,23 @@ def test_tracker_names_the_except_clause_and_restores_the_tracer() -> None:
     assert "call" in seen  # the previous tracer kept receiving new frames meanwhile
 
 
+def _one_liner(track: tracker.HandlerTracker, exc: BaseException) -> str:
+    try:
+        _raiser(track, exc)
+    except OSError: pass  # noqa: E701  # fmt: skip
+    return "went on"
+
+
+def test_tracker_names_a_one_line_except_clause() -> None:
+    track = tracker.HandlerTracker(ProjectFiles(HERE), lambda value: None)
+    try:
+        assert _one_liner(track, OSError(5, "Input/output error")) == "went on"
+    finally:
+        track.stop()
+    (catch,) = track.catches
+    assert (catch.kind, catch.header, catch.function) == ("except", "except OSError", "_one_liner")
+
+
 def test_tracker_failure_is_recorded_never_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(path: str) -> None:
         raise RuntimeError("clause map exploded")

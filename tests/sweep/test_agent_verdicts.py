@@ -109,6 +109,8 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(run) for name, run in runs.items()}
         state.results = {name: future.result() for name, future in futures.items()}
+    tracer_run = state.results["tracer"][1]
+    assert Path(probe).is_file(), f"no probe: {tracer_run.stdout[-3000:]}"
     state.results["probe"] = ({"probe": Path(probe).read_text()}, None)
     return state
 
