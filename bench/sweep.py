@@ -471,6 +471,32 @@ def _where(value: object) -> str:
     return f"{d.get('path')}:{d.get('line')}" if d else "-"
 
 
+def survival_lines(report: Mapping[str, object]) -> list[str]:
+    """The silent survivals grouped by the handler where the error vanished (the unit a reader
+    checks by hand): its finding, the faults and sites that reached it, the tests, one replay."""
+    groups: dict[str, list[dict[str, object]]] = {}
+    for survival in _list(report.get("survivals")):
+        s = _dict(survival)
+        groups.setdefault(_where(s.get("handler")), []).append(s)
+    lines = []
+    for handler, group in sorted(groups.items()):
+        findings = sorted({str(s.get("finding")) for s in group if s.get("finding")})
+        kinds = sorted({"persistent" if s.get("persistent") else "transient" for s in group})
+        tests = {str(t) for s in group for t in _list(s.get("tests"))}
+        faults: dict[str, set[str]] = {}
+        for s in group:
+            key = f"{s.get('operation')} at {_where(s.get('site'))}"
+            faults.setdefault(key, set()).add(str(s.get("fault")))
+        outside = " (outside the project)" if handler.startswith("/") else ""
+        lines.append(
+            f"    handler {handler}{outside}: {len(group)} survival(s), finding "
+            f"{', '.join(findings) or '-'}, {'+'.join(kinds)}, {len(tests)} test(s)"
+        )
+        lines += [f"      {where}: {'/'.join(sorted(fs))}" for where, fs in sorted(faults.items())]
+        lines.append(f"      replay: {group[0].get('replay')}")
+    return lines
+
+
 def print_outcome(outcome: Outcome) -> None:
     p = outcome.project
     print(f"\n{p.name} {p.version}: exit {outcome.returncode}, wall {outcome.wall:.1f} s")
@@ -491,16 +517,12 @@ def print_outcome(outcome: Outcome) -> None:
         f"  silent survivals {r['survivals']} (benign {r['benign']}); cross-link: confirmed "
         f"{r['confirmed']}, miss {r['miss']}, refuted {r['refuted']}"
     )
-    for survival in _list(outcome.report.get("survivals")):
-        s = _dict(survival)
-        kind = "persistent" if s.get("persistent") else "transient"
-        tests = _list(s.get("tests"))
-        print(
-            f"    {s.get('fault')} at {s.get('operation')} {_where(s.get('site'))} "
-            f"({kind}) -> handler {_where(s.get('handler'))}, finding {s.get('finding') or '-'}, "
-            f"{len(tests)} test(s)"
-        )
-        print(f"      replay: {s.get('replay')}")
+    for line in survival_lines(outcome.report):
+        print(line)
+    for entry in _list(outcome.report.get("stale_benign")):
+        e = _dict(entry)
+        where = e.get("handler") or e.get("site")
+        print(f"  stale benign declaration (matched nothing): {where}: {e.get('reason')}")
     for entry in _list(outcome.report.get("not_swept"))[:10]:
         e = _dict(entry)
         print(f"  not swept: {e.get('test')}: {e.get('reason')}")

@@ -257,3 +257,16 @@ def test_options_are_checked_and_quick_bounds_each_sweep(bench: ModuleType) -> N
         with pytest.raises(SystemExit) as exc:
             bench.parse_args(bad)
         assert exc.value.code == 2
+
+
+def test_survivals_are_listed_by_the_handler_that_swallowed_them(bench: ModuleType) -> None:
+    report = _report("silent", "silent", survivals=2)
+    report["survivals"][1].update(fault="ENOSPC", persistent=True)
+    report["survivals"].append({**report["survivals"][0], "handler": None, "finding": None})
+    lines = bench.survival_lines(report)
+    assert lines[0] == "    handler -: 1 survival(s), finding -, transient, 1 test(s)"
+    assert lines[3] == (
+        "    handler m.py:5: 2 survival(s), finding EW101, persistent+transient, 1 test(s)"
+    )
+    assert lines[4] == "      open at m.py:3: EIO/ENOSPC"
+    assert lines[5].startswith("      replay: errwise sweep --run ")
