@@ -37,13 +37,17 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -124,6 +128,8 @@ DEMO_EXPECTS: tuple[tuple[str, int], ...] = (
 )
 """What the sample project is built to show, each at least this many times."""
 PIP_TIMEOUT_S = 900.0
+TAIL_LINES = 15
+STOP_GRACE_S = 60.0
 SWEEP_TIMEOUT_S = 3600.0
 OFFLINE_MARKERS = (
     "NewConnectionError",
@@ -265,6 +271,54 @@ def sweep_env(venv_python: Path, cache: Path) -> dict[str, str]:
     return env
 
 
+def run_teed(
+    cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float
+) -> tuple[int | None, bool, str]:
+    """Run cmd with its stderr (the sweep's progress) shown as it comes, and kept: its exit
+    status (None: it had to be killed), whether it overran `timeout` seconds (then it is
+    interrupted as by Ctrl-C, so it writes its partial report, and killed a minute later), and
+    the last lines of its stderr. Ctrl-C here is passed on the same way, then re-raised."""
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, errors="replace", start_new_session=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+
+    def copy(stream: IO[str]) -> None:
+        for line in stream:
+            tail.append(line.rstrip("\n"))
+            sys.stderr.write("    | " + line)
+            sys.stderr.flush()
+
+    reader = threading.Thread(target=copy, args=(proc.stderr,), daemon=True)
+    reader.start()
+    overran = False
+    try:
+        returncode = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        overran = True
+        returncode = _stop(proc)
+    except KeyboardInterrupt:
+        _stop(proc)
+        raise
+    finally:
+        reader.join(timeout=10.0)
+        proc.stderr.close()
+    return returncode, overran, "\n".join(tail)
+
+
+def _stop(proc: subprocess.Popen[str]) -> int | None:
+    """Interrupt the process group as Ctrl-C does; kill it if it has not ended a minute later."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        return proc.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
 def run_sweep(
     project: BenchProject,
     source: Path,
@@ -289,27 +343,24 @@ def run_sweep(
     before = snapshot(workcopy)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="errwise-bench-cache-") as cache:
-        try:
-            proc = subprocess.run(
-                cmd, cwd=workcopy, env=sweep_env(python, Path(cache)), capture_output=True,
-                text=True, timeout=timeout, check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired as exc:
-            outcome.wall = time.monotonic() - start
-            outcome.problems.append(f"the sweep did not finish in {timeout:g} s")
-            outcome.stderr_tail = _tail(exc.stderr)
-            return outcome
+        returncode, overran, outcome.stderr_tail = run_teed(
+            cmd, cwd=workcopy, env=sweep_env(python, Path(cache)), timeout=timeout
+        )
     outcome.wall = time.monotonic() - start
-    outcome.returncode = proc.returncode
-    outcome.stderr_tail = _tail(proc.stderr)
+    if overran:
+        outcome.problems.append(f"the sweep did not finish in {timeout:g} s (interrupted)")
+    if returncode is None:
+        outcome.problems.append("the sweep had to be killed")
+        return outcome
+    outcome.returncode = returncode
     outcome.changed = changed_files(before, snapshot(workcopy))
     if outcome.changed:
         outcome.problems.append(
             f"the sweep changed {len(outcome.changed)} file(s) of the project: "
             + ", ".join(outcome.changed[:10])
         )
-    if proc.returncode not in (0, 1):
-        outcome.problems.append(f"errwise sweep exited {proc.returncode}")
+    if returncode not in (0, 1):
+        outcome.problems.append(f"errwise sweep exited {returncode}")
     if not report.is_file():
         outcome.problems.append("no JSON report written")
         return outcome
@@ -322,7 +373,7 @@ def run_sweep(
         outcome.problems.append("the JSON report is not an object")
         return outcome
     outcome.report = loaded
-    outcome.problems += check_report(loaded, proc.returncode)
+    outcome.problems += check_report(loaded, returncode)
     if project.example:
         outcome.problems += check_demo(loaded)
     return outcome

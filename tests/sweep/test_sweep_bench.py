@@ -270,3 +270,20 @@ def test_survivals_are_listed_by_the_handler_that_swallowed_them(bench: ModuleTy
     )
     assert lines[4] == "      open at m.py:3: EIO/ENOSPC"
     assert lines[5].startswith("      replay: errwise sweep --run ")
+
+
+def test_a_sweep_that_overruns_is_interrupted_like_ctrl_c_and_its_progress_kept(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slow = (
+        "import sys, time\n"
+        "print('runs 1/9', file=sys.stderr, flush=True)\n"
+        "try:\n    time.sleep(60)\n"
+        "except KeyboardInterrupt:\n    print('stopped', file=sys.stderr); sys.exit(130)\n"
+    )
+    code, overran, tail = bench.run_teed(
+        [sys.executable, "-c", slow], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, timeout=2.0
+    )
+    assert (code, overran) == (130, True)
+    assert tail.splitlines() == ["runs 1/9", "stopped"]
+    assert "    | runs 1/9\n" in capsys.readouterr().err
