@@ -282,7 +282,7 @@ def test_a_sweep_that_overruns_is_interrupted_like_ctrl_c_and_its_progress_kept(
         "except KeyboardInterrupt:\n    print('stopped', file=sys.stderr); sys.exit(130)\n"
     )
     code, overran, tail = bench.run_teed(
-        [sys.executable, "-c", slow], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, timeout=2.0
+        [sys.executable, "-c", slow], cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, timeout=1.0
     )
     assert (code, overran) == (130, True)
     assert tail.splitlines() == ["runs 1/9", "stopped"]
