@@ -455,6 +455,9 @@ def summarize(report: Mapping[str, object]) -> dict[str, object]:
         "complete": summary.get("complete") is True,
         **{v: _int(verdicts.get(v)) for v in VERDICTS},
         "survivals": len(_list(report.get("survivals"))),
+        "survivals_in_project": sum(
+            1 for s in _list(report.get("survivals")) if _in_project(_dict(s).get("handler"))
+        ),
         "benign": len(_list(report.get("benign"))),
         "confirmed": _int(summary.get("confirmed")),
         "miss": _int(summary.get("miss")),
@@ -465,6 +468,13 @@ def summarize(report: Mapping[str, object]) -> dict[str, object]:
         "not_swept": len(_list(report.get("not_swept"))),
         "unfaulted": len(_list(report.get("unfaulted_sites"))),
     }
+
+
+def _in_project(handler: object) -> bool:
+    """A handler in the project's own files (the report gives those relative to its root; a
+    handler in the standard library or another package is an absolute or `<frozen ...>` path)."""
+    path = str(_dict(handler).get("path") or "")
+    return bool(path) and not path.startswith(("/", "<")) and ":" not in path[:3]
 
 
 def check_report(report: Mapping[str, object], returncode: int) -> list[str]:
@@ -524,13 +534,20 @@ def _where(value: object) -> str:
 
 def survival_lines(report: Mapping[str, object]) -> list[str]:
     """The silent survivals grouped by the handler where the error vanished (the unit a reader
-    checks by hand): its finding, the faults and sites that reached it, the tests, one replay."""
+    checks by hand): its finding, the faults and sites that reached it, the tests, one replay.
+    The project's own handlers first, then those elsewhere (standard library, dependencies),
+    then survivals with no handler named."""
     groups: dict[str, list[dict[str, object]]] = {}
     for survival in _list(report.get("survivals")):
         s = _dict(survival)
         groups.setdefault(_where(s.get("handler")), []).append(s)
     lines = []
-    for handler, group in sorted(groups.items()):
+
+    def order(item: tuple[str, list[dict[str, object]]]) -> tuple[int, str]:
+        handler = item[1][0].get("handler")
+        return (0 if _in_project(handler) else 1 if handler is not None else 2, item[0])
+
+    for handler, group in sorted(groups.items(), key=order):
         findings = sorted({str(s.get("finding")) for s in group if s.get("finding")})
         kinds = sorted({"persistent" if s.get("persistent") else "transient" for s in group})
         tests = {str(t) for s in group for t in _list(s.get("tests"))}
@@ -538,7 +555,8 @@ def survival_lines(report: Mapping[str, object]) -> list[str]:
         for s in group:
             key = f"{s.get('operation')} at {_where(s.get('site'))}"
             faults.setdefault(key, set()).add(str(s.get("fault")))
-        outside = " (outside the project)" if handler.startswith("/") else ""
+        elsewhere = group[0].get("handler") is not None and not _in_project(group[0].get("handler"))
+        outside = " (not in the project)" if elsewhere else ""
         lines.append(
             f"    handler {handler}{outside}: {len(group)} survival(s), finding "
             f"{', '.join(findings) or '-'}, {'+'.join(kinds)}, {len(tests)} test(s)"
@@ -565,7 +583,8 @@ def print_outcome(outcome: Outcome) -> None:
     print("  verdicts: " + ", ".join(f"{v} {r[v]}" for v in VERDICTS))
     print(f"  coverage: handlers reached by an injected error / guarding a reached site: {ratio}")
     print(
-        f"  silent survivals {r['survivals']} (benign {r['benign']}); cross-link: confirmed "
+        f"  silent survivals {r['survivals']}, {r['survivals_in_project']} of them caught by a "
+        f"handler in the project (benign {r['benign']}); cross-link: confirmed "
         f"{r['confirmed']}, miss {r['miss']}, refuted {r['refuted']}"
     )
     for line in survival_lines(outcome.report):
@@ -586,9 +605,14 @@ def print_table(outcomes: Sequence[Outcome]) -> None:
     head = (
         f"  {'project':18} {'tests':>5} {'swept':>5} {'sites':>5} {'runs':>5} {'wall s':>7} "
         f"{'prop':>4} {'rep':>4} {'sil':>4} {'unr':>4} {'uns':>4} {'cover':>7} {'surv':>4} "
-        f"{'conf':>4} {'miss':>4} {'refu':>4}"
+        f"{'proj':>4} {'conf':>4} {'miss':>4} {'refu':>4}"
     )
     print(head)
+    legend = (
+        "  (verdicts: propagated, reported, silent, unreached, unsettled; cover: handlers reached "
+        "/ guarding; surv: silent survivals, proj: those caught in the project's own code)"
+    )
+    print(legend)
     for o in outcomes:
         label = f"{o.project.name} {o.project.version}"[:18]
         if o.report is None:
@@ -600,7 +624,7 @@ def print_table(outcomes: Sequence[Outcome]) -> None:
             f"  {label:18} {r['tests']:5} {r['swept']:5} {r['sites']:5} {r['runs']:5} "
             f"{o.wall:7.1f} {r['propagated']:4} {r['reported']:4} {r['silent']:4} "
             f"{r['unreached']:4} {r['unsettled']:4} {cover:>7} {r['survivals']:4} "
-            f"{r['confirmed']:4} {r['miss']:4} {r['refuted']:4}"
+            f"{r['survivals_in_project']:4} {r['confirmed']:4} {r['miss']:4} {r['refuted']:4}"
         )
 
 

@@ -263,13 +263,21 @@ def test_survivals_are_listed_by_the_handler_that_swallowed_them(bench: ModuleTy
     report = _report("silent", "silent", survivals=2)
     report["survivals"][1].update(fault="ENOSPC", persistent=True)
     report["survivals"].append({**report["survivals"][0], "handler": None, "finding": None})
+    stdlib = {"path": "/usr/lib/python3.11/pathlib.py", "line": 1236}
+    report["survivals"].append({**report["survivals"][0], "handler": stdlib, "finding": None})
     lines = bench.survival_lines(report)
-    assert lines[0] == "    handler -: 1 survival(s), finding -, transient, 1 test(s)"
-    assert lines[3] == (
+    assert bench.summarize(report)["survivals_in_project"] == 2
+    assert lines[0] == (
         "    handler m.py:5: 2 survival(s), finding EW101, persistent+transient, 1 test(s)"
     )
-    assert lines[4] == "      open at m.py:3: EIO/ENOSPC"
-    assert lines[5].startswith("      replay: errwise sweep --run ")
+    assert lines[1] == "      open at m.py:3: EIO/ENOSPC"
+    assert lines[2].startswith("      replay: errwise sweep --run ")
+    assert lines[3] == (
+        "    handler /usr/lib/python3.11/pathlib.py:1236 (not in the project): 1 survival(s), "
+        "finding -, transient, 1 test(s)"
+    )
+    assert lines[6] == "    handler -: 1 survival(s), finding -, transient, 1 test(s)"
+    assert len(lines) == 9
 
 
 def test_a_sweep_that_overruns_is_interrupted_like_ctrl_c_and_its_progress_kept(
