@@ -113,10 +113,27 @@ PROJECTS: tuple[BenchProject, ...] = (
         "the traceback and return False; the other backends' tests need servers (not run); "
         "99 passed in 28 s, most of it sleeps in a few expiry tests",
     ),
+    BenchProject(
+        "diskcache",
+        "5.6.3",
+        (
+            "tests/test_core.py",
+            "tests/test_deque.py",
+            "tests/test_index.py",
+            "tests/test_fanout.py",
+            "tests/test_recipes.py",
+        ),
+        (PYTEST,),
+        note="a disk cache on sqlite3 and files: suppress(OSError) around removals, handlers of "
+        "sqlite3.OperationalError; the Django tests and doctests need Django (not run); "
+        "179 passed in 25 s",
+    ),
 )
-"""The sample project, then the two third-party projects: real file and OS I/O behind error
+"""The sample project, then the third-party projects: real file and OS I/O behind error
 handlers, tests shipped in the source distribution, plain dependencies, suites that pass offline
-under plain pytest in seconds."""
+under plain pytest in seconds. filelock and cachelib have no finding of `errwise audit --profile
+strict` in their library code; diskcache has two (EW109 around sqlite3 calls), so the sweep's
+cross-link has findings to confirm or refute."""
 QUICK_MAX_RUNS = 40
 QUICK_TIME_BUDGET_S = 180.0
 DEMO_EXPECTS: tuple[tuple[str, int], ...] = (
