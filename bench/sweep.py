@@ -147,6 +147,7 @@ DEMO_EXPECTS: tuple[tuple[str, int], ...] = (
 PIP_TIMEOUT_S = 900.0
 TAIL_LINES = 15
 STOP_GRACE_S = 60.0
+DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))
 SWEEP_TIMEOUT_S = 3600.0
 OFFLINE_MARKERS = (
     "NewConnectionError",
@@ -675,7 +676,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--time-budget", type=float, help="seconds, passed to errwise sweep, per project"
     )
-    parser.add_argument("--jobs", type=int, help="passed to errwise sweep")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help=f"passed to errwise sweep (default: {DEFAULT_JOBS}, this machine's CPUs up to 4)",
+    )
     parser.add_argument(
         "--plain",
         action="store_true",
