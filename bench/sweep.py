@@ -32,6 +32,7 @@ Exit: 0 all judged checks hold or skipped (offline), 1 a check failed, 2 usage o
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import os
@@ -51,6 +52,8 @@ from typing import IO
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+LABELS = HERE / "labels" / "sweep.csv"
+LABEL_FIELDS = ("project", "version", "handler", "label", "reason")
 if str(HERE) not in sys.path:  # run as a script, or loaded by path from a test
     sys.path.insert(0, str(HERE))
 
@@ -550,7 +553,51 @@ def _where(value: object) -> str:
     return f"{d.get('path')}:{d.get('line')}" if d else "-"
 
 
-def survival_lines(report: Mapping[str, object]) -> list[str]:
+@dataclass(frozen=True)
+class HandlerLabel:
+    """What reading the code said of a handler where a sweep found an error silent."""
+
+    project: str
+    version: str
+    handler: str
+    """`path:line` of the except clause (or `with suppress` line), as the sweep names it."""
+    defect: bool
+    """True: a real defect (the error is lost where it matters); False: benign by design."""
+    reason: str
+
+
+def load_labels(path: Path = LABELS) -> dict[tuple[str, str], HandlerLabel]:
+    """The hand labels: (project, handler) -> label. Only for the pinned version of each
+    third-party project of `PROJECTS` (a label of another version would name the wrong line;
+    the sample project documents its own handlers in its README)."""
+    versions = {p.name: p.version for p in PROJECTS if not p.example}
+    labels: dict[tuple[str, str], HandlerLabel] = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != LABEL_FIELDS:
+            raise CorpusError(f"{path}: the columns must be {', '.join(LABEL_FIELDS)}")
+        for n, row in enumerate(reader, start=2):
+            if row["label"] not in ("defect", "benign") or not row["reason"].strip():
+                raise CorpusError(f"{path}:{n}: label must be defect or benign, with a reason")
+            if versions.get(row["project"]) != row["version"]:
+                raise CorpusError(
+                    f"{path}:{n}: {row['project']} {row['version']} is not a pinned project"
+                )
+            key = (row["project"], row["handler"])
+            if key in labels:
+                raise CorpusError(f"{path}:{n}: a second label for {row['handler']}")
+            labels[key] = HandlerLabel(
+                row["project"], row["version"], row["handler"], row["label"] == "defect",
+                row["reason"].strip(),
+            )  # fmt: skip
+    return labels
+
+
+def survival_lines(
+    report: Mapping[str, object],
+    labels: Mapping[tuple[str, str], HandlerLabel] | None = None,
+    project: str = "",
+) -> list[str]:
     """The silent survivals grouped by the handler where the error vanished (the unit a reader
     checks by hand): its finding, the faults and sites that reached it, the tests, one replay.
     The project's own handlers first, then those elsewhere (standard library, dependencies),
@@ -580,11 +627,34 @@ def survival_lines(report: Mapping[str, object]) -> list[str]:
             f"{', '.join(findings) or '-'}, {'+'.join(kinds)}, {len(tests)} test(s)"
         )
         lines += [f"      {where}: {'/'.join(sorted(fs))}" for where, fs in sorted(faults.items())]
+        label = (labels or {}).get((project, handler))
+        if label is not None:
+            lines.append(f"      {'DEFECT' if label.defect else 'benign'}: {label.reason}")
+        elif not elsewhere and labels is not None:
+            lines.append("      not labelled yet (bench/labels/sweep.csv)")
         lines.append(f"      replay: {group[0].get('replay')}")
     return lines
 
 
-def print_outcome(outcome: Outcome) -> None:
+def label_tally(
+    report: Mapping[str, object], labels: Mapping[tuple[str, str], HandlerLabel], project: str
+) -> tuple[int, int, int]:
+    """Of the project's own handlers where an error was silent: how many read as a real defect,
+    how many as benign, how many are not labelled yet."""
+    handlers = {
+        _where(_dict(s).get("handler"))
+        for s in _list(report.get("survivals"))
+        if _in_project(_dict(s).get("handler"))
+    }
+    found = [labels.get((project, h)) for h in handlers]
+    defects = sum(1 for label in found if label is not None and label.defect)
+    benign = sum(1 for label in found if label is not None and not label.defect)
+    return defects, benign, len(found) - defects - benign
+
+
+def print_outcome(
+    outcome: Outcome, labels: Mapping[tuple[str, str], HandlerLabel] | None = None
+) -> None:
     p = outcome.project
     print(f"\n{p.name} {p.version}: exit {outcome.returncode}, wall {outcome.wall:.1f} s")
     if outcome.report is None:
@@ -605,8 +675,15 @@ def print_outcome(outcome: Outcome) -> None:
         f"handler in the project (benign {r['benign']}); cross-link: confirmed "
         f"{r['confirmed']}, miss {r['miss']}, refuted {r['refuted']}"
     )
-    for line in survival_lines(outcome.report):
+    labelled = None if p.example else labels
+    for line in survival_lines(outcome.report, labelled, p.name):
         print(line)
+    if labelled is not None:
+        defects, benign, unlabelled = label_tally(outcome.report, labelled, p.name)
+        print(
+            f"  the project's handlers where an error went silent, read by hand: {defects} real "
+            f"defect(s), {benign} benign, {unlabelled} not labelled yet"
+        )
     for entry in _list(outcome.report.get("stale_benign")):
         e = _dict(entry)
         where = e.get("handler") or e.get("site")
@@ -720,6 +797,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options += ["--jobs", str(args.jobs)]
     timeout = SWEEP_TIMEOUT_S if args.time_budget is None else 2 * args.time_budget + 600
     try:
+        labels = load_labels()
         found = sources(projects, base)
     except CorpusError as exc:
         if exc.offline:
@@ -753,7 +831,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  exit {outcome.returncode}, wall {outcome.wall:.1f} s")
                 print("    " + outcome.stderr_tail.replace("\n", "\n    "))
                 continue
-            print_outcome(outcome)
+            print_outcome(outcome, labels)
             if args.keep and outcome.report_path is not None:
                 print(f"  report: {outcome.report_path}")
     if not args.plain:

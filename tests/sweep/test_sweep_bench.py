@@ -295,3 +295,43 @@ def test_a_sweep_that_overruns_is_interrupted_like_ctrl_c_and_its_progress_kept(
     assert (code, overran) == (130, True)
     assert tail.splitlines() == ["runs 1/9", "stopped"]
     assert "    | runs 1/9\n" in capsys.readouterr().err
+
+
+def test_the_committed_hand_labels_are_well_formed(bench: ModuleType) -> None:
+    labels = bench.load_labels()
+    assert len(labels) >= 10
+    swept = {p.name: p for p in bench.PROJECTS if not p.example}
+    for (project, handler), label in labels.items():
+        assert project in swept and label.version == swept[project].version
+        path, _, line = handler.rpartition(":")
+        assert path and not path.startswith("/") and int(line) > 0, handler
+    assert {label.defect for label in labels.values()} == {True, False}
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("filelock,3.16.1,a.py:3,bug,x", "label must be defect or benign"),
+        ("filelock,3.16.1,a.py:3,defect, ", "label must be defect or benign"),
+        ("filelock,9.9,a.py:3,defect,x", "filelock 9.9 is not a pinned project"),
+        ("sweepdemo,repo,a.py:3,defect,x", "sweepdemo repo is not a pinned project"),
+    ],
+)
+def test_a_malformed_hand_label_is_refused(
+    bench: ModuleType, tmp_path: Path, row: str, message: str
+) -> None:
+    path = tmp_path / "sweep.csv"
+    path.write_text("project,version,handler,label,reason\n" + row + "\n", encoding="utf-8")
+    with pytest.raises(sys.modules["precision"].CorpusError, match=message):
+        bench.load_labels(path)
+
+
+def test_the_projects_silent_handlers_are_tallied_by_their_labels(bench: ModuleType) -> None:
+    report = _report("silent", "silent", "silent", survivals=3)
+    report["survivals"][1]["handler"] = {"path": "m.py", "line": 9}
+    report["survivals"][2]["handler"] = {"path": "<frozen genericpath>", "line": 19}
+    label = bench.HandlerLabel("p", "1", "m.py:5", True, "loses the error")
+    assert bench.label_tally(report, {("p", "m.py:5"): label}, "p") == (1, 0, 1)
+    lines = bench.survival_lines(report, {("p", "m.py:5"): label}, "p")
+    assert "      DEFECT: loses the error" in lines
+    assert "      not labelled yet (bench/labels/sweep.csv)" in lines
