@@ -14,8 +14,12 @@ their test suites, downloaded by version into the corpus directory of `bench/pre
 2. in the working copy: `errwise sweep --format json --output F -- python -m pytest -q -p
    no:randomly TESTS`, with the venv first on PATH, as a user with the venv active types it;
 3. it prints tests, swept tests, sites, runs, wall time, verdict counts, coverage, the silent
-   survivals (each with its handler, finding and replay command) and the cross-link (confirmed /
-   miss / refuted) — the figures to check by hand, survival by survival.
+   survivals grouped by the handler where the error vanished (its finding, faults, sites, tests
+   and a replay command) and the cross-link (confirmed / miss / refuted). Each of a third-party
+   project's own handlers was read by hand: `bench/labels/sweep.csv` says whether the error lost
+   there is a real defect or benign by design, and why; the bench shows that beside the handler
+   and counts the handlers not labelled yet (survivals absorbed by the standard library, e.g.
+   `os.path.exists()` answering False, are shown apart and not labelled).
 
 Judged: every sweep exits 0 or 1 with a complete, well-formed report; no sweep changes a file of
 the project it sweeps; the sample project shows what it was built to show (a silent survival with
