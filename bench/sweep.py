@@ -156,6 +156,7 @@ TAIL_LINES = 15
 STOP_GRACE_S = 60.0
 DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))
 SWEEP_TIMEOUT_S = 3600.0
+PLAIN_TIMEOUT_S = 900.0
 OFFLINE_MARKERS = (
     "NewConnectionError",
     "Temporary failure in name resolution",
@@ -747,7 +748,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"at most {QUICK_MAX_RUNS} runs and {QUICK_TIME_BUDGET_S:g} s per project",
+        help=f"at most {QUICK_MAX_RUNS} runs and {QUICK_TIME_BUDGET_S:g} s per third-party project "
+        "(the sample project is swept in full)",
     )
     names = [p.name for p in PROJECTS]
     parser.add_argument(
@@ -775,9 +777,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="keep each sweep's JSON report (under the corpus directory) and print where",
     )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.max_runs = args.max_runs or QUICK_MAX_RUNS
-        args.time_budget = args.time_budget or QUICK_TIME_BUDGET_S
     for flag in ("max_runs", "jobs"):
         value = getattr(args, flag)
         if value is not None and value < 1:
@@ -787,19 +786,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def sweep_options(args: argparse.Namespace, project: BenchProject) -> tuple[list[str], float]:
+    """The options of one project's `errwise sweep`, and how long the bench waits for it.
+    `--quick` bounds the third-party projects only: the sample project is small, and is judged
+    on a complete sweep."""
+    quick = args.quick and not project.example
+    max_runs = args.max_runs or (QUICK_MAX_RUNS if quick else None)
+    budget = args.time_budget or (QUICK_TIME_BUDGET_S if quick else None)
+    options = ["--jobs", str(args.jobs)]
+    if max_runs:
+        options += ["--max-runs", str(max_runs)]
+    if budget:
+        options += ["--time-budget", f"{budget:g}"]
+    return options, SWEEP_TIMEOUT_S if budget is None else 2 * budget + 600
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     projects = [p for p in PROJECTS if not args.project or p.name in args.project]
     base = corpus_dir()
     base_sweep = base / "sweep"
-    options: list[str] = []
-    if args.max_runs:
-        options += ["--max-runs", str(args.max_runs)]
-    if args.time_budget:
-        options += ["--time-budget", f"{args.time_budget:g}"]
-    if args.jobs:
-        options += ["--jobs", str(args.jobs)]
-    timeout = SWEEP_TIMEOUT_S if args.time_budget is None else 2 * args.time_budget + 600
     try:
         labels = load_labels()
         found = sources(projects, base)
@@ -818,8 +824,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\n== {project.name} {project.version}: {project.note}", flush=True)
             try:
                 if args.plain:
-                    outcome = run_plain(project, found[project.name], base_sweep, timeout)
+                    outcome = run_plain(project, found[project.name], base_sweep, PLAIN_TIMEOUT_S)
                 else:
+                    options, timeout = sweep_options(args, project)
                     outcome = run_sweep(
                         project, found[project.name], base=base_sweep, out_dir=out_dir,
                         options=options, timeout=timeout,

@@ -250,9 +250,15 @@ def test_files_a_sweep_leaves_in_the_project_are_named(bench: ModuleType, tmp_pa
 
 
 def test_options_are_checked_and_quick_bounds_each_sweep(bench: ModuleType) -> None:
-    quick = bench.parse_args(["--quick"])
-    assert (quick.max_runs, quick.time_budget) == (bench.QUICK_MAX_RUNS, bench.QUICK_TIME_BUDGET_S)
-    assert bench.parse_args(["--quick", "--max-runs", "5"]).max_runs == 5
+    demo, filelock = bench.PROJECTS[0], bench.PROJECTS[1]
+    quick = bench.parse_args(["--quick", "--jobs", "3"])
+    options, timeout = bench.sweep_options(quick, filelock)
+    assert options == ["--jobs", "3", "--max-runs", str(bench.QUICK_MAX_RUNS), "--time-budget",
+                       f"{bench.QUICK_TIME_BUDGET_S:g}"]  # fmt: skip
+    assert timeout == 2 * bench.QUICK_TIME_BUDGET_S + 600
+    assert bench.sweep_options(quick, demo) == (["--jobs", "3"], bench.SWEEP_TIMEOUT_S)
+    told = bench.parse_args(["--quick", "--max-runs", "5"])
+    assert bench.sweep_options(told, demo)[0][2:] == ["--max-runs", "5"]
     for bad in (["--max-runs", "0"], ["--jobs", "0"], ["--time-budget", "-1"], ["--project", "x"]):
         with pytest.raises(SystemExit) as exc:
             bench.parse_args(bad)
