@@ -1,5 +1,6 @@
-"""Run every benchmark (`bench/bench_*.py`, and `bench/precision.py`: the auditor's precision on
-real code) in its own process, one after the other.
+"""Run every benchmark (`bench/bench_*.py`, `bench/precision.py`: the auditor's precision on
+real code, and `bench/sweep.py`: `errwise sweep` on real test suites) in its own process, one
+after the other.
 
 Usage: python bench/run.py [--quick] [NAME ...]   (NAME: a benchmark module name without bench_)
 Each benchmark prints its own measurements and targets; this runner reports which ones failed.
@@ -21,7 +22,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller inputs, fewer repetitions")
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     args = parser.parse_args()
-    scripts = [*sorted(HERE.glob("bench_*.py")), HERE / "precision.py"]
+    scripts = [*sorted(HERE.glob("bench_*.py")), HERE / "precision.py", HERE / "sweep.py"]
     if args.names:
         wanted = {f"bench_{n.removeprefix('bench_')}.py" for n in args.names} | {
             f"{n}.py" for n in args.names
