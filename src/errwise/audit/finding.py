@@ -2,7 +2,7 @@
 analyse), with the severity scale of ../shared/design.md.
 
 Promise: `Finding.to_dict()` and `Diagnostic.to_dict()` produce exactly the JSON field names of
-design.md; these names are stable.
+design.md; these names are stable (`sweep` is additive: present only after `--sweep`).
 """
 
 from __future__ import annotations
@@ -108,6 +108,10 @@ class Finding:
     specific); JSON field `also`."""
     details: FindingDetails | None = None
     """Excerpt and facts for rich reports (Markdown, SARIF); None when not computed."""
+    sweep: dict[str, Any] | None = None
+    """What a failure-path sweep proved about the handler (`errwise audit --sweep FILE`):
+    `status` confirmed or refuted, `fault`, `operation`, `replay`...; JSON field `sweep`,
+    present only when set."""
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.col, self.rule)
@@ -129,7 +133,7 @@ class Finding:
             "fingerprint": self.fingerprint,
             "also": list(self.also),
             "precision": _precision(self.rule),
-        }
+        } | ({} if self.sweep is None else {"sweep": dict(self.sweep)})
 
 
 def _precision(rule_id: str) -> dict[str, float | int] | None:

@@ -57,8 +57,9 @@ KEYS = (
     "exception-classes",
     "file-timeout",
     "file-memory",
+    "sweep",
 )
-"""The keys `[tool.errwise]` accepts."""
+"""The keys `[tool.errwise]` accepts (`sweep` is `errwise sweep`'s table: the auditor skips it)."""
 
 _SEVERITIES = ", ".join(s.value for s in Severity)
 

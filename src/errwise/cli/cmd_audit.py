@@ -4,7 +4,10 @@ Promise: findings go to stdout (or, with `--output FILE`, atomically to FILE) in
 format; diagnostics and the summary go to stderr (the summary not with `--quiet`). The exit code
 is 2 for a usage error (bad flag or `[tool.errwise]`), 70 when errwise failed on some file (a
 bug; everything else is still reported), else 1 when some finding is at or above `--fail-on`,
-else 10 when some file could not be analysed, else 0.
+else 10 when some file could not be analysed, else 0. With `--sweep FILE` (a JSON report of
+`errwise sweep`; a missing or malformed one is a usage error, exit 2) each finding whose except
+clause the sweep reached carries what it proved there (`errwise.sweep.crosslink.link`), and
+stderr says how many findings were confirmed and refuted (not with `--quiet`).
 """
 
 from __future__ import annotations
@@ -123,6 +126,12 @@ def register(sub: Any) -> None:
         help="report only findings on lines changed since git revision REV (e.g. origin/main)",
     )
     parser.add_argument(
+        "--sweep",
+        metavar="FILE",
+        help="a JSON report of `errwise sweep`: mark each finding the sweep confirmed (an error "
+        "left silent at its handler) or refuted (the error was reported or propagated there)",
+    )
+    parser.add_argument(
         "--quiet", "-q", action="store_true", help="no summary and no progress bar on stderr"
     )
     parser.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
@@ -183,6 +192,11 @@ def run(args: argparse.Namespace) -> int:
     audit = plan(options)
     known = read_baseline(args.baseline) if args.baseline else None  # usage errors first
     changes = changed_lines(audit.root, args.diff) if args.diff is not None else None
+    swept = None
+    if args.sweep:
+        from errwise.sweep.crosslink import read_sweep
+
+        swept = read_sweep(args.sweep)
     to_stdout = not args.output
     bar = None
     if progress_wanted(sys.stderr, quiet=args.quiet, fmt=args.format, to_stdout=to_stdout):
@@ -198,6 +212,11 @@ def run(args: argparse.Namespace) -> int:
         apply_baseline(report, known)
     if changes is not None:
         apply_diff(report, changes)
+    marked = None
+    if swept is not None:
+        from errwise.sweep.crosslink import mark_findings
+
+        marked = mark_findings(report, swept)
     colour = to_stdout and wants_colour(sys.stdout)
     output = render(args.format, report, colour=colour)
     if args.output:
@@ -205,6 +224,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         _emit(output)
     sys.stderr.write(summary_text(report, counts=not args.quiet, colour=wants_colour(sys.stderr)))
+    if marked is not None and not args.quiet:
+        sys.stderr.write(f"errwise: sweep {args.sweep}: {marked}\n")
     return report.exit_code()
 
 

@@ -1,15 +1,16 @@
 """Markdown format: the report a specialist hands to a team (the shape of seed 004), written by
 errwise — right where a hand-written one is often wrong.
 
-Promise: title, date, scope (paths, files and lines audited, rules on), an executive summary
-(counts per severity, the key problems one line each, what the code already does well), one
-section per severity with every finding (id and title, `path:line-range` and function, the code
-excerpt with line numbers, what goes wrong, hidden errors, production impact, the recommendation
-with a before/after sketch from the rule's documentation), a prioritised action list, and a
-pytest sketch per critical/high finding that injects the failure. The same report renders the
-same text except the date line (which honours `SOURCE_DATE_EPOCH`). Everything that comes from
-the audited code (paths, excerpts, names in messages) is escaped (`escape`): no content can break
-the layout or inject markup in GitHub's renderer, and the text reads well as plain text.
+Promise: title, date, scope (paths, files and lines audited, rules on), an executive summary (counts
+per severity, the key problems one line each, what the code already does well), one section per
+severity with every finding (id and title, `path:line-range` and function, the code excerpt with
+line numbers, what goes wrong, hidden errors, production impact, the recommendation with a
+before/after sketch from the rule's documentation; after `--sweep FILE`, what the failure-path sweep
+proved at its handler: confirmed or refuted, with the replay command), a prioritised action list,
+and a pytest sketch per critical/high finding that injects the failure. The same report renders the
+same text except the date line (which honours `SOURCE_DATE_EPOCH`). Everything that comes from the
+audited code (paths, excerpts, names in messages) is escaped (`escape`): no content can break the
+layout or inject markup in GitHub's renderer, and the text reads well as plain text.
 """
 
 from __future__ import annotations
@@ -231,6 +232,8 @@ def _finding(finding: Finding, rule: Rule | None, tag: str, sketched: dict[str, 
     out += [f"**What goes wrong**: {md_text(finding.message)}", ""]
     if finding.also:
         out += [f"**Also breaks**: {', '.join(md_code(name) for name in finding.also)}", ""]
+    if finding.sweep:
+        out += [_sweep(finding), ""]
     out += [f"**Hidden errors**: {_hidden(finding)}", ""]
     effects = impact(finding)
     if effects:
@@ -251,6 +254,22 @@ def _finding(finding: Finding, rule: Rule | None, tag: str, sketched: dict[str, 
                 "",
             ]
     return out
+
+
+def _sweep(finding: Finding) -> str:
+    mark = finding.sweep or {}
+    operation = md_code(str(mark.get("operation")))
+    fault = f"an injected {md_code(str(mark.get('fault')))} at {operation}"
+    if mark.get("status") == "confirmed":
+        said = f"**Sweep: confirmed** — {fault} vanished silently in this handler"
+    else:
+        verdict = str(mark.get("verdict") or "reported")
+        said = f"**Sweep: refuted** — {fault} was {md_text(verdict)} here, not lost"
+    test = mark.get("test")
+    if isinstance(test, str):
+        said += f", in test {md_code(test)}"
+    replay = mark.get("replay")
+    return f"{said}. Replay: {md_code(str(replay))}" if replay else said + "."
 
 
 def _excerpt(finding: Finding, details: FindingDetails) -> str:

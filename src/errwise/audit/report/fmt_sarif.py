@@ -1,14 +1,15 @@
 """SARIF 2.1.0 format, for GitHub code scanning and other SARIF viewers.
 
 Promise: one SARIF 2.1.0 log (valid against the OASIS schema) with one run: `tool.driver` lists
-every rule of the catalog (id, name, short and full description, help as text and Markdown,
-default level from its default severity); each finding is a result with `ruleId`/`ruleIndex`,
-a level from its severity (critical/high → error, medium → warning, low → note), a physical
-location (relative URI on the `%SRCROOT%` base, region with start/end line and column), the
-enclosing function as a logical location and `partialFingerprints` from the finding's
-fingerprint, so code scanning tracks a finding across commits. Files errwise could not analyse
-are tool execution notifications. The text is JSON (ASCII), so nothing the audited code holds
-can break it; the only machine-specific value is the `%SRCROOT%` directory.
+every rule of the catalog (id, name, short and full description, help as text and Markdown, default
+level from its default severity); each finding is a result with `ruleId`/`ruleIndex`, a level from
+its severity (critical/high → error, medium → warning, low → note), a physical location (relative
+URI on the `%SRCROOT%` base, region with start/end line and column), the enclosing function as a
+logical location and `partialFingerprints` from the finding's fingerprint, so code scanning tracks a
+finding across commits; after `--sweep FILE`, the result's `properties.sweep` holds what the
+failure-path sweep proved at its handler. Files errwise could not analyse are tool execution
+notifications. The text is JSON (ASCII), so nothing the audited code holds can break it; the only
+machine-specific value is the `%SRCROOT%` directory.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
             "hiddenErrors": list(finding.hidden_errors),
         },
     }
+    if finding.sweep is not None:
+        result["properties"]["sweep"] = dict(finding.sweep)
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
     return result
