@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace, root: Path, words: Sequence[str]) -> Any:
     from errwise.sweep.engine import SweepOptions
-    from errwise.sweep.plan import parse_shard
+    from errwise.sweep.plan import check_faults, parse_shard
 
     if args.jobs < 1:
         raise usage("ERR_USAGE", f"--jobs must be >= 1, not {args.jobs}")
@@ -157,6 +157,7 @@ def _options(args: argparse.Namespace, root: Path, words: Sequence[str]) -> Any:
     ):
         if value is not None and (not math.isfinite(value) or value <= 0):
             raise usage("ERR_USAGE", f"{flag} must be a number of seconds > 0, not {value}")
+    check_faults(args.faults)
     say = _quiet if args.quiet else _say
     return SweepOptions(
         command=tuple(words),

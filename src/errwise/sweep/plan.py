@@ -21,7 +21,7 @@ from errwise import faults as _faults
 from errwise.error import usage
 from errwise.sweep.model import RunSpec, SiteKey
 
-__all__ = ["Unit", "Shard", "make_plan", "parse_shard", "choose_faults"]
+__all__ = ["Unit", "Shard", "make_plan", "parse_shard", "choose_faults", "check_faults"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,12 @@ def choose_faults(operation: str, choice: str) -> tuple[str, ...]:
     return tuple(f for f in info.faults if f in wanted)
 
 
+def check_faults(choice: str) -> None:
+    """A usage error unless `choice` is sweep, all, or a list of known fault names."""
+    if choice not in ("sweep", "all"):
+        _fault_names(choice)
+
+
 def _fault_names(choice: str) -> set[str]:
     names = {part.strip() for part in choice.split(",") if part.strip()}
     known = {f for op in _faults.OPERATIONS.values() for f in op.faults}
@@ -95,8 +101,7 @@ def _fault_names(choice: str) -> set[str]:
 
 def make_plan(sites: Mapping[SiteKey, Mapping[str, Any]], *, faults: str = "sweep") -> list[Unit]:
     """The units of a sweep over `sites` (site -> cheapest test), in order."""
-    if faults not in ("sweep", "all"):
-        _fault_names(faults)  # a bad list fails before anything runs
+    check_faults(faults)
     return [
         Unit(
             RunSpec(path, line, operation, fault, False, test.get("nodeid")),
