@@ -282,7 +282,7 @@ ERR_SWEEP_BAD_BENIGN = register(
     _U,
     "bad benign declaration",
     doc="An entry of `[tool.errwise.sweep] benign` is malformed: it must name one handler or "
-    "site as \"path:line\" and give a reason.",
+    'site as "path:line" and give a reason.',
 )
 ERR_SWEEP_CORRUPT = register(
     "ERR_SWEEP_CORRUPT",

@@ -20,9 +20,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> None:
 def sweep(cli: Callable[..., Any], tmp_path: Path, fake: None) -> Callable[..., Any]:
     """`sweep(root, *flags, command=COMMAND, fmt="json")`: the CliRun of one sweep."""
 
-    def run(
-        root: Path, *flags: str, command: list[str] | None = None, fmt: str = "json"
-    ) -> Any:
+    def run(root: Path, *flags: str, command: list[str] | None = None, fmt: str = "json") -> Any:
         return cli(
             "sweep",
             "--root",

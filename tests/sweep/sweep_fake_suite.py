@@ -19,9 +19,16 @@ from typing import Any
 def main() -> None:
     request = json.loads(os.environ["FAKE_SWEEP"])
     scenario = json.loads(Path("scenario.json").read_text(encoding="utf-8"))
-    counter = Path(scenario["counter"])
-    count = int(counter.read_text()) + 1 if counter.exists() else 1
-    counter.write_text(str(count))
+    count = 0
+    if request["mode"] == "record":  # record runs are serial: count them for flaky outcomes
+        counter = Path(scenario["counter"])
+        count = int(counter.read_text()) + 1 if counter.exists() else 1
+        counter.write_text(str(count))
+    if scenario.get("ledger"):
+        fault = request["fault"] or {}
+        what = ":".join(str(fault.get(k)) for k in ("path", "line", "operation", "fault"))
+        with open(scenario["ledger"], "a", encoding="utf-8") as ledger:
+            ledger.write(f"{request['mode']} {what} {fault.get('persistent')} {os.getpid()}\n")
     if request["mode"] == "record":
         tests = [_recorded(t, count) for t in scenario["tests"]]
     else:

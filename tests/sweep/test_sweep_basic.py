@@ -64,9 +64,7 @@ def test_a_swallowed_error_is_a_silent_survival_with_its_handler(
     assert _files(root) == before  # the project under test is never changed
 
 
-def test_the_json_report_holds_the_contract_keys(
-    sweep: Callable[..., Any], tmp_path: Path
-) -> None:
+def test_the_json_report_holds_the_contract_keys(sweep: Callable[..., Any], tmp_path: Path) -> None:
     report = sweep(make_project(tmp_path, scenario())).json()
     assert {
         "version",

@@ -81,6 +81,7 @@ def sweep(options: SweepOptions) -> dict[str, Any]:
             options.state_path or _state_path(options),
             options.root,
             options.command,
+            shard=str(options.shard) if options.shard is not None else None,
             fresh=options.fresh,
         )
         baseline = _baseline(options, state, workdir, children)
@@ -155,16 +156,20 @@ def _baseline(options: SweepOptions, state: State, workdir: Path, children: Chil
 def _report(batch: _Batch, benign: Sequence[Any], *, complete: bool) -> dict[str, Any]:
     options = batch.options
     skipped = dict(batch.skipped)
+    runs: dict[str, dict[str, Any]] = {}
     for _index, unit in batch.owned:
-        if unit.transient.id not in batch.state.runs and unit.transient.id not in skipped:
-            skipped[unit.transient.id] = "interrupted"
+        for spec in (unit.transient, unit.persistent):
+            if spec.id in batch.state.runs:
+                runs[spec.id] = batch.state.runs[spec.id]
+        if unit.id not in batch.state.runs and unit.id not in skipped:
+            skipped[unit.id] = "interrupted"
     return report_from(
         ReportInputs(
             root=options.root,
             baseline=batch.baseline,
             units=batch.units,
             faults=options.faults,
-            runs=batch.state.runs,
+            runs=runs,
             skipped=skipped,
             shard=str(options.shard) if options.shard is not None else None,
             seconds=time.monotonic() - batch.started,

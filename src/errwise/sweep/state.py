@@ -37,8 +37,11 @@ def default_state_path(root: Path, command: Sequence[str], shard: str | None) ->
 class State:
     """The finished runs of one sweep (and its baseline), kept on disk as they come."""
 
-    def __init__(self, path: Path, root: Path, command: Sequence[str]) -> None:
+    def __init__(
+        self, path: Path, root: Path, command: Sequence[str], shard: str | None = None
+    ) -> None:
         self.path = path
+        self.shard = shard
         self.root = str(root)
         self.command = list(command)
         self.baseline: dict[str, Any] | None = None
@@ -47,9 +50,12 @@ class State:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path, root: Path, command: Sequence[str], *, fresh: bool) -> State:
-        """The state at `path`: resumed when it is an unfinished sweep of the same command."""
-        state = cls(path, root, command)
+    def open(
+        cls, path: Path, root: Path, command: Sequence[str], *, shard: str | None, fresh: bool
+    ) -> State:
+        """The state at `path`: resumed when it is an unfinished sweep of the same command
+        (and shard)."""
+        state = cls(path, root, command, shard)
         if fresh:
             return state
         try:
@@ -69,7 +75,7 @@ class State:
             raise _corrupt(path, "its `runs` are malformed")
         if data.get("complete") or data.get("root") != state.root:
             return state
-        if data.get("command") != state.command:
+        if data.get("command") != state.command or data.get("shard") != shard:
             return state
         state.baseline = data.get("baseline") if isinstance(data.get("baseline"), dict) else None
         state.runs = runs
@@ -91,6 +97,7 @@ class State:
             "state": STATE_VERSION,
             "root": self.root,
             "command": self.command,
+            "shard": self.shard,
             "complete": complete,
             "baseline": self.baseline,
             "runs": self.runs,
