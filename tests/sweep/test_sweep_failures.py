@@ -61,9 +61,8 @@ def test_a_fault_that_never_fires_is_unreached_and_its_site_listed(
     result = sweep(make_project(tmp_path, data))
     report = result.json()
     assert _run(report, REPLACE_ID)["verdict"] == "unreached"
-    assert {"path": "pkg/store.py", "line": 23, "operation": "os.replace"} == {
-        k: v for k, v in report["unfaulted_sites"][0].items() if k != "reason"
-    }
+    site = {k: v for k, v in report["unfaulted_sites"][0].items() if k != "reason"}
+    assert site == {"path": "pkg/store.py", "line": 23, "operation": "os.replace"}
     assert "never fired" in report["unfaulted_sites"][0]["reason"]
     assert report["coverage"]["sites_faulted"] == 3
 
