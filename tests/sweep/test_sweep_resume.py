@@ -48,7 +48,7 @@ def test_ctrl_c_writes_the_partial_report_and_the_sweep_resumes(
     try:
         # Wait until the hanging run has started: 10 runs done, the 11th in flight.
         _wait_for(lambda: any("23" in e[1] for e in _ledger(ledger) if e[0] == "fault"))
-        hanging = int([e for e in _ledger(ledger) if "23" in e[1]][0][3])
+        hanging = int(next(e for e in _ledger(ledger) if "23" in e[1])[3])
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=30)
     finally:
