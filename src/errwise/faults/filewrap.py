@@ -9,11 +9,12 @@ the underlying file (as close(2) releases the descriptor) before raising.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
 from errwise.faults.dispatch import busy, dispatch
+from errwise.faults.errors import make_error
 
 __all__ = ["FaultFile"]
 
@@ -63,7 +64,7 @@ class FaultFile:
         return next(self._errwise_file)
 
     def _fault(self, operation: str, exclude: tuple[str, ...] = ()) -> str | None:
-        injection = dispatch(operation, self._errwise_name, exclude=exclude)
+        injection = dispatch(operation, self._errwise_name, build=_bare(operation), exclude=exclude)
         if injection is None:
             return None
         if injection.exception is not None:
@@ -121,12 +122,17 @@ class FaultFile:
         if self._errwise_file.closed:
             self._errwise_file.close()
             return
-        injection = dispatch("file.close", self._errwise_name)
+        injection = dispatch("file.close", self._errwise_name, build=_bare("file.close"))
         if injection is not None and injection.exception is not None:
             with busy():
                 self._errwise_file.close()
             raise injection.exception
         self._errwise_file.close()
+
+
+def _bare(operation: str) -> Callable[[str], BaseException | None]:
+    """Errors of calls on an open file name no file, as the real ones do."""
+    return lambda fault: None if fault == "short" else make_error(operation, fault)
 
 
 def _remaining(raw: Any) -> int:

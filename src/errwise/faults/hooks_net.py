@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from errwise.faults.dispatch import STATE, busy, dispatch, is_busy
+from errwise.faults.errors import make_error
 from errwise.faults.hooks_fs import pathname
 
 __all__ = ["wrap_socket_method", "wrap_sqlite_connect"]
@@ -41,7 +42,7 @@ def wrap_socket_method(original: AnyFunc, operation: str) -> AnyFunc:
             target = _address(args[0])
         elif method == "sendto" and args:
             target = _address(args[-1])
-        injection = dispatch(operation, target)
+        injection = dispatch(operation, target, build=_bare(operation))
         if injection is not None:
             if injection.exception is not None:
                 raise injection.exception
@@ -53,6 +54,11 @@ def wrap_socket_method(original: AnyFunc, operation: str) -> AnyFunc:
     call.__name__ = method
     call.__qualname__ = f"socket.{method}"
     return call
+
+
+def _bare(operation: str) -> Callable[[str], BaseException | None]:
+    """Socket errors name no file."""
+    return lambda fault: None if fault == "short" else make_error(operation, fault)
 
 
 def _shorten(method: str, args: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
+
+from errwise.sweep.agent.bootstrap import is_pytest
 
 __all__ = [
     "FaultRequest",
@@ -53,15 +55,6 @@ ENV_ORIG_ADDOPTS = "ERRWISE_SWEEP_ORIG_PYTEST_ADDOPTS"
 
 PLUGIN = "errwise.sweep.agent.plugin"
 """The pytest plugin module the child loads with `-p`."""
-
-_PYTEST_NAMES = frozenset({"pytest", "py.test"})
-
-_SITECUSTOMIZE = '''"""errwise sweep bootstrap: arms the sweep agent here (written by errwise)."""
-
-from errwise.sweep.agent import boot as _errwise_sweep_boot
-
-_errwise_sweep_boot.start(__file__)
-'''
 
 
 @dataclass(frozen=True)
@@ -103,21 +96,6 @@ class FaultRequest:
             line=data["line"],
             persistent=data["persistent"],
         )
-
-
-def is_pytest(argv: Sequence[str]) -> bool:
-    """Whether the command runs pytest: `pytest …`, `py.test …`, `python -m pytest …`, or a
-    wrapper that ends in one (`coverage run -m pytest`, `uv run pytest`, `/venv/bin/pytest`)."""
-    args = list(argv)
-    for index, arg in enumerate(args):
-        name = os.path.basename(arg)
-        if name in _PYTEST_NAMES or name.startswith("pytest-3") or name == "pytest.exe":
-            return True
-        if arg == "-m" and index + 1 < len(args) and args[index + 1] in _PYTEST_NAMES:
-            return True
-        if arg in ("-mpytest", "-mpy.test"):
-            return True
-    return False
 
 
 def child_env(
@@ -188,6 +166,7 @@ def _write_bootstrap(workdir: Path) -> Path:
     """`workdir/bootstrap`: our sitecustomize and a link to this errwise package (idempotent)."""
     import errwise
     from errwise.classify import classify
+    from errwise.sweep.agent import bootstrap
 
     boot = workdir / "bootstrap"
     package = Path(errwise.__file__).resolve().parent
@@ -201,10 +180,11 @@ def _write_bootstrap(workdir: Path) -> Path:
             fresh.unlink(missing_ok=True)
             fresh.symlink_to(package, target_is_directory=True)
             os.replace(fresh, link)
+        source = Path(bootstrap.__file__).read_text(encoding="utf-8")
         script = boot / "sitecustomize.py"
-        if not script.is_file() or script.read_text(encoding="utf-8") != _SITECUSTOMIZE:
+        if not script.is_file() or script.read_text(encoding="utf-8") != source:
             temp = boot / f".sitecustomize.{os.getpid()}.tmp"
-            temp.write_text(_SITECUSTOMIZE, encoding="utf-8")
+            temp.write_text(source, encoding="utf-8")
             os.replace(temp, script)
     except OSError as exc:
         raise classify(exc).with_context(bootstrap=str(boot)) from exc
