@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 SUITE = Path(__file__).with_name("sweep_fake_suite.py")
-COMMAND = [sys.executable, str(SUITE)]
+COMMAND = [sys.executable, "-S", str(SUITE)]  # -S: no site, a fast start
 
 
 @dataclass(frozen=True)
