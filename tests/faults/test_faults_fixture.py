@@ -37,6 +37,16 @@ def test_then_everything_is_undone(tmp_path):
     save(tmp_path / "out", "x")
     assert (tmp_path / "out").read_text() == "x"
 
+def helper():
+    return 1
+
+def test_reporting_is_not_failed(faults):
+    faults.fail("os.stat", persistent=True)
+    faults.fail("open", persistent=True)
+    faults.fail("os.listdir", persistent=True)
+    faults.fail("file.*", "EIO", persistent=True)
+    assert helper() == 2
+
 def test_fixture_is_a_fault_plan(faults):
     from errwise.faults import FaultPlan
     assert isinstance(faults, FaultPlan) and faults.active
@@ -55,6 +65,7 @@ def test_fixture_in_a_real_pytest_run(tmp_path: Path) -> None:
     )
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
-    assert "1 failed, 3 passed" in out, out
+    assert "2 failed, 3 passed" in out, out
+    assert "assert helper() == 2" in out, out  # pytest could still read the source
     assert "PermissionError: [Errno 13] Permission denied" in out, out
     assert "test_fails_with_an_active_plan" in out, out

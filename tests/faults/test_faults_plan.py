@@ -166,17 +166,22 @@ def test_site_selection_fails_only_that_line(tmp_path: Path) -> None:
     assert injection.stack[-1] == injection.site
 
 
-def test_site_filter_rejecting_everything(tmp_path: Path) -> None:
+def test_calls_from_no_site_fail_only_when_asked(tmp_path: Path) -> None:
     seen: list[str] = []
+    _touch(tmp_path / "f")
     with faults.FaultPlan(site_filter=lambda path: False) as plan:
         plan.observe(lambda op, site: seen.append(op))
+        rule = plan.fail("os.unlink", "EACCES")
+        os.stat(tmp_path / "f")
+        os.unlink(tmp_path / "f")  # no site: not failed by default
+    assert seen == [] and rule.calls == 0
+    _touch(tmp_path / "f")
+    with faults.FaultPlan(site_filter=lambda path: False, siteless=True) as plan:
         plan.fail("os.stat", "EIO", module="*")
         plain = plan.fail("os.unlink", "EACCES")
         os.stat(tmp_path)  # no site: a module selection cannot match
-        _touch(tmp_path / "f")
         with pytest.raises(PermissionError):
             os.unlink(tmp_path / "f")
-    assert seen == []
     assert plain.injections[0].site is None and plain.injections[0].stack == ()
 
 

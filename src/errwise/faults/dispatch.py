@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from errwise.faults.errors import make_error
 from errwise.faults.rules import Injection
-from errwise.faults.site import Site, SiteFilter, locate
+from errwise.faults.site import Site, SiteFilter, locate, stack
 
 if TYPE_CHECKING:
     from errwise.faults.plan import FaultPlan
@@ -58,14 +57,24 @@ def is_busy() -> bool:
     return _local.busy > 0
 
 
-@contextmanager
-def busy() -> Iterator[None]:
-    """Suspend interception in this thread for the block."""
-    _local.busy += 1
-    try:
-        yield
-    finally:
+class _Busy:
+    """`with busy():` suspends interception in this thread for the block."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        _local.busy += 1
+
+    def __exit__(self, *exc_info: object) -> None:
         _local.busy -= 1
+
+
+_BUSY = _Busy()
+
+
+def busy() -> _Busy:
+    """Suspend interception in this thread for the block: `with busy(): ...`."""
+    return _BUSY
 
 
 def _plans() -> tuple[FaultPlan, ...]:
@@ -98,13 +107,13 @@ def dispatch(
     _local.busy += 1
     try:
         frame = sys._getframe(1)
-        located: dict[SiteFilter, tuple[Site | None, tuple[Site, ...]]] = {}
+        located: dict[SiteFilter, Site | None] = {}
         chosen: Injection | None = None
         for plan in plans:
-            where = located.get(plan.site_filter)
-            if where is None:
-                where = located[plan.site_filter] = locate(plan.site_filter, frame)
-            site, stack = where
+            if plan.site_filter in located:
+                site = located[plan.site_filter]
+            else:
+                site = located[plan.site_filter] = locate(plan.site_filter, frame, plan._verdicts)
             if site is not None:
                 plan._observed(operation, site)
             if chosen is not None:
@@ -119,7 +128,8 @@ def dispatch(
                 exception = None
             else:
                 exception = make_error(operation, fault, path=path, path2=path2)
-            chosen = Injection(operation, fault, site, stack, rule.calls, exception)
+            frames = stack(plan.site_filter, frame, plan._verdicts)
+            chosen = Injection(operation, fault, site, frames, rule.calls, exception)
             plan._record(rule, chosen)
         return chosen
     finally:
@@ -136,6 +146,6 @@ def wants_wrapper() -> bool:
     _local.busy += 1
     try:
         frame = sys._getframe(1)
-        return any(locate(plan.site_filter, frame)[0] is not None for plan in plans)
+        return any(locate(plan.site_filter, frame, plan._verdicts) is not None for plan in plans)
     finally:
         _local.busy -= 1

@@ -74,8 +74,10 @@ def wrap_path_call(original: AnyFunc, operation: str, two_paths: bool = False) -
     def call(*args: Any, **kwargs: Any) -> Any:
         if not STATE.active or is_busy():
             return original(*args, **kwargs)
-        first = pathname(args[0]) if args else None
-        second = pathname(args[1]) if two_paths and len(args) > 1 else None
+        first = pathname(args[0] if args else _keyword(kwargs, _FIRST))
+        second = None
+        if two_paths:
+            second = pathname(args[1] if len(args) > 1 else _keyword(kwargs, _SECOND))
         _raise_if(dispatch(operation, first, path2=second, exclude=("short",)))
         with busy():
             return original(*args, **kwargs)
@@ -85,6 +87,17 @@ def wrap_path_call(original: AnyFunc, operation: str, two_paths: bool = False) -
     call.__qualname__ = call.__name__
     call.__doc__ = getattr(original, "__doc__", None)
     return call
+
+
+_FIRST = ("path", "src", "name", "fd")
+_SECOND = ("dst",)
+
+
+def _keyword(kwargs: dict[str, Any], names: tuple[str, ...]) -> object:
+    for name in names:
+        if name in kwargs:
+            return kwargs[name]
+    return None
 
 
 def wrap_os_read(original: AnyFunc, operation: str) -> AnyFunc:

@@ -120,8 +120,8 @@ def install() -> None:
 
 def _rebind(swaps: dict[int, tuple[Any, Any]]) -> None:
     for module_name, module in list(sys.modules.items()):
-        if module_name.startswith("errwise.faults"):
-            continue
+        if module_name.startswith("errwise.faults") or module_name in sys.builtin_module_names:
+            continue  # posix, _io ...: the originals' home; the import system calls them
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
             continue

@@ -31,14 +31,24 @@ class FaultPlan:
     """A set of fault rules, active inside `with plan:` (see the module docstring)."""
 
     def __init__(
-        self, *, site_filter: Callable[[str], bool] | None = None, all_threads: bool = False
+        self,
+        *,
+        site_filter: Callable[[str], bool] | None = None,
+        all_threads: bool = False,
+        siteless: bool = False,
     ) -> None:
+        """`site_filter(abs_path)`: which files are code under test (default: not the standard
+        library, not errwise). `all_threads`: arm the rules in every thread, not only this one.
+        `siteless`: also fail calls made from no such file at all (the test harness reporting,
+        the interpreter); by default those are never failed."""
         self.site_filter: SiteFilter = site_filter if site_filter is not None else default_filter
         self.all_threads = all_threads
+        self.siteless = siteless
         self.rules: list[Rule] = []
         self.injections: list[Injection] = []
         self._observers: list[Callable[[str, Site], None]] = []
         self._injectors: list[Callable[[Injection], None]] = []
+        self._verdicts: dict[str, bool] = {}  # site_filter's answer per file name
         self._thread: int | None = None
         self._lock = threading.Lock()
 
@@ -152,7 +162,7 @@ class FaultPlan:
     ) -> tuple[Rule, str] | None:
         with self._lock:
             for rule in self.rules:
-                if site is None and rule.needs_site():
+                if site is None and (not self.siteless or rule.needs_site()):
                     continue
                 fault = rule.decide(operation, path, site, exclude)
                 if fault is not None:
@@ -185,6 +195,7 @@ class Inject:
         plan = FaultPlan(
             site_filter=options.pop("site_filter", None),
             all_threads=options.pop("all_threads", False),
+            siteless=options.pop("siteless", False),
         )
         plan.fail(operation, fault, **options)
         return plan
@@ -214,5 +225,6 @@ class Inject:
 
 def inject(operation: str, fault: str | None = None, **selection: Any) -> Inject:
     """A one-rule `FaultPlan` (selection: path, module, site, nth, persistent, probability,
-    seed, site_filter, all_threads): a context manager giving the plan, and a decorator."""
+    seed, site_filter, all_threads, siteless): a context manager giving the plan, and a
+    decorator."""
     return Inject(operation, fault, selection)

@@ -2,7 +2,8 @@
 
 Promise: `locate(site_filter)` walks the calling frames innermost first, skips errwise.faults'
 own frames, and returns the first frame whose absolute file path passes `site_filter` as the
-`Site`, with the stack of every passing frame (outermost .. innermost). `default_filter` passes
+`Site` (it stops there: cheap); `stack(site_filter)` returns every passing frame, outermost ..
+innermost (walked only when a fault is injected). `default_filter` passes
 every file that is neither in the standard library nor in errwise itself; pseudo-files
 ("<frozen ...>", "<string>") never pass.
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
-__all__ = ["Site", "SiteFilter", "default_filter", "locate", "MAX_DEPTH"]
+__all__ = ["Site", "SiteFilter", "default_filter", "locate", "stack", "MAX_DEPTH"]
 
 SiteFilter = Callable[[str], bool]
 
@@ -68,26 +69,58 @@ def _abspath(filename: str) -> str:
     return found
 
 
+def _passes(filename: str, site_filter: SiteFilter, cache: dict[str, bool]) -> bool:
+    verdict = cache.get(filename)
+    if verdict is None:
+        path = _abspath(filename)
+        verdict = cache[filename] = not path.startswith(_FAULTS_DIR) and site_filter(path)
+    return verdict
+
+
 def locate(
-    site_filter: SiteFilter, frame: FrameType | None = None
-) -> tuple[Site | None, tuple[Site, ...]]:
-    """The call site (innermost passing frame) and the passing stack, outermost first."""
+    site_filter: SiteFilter,
+    frame: FrameType | None = None,
+    verdicts: dict[str, bool] | None = None,
+) -> Site | None:
+    """The call site: the innermost frame passing `site_filter`, or None.
+
+    `verdicts` caches `site_filter` per file name (a filter is a function of the path).
+    """
     current: FrameType | None = frame if frame is not None else sys._getframe(1)
-    stack: list[Site] = []
+    cache = verdicts if verdicts is not None else {}
     depth = 0
     while current is not None and depth < MAX_DEPTH:
         depth += 1
-        path = _abspath(current.f_code.co_filename)
-        if not path.startswith(_FAULTS_DIR) and site_filter(path):
-            name = current.f_globals.get("__name__")
-            stack.append(
-                Site(
-                    path,
-                    current.f_lineno,
-                    current.f_code.co_name,
-                    name if isinstance(name, str) else None,
-                )
-            )
+        if _passes(current.f_code.co_filename, site_filter, cache):
+            return _site(current, current.f_lineno)
         current = current.f_back
-    stack.reverse()
-    return (stack[-1] if stack else None), tuple(stack)
+    return None
+
+
+def stack(
+    site_filter: SiteFilter,
+    frame: FrameType | None = None,
+    verdicts: dict[str, bool] | None = None,
+) -> tuple[Site, ...]:
+    """Every frame passing `site_filter`, outermost first (the call site last)."""
+    current: FrameType | None = frame if frame is not None else sys._getframe(1)
+    cache = verdicts if verdicts is not None else {}
+    found: list[Site] = []
+    depth = 0
+    while current is not None and depth < MAX_DEPTH:
+        depth += 1
+        if _passes(current.f_code.co_filename, site_filter, cache):
+            found.append(_site(current, current.f_lineno))
+        current = current.f_back
+    found.reverse()
+    return tuple(found)
+
+
+def _site(frame: FrameType, line: int) -> Site:
+    name = frame.f_globals.get("__name__")
+    return Site(
+        _abspath(frame.f_code.co_filename),
+        line,
+        frame.f_code.co_name,
+        name if isinstance(name, str) else None,
+    )

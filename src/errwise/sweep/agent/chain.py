@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from errwise.result import Err
+
 __all__ = ["chained_to", "describe"]
 
 
@@ -31,17 +33,9 @@ def chained_to(exc: object, targets: Collection[BaseException]) -> bool:
             todo.append(item.__context__)
             if isinstance(item, BaseExceptionGroup):
                 todo.extend(item.exceptions)
-        else:
-            error = _err_payload(item)
-            if error is not None:
-                todo.append(error)
+        elif isinstance(item, Err):
+            todo.append(item.error)
     return False
-
-
-def _err_payload(item: object) -> object:
-    from errwise.result import Err
-
-    return item.error if isinstance(item, Err) else None
 
 
 def describe(exc: BaseException) -> str:

@@ -1,11 +1,13 @@
 """Which files are the project's code, which are its tests, and how the report names them.
 
-Promise: `ProjectFiles(root)` answers, for an absolute file path (cached per path): `is_project`
-(a real file under the root, not `<frozen …>` or `<string>`, not in a virtualenv / site-packages / the interpreter's prefix, not errwise
-itself), `is_test` (a collected test module, a `conftest.py`, a `test_*.py` / `*_test.py` file,
-or a file under a `tests` / `test` / `testing` directory of the root) and `is_code` (project and
-not test: the sites a sweep fails). `rel(path)` is the root-relative "/"-separated name, or the
-absolute path for a file outside the root.
+Promise: `ProjectFiles(root)` answers, for an absolute file path (cached per path):
+- `is_project`: a real file under the root (not `<frozen …>` or `<string>`), not in a
+  virtualenv / site-packages / the interpreter's prefix, not errwise itself;
+- `is_test`: a collected test module, a `conftest.py`, a `test_*.py` / `*_test.py` file, or a
+  file under a `tests` / `test` / `testing` directory of the root;
+- `is_code`: project and not test (the sites a sweep fails).
+`rel(path)` is the root-relative "/"-separated name, or the absolute path for a file outside
+the root.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The sweep agent as a pytest plugin (`-p errwise.sweep.agent.plugin`).
 
 Promise: inert unless `errwise sweep` started this process (see `config.load`). Then, per test
-(setup, call and teardown) it records the sites reached, the outcome, the duration and the
-failure; in fault mode only the requested node id runs (the rest are deselected), the fault is
-armed around it, and its verdict is proven (see `session`, `verdict`). The report is written
-when the session finishes. It never writes inside the project (`-p no:cacheprovider` is passed
-with it) and stops a whole-process agent the bootstrap may have started in this interpreter.
+(setup, call and teardown, in every thread the test starts) it records the sites reached, the
+outcome, the duration and the failure; in fault mode only the requested node id runs (the rest
+are deselected), the fault is armed around it, and its verdict is proven (see `session`,
+`verdict`). The report is written when the session finishes. It never writes inside the project
+(`-p no:cacheprovider` is passed with it) and stops a whole-process agent the bootstrap may have
+started in this interpreter.
 """
 
 from __future__ import annotations
@@ -31,10 +32,17 @@ def pytest_configure(config: pytest.Config) -> None:
     cfg = agent_config.load()
     if cfg is None or config.pluginmanager.has_plugin(_NAME):
         return
+    from errwise.error import Error
     from errwise.sweep.agent import process
 
     process.cancel()
-    config.pluginmanager.register(SweepPlugin(cfg), _NAME)
+    plugin = SweepPlugin(cfg)
+    try:
+        TestRun(cfg, plugin.files, all_threads=True)  # a request faults cannot arm: say so now
+    except Error as exc:
+        write_report(cfg, [], pytest=True, errors=[f"cannot arm the fault: {exc}"])
+        raise pytest.UsageError(f"errwise sweep agent: cannot arm the fault: {exc}") from exc
+    config.pluginmanager.register(plugin, _NAME)
 
 
 class SweepPlugin:
@@ -65,16 +73,19 @@ class SweepPlugin:
     def pytest_runtest_protocol(
         self, item: pytest.Item, nextitem: pytest.Item | None
     ) -> Generator[None, Any, None]:
-        run = TestRun(self.cfg, self.files, all_threads=False)
+        run = TestRun(self.cfg, self.files, all_threads=True)
         self.run = run
         self._phases = []
         run.start()
+        escaped: BaseException | None = None
         try:
-            yield
+            result = yield
+            excinfo = result.excinfo
+            escaped = excinfo[1] if excinfo is not None else None
         finally:
             run.stop()
             self.run = None
-            self.tests.append(self._entry(item.nodeid, run))
+            self.tests.append(self._entry(item.nodeid, run, escaped))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -113,10 +124,12 @@ class SweepPlugin:
     ) -> Generator[None, Any, None]:
         yield from self._phase()
 
-    def _entry(self, nodeid: str, run: TestRun) -> dict[str, Any]:
+    def _entry(self, nodeid: str, run: TestRun, escaped: BaseException | None) -> dict[str, Any]:
         outcome = "passed"
         failure: BaseException | None = None
         text: str | None = None
+        if escaped is not None:  # KeyboardInterrupt or pytest.exit() ended the session in it
+            outcome, failure = "failed", escaped
         for when, result, _, exc, message in self._phases:
             if result == "failed":
                 if outcome not in ("failed", "error"):
@@ -129,7 +142,10 @@ class SweepPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        write_report(self.cfg, self.tests, pytest=True)
+        errors = []
+        if self.cfg.test is not None and not self.tests:
+            errors.append(f"the test {self.cfg.test!r} was not collected, or did not run")
+        write_report(self.cfg, self.tests, pytest=True, errors=errors)
 
 
 def _first_line(report: pytest.TestReport) -> str:

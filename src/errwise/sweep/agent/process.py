@@ -4,7 +4,9 @@ Promise: `start(cfg)` arms the run at interpreter start-up (all threads), and it
 written at interpreter exit (atexit): one test with nodeid null, outcome "passed" when the
 process exits 0 and "failed" otherwise, as far as Python code can see it (an unhandled
 exception, or `sys.exit` with a non-zero status; the exception in flight when `sys.exit` was
-called is the failure, so `except OSError: sys.exit(1)` is a failure chained to the error).
+called is the failure, so `except OSError: sys.exit(1)` is a failure chained to the error; a
+`SystemExit` chained to the error that the tracer saw raised counts too). The orchestrator,
+which sees the real exit status, may correct an outcome Python could not see (`os._exit`).
 `cancel()` stops it without a report (the pytest plugin takes over when pytest runs in-process).
 """
 
@@ -73,6 +75,12 @@ class _ProcessAgent:
         self._restore()
         self.run.phase_end()
         self.run.stop()
+        if not self.status:
+            # `raise SystemExit(1)` in a handler never calls sys.exit: the tracer saw it leave
+            for exc in self.run.tracker.tracked:
+                if isinstance(exc, SystemExit) and exc.code not in (None, 0):
+                    self.status = exc.code if isinstance(exc.code, int) else 1
+                    self.failure = exc
         outcome = "failed" if self.status else "passed"
         entry = self.run.entry(None, outcome, failure=self.failure)
         if self.failure is None and self.status:

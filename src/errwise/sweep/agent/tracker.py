@@ -11,8 +11,9 @@ on past the `with`, or returned normally). A `finally` body is not a handler. Ea
 frame's normal return value is offered to `on_return` (to spot an errwise `Err`/`Error` built
 from the error). `stop()` puts back the previous global trace function and every frame's
 previous `f_trace`, so a coverage tool running underneath keeps working; the previous tracer is
-also called for every event meanwhile. The tracer never raises into the traced program: an
-internal failure is recorded in `errors` and tracing stops.
+also called for every event meanwhile. The tracer's own work (reading a file's clause map) is
+never intercepted by the fault plan, so it is neither a site nor failed. The tracer never raises
+into the traced program: an internal failure is recorded in `errors` and tracing stops.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from errwise.faults.dispatch import busy
 from errwise.sweep.agent.chain import chained_to, describe
 from errwise.sweep.agent.clauses import Clause, clauses_of
 from errwise.sweep.agent.paths import ProjectFiles
@@ -94,6 +96,7 @@ class HandlerTracker:
         self._thread: int | None = None
         self._previous: Any = None
         self._active = False
+        self._global_fn = self._global  # one bound method: `sys.gettrace() is` works on it
 
     # -- arming and disarming -----------------------------------------------------------------
 
@@ -105,7 +108,7 @@ class HandlerTracker:
         if not self._active:
             self._thread = threading.get_ident()
             self._previous = sys.gettrace()
-            sys.settrace(self._global)
+            sys.settrace(self._global_fn)
             self._active = True
         elif threading.get_ident() != self._thread:
             return  # tracing belongs to the first faulting thread; later faults elsewhere: no trace
@@ -128,7 +131,7 @@ class HandlerTracker:
     def stop(self) -> None:
         """Put every trace function back as it was (see the module promise)."""
         if self._active and threading.get_ident() == self._thread:
-            if sys.gettrace() is self._global:
+            if sys.gettrace() is self._global_fn:
                 sys.settrace(self._previous)
             self._active = False
         for frame, tracer in self._frames.items():
@@ -148,12 +151,13 @@ class HandlerTracker:
         if self.errors:
             return
         try:
-            if event == "exception":
-                self._on_exception(frame, arg[1])
-            elif event == "line":
-                self._on_line(frame)
-            elif event == "return":
-                self._on_return(frame, arg)
+            with busy():  # the tracer's own reads (clause maps) are never intercepted or failed
+                if event == "exception":
+                    self._on_exception(frame, arg[1])
+                elif event == "line":
+                    self._on_line(frame)
+                elif event == "return":
+                    self._on_return(frame, arg)
         # errwise: ignore[broad-catch] -- a tracer must never raise into the traced program:
         # the failure is kept in `errors` and reported in the agent's output
         except Exception as failure:
