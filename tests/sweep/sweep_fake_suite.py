@@ -29,14 +29,16 @@ def main() -> None:
         what = ":".join(str(fault.get(k)) for k in ("path", "line", "operation", "fault"))
         with open(scenario["ledger"], "a", encoding="utf-8") as ledger:
             ledger.write(f"{request['mode']} {what} {fault.get('persistent')} {os.getpid()}\n")
+    errors: list[str] = []
     if request["mode"] == "record":
         tests = [_recorded(t, count) for t in scenario["tests"]]
     else:
-        tests = _faulted(scenario, request)
+        tests = _faulted(scenario, request, errors)
     if scenario.get("no_agent"):
         sys.exit(4)
     report = {"agent": 1, "mode": request["mode"], "python": "3.11.7", "pytest": True}
     report["tests"] = tests
+    report["errors"] = errors
     out = Path(request["out"])
     temp = out.with_suffix(".tmp")
     temp.write_text(json.dumps(report), encoding="utf-8")
@@ -56,7 +58,9 @@ def _recorded(test: dict[str, Any], count: int) -> dict[str, Any]:
     }
 
 
-def _faulted(scenario: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
+def _faulted(
+    scenario: dict[str, Any], request: dict[str, Any], errors: list[str]
+) -> list[dict[str, Any]]:
     fault = request["fault"]
     key = f"{fault['path']}:{fault['line']}:{fault['operation']}"
     how = "persistent" if fault["persistent"] else "transient"
@@ -70,6 +74,7 @@ def _faulted(scenario: dict[str, Any], request: dict[str, Any]) -> list[dict[str
         os._exit(act["exit"])
     if act.get("kill"):
         os.kill(os.getpid(), signal.SIGKILL)
+    errors.extend(act.get("errors", []))
     verdict = act.get("verdict", "propagated")
     names = {t["nodeid"] for t in scenario["tests"]}
     if request["test"] not in names:

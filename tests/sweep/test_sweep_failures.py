@@ -77,6 +77,15 @@ def test_a_verdict_without_a_fired_fault_is_not_trusted(
     assert run["verdict"] == "unsettled" and "no fault fired" in run["reason"]
 
 
+def test_a_run_whose_agent_failed_is_unsettled(sweep: Callable[..., Any], tmp_path: Path) -> None:
+    data = scenario()
+    data["behaviour"]["pkg/store.py:23:os.replace"] = {"errors": ["tracker: RuntimeError: x"]}
+    report = sweep(make_project(tmp_path, data)).json()
+    run = _run(report, REPLACE_ID)
+    assert run["verdict"] == "unsettled"
+    assert run["reason"] == "the sweep agent itself failed: tracker: RuntimeError: x"
+
+
 @pytest.mark.parametrize(
     ("outcome", "reason"),
     [

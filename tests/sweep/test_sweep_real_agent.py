@@ -39,9 +39,7 @@ def test_publish_strict(tmp_path):
 """
 
 
-def test_a_real_sweep_finds_the_swallowing_handler(
-    cli: Callable[..., Any], tmp_path: Path
-) -> None:
+def test_a_real_sweep_finds_the_swallowing_handler(cli: Callable[..., Any], tmp_path: Path) -> None:
     root = tmp_path / "proj"
     (root / "pkg").mkdir(parents=True)
     (root / "tests").mkdir()

@@ -18,9 +18,7 @@ from errwise.error import env
 from errwise.sweep.agent import launch
 from errwise.sweep.model import RunSpec
 
-__all__ = ["agent_env", "read_report", "is_pytest"]
-
-is_pytest = launch.is_pytest
+__all__ = ["agent_env", "read_report"]
 
 
 def agent_env(
@@ -68,6 +66,9 @@ def read_report(path: Path) -> dict[str, Any] | None:
     tests = data.get("tests")
     if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
         raise _corrupt(path, "`tests` is not a list of objects")
+    errors = data.get("errors", [])
+    if not isinstance(errors, list) or not all(isinstance(e, str) for e in errors):
+        raise _corrupt(path, "`errors` is not a list of strings")
     for test in tests:
         if not isinstance(test.get("outcome"), str):
             raise _corrupt(path, "a test has no `outcome`")

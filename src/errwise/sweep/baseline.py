@@ -139,6 +139,8 @@ def record_baseline(
         report = agentio.read_report(out)
         if report is None:
             raise _agent_missing(command, outcome.returncode, log)
+        for problem in report.get("errors") or []:
+            say(f"warning: the sweep agent reported a problem in baseline run {attempt}: {problem}")
         reports.append(report)
         seconds = max(seconds, outcome.duration)
     return Baseline(

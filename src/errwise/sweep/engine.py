@@ -3,7 +3,8 @@
 Promise: `sweep(options)` returns the sweep JSON (contract section 3). Each run is one child
 process with the fault armed by the agent; the agent's verdict is taken as it is, except that
 the orchestrator makes a run `unsettled` when it timed out (process group killed), died (killed
-by a signal, or exited without the agent's report), did not run the test, or claims a verdict
+by a signal, or exited without the agent's report), did not run the test, the agent reported
+an error of its own, or the agent claims a verdict
 other than unreached with no fault fired (no verdict without proof). Runs start in plan order;
 no run starts once `max_runs` new runs have started or `time_budget` seconds have passed, and
 the units left are listed with that reason. A persistent run follows its transient run only
@@ -344,6 +345,9 @@ def _judge(
             f"the process {how} before the agent reported (it died){tail}",
             None,
         )
+    problems = report.get("errors") or []
+    if problems:
+        return "unsettled", f"the sweep agent itself failed: {problems[0]}", None
     tests = [t for t in report["tests"] if spec.test is None or t.get("nodeid") == spec.test]
     if not tests:
         return "unsettled", f"the test {spec.test} did not run (not collected?)", None
