@@ -144,12 +144,17 @@ def test_the_text_report_names_each_survival_and_its_replay(
 def test_sarif_is_schema_valid_with_one_result_per_survival_at_the_handler(
     sweep: Callable[..., Any], tmp_path: Path
 ) -> None:
-    result = sweep(make_project(tmp_path, scenario()), fmt="sarif")
+    data = scenario()
+    outside = {"path": "/usr/lib/python3.11/pathlib.py", "line": 10, "function": "exists"}
+    data["behaviour"]["pkg/store.py:23:os.replace"] = {"verdict": "silent", "handler": outside}
+    result = sweep(make_project(tmp_path, data), fmt="sarif")
     log = json.loads(result.out)
     jsonschema.validate(log, json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
     (run,) = log["runs"]
-    assert len(run["results"]) == 6
-    for item in run["results"]:
+    assert len(run["results"]) == 8
+    where = run["results"][-1]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert where == {"uri": "file:///usr/lib/python3.11/pathlib.py"}  # outside the project
+    for item in run["results"][:6]:
         region = item["locations"][0]["physicalLocation"]
         assert region["artifactLocation"]["uri"] == "pkg/store.py"
         assert region["region"]["startLine"] == SWALLOW["line"]

@@ -137,3 +137,13 @@ def test_parallel_jobs_give_the_serial_verdicts(sweep: Callable[..., Any], tmp_p
     serial = sweep(root, "--fresh").json()
     parallel = sweep(root, "--fresh", "--jobs", "4").json()
     assert _stable(parallel) == _stable(serial)
+
+
+def test_the_time_budget_stops_starting_runs(sweep: Callable[..., Any], tmp_path: Path) -> None:
+    data = scenario()
+    for act in data["behaviour"].values():
+        act["sleep"] = 0.3
+    report = sweep(make_project(tmp_path, data), "--time-budget", "0.5").json()
+    assert 1 <= report["summary"]["runs"] < 11
+    assert report["summary"]["complete"] is False
+    assert any("--time-budget 0.5 s spent" in s["reason"] for s in report["unfaulted_sites"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from errwise import __version__
@@ -193,8 +194,6 @@ def _sarif(report: Mapping[str, Any]) -> str:
 
 
 def _dir_uri(root: str) -> str:
-    from pathlib import Path
-
     uri = Path(root).as_uri()
     return uri if uri.endswith("/") else uri + "/"
 
@@ -245,9 +244,13 @@ def _sarif_result(survival: Mapping[str, Any], benign: str | None) -> dict[str, 
 
 
 def _location(place: Mapping[str, Any]) -> dict[str, Any]:
+    path = str(place["path"])
+    artifact: dict[str, str] = {"uri": path, "uriBaseId": "ROOT"}
+    if PurePosixPath(path).is_absolute():  # a handler outside the project (the stdlib, a library)
+        artifact = {"uri": PurePosixPath(path).as_uri()}
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": place["path"], "uriBaseId": "ROOT"},
+            "artifactLocation": artifact,
             "region": {"startLine": int(place["line"])},
         }
     }
