@@ -4,9 +4,9 @@ Promise: `record_baseline` runs the command twice in record mode and returns a `
 JSON-able document, saved and loaded with `save_baseline` / `load_baseline`). A test is swept
 only when it passed both times; every other test is in `not_swept()` with the reason (failed,
 skipped, error, flaky, seen once). Sites are those reached by swept tests, each with the
-cheapest test reaching it (shortest mean duration, then node id). A baseline run whose agent
-report never appears is ERR_SWEEP_AGENT_MISSING (exit 10) with the command's output tail and how
-to fix it; a baseline that hangs past its timeout is ERR_TIMEOUT.
+cheapest test reaching it (shortest mean duration in steps of 0.1 s, then node id). A baseline
+run whose agent report never appears is ERR_SWEEP_AGENT_MISSING (exit 10) with the command's
+output tail and how to fix it; a baseline that hangs past its timeout is ERR_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -86,8 +86,13 @@ class Baseline:
         return self.seconds
 
 
-def _cost(test: Mapping[str, Any]) -> tuple[float, str]:
-    return (float(test["duration"]), test["nodeid"] or "")
+_COST_STEP: Final = 0.1
+"""Seconds: tests whose mean durations fall in one step cost the same (then the node id decides),
+so timing noise between two baselines does not change the plan."""
+
+
+def _cost(test: Mapping[str, Any]) -> tuple[int, str]:
+    return (int(float(test["duration"]) // _COST_STEP), test["nodeid"] or "")
 
 
 def _why_not(outcomes: Sequence[str]) -> str | None:
