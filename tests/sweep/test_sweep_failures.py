@@ -192,3 +192,15 @@ def test_bad_flags_exit_2(
 def test_no_command_exits_2(cli: Callable[..., Any], tmp_path: Path) -> None:
     result = cli("sweep", "--root", str(tmp_path))
     assert result.code == 2 and "needs the command to sweep" in result.err
+
+
+def test_a_command_that_fails_its_baseline_sweeps_nothing_and_says_so(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    data = scenario()
+    for test in data["tests"]:
+        test["outcome"] = "failed"
+    result = sweep(make_project(tmp_path, data))
+    assert result.code == 0
+    assert result.json()["summary"]["runs"] == 0
+    assert "nothing was swept" in result.err  # even with -q

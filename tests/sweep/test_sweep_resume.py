@@ -104,3 +104,33 @@ def test_replay_makes_exactly_one_run(cli: Callable[..., Any], tmp_path: Path, f
     assert [e[0] for e in _ledger(ledger)][1:] == ["record", "record", "fault"]
     result = cli(*args[:-1], "pkg/nowhere.py:1:open:EIO:transient", "--", *COMMAND)
     assert result.code == 2 and "no swept test reaches" in result.err
+
+
+def test_ctrl_c_with_parallel_jobs_kills_every_running_child(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger"
+    data = scenario(ledger=str(ledger))
+    for act in data["behaviour"].values():
+        act["hang"] = True
+    root = make_project(tmp_path, data)
+    args = ["sweep", "--root", str(root), "--state", str(tmp_path / "state.json")]
+    args += ["--jobs", "3", "--format", "json", "-q", "--", *COMMAND]
+    proc = subprocess.Popen(
+        [sys.executable, str(DRIVER), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: sum(e[0] == "fault" for e in _ledger(ledger)) == 3)
+        pids = [int(e[3]) for e in _ledger(ledger) if e[0] == "fault"]
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    for pid in pids:
+        _wait_for(lambda pid=pid: not _alive(pid), 10)
+    partial = json.loads(out)
+    assert partial["summary"]["runs"] == 0 and partial["summary"]["complete"] is False

@@ -126,7 +126,11 @@ def run(args: argparse.Namespace) -> int:
 
         if args.run or args.shard:
             raise usage("ERR_USAGE", "errwise sweep merge takes report files only")
-        report = merge_reports([Path(w) for w in words[1:]], profile=args.audit_profile)
+        report = merge_reports(
+            [Path(w) for w in words[1:]],
+            profile=args.audit_profile,
+            root=root if args.root else None,
+        )
         _emit(args, report)
         return exit_code(report)
     if not words:
@@ -139,6 +143,11 @@ def run(args: argparse.Namespace) -> int:
 
     report = sweep(options)
     _emit(args, report)
+    if not report["summary"]["swept_tests"]:
+        _say(
+            "warning: no test passed in both baseline runs, so nothing was swept "
+            "(see `not_swept` in the report)"
+        )
     return exit_code(report)
 
 

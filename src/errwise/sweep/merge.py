@@ -1,10 +1,12 @@
 """`errwise sweep merge`: the shards' reports combined into the report one unsharded sweep gives.
 
 Promise: every input must be a sweep report (ERR_SWEEP_CORRUPT naming the file otherwise) of the
-same root, command, baseline and fault choice (ERR_SWEEP_MERGE otherwise: those shards did not
-sweep the same plan). The merged report is rebuilt from the union of the shards' runs, with the
-plan's units not run in any shard listed with the owning shard's reason; a unit no given shard
-owned is listed as such (a missing shard). `seconds` is the sum of the shards' times.
+same command, baseline and fault choice (ERR_SWEEP_MERGE otherwise: those shards did not sweep
+the same plan); the shards' roots may differ (CI machines), the merge reads the project at
+`root` (default: the first report's). The merged report is rebuilt from the union of the
+shards' runs, with the plan's units not run in any shard listed with the owning shard's reason;
+a unit no given shard owned is listed as such (a missing shard). `seconds` is the sum of the
+shards' times.
 """
 
 from __future__ import annotations
@@ -49,14 +51,17 @@ def _corrupt(path: Path, what: str) -> Exception:
     return err.add_hint("merge the files `errwise sweep --format json --output FILE` wrote")
 
 
-def merge_reports(paths: Sequence[Path], *, profile: str) -> dict[str, Any]:
-    """The merged report (see the module promise)."""
+def merge_reports(
+    paths: Sequence[Path], *, profile: str, root: Path | None = None
+) -> dict[str, Any]:
+    """The merged report (see the module promise); `root` (default: the first report's) is
+    where the project's files are read for the cross-link."""
     if not paths:
         raise usage("ERR_USAGE", "errwise sweep merge needs at least one report file")
     reports = [read_report_file(p) for p in paths]
     first = reports[0]
     for path, report in zip(paths[1:], reports[1:], strict=True):
-        for key in ("root", "command", "baseline"):
+        for key in ("command", "baseline"):
             if report[key] != first[key]:
                 raise _mismatch(paths[0], path, key)
         if report["plan"].get("faults") != first["plan"].get("faults"):
@@ -77,7 +82,7 @@ def merge_reports(paths: Sequence[Path], *, profile: str) -> dict[str, Any]:
         if u.transient.id not in runs
         and (u.transient.id in reasons or not _owned_anywhere(u.transient.id, reports))
     }
-    root = Path(first["root"])
+    root = root or Path(first["root"])
     return report_from(
         ReportInputs(
             root=root,
