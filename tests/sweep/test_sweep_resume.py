@@ -134,3 +134,28 @@ def test_ctrl_c_with_parallel_jobs_kills_every_running_child(tmp_path: Path) -> 
         _wait_for(lambda pid=pid: not _alive(pid), 10)
     partial = json.loads(out)
     assert partial["summary"]["runs"] == 0 and partial["summary"]["complete"] is False
+
+
+def test_the_state_lives_in_the_user_cache_and_a_corrupt_one_is_reported(
+    cli: Callable[..., Any], tmp_path: Path, fake: None
+) -> None:
+    root = make_project(tmp_path, scenario())
+    args = ["sweep", "--root", str(root), "--format", "json", "-q", "--", *COMMAND]
+    assert cli(*args).code == 1
+    cache = Path(os.environ["ERRWISE_CACHE_DIR"]) / "sweep"
+    (state,) = [p for p in cache.iterdir() if json.loads(p.read_text())["root"] == str(root)]
+    state.write_text("{", encoding="utf-8")
+    result = cli(*args)
+    assert result.code == 10 and "ERR_SWEEP_CORRUPT" not in result.out
+    assert f"the sweep state {state} is not JSON" in result.err
+    assert cli(*args[:1], "--fresh", *args[1:]).code == 1  # --fresh ignores it
+
+
+def test_a_baseline_of_another_command_is_refused(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    root = make_project(tmp_path, scenario())
+    base = tmp_path / "base.json"
+    assert sweep(root, "--save-baseline", str(base)).code == 1
+    result = sweep(root, "--fresh", "--baseline", str(base), command=[*COMMAND, "-x"])
+    assert result.code == 2 and "recorded for another command" in result.err

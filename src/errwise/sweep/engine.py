@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from errwise.error import env
+from errwise.error import usage
 from errwise.sweep import agentio
 from errwise.sweep.baseline import Baseline, record_baseline
 from errwise.sweep.child import ChildOutcome, Children, log_tail
@@ -126,8 +126,8 @@ def _baseline(options: SweepOptions, state: State, workdir: Path, children: Chil
     if options.baseline_file is not None:
         baseline = load_baseline(options.baseline_file)
         if baseline.command != list(options.command):
-            err = env(
-                "ERR_SWEEP_CORRUPT",
+            err = usage(
+                "ERR_USAGE",
                 f"the baseline {options.baseline_file} was recorded for another command",
                 recorded=baseline.command,
                 command=list(options.command),
