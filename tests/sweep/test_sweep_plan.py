@@ -147,3 +147,14 @@ def test_the_time_budget_stops_starting_runs(sweep: Callable[..., Any], tmp_path
     assert 1 <= report["summary"]["runs"] < 11
     assert report["summary"]["complete"] is False
     assert any("--time-budget 0.5 s spent" in s["reason"] for s in report["unfaulted_sites"])
+
+
+def test_a_persistent_follow_up_cut_by_max_runs_leaves_the_sweep_incomplete(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    report = sweep(make_project(tmp_path, scenario()), "--max-runs", "1").json()
+    assert [r["id"] for r in report["runs"]] == ["pkg/store.py:7:open:EACCES:transient"]
+    assert report["summary"]["complete"] is False
+    assert report["plan"]["skipped"]["pkg/store.py:7:open:EACCES:persistent"] == (
+        "--max-runs 1 reached"
+    )

@@ -254,9 +254,8 @@ class _Batch:
             return known
         why = self._reserve()
         if why is not None:
-            if not spec.persistent:
-                with self.lock:
-                    self.skipped[unit.transient.id] = why
+            with self.lock:  # a dropped persistent follow-up also makes the sweep incomplete
+                self.skipped[spec.id] = why
             return None
         record = run_one(
             spec,
