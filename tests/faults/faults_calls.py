@@ -132,11 +132,11 @@ def _sqlite(method: str) -> Call:
 
 
 def _open_close(path: str) -> None:
-    open(path, "w").close()
+    open(path, "x").close()  # exclusive creation: every open(2) errno can happen
 
 
 def _os_open_close(path: str) -> None:
-    os.close(os.open(path, os.O_RDONLY))
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL))
 
 
 def _scandir(path: str) -> None:
@@ -149,7 +149,7 @@ def _chmod(path: str) -> None:
 
 CALLS: dict[str, Call] = {
     "open": _one(sys.modules[__name__], "_open_close", make="new"),
-    "os.open": _one(sys.modules[__name__], "_os_open_close"),
+    "os.open": _one(sys.modules[__name__], "_os_open_close", make="new"),
     "file.read": _with_file("read"),
     "file.write": _with_file("write"),
     "file.flush": _with_file("flush"),

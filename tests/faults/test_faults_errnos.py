@@ -47,8 +47,8 @@ def test_errno_arrives_as_the_right_oserror(operation: str, fault: str, tmp_path
 
 _TWO = {"os.replace", "os.rename", "os.link", "os.symlink", "shutil.copy", "shutil.copy2"}
 _TWO |= {"shutil.copyfile", "shutil.move"}
-_NEW = {"open", "os.mkdir", "os.makedirs"}
-_FILE = {"os.open", "os.unlink", "os.remove", "os.stat", "os.chmod"}
+_NEW = {"open", "os.open", "os.mkdir", "os.makedirs"}
+_FILE = {"os.unlink", "os.remove", "os.stat", "os.chmod"}
 _DIR = {"os.rmdir", "os.listdir", "os.scandir", "shutil.rmtree"}
 
 

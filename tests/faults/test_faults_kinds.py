@@ -70,6 +70,7 @@ def test_short_socket_send_and_recv() -> None:
 
 def test_socket_timeout_is_the_socket_one() -> None:
     left, right = socket.socketpair()
+    left.settimeout(5)
     with (
         left,
         right,
@@ -285,3 +286,61 @@ def test_rmtree_sends_the_fault_where_rmtree_sends_errors(tmp_path: Path) -> Non
             shutil.rmtree(tree)
     assert tree.exists()
     assert seen == [plan.injections[1].exception]
+
+
+# -- only what the call can really return ------------------------------------------------------
+def test_errnos_the_call_cannot_return_do_not_fire(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_text("x")
+    with faults.FaultPlan() as plan:
+        full = plan.fail("open", "ENOSPC")
+        exists = plan.fail("open", "EEXIST", persistent=True)
+        makedirs = plan.fail("os.makedirs", "EEXIST", persistent=True)
+        raw = plan.fail("os.open", "EROFS", persistent=True)
+        with open(path) as handle:  # reading allocates nothing and writes nothing
+            assert handle.read() == "x"
+        os.makedirs(tmp_path / "d", exist_ok=True)
+        os.close(os.open(path, os.O_RDONLY))
+        with pytest.raises(OSError, match="No space left"):
+            open(tmp_path / "g", "w")  # noqa: SIM115 - it fails
+        with pytest.raises(FileExistsError):
+            open(tmp_path / "h", "x")  # noqa: SIM115 - it fails
+        with pytest.raises(OSError, match="Read-only"):
+            os.open(path, os.O_WRONLY)
+    assert (full.calls, exists.calls, makedirs.calls, raw.calls) == (2, 1, 0, 1)
+
+
+def test_no_exec_error_through_a_shell() -> None:
+    with faults.FaultPlan() as plan:
+        missing = plan.fail("subprocess.*", "ENOENT", persistent=True)
+        assert subprocess.run("exit 0", shell=True, timeout=30, check=True).returncode == 0
+        subprocess.Popen("exit 0", shell=True).wait(30)
+        with pytest.raises(FileNotFoundError):
+            subprocess.run(PY, timeout=30, check=False)
+    assert missing.calls == 1
+
+
+def test_timeouts_only_where_a_timeout_is_set() -> None:
+    left, right = socket.socketpair()
+    with left, right, faults.FaultPlan() as plan:
+        blocking = plan.fail("socket.send", "timeout")
+        waiting = plan.fail("subprocess.run", "timeout")
+        left.send(b"x")
+        assert subprocess.run(PY, stdout=subprocess.DEVNULL, check=True).returncode == 0
+    assert not blocking.fired and not waiting.fired
+
+
+# -- errwise's own operations under fault ------------------------------------------------------
+@pytest.mark.parametrize(("operation", "fault"), [("os.replace", "ENOSPC"), ("os.fsync", "EIO")])
+def test_atomic_write_under_fault(operation: str, fault: str, tmp_path: Path) -> None:
+    import errwise
+
+    target = tmp_path / "state.json"
+    target.write_text("old")
+    with faults.inject(operation, fault) as plan, pytest.raises(errwise.EnvError) as caught:
+        errwise.atomic_write(target, b"new")
+    assert caught.value.__cause__ is plan.injections[0].exception
+    site = plan.injections[0].site
+    assert site is not None and site.path == os.path.realpath(__file__)  # not errwise's own file
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]  # no temp file left

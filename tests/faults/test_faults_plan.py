@@ -152,6 +152,23 @@ def test_from_import_is_rebound_and_restored(target_module: object, tmp_path: Pa
     assert plan.injections[0].site.function == "by_name"
 
 
+def test_a_module_imported_between_plans_is_rebound(tmp_path: Path) -> None:
+    with faults.FaultPlan():
+        pass  # every loaded module has been read once now
+    (tmp_path / "fi_late_mod.py").write_text("from os import replace\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import fi_late_mod  # type: ignore[import-not-found]
+
+        with faults.FaultPlan():
+            assert fi_late_mod.replace is not os.replace.__wrapped__  # type: ignore[attr-defined]
+            assert fi_late_mod.replace is os.replace
+        assert fi_late_mod.replace is os.replace
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("fi_late_mod", None)
+
+
 def test_site_selection_fails_only_that_line(tmp_path: Path) -> None:
     here = os.path.realpath(__file__)
     line = sys._getframe().f_lineno + 5

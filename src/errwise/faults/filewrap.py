@@ -36,6 +36,8 @@ class FaultFile:
         return type(self._errwise_file)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_errwise_"):  # a copy made without __init__: no recursion
+            raise AttributeError(name)
         return getattr(self._errwise_file, name)
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -50,6 +50,33 @@ def _raise_if(injection: Any) -> str | None:
     return fault
 
 
+_CREATE_ONLY = ("ENOSPC", "EDQUOT")
+_WRITE_ONLY = ("EROFS", "ETXTBSY", "EFBIG")
+
+
+def open_excludes(mode: str) -> tuple[str, ...]:
+    """The open(2) errnos a call in this mode cannot get: no inode is allocated without
+    creating, EROFS/ETXTBSY/EFBIG need write access, EEXIST needs exclusive creation."""
+    excluded = ["short"]
+    if "x" not in mode:
+        excluded.append("EEXIST")
+    if not any(flag in mode for flag in "wax"):
+        excluded.extend(_CREATE_ONLY)
+    if not any(flag in mode for flag in "wax+"):
+        excluded.extend(_WRITE_ONLY)
+    return tuple(excluded)
+
+
+def os_open_excludes(flags: int) -> tuple[str, ...]:
+    """`open_excludes` for os.open's flags."""
+    mode = ""
+    if flags & os.O_CREAT:
+        mode += "x" if flags & os.O_EXCL else "w"
+    if flags & (os.O_WRONLY | os.O_RDWR):
+        mode += "+"
+    return open_excludes(mode or "r")
+
+
 def wrap_open(original: AnyFunc, operation: str) -> AnyFunc:
     """`open`: fail the open, else wrap the file when the caller is code under test."""
 
@@ -57,7 +84,9 @@ def wrap_open(original: AnyFunc, operation: str) -> AnyFunc:
         if not STATE.active or is_busy():
             return original(file, *args, **kwargs)
         name = pathname(file)
-        _raise_if(dispatch(operation, name, exclude=("short",)))
+        mode = args[0] if args else kwargs.get("mode", "r")
+        excluded = open_excludes(mode if isinstance(mode, str) else "r")
+        _raise_if(dispatch(operation, name, exclude=excluded))
         with busy():
             result = original(file, *args, **kwargs)
         if wants_wrapper():
@@ -78,7 +107,8 @@ def wrap_path_call(original: AnyFunc, operation: str, two_paths: bool = False) -
         second = None
         if two_paths:
             second = pathname(args[1] if len(args) > 1 else _keyword(kwargs, _SECOND))
-        _raise_if(dispatch(operation, first, path2=second, exclude=("short",)))
+        excluded = _EXIST_OK if kwargs.get("exist_ok") or kwargs.get("dirs_exist_ok") else _SHORT
+        _raise_if(dispatch(operation, first, path2=second, exclude=excluded))
         with busy():
             return original(*args, **kwargs)
 
@@ -89,6 +119,8 @@ def wrap_path_call(original: AnyFunc, operation: str, two_paths: bool = False) -
     return call
 
 
+_SHORT = ("short",)
+_EXIST_OK = ("short", "EEXIST")  # makedirs(exist_ok=True) / copytree(dirs_exist_ok=True)
 _FIRST = ("path", "src", "name", "fd")
 _SECOND = ("dst",)
 
@@ -188,7 +220,10 @@ def audit_hook(event: str, args: tuple[Any, ...]) -> None:
     operation, first, second = known
     path = pathname(args[first]) if first is not None and len(args) > first else None
     path2 = pathname(args[second]) if second is not None and len(args) > second else None
-    _raise_if(dispatch(operation, path, path2=path2, exclude=("short",)))
+    excluded: tuple[str, ...] = _SHORT
+    if operation == "os.open" and len(args) > 2 and isinstance(args[2], int):
+        excluded = os_open_excludes(args[2])
+    _raise_if(dispatch(operation, path, path2=path2, exclude=excluded))
 
 
 _hook_added: list[bool] = []

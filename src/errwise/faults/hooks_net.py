@@ -42,7 +42,9 @@ def wrap_socket_method(original: AnyFunc, operation: str) -> AnyFunc:
             target = _address(args[0])
         elif method == "sendto" and args:
             target = _address(args[-1])
-        injection = dispatch(operation, target, build=_bare(operation))
+        # A socket without a timeout blocks; it never raises socket.timeout.
+        excluded = () if self.gettimeout() is not None else ("timeout",)
+        injection = dispatch(operation, target, build=_bare(operation), exclude=excluded)
         if injection is not None:
             if injection.exception is not None:
                 raise injection.exception

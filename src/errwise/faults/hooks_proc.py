@@ -45,6 +45,21 @@ def _text(kwargs: dict[str, Any]) -> bool:
     )
 
 
+# With shell=True the program is the shell: a command it cannot find or run is its exit status
+# 127/126 ("nonzero"), not an exec error of Popen.
+_EXEC_ERRORS = ("ENOENT", "EACCES", "ENOEXEC", "ENOTDIR")
+
+
+def _excluded(shell: bool, timed: bool) -> tuple[str, ...]:
+    """The faults a call cannot get: exec errors through a shell, a timeout without one."""
+    excluded: tuple[str, ...] = ("short",)
+    if shell:
+        excluded += _EXEC_ERRORS
+    if not timed:
+        excluded += ("timeout",)
+    return excluded
+
+
 def wrap_runner(original: AnyFunc, operation: str) -> AnyFunc:
     """subprocess.run / call / check_call / check_output."""
     kind = operation.rsplit(".", 1)[1]
@@ -68,7 +83,9 @@ def wrap_runner(original: AnyFunc, operation: str) -> AnyFunc:
                 )
             return make_error(operation, fault, path=program, command=args, timeout=timeout)
 
-        injection = dispatch(operation, program, build=build, exclude=("short",))
+        # A call without a timeout cannot time out.
+        excluded = _excluded(bool(kwargs.get("shell")), timeout is not None)
+        injection = dispatch(operation, program, build=build, exclude=excluded)
         if injection is not None:
             if injection.exception is not None:
                 raise injection.exception
@@ -105,7 +122,7 @@ def wrap_popen_init(original: AnyFunc, operation: str) -> AnyFunc:
                 if fault in ("nonzero", "timeout")
                 else make_error(operation, fault, path=program, command=command)
             ),
-            exclude=("short",),
+            exclude=_excluded(bool(bound.arguments.get("shell")), True),
         )
         if injection is None:
             with busy():

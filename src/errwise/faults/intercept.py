@@ -1,11 +1,12 @@
 """Install and remove interception: patch what has no audit event, hook what has one.
 
 Promise: `install()` patches every target in `PATCHES` and every name bound to one of the
-originals in an already-loaded module (`from os import stat`), all or nothing: if any step
-fails, what was done is undone and an `InternalError` chained to the cause is raised.
-`uninstall()` restores every patched name exactly (a name someone rebound meanwhile is left
-alone) and kills children started for Popen timeouts. The audit hook is added once per process.
-"""
+originals in an already-loaded module (`from os import stat`; a module that finished importing
+is read in full once, later only the names that held an original are checked), all or
+nothing: if any step fails, what was done is undone and an `InternalError` chained to the cause
+is raised. `uninstall()` restores every patched name exactly (a name someone rebound meanwhile
+is left alone) and kills children started for Popen timeouts. The audit hook is added once per
+process."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,14 +119,38 @@ def install() -> None:
         raise bug("could not install fault interception; nothing stays patched") from error
 
 
+class _Index:
+    """Which names of each fully imported module held an original, so that a later activation
+    re-checks those names instead of every name of every module (valid while the originals are
+    the same objects and the module object is the same)."""
+
+    def __init__(self) -> None:
+        self.key: frozenset[int] = frozenset()
+        self.names: dict[str, tuple[object, tuple[str, ...]]] = {}
+
+
+_index = _Index()
+
+
 def _rebind(swaps: dict[int, tuple[Any, Any]]) -> None:
+    key = frozenset(swaps)
+    if key != _index.key:
+        _index.key, _index.names = key, {}
     for module_name, module in list(sys.modules.items()):
         if module_name.startswith("errwise.faults") or module_name in sys.builtin_module_names:
             continue  # posix, _io ...: the originals' home; the import system calls them
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
             continue
-        for name, value in list(namespace.items()):
+        known = _index.names.get(module_name)
+        if known is not None and known[0] is module:
+            candidates: Iterable[str] = known[1]
+        else:
+            candidates = [name for name, value in list(namespace.items()) if id(value) in swaps]
+            if not getattr(getattr(module, "__spec__", None), "_initializing", False):
+                _index.names[module_name] = (module, tuple(candidates))
+        for name in candidates:
+            value = namespace.get(name)
             swap = swaps.get(id(value))
             if swap is not None and swap[0] is value:
                 namespace[name] = swap[1]
