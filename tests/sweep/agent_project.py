@@ -109,6 +109,7 @@ def test_warn_text(tmp_path):
 def test_stderr(tmp_path):
     print("the test's own output, before the fault", file=sys.stderr)
     store.save_stderr(tmp_path / "a", "x")
+    print("the test's own output, after the fault", file=sys.stderr)
 
 
 def test_pytest_raises(tmp_path):
@@ -233,8 +234,12 @@ def run_child(
         workdir=work / "agent",
     )
     env["AGENT_TEST_PYTHONPATH"] = base.get("PYTHONPATH", "")
+    argv = [sys.executable if part == "python" else part for part in command]
+    if "pytest" in argv:  # a private pytest temp root: parallel children never clean each other's
+        (work / "tmp").mkdir(parents=True, exist_ok=True)
+        argv += ["--basetemp", str(work / "tmp" / name)]
     proc = subprocess.run(
-        [sys.executable if part == "python" else part for part in command],
+        argv,
         cwd=root,
         env=env,
         capture_output=True,

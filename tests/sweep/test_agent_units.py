@@ -10,6 +10,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -215,6 +216,23 @@ def test_tracker_names_the_except_clause_and_restores_the_tracer() -> None:
     assert "call" in seen  # the previous tracer kept receiving new frames meanwhile
 
 
+def _one_liner(track: tracker.HandlerTracker, exc: BaseException) -> str:
+    try:
+        _raiser(track, exc)
+    except OSError: pass  # noqa: E701  # fmt: skip
+    return "went on"
+
+
+def test_tracker_names_a_one_line_except_clause() -> None:
+    track = tracker.HandlerTracker(ProjectFiles(HERE), lambda value: None)
+    try:
+        assert _one_liner(track, OSError(5, "Input/output error")) == "went on"
+    finally:
+        track.stop()
+    (catch,) = track.catches
+    assert (catch.kind, catch.header, catch.function) == ("except", "except OSError", "_one_liner")
+
+
 def test_tracker_failure_is_recorded_never_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(path: str) -> None:
         raise RuntimeError("clause map exploded")
@@ -263,3 +281,75 @@ def test_report_write_failure_is_classified(tmp_path: Path) -> None:
         write_report(cfg, [], pytest=True)
     assert caught.value.code == "ERR_NOT_A_DIRECTORY"
     assert caught.value.context["path"] == str(blocker / "sub")
+
+
+def test_report_watch_sees_unraisable_calls_and_chains_to_the_previous_hook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    error = OSError(5, "Input/output error")
+    earlier: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", earlier.append)
+    watch = ReportWatch([error])
+    watch.watch_unraisable()
+    try:
+        unraisable = SimpleNamespace(exc_value=RuntimeError("close failed"), object=None)
+        sys.unraisablehook(unraisable)  # type: ignore[arg-type]
+        watch.fired = True
+        sys.unraisablehook(unraisable)  # type: ignore[arg-type]
+    finally:
+        watch.unwatch_unraisable()
+    assert sys.unraisablehook == earlier.append
+    assert earlier == [unraisable, unraisable]
+    assert [(r.how, r.detail) for r in watch.reports] == [
+        ("unraisable", "sys.unraisablehook received RuntimeError: close failed")
+    ]
+
+
+def test_project_files_tell_code_tests_and_installed_code_apart(tmp_path: Path) -> None:
+    files = ProjectFiles(tmp_path)
+    code = str(tmp_path / "pkg" / "store.py")
+    assert files.is_code(code) and files.rel(code) == "pkg/store.py"
+    for test in ("tests/helpers.py", "pkg/conftest.py", "pkg/test_x.py", "pkg/x_test.py"):
+        assert files.is_test(str(tmp_path / test)) and not files.is_code(str(tmp_path / test))
+    odd = str(tmp_path / "checks" / "smoke.py")
+    assert files.is_code(odd)
+    files.add_tests([odd])  # a collected test module, wherever it lives
+    assert files.is_test(odd)
+    for installed in (".venv/lib/python3.11/site-packages/dep.py", "venv/lib/dep.py"):
+        assert not files.is_project(str(tmp_path / installed))
+    assert not files.is_project(str(tmp_path / "<frozen runpy>"))
+    assert not files.is_project("/elsewhere/x.py") and files.rel("/elsewhere/x.py") == (
+        os.path.realpath("/elsewhere/x.py")
+    )
+
+
+def test_stderr_counts_only_when_written_while_handling_or_naming_the_error() -> None:
+    error = OSError(28, "No space left on device")
+    watch = ReportWatch([error])
+    watch.fired = True
+    watch.watch_stderr()
+    try:
+        print("progress: 3 files", file=sys.stderr)  # the test's own output: not a report
+    finally:
+        watch.unwatch_stderr()
+    watch.flush_stderr()
+    assert watch.reports == []
+    watch.watch_stderr()
+    try:
+        try:
+            raise error
+        except OSError:
+            print("could not save", file=sys.stderr)
+    finally:
+        watch.unwatch_stderr()
+    watch.flush_stderr()
+    assert [r.detail for r in watch.reports] == [
+        "written to stderr while handling the error: 'could not save'"
+    ]
+    watch.watch_stderr()
+    try:
+        print("later: No space left on device", file=sys.stderr)
+    finally:
+        watch.unwatch_stderr()
+    watch.flush_stderr()
+    assert watch.reports[-1].detail.startswith("written to stderr, naming the error:")

@@ -109,6 +109,8 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Sweep:
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(run) for name, run in runs.items()}
         state.results = {name: future.result() for name, future in futures.items()}
+    tracer_run = state.results["tracer"][1]
+    assert Path(probe).is_file(), f"no probe: {tracer_run.stdout[-3000:]}"
     state.results["probe"] = ({"probe": Path(probe).read_text()}, None)
     return state
 
@@ -207,7 +209,9 @@ def test_stderr_written_after_the_fault_is_reported(sweep: Sweep) -> None:
     assert entry["verdict"] == "reported", entry["reason"]
     (report,) = entry["reports"]
     assert report["how"] == "stderr"
-    assert report["detail"] == "written to stderr: 'warning: not saved (Read-only file system)'"
+    assert report["detail"] == (
+        "written to stderr while handling the error: 'warning: not saved (Read-only file system)'"
+    )
 
 
 def test_error_caught_by_pytest_raises_propagated(sweep: Sweep) -> None:

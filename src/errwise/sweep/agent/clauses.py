@@ -28,7 +28,8 @@ class Clause:
     end: int
 
     def header_holds(self, line: int) -> bool:
-        return self.line <= line < self.body_start
+        """`line` is the header's (a one-line clause's only line counts as its header)."""
+        return self.line <= line < self.body_start or line == self.line == self.body_start
 
     def body_holds(self, line: int) -> bool:
         return self.body_start <= line <= self.end

@@ -46,11 +46,13 @@ class ProjectFiles:
         )
         self._tests: set[str] = set()
         self._rel: dict[str, str | None] = {}
+        self._is_test: dict[str, bool] = {}
 
     def add_tests(self, paths: Iterable[str | os.PathLike[str]]) -> None:
         """Declare these files test modules (pytest's collected modules)."""
         for path in paths:
             self._tests.add(_real(os.fspath(path)))
+        self._is_test.clear()
 
     def _project_rel(self, path: str) -> str | None:
         cached = self._rel.get(path, "")
@@ -74,18 +76,23 @@ class ProjectFiles:
 
     def is_test(self, path: str) -> bool:
         """A project test file (see the module promise)."""
+        known = self._is_test.get(path)
+        if known is not None:
+            return known
         rel = self._project_rel(path)
-        if rel is None:
-            return False
-        parts = rel.split("/")
-        name = parts[-1]
-        return (
-            _real(path) in self._tests
-            or name == "conftest.py"
-            or (name.startswith("test_") and name.endswith(".py"))
-            or name.endswith("_test.py")
-            or bool(_TEST_DIRS.intersection(parts[:-1]))
-        )
+        answer = False
+        if rel is not None:
+            parts = rel.split("/")
+            name = parts[-1]
+            answer = (
+                _real(path) in self._tests
+                or name == "conftest.py"
+                or (name.startswith("test_") and name.endswith(".py"))
+                or name.endswith("_test.py")
+                or bool(_TEST_DIRS.intersection(parts[:-1]))
+            )
+        self._is_test[path] = answer
+        return answer
 
     def is_code(self, path: str) -> bool:
         """Project code that is not a test: where a sweep's sites are."""

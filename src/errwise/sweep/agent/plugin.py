@@ -42,6 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
     except Error as exc:
         write_report(cfg, [], pytest=True, errors=[f"cannot arm the fault: {exc}"])
         raise pytest.UsageError(f"errwise sweep agent: cannot arm the fault: {exc}") from exc
+    if (
+        getattr(config.option, "numprocesses", None)
+        and getattr(config.option, "dist", "no") != "no"
+    ):
+        plugin.errors.append(
+            "pytest-xdist runs the tests in worker processes the agent does not follow: "
+            "sweep with `-p no:xdist` (or `-n 0`)"
+        )
     config.pluginmanager.register(plugin, _NAME)
 
 
@@ -52,6 +60,7 @@ class SweepPlugin:
         self.cfg = cfg
         self.files = ProjectFiles(cfg.root)
         self.tests: list[dict[str, Any]] = []
+        self.errors: list[str] = []
         self.run: TestRun | None = None
         self._phases: list[tuple[str, str, float, BaseException | None, str | None]] = []
 
@@ -142,7 +151,7 @@ class SweepPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        errors = []
+        errors = list(self.errors)
         if self.cfg.test is not None and not self.tests:
             errors.append(f"the test {self.cfg.test!r} was not collected, or did not run")
         write_report(self.cfg, self.tests, pytest=True, errors=errors)

@@ -10,7 +10,8 @@ pass-through proxy, installed by `watch_stderr` and removed by `unwatch_stderr`)
   message contains the error's text ("naming the error, without its traceback");
 - warning: any warning shown after the fault, except a deprecation warning that neither names
   the error nor is issued while it is being handled;
-- stderr: any text written to `sys.stderr` after the fault;
+- stderr: text written to `sys.stderr` after the fault while the error (or one chained to it)
+  was being handled, or naming the error: output the test writes anyway is not a report;
 - unraisable: any call of the hook after the fault;
 - err-result: a traced function returned an errwise `Err`/`Error` chained to the error.
 Everything it wraps is put back by `stop()`, also when the test failed; the original functions
@@ -92,6 +93,7 @@ class ReportWatch:
         self._show: Callable[..., Any] | None = None
         self._stderr: _StderrProxy | None = None
         self._stderr_text: list[str] = []
+        self._stderr_other: list[str] = []
         self._unraisable: Callable[[Any], Any] | None = None
         self._hook: Callable[[Any], Any] | None = None
 
@@ -207,14 +209,21 @@ class ReportWatch:
 
     def stderr_written(self, text: str) -> None:
         if self.fired and text:
-            self._stderr_text.append(text)
+            (self._stderr_text if self._handling() else self._stderr_other).append(text)
 
     def flush_stderr(self) -> None:
-        """Turn what was written to stderr since the fault into one report."""
-        text = "".join(self._stderr_text)
+        """Turn what was written to stderr since the fault, while the error was being handled
+        or naming it, into one report (the test's other output is not a report)."""
+        handling = "".join(self._stderr_text)
+        other = "".join(self._stderr_other)
         self._stderr_text.clear()
-        if text.strip():
-            self.reports.append(Report("stderr", f"written to stderr: {_clip(text)!r}"))
+        self._stderr_other.clear()
+        if handling.strip():
+            detail = f"written to stderr while handling the error: {_clip(handling)!r}"
+            self.reports.append(Report("stderr", detail))
+        elif any(text in other for text in _texts(self.tracked)):
+            detail = f"written to stderr, naming the error: {_clip(other)!r}"
+            self.reports.append(Report("stderr", detail))
 
     def unraisable(self, unraisable: Any) -> None:
         if not self.fired:

@@ -193,8 +193,11 @@ class HandlerTracker:
             return
         if clauses.in_finally(line):
             return
-        if pending.with_candidate is not None:
-            self._caught(frame, pending.with_candidate, pending)
+        # Execution went on past the handler: the `with` suppressed it, or the except clause
+        # (a one-line `except OSError: pass` runs no line of its own) caught it.
+        clause = pending.with_candidate or pending.except_candidate
+        if clause is not None:
+            self._caught(frame, clause, pending)
 
     def _on_return(self, frame: FrameType, value: Any) -> None:
         pending = self._pending.pop(frame, None)
