@@ -45,7 +45,7 @@ def test_the_sample_project_has_confirmed_and_miss() -> None:
         run("notebox/cache.py", cache_put, "silent", fault="EIO", persistent=True),
         run("notebox/cache.py", cache_get, "silent", fault="EACCES", operation="open"),
         run("notebox/export.py", staging, "silent", operation="shutil.rmtree"),
-        run("notebox/lock.py", lock, "silent", operation="os.open"),
+        run("notebox/lock.py", lock, "silent", operation="os.open", fault="EEXIST"),
         run("notebox/settings.py", prune, "reported", operation="os.unlink"),
         run("notebox/settings.py", None, "propagated", operation="os.replace"),
         run("notebox/settings.py", None, "unreached", operation="os.fsync"),
@@ -65,12 +65,35 @@ def test_the_sample_project_has_confirmed_and_miss() -> None:
         ("notebox/lock.py", lock),
     ]
     by_path = {m["path"]: m for m in result.miss}
-    assert by_path["notebox/lock.py"]["other"] == ["EW109"]  # judged, but not as losing the error
+    # judged, but an EEXIST there is what the clause means: no proof of the conflation
+    assert by_path["notebox/lock.py"]["other"] == ["EW109"]
     assert by_path["notebox/export.py"]["other"] == []
     assert result.refuted == []
     assert result.rules == {("notebox/cache.py", cache_put): "EW101"}
     assert result.counts() == {"confirmed": 1, "miss": 3, "refuted": 0}
     assert set(result.to_dict()) == {"confirmed", "miss", "refuted", "unaudited"}
+
+
+def test_a_real_failure_left_silent_confirms_conflated_errno() -> None:
+    lock = line_of(SAMPLE, "notebox/lock.py", "except OSError:")
+    runs = [
+        run("notebox/lock.py", lock, "silent", operation="os.open", fault="EEXIST"),
+        run("notebox/lock.py", lock, "silent", operation="os.open", fault="EACCES"),
+        run("notebox/lock.py", lock, "propagated", operation="os.write", fault="EIO"),
+    ]
+    result = crosslink(SAMPLE, runs)
+    assert [(c["line"], c["rule"], c["fault"], c["runs"]) for c in result.confirmed] == [
+        (lock, "EW109", "EACCES", 1)
+    ]
+    assert result.rules == {("notebox/lock.py", lock): "EW109"}
+    # passing some error on does not refute a conflation
+    assert crosslink(SAMPLE, runs[2:]).refuted == []
+    report = run_audit(
+        AuditOptions(paths=(str(SAMPLE / "notebox"),), root=str(SAMPLE), profile="strict", jobs=1)
+    )
+    marks = link(report.findings, SAMPLE, runs, SAMPLE)
+    marked = [(f.rule, marks[id(f)].fault) for f in report.findings if id(f) in marks]
+    assert marked == [("EW109", "EACCES")]
 
 
 def test_a_finding_at_a_handler_proved_reported_is_refuted(tmp_path: Path) -> None:
@@ -139,6 +162,20 @@ def test_silent_runs_are_ignored_for_the_unreached_and_unsettled(tmp_path: Path)
     runs = [run("mod.py", drop, "unsettled"), run("mod.py", drop, "unreached")]
     result = crosslink(root, runs)
     assert result.counts() == {"confirmed": 0, "miss": 0, "refuted": 0}
+
+
+def test_handlers_outside_the_project_are_not_linked(tmp_path: Path) -> None:
+    root = _project(tmp_path / "project")
+    _project(tmp_path, SWALLOW, name="lib.py")  # beside the project: like the stdlib
+    outside = line_of(tmp_path, "lib.py", "except Exception:")
+    runs = [
+        run(str(tmp_path / "lib.py"), outside, "silent"),
+        run("../lib.py", outside, "silent"),
+        run(str(tmp_path / "lib.py"), outside, "reported"),
+    ]
+    result = crosslink(root, runs)
+    assert result.counts() == {"confirmed": 0, "miss": 0, "refuted": 0}
+    assert result.rules == {} and result.unaudited == []
 
 
 def test_no_handler_no_audit(tmp_path: Path) -> None:

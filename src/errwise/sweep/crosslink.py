@@ -13,22 +13,28 @@ them, the files that hold the handlers of `runs` (the sweep JSON's run objects, 
 How a finding is matched to a handler, precisely: the lost-error rules (swallowed-exception,
 error-as-sentinel, silent-fallback, best-effort-loop, broad-catch, lost-traceback) *claim* the
 except clause they judge (`Finding.claim`: its line and column; the auditor keeps one finding
-per claimed clause, the most specific, the others in `also`). Only such a claim, on the
-handler's file and `except` line, belongs to the handler: those are the rules that say "this
-clause loses the error", which a run can prove or disprove. Rules that also report at the except
-line but judge something a fault at a call site does not test (conflated-errno,
-swallows-interrupt, interrupt-skips-cleanup, dead-handler, shadowed-handler) and raise-without-
-cause (reported at the `raise` inside the clause) never confirm nor get refuted: they are listed
-under `other` of a miss, so a reader sees the auditor did look at that clause. A
-`with contextlib.suppress(...)` handler has no claim (the auditor does not judge it), so a
+per claimed clause, the most specific, the others in `also`). Such a claim, on the handler's
+file and `except` line, belongs to the handler: those rules say "this clause loses the error",
+which a run proves (silent: confirmed) or disproves (reported/propagated: refuted). One more
+rule reports at the except line and can be proved by a run: conflated-errno ("this clause
+treats a real failure like the expected errno") is confirmed by a silent run whose fault is a
+real failure (`HARD_FAULTS`: ENOSPC, EACCES, EIO ...); it is never refuted (passing an error on
+does not undo the conflation). The rules left also report at the except line but judge what a
+fault at a call site does not test (swallows-interrupt, interrupt-skips-cleanup, dead-handler,
+shadowed-handler), or report inside the clause (raise-without-cause at its `raise`): they never
+confirm nor get refuted, and are listed under `other` of a miss, so a reader sees the auditor
+did look at that clause. A `with contextlib.suppress(...)` handler is judged by no rule, so a
 silent run there is always a miss. Paths are compared absolute, so `link` also serves an audit
 run from another directory (`errwise audit --sweep FILE`).
 
-For each handler one entry, naming the first of its runs in a stable order (transient before
-persistent, then by run id) and how many runs showed it (`runs`). A file the auditor could not
-analyse is listed in `unaudited` (its handlers then are neither confirmed nor refuted, but a
-silent one is still a miss, with `unaudited: true`). `read_sweep(path)` reads a sweep JSON for
-`errwise audit --sweep`; a missing, unreadable or malformed file is a `UsageError` naming it.
+Only the project's handlers are linked: a handler outside `root` (the standard library's
+`Path.exists()` answering ENOENT with False, an installed package) is not the auditor's to judge
+and is neither audited nor counted. For each handler one entry, naming the first of its runs in
+a stable order (transient before persistent, then by run id) and how many runs showed it
+(`runs`). A file the auditor could not analyse is listed in `unaudited` (its handlers then are
+neither confirmed nor refuted, but a silent one is still a miss, with `unaudited: true`).
+`read_sweep(path)` reads a sweep JSON for `errwise audit --sweep`; a missing, unreadable or
+malformed file is a `UsageError` naming it.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from errwise.ops.safeio import read_regular
 
 __all__ = [
     "CrossLink",
+    "HARD_FAULTS",
     "HandlerKey",
     "Mark",
     "SweepFile",
@@ -65,6 +72,11 @@ SWEEP_LIMIT = 256 << 20
 """The largest sweep JSON read (256 MiB)."""
 
 _CLEARING = frozenset({"reported", "propagated"})
+
+HARD_FAULTS = frozenset({"ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EIO", "EMFILE", "ENFILE"})
+"""Faults no handler means when it checks for an expected errno (EEXIST, ENOENT, ESRCH ...): a
+silent one at a conflated-errno clause proves the conflation."""
+_CONFLATED = "conflated-errno"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +153,7 @@ def crosslink(
 ) -> CrossLink:
     """Audit the handlers' files and sort the reached handlers (see the module promise)."""
     root = Path(os.path.abspath(root))
-    evidence = _evidence(runs)
+    evidence = {k: v for k, v in _evidence(runs).items() if _within(root, k[0])}
     result = CrossLink()
     files = sorted({path for path, _ in evidence})
     findings: list[Finding] = []
@@ -159,22 +171,31 @@ def crosslink(
         for diag in report.diagnostics:
             result.unaudited.append({"path": diag.path, "code": diag.code, "message": diag.message})
             unaudited.add(_absolute(root, diag.path))
-    claims, others = _index(findings, root)
+    claims, conflated, others = _index(findings, root)
     for key in sorted(evidence):
         seen = evidence[key]
         where = _absolute(root, key[0]), key[1]
         finding = claims.get(where)
+        proof = seen.silent
+        if finding is None and where in conflated and _hard(seen.silent):
+            finding, proof = conflated[where], _hard(seen.silent)
         if finding is not None:
             result.rules[key] = finding.rule
         if seen.silent:
-            run = _first(seen.silent)
-            entry = {"path": key[0], "line": key[1], "function": seen.function, **_about(run)}
-            entry["runs"] = len(seen.silent)
+            entry = {"path": key[0], "line": key[1], "function": seen.function}
             if finding is not None:
                 result.confirmed.append(
-                    {**entry, "rule": finding.rule, "name": finding.name, "also": finding.also}
+                    {
+                        **entry,
+                        **_about(_first(proof)),
+                        "runs": len(proof),
+                        "rule": finding.rule,
+                        "name": finding.name,
+                        "also": finding.also,
+                    }
                 )
             else:
+                entry.update(_about(_first(seen.silent)), runs=len(seen.silent))
                 entry["other"] = sorted(others.get(where, ()))
                 if where[0] in unaudited:
                     entry["unaudited"] = True
@@ -202,21 +223,22 @@ def link(
     sweep_root: Path | str,
 ) -> dict[int, Mark]:
     """`id(finding)` -> what the sweep proved about it, for the findings of an audit run whose
-    paths are relative to `findings_root` (only findings claiming a handler the sweep reached
-    silently, or only with a reported/propagated error, get one)."""
+    paths are relative to `findings_root` (see the module promise for which findings get one)."""
     evidence = _evidence(runs)
     by_place = {(_absolute(Path(sweep_root), k[0]), k[1]): v for k, v in evidence.items()}
     marks: dict[int, Mark] = {}
     for finding in findings:
-        if finding.claim is None:
-            continue
-        seen = by_place.get((_absolute(Path(findings_root), finding.path), finding.claim[0]))
-        if seen is None:
-            continue
-        if seen.silent:
-            marks[id(finding)] = _mark("confirmed", seen.silent)
-        elif seen.clearing:
-            marks[id(finding)] = _mark("refuted", seen.clearing)
+        path = _absolute(Path(findings_root), finding.path)
+        if finding.claim is not None:
+            seen = by_place.get((path, finding.claim[0]))
+            if seen is not None and seen.silent:
+                marks[id(finding)] = _mark("confirmed", seen.silent)
+            elif seen is not None and seen.clearing:
+                marks[id(finding)] = _mark("refuted", seen.clearing)
+        elif finding.name == _CONFLATED:
+            seen = by_place.get((path, finding.line))
+            if seen is not None and _hard(seen.silent):
+                marks[id(finding)] = _mark("confirmed", _hard(seen.silent))
     return marks
 
 
@@ -297,23 +319,40 @@ def _place(value: object) -> tuple[HandlerKey, str | None] | None:
     return (path, line), function if isinstance(function, str) else None
 
 
+def _hard(runs: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [r for r in runs if r.get("fault") in HARD_FAULTS]
+
+
+_Place = tuple[str, int]
+
+
 def _index(
     findings: Iterable[Finding], root: Path
-) -> tuple[dict[tuple[str, int], Finding], dict[tuple[str, int], set[str]]]:
-    """Findings by the clause they claim; the other rules' ids by their line."""
-    claims: dict[tuple[str, int], Finding] = {}
-    others: dict[tuple[str, int], set[str]] = {}
+) -> tuple[dict[_Place, Finding], dict[_Place, Finding], dict[_Place, set[str]]]:
+    """Findings by the clause they claim; conflated-errno findings by their (except) line; the
+    other rules' ids by their line."""
+    claims: dict[_Place, Finding] = {}
+    conflated: dict[_Place, Finding] = {}
+    others: dict[_Place, set[str]] = {}
     for finding in findings:
         path = _absolute(root, finding.path)
         if finding.claim is not None:
             claims[(path, finding.claim[0])] = finding
         else:
+            if finding.name == _CONFLATED:
+                conflated[(path, finding.line)] = finding
             others.setdefault((path, finding.line), set()).add(finding.rule)
-    return claims, others
+    return claims, conflated, others
 
 
 def _absolute(root: Path, path: str) -> str:
     return os.path.normpath(os.path.join(root, path))
+
+
+def _within(root: Path, path: str) -> bool:
+    """Whether `path` (relative to `root`, or absolute) names a file inside `root`."""
+    relative = os.path.relpath(_absolute(root, path), root)
+    return relative != os.pardir and not relative.startswith(os.pardir + os.sep)
 
 
 # -- reading a sweep JSON (errwise audit --sweep) --------------------------------------------------
