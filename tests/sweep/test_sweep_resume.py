@@ -61,7 +61,7 @@ def test_ctrl_c_writes_the_partial_report_and_the_sweep_resumes(
     assert partial["summary"]["complete"] is False
     assert partial["summary"]["runs"] == 10
     assert any(s["reason"] == "interrupted" for s in partial["unfaulted_sites"])
-    assert len(json.loads(state.read_text(encoding="utf-8"))["runs"]) == 10
+    assert len(_state_runs(state)) == 10
 
     # Resume: no new baseline, only the interrupted run is made again (now it does not hang).
     data["behaviour"]["pkg/store.py:23:os.replace"] = {"verdict": "propagated"}
@@ -77,6 +77,11 @@ def test_ctrl_c_writes_the_partial_report_and_the_sweep_resumes(
     before = len(_ledger(ledger))
     sweep(root)
     assert [e[0] for e in _ledger(ledger)[before:]].count("record") == 2
+
+
+def _state_runs(state: Path) -> list[dict[str, Any]]:
+    lines = state.read_text(encoding="utf-8").splitlines()[1:]
+    return [json.loads(line)["run"] for line in lines if '"run"' in line]
 
 
 def _alive(pid: int) -> bool:
@@ -143,11 +148,12 @@ def test_the_state_lives_in_the_user_cache_and_a_corrupt_one_is_reported(
     args = ["sweep", "--root", str(root), "--format", "json", "-q", "--", *COMMAND]
     assert cli(*args).code == 1
     cache = Path(os.environ["ERRWISE_CACHE_DIR"]) / "sweep"
-    (state,) = [p for p in cache.iterdir() if json.loads(p.read_text())["root"] == str(root)]
-    state.write_text("{", encoding="utf-8")
+    (state,) = [p for p in cache.iterdir() if f'"root": "{root}"' in p.read_text()]
+    assert state.suffix == ".jsonl"
+    state.write_text("{\n", encoding="utf-8")
     result = cli(*args)
-    assert result.code == 10 and "ERR_SWEEP_CORRUPT" not in result.out
-    assert f"the sweep state {state} is not JSON" in result.err
+    assert result.code == 10, result
+    assert f"the sweep state {state} is not JSON at line 1" in result.err
     assert cli(*args[:1], "--fresh", *args[1:]).code == 1  # --fresh ignores it
 
 
@@ -159,3 +165,19 @@ def test_a_baseline_of_another_command_is_refused(
     assert sweep(root, "--save-baseline", str(base)).code == 1
     result = sweep(root, "--fresh", "--baseline", str(base), command=[*COMMAND, "-x"])
     assert result.code == 2 and "recorded for another command" in result.err
+
+
+def test_a_run_cut_short_in_the_journal_is_made_again(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger"
+    root = make_project(tmp_path, scenario(ledger=str(ledger)))
+    state = tmp_path / "state.json"
+    assert sweep(root, "--max-runs", "4").json()["summary"]["complete"] is False
+    lines = state.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) == 1 + 4
+    state.write_text("".join(lines[:-1]) + lines[-1][:20], encoding="utf-8")  # a torn append
+    before = len(_ledger(ledger))
+    report = sweep(root).json()
+    assert report["summary"]["runs"] == 11 and report["summary"]["complete"] is True
+    assert [e[0] for e in _ledger(ledger)[before:]].count("fault") == 11 - 3

@@ -102,12 +102,12 @@ def sweep(options: SweepOptions) -> dict[str, Any]:
             batch.go()
         except KeyboardInterrupt:
             children.kill_all()
-            state.save(complete=False)
             partial = _report(batch, benign, complete=False)
             options.on_interrupt(partial)
             raise
         complete = not any(r != SHARD_REASON for r in batch.skipped.values())
-        state.save(complete=complete)
+        if complete:
+            state.finish()
         return _report(batch, benign, complete=complete)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)  # our own scratch files; nothing to keep
@@ -146,7 +146,7 @@ def _baseline(options: SweepOptions, state: State, workdir: Path, children: Chil
             say=options.say,
         )
     state.baseline = baseline.doc
-    state.save(complete=False)
+    state.start()
     if options.save_baseline is not None:
         save_baseline(baseline, options.save_baseline)
     swept, total = len(baseline.swept_tests()), len(baseline.tests())
