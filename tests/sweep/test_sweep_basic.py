@@ -193,3 +193,18 @@ def test_output_file_and_progress_on_stderr(
     assert json.loads(out.read_text(encoding="utf-8"))["summary"]["runs"] == 11
     assert "baseline run 1/2" in result.err
     assert "11/" in result.err and "silent" in result.err and "s left" in result.err
+
+
+def test_a_site_file_gone_since_the_baseline_is_listed_not_fatal(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    from sweep_fake import REPLACE
+
+    data = scenario()
+    gone = {**REPLACE, "path": "pkg/gone.py"}
+    data["tests"][2]["sites"] = [REPLACE, gone]
+    data["behaviour"]["pkg/gone.py:23:os.replace"] = {"verdict": "propagated"}
+    report = sweep(make_project(tmp_path, data)).json()
+    assert report["coverage"]["handlers_guarding"] == 2
+    (problem,) = report["coverage"]["unanalysed"]
+    assert problem["path"] == "pkg/gone.py" and problem["code"] == "ERR_NOT_FOUND"

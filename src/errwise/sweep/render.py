@@ -97,6 +97,10 @@ def _text(report: Mapping[str, Any]) -> str:
     if report["not_swept"]:
         lines += ["", f"Not swept ({len(report['not_swept'])}):"]
         lines += [f"  {e['test'] or '(the command)'}: {e['reason']}" for e in report["not_swept"]]
+    unanalysed = report["coverage"].get("unanalysed") or []
+    if unanalysed:
+        lines += ["", "Not analysed for coverage (changed since the baseline?):"]
+        lines += [f"  {e['path']}: [{e['code']}] {e['message']}" for e in unanalysed]
     if report["unfaulted_sites"]:
         lines += ["", f"Sites never faulted ({len(report['unfaulted_sites'])}):"]
         lines += [

@@ -5,8 +5,9 @@ runs, why each unrun unit was not run, the benign declarations and the cross-lin
 of shards that rebuilds it from the shards' runs gives the report an unsharded sweep gives
 (up to timings). Survivals are the silent runs, one per (site, operation, handler, fault,
 persistent) with the tests they were seen in; benign ones are listed apart; the exit code is 1
-exactly when a survival is not benign. Every report also carries what `merge` needs (`baseline`
-and `plan`).
+exactly when a survival is not benign. A site file the guarding-handler analysis cannot read
+or parse (changed since the baseline) is listed in `coverage.unanalysed`, never dropped
+quietly. Every report also carries what `merge` needs (`baseline` and `plan`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from errwise.error import Error
 from errwise.sweep.baseline import Baseline
 from errwise.sweep.config import Benign, apply_benign
 from errwise.sweep.crosslink import CrossLink
@@ -60,7 +62,7 @@ def build_report(inputs: ReportInputs, *, link: Linker, guards: Guards) -> dict[
     for run in runs:
         verdicts[run["verdict"]] += 1
     faulted = {_site_of(r) for r in runs if r.get("fired")}
-    guarding = guards(inputs.root, sorted({(p, line) for p, line, _ in sites}))
+    guarding, unanalysed = _guarding(inputs.root, sites, guards)
     reached = {(h["path"], int(h["line"])) for r in runs for h in r.get("handlers") or [] if h} | {
         (r["handler"]["path"], int(r["handler"]["line"])) for r in runs if r.get("handler")
     }
@@ -85,6 +87,7 @@ def build_report(inputs: ReportInputs, *, link: Linker, guards: Guards) -> dict[
             "handlers_reached_anywhere": len(reached),
             "sites_reached": len(sites),
             "sites_faulted": len(faulted & sites.keys()),
+            "unanalysed": unanalysed,
         },
         "summary": {
             "tests": len(tests),
@@ -104,6 +107,24 @@ def build_report(inputs: ReportInputs, *, link: Linker, guards: Guards) -> dict[
         "plan": {"faults": inputs.faults, "skipped": dict(sorted(inputs.skipped.items()))},
         "baseline": inputs.baseline.doc,
     }
+
+
+def _guarding(
+    root: Path, sites: Mapping[SiteKey, object], guards: Guards
+) -> tuple[set[tuple[str, int]], list[dict[str, str]]]:
+    """The handlers guarding the sites, file by file; a file that cannot be analysed (changed
+    or removed since the baseline) is listed with its error, and the others still count."""
+    by_path: dict[str, set[tuple[str, int]]] = {}
+    for path, line, _operation in sites:
+        by_path.setdefault(path, set()).add((path, line))
+    found: set[tuple[str, int]] = set()
+    unanalysed: list[dict[str, str]] = []
+    for path in sorted(by_path):
+        try:
+            found |= guards(root, sorted(by_path[path]))
+        except Error as err:
+            unanalysed.append({"path": path, "code": err.code, "message": err.message})
+    return found, unanalysed
 
 
 def exit_code(report: Mapping[str, Any]) -> int:
