@@ -180,6 +180,7 @@ def test_a_bad_benign_declaration_is_a_usage_error_naming_it(
         ("--run-timeout", "0"),
         ("--faults", "ENOSUCH"),
         ("--run", "not-an-id"),
+        ("--audit-profile", "nope"),
     ],
 )
 def test_bad_flags_exit_2(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from errwise.audit.rule import PROFILES
 from errwise.error import usage
 from errwise.ops.atomic import atomic_write
 
@@ -109,7 +110,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--audit-profile",
         default="strict",
-        metavar="PROFILE",
+        choices=PROFILES,
         help="the auditor profile for the cross-link (default strict: every rule)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
