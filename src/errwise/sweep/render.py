@@ -78,7 +78,7 @@ def _text(report: Mapping[str, Any]) -> str:
                 f"  {n}. {s['fault']} ({how}) at {s['operation']} {_where(s['site'])}",
                 f"     handler: {_where(s['handler'])}",
                 f"     tests:   {', '.join(t for t in s['tests']) or '(the whole command)'}",
-                f"     finding: {s['finding'] or 'none (an auditor miss)'}",
+                f"     finding: {_finding(s, 'none (an auditor miss)')}",
                 f"     replay:  {s['replay']}",
             ]
     for title, entries in (("Benign", report["benign"]),):
@@ -110,6 +110,19 @@ def _text(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _finding(survival: Mapping[str, Any], miss: str) -> str:
+    """The confirmed rule id; else a miss, unless the handler is outside the project (the
+    auditor does not read the standard library or installed packages)."""
+    if survival["finding"]:
+        return str(survival["finding"])
+    handler = survival["handler"]
+    if handler is None:
+        return "none (no handler named)"
+    if PurePosixPath(str(handler["path"])).is_absolute():
+        return "none (handler outside the project)"
+    return miss
+
+
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -131,7 +144,7 @@ def _markdown(report: Mapping[str, Any]) -> str:
             out.append(
                 f"| {_cell(s['fault'] + how)} | `{_cell(s['operation'])}` | "
                 f"`{_cell(_where(s['site']))}` | `{_cell(_where(s['handler']))}` | "
-                f"{_cell(', '.join(s['tests']) or '(command)')} | {_cell(s['finding'] or 'miss')} "
+                f"{_cell(', '.join(s['tests']) or '(command)')} | {_cell(_finding(s, 'miss'))} "
                 f"| `{_cell(s['replay'])}` |"
             )
     else:
