@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -231,6 +232,26 @@ def test_tracker_names_a_one_line_except_clause() -> None:
         track.stop()
     (catch,) = track.catches
     assert (catch.kind, catch.header, catch.function) == ("except", "except OSError", "_one_liner")
+
+
+def test_tracker_armed_in_another_thread_is_removed_there_after_stop() -> None:
+    track = tracker.HandlerTracker(ProjectFiles(HERE), lambda value: None)
+    armed, stopped, seen = threading.Event(), threading.Event(), []
+
+    def worker() -> None:
+        _swallower(track, OSError(5, "Input/output error"))
+        armed.set()
+        stopped.wait(10)
+        describe(ValueError())  # any call: the thread's trace function is put back
+        seen.append(sys.gettrace())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert armed.wait(10)
+    track.stop()
+    stopped.set()
+    thread.join(10)
+    assert seen == [None] and len(track.catches) == 1
 
 
 def test_tracker_failure_is_recorded_never_raised(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,6 +96,7 @@ class HandlerTracker:
         self._thread: int | None = None
         self._previous: Any = None
         self._active = False
+        self._stopped = False
         self._global_fn = self._global  # one bound method: `sys.gettrace() is` works on it
 
     # -- arming and disarming -----------------------------------------------------------------
@@ -129,7 +130,9 @@ class HandlerTracker:
             each.f_trace = tracer
 
     def stop(self) -> None:
-        """Put every trace function back as it was (see the module promise)."""
+        """Put every trace function back as it was (see the module promise). When the fault
+        fired in another thread, that thread puts its own back at its next call."""
+        self._stopped = True
         if self._active and threading.get_ident() == self._thread:
             if sys.gettrace() is self._global_fn:
                 sys.settrace(self._previous)
@@ -142,6 +145,8 @@ class HandlerTracker:
 
     def _global(self, frame: FrameType, event: str, arg: Any) -> Any:
         previous = self._previous
+        if self._stopped:  # stopped from another thread: this thread puts its tracer back
+            sys.settrace(previous)
         return previous(frame, event, arg) if previous is not None else None
 
     # -- events -------------------------------------------------------------------------------
