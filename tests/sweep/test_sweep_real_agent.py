@@ -65,6 +65,7 @@ def test_a_real_sweep_finds_the_swallowing_handler(cli: Callable[..., Any], tmp_
         "-q",
         "-p",
         "no:randomly",
+        f"--basetemp={tmp_path / 'basetemp'}",  # not the shared /tmp/pytest-of-<user> rotation
         "tests",
     )
     assert result.code == 1, result
