@@ -102,13 +102,21 @@ def test_replay_makes_exactly_one_run(cli: Callable[..., Any], tmp_path: Path, f
     assert result.out.splitlines()[0] == f"{run_id} in tests/test_store.py::test_save: silent"
     assert "handler: pkg/store.py:9" in result.out
     assert [e[0] for e in _ledger(ledger)] == ["fault"]
-    # Without --test, a baseline finds the cheapest test reaching the site.
-    result = cli(*args, "--format", "json", "--", *COMMAND)
+    # Without --test, a baseline finds the cheapest test reaching the site, for a pytest
+    # command (here: the fake suite under the name pytest).
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "pytest").symlink_to(COMMAND[-1])
+    pytest_like = [*COMMAND[:-1], str(tmp_path / "bin" / "pytest")]
+    result = cli(*args, "--format", "json", "--", *pytest_like)
     assert result.code == 1, result
     assert result.json()["test"] == "tests/test_store.py::test_save"
     assert [e[0] for e in _ledger(ledger)][1:] == ["record", "record", "fault"]
-    result = cli(*args[:-1], "pkg/nowhere.py:1:open:EIO:transient", "--", *COMMAND)
+    result = cli(*args[:-1], "pkg/nowhere.py:1:open:EIO:transient", "--", *pytest_like)
     assert result.code == 2 and "no swept test reaches" in result.err
+    # A plain command runs whole: no baseline needed.
+    before = len(_ledger(ledger))
+    result = cli(*args, "--", *COMMAND)
+    assert [e[0] for e in _ledger(ledger)[before:]] == ["fault"]
 
 
 def test_ctrl_c_with_parallel_jobs_kills_every_running_child(tmp_path: Path) -> None:

@@ -190,6 +190,7 @@ def _options(args: argparse.Namespace, root: Path, words: Sequence[str]) -> Any:
 
 
 def _replay(args: argparse.Namespace, root: Path, words: Sequence[str]) -> int:
+    from errwise.sweep.agent.launch import is_pytest
     from errwise.sweep.child import Children
     from errwise.sweep.engine import run_one
     from errwise.sweep.model import parse_run_id
@@ -200,7 +201,7 @@ def _replay(args: argparse.Namespace, root: Path, words: Sequence[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="errwise-sweep-") as scratch:
         workdir = Path(scratch)
         timeout = options.run_timeout or 600.0
-        if args.test is None:
+        if args.test is None and is_pytest(words):  # a plain command runs whole: no test
             spec, timeout = _pick_test(options, spec, workdir, children)
         record = run_one(
             spec,
