@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sweep_fake import COMMAND, make_project, scenario
 
 DRIVER = Path(__file__).with_name("sweep_drive.py")
@@ -119,7 +120,10 @@ def test_replay_makes_exactly_one_run(cli: Callable[..., Any], tmp_path: Path, f
     assert [e[0] for e in _ledger(ledger)[before:]] == ["fault"]
 
 
-def test_ctrl_c_with_parallel_jobs_kills_every_running_child(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_with_parallel_jobs_kills_every_running_child(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
     ledger = tmp_path / "ledger"
     data = scenario(ledger=str(ledger))
     for act in data["behaviour"].values():
@@ -136,13 +140,13 @@ def test_ctrl_c_with_parallel_jobs_kills_every_running_child(tmp_path: Path) -> 
     try:
         _wait_for(lambda: sum(e[0] == "fault" for e in _ledger(ledger)) == 3)
         pids = [int(e[3]) for e in _ledger(ledger) if e[0] == "fault"]
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     for pid in pids:
         _wait_for(lambda pid=pid: not _alive(pid), 10)
     partial = json.loads(out)
