@@ -66,7 +66,9 @@ def register(sub: Any) -> None:
         metavar="CHOICE",
         help="sweep (each operation's typical few, the default), all, or names: ENOSPC,EIO",
     )
-    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="parallel runs (default 1)")
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=1, metavar="N", help="parallel runs (default 1)"
+    )
     parser.add_argument("--max-runs", type=int, metavar="N", help="start at most N runs")
     parser.add_argument(
         "--time-budget", type=float, metavar="SECONDS", help="start no run after this long"
