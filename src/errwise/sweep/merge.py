@@ -82,6 +82,11 @@ def merge_reports(
         if u.transient.id not in runs
         and (u.transient.id in reasons or not _owned_anywhere(u.transient.id, reports))
     }
+    skipped |= {  # persistent follow-ups a shard's limits dropped
+        u.persistent.id: reasons[u.persistent.id]
+        for u in units
+        if u.persistent.id in reasons and u.persistent.id not in runs
+    }
     root = root or Path(first["root"])
     return report_from(
         ReportInputs(
