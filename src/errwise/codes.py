@@ -270,4 +270,32 @@ ERR_DECODE = register(
     "file is not valid text",
     doc="A file could not be decoded as text in its declared (or the default UTF-8) encoding.",
 )
+ERR_SWEEP_AGENT_MISSING = register(
+    "ERR_SWEEP_AGENT_MISSING",
+    _E,
+    "sweep agent never reported",
+    doc="`errwise sweep` ran the command but errwise's agent never loaded inside it (no report "
+    "appeared): the command's Python cannot import errwise, or the command drops the agent.",
+)
+ERR_SWEEP_BAD_BENIGN = register(
+    "ERR_SWEEP_BAD_BENIGN",
+    _U,
+    "bad benign declaration",
+    doc="An entry of `[tool.errwise.sweep] benign` is malformed: it must name one handler or "
+    'site as "path:line" and give a reason.',
+)
+ERR_SWEEP_CORRUPT = register(
+    "ERR_SWEEP_CORRUPT",
+    _E,
+    "unreadable sweep file",
+    doc="A sweep state, baseline, report or agent file is not what errwise wrote (not JSON, "
+    "wrong version or shape); the message names the file.",
+)
+ERR_SWEEP_MERGE = register(
+    "ERR_SWEEP_MERGE",
+    _U,
+    "sweep reports do not belong together",
+    doc="`errwise sweep merge` was given reports of different sweeps (root, command, baseline "
+    "or faults differ).",
+)
 del _E, _U, _T, _I

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from errwise import __version__
-from errwise.cli import cmd_audit, cmd_clean, cmd_codes, cmd_explain, cmd_rules
+from errwise.cli import cmd_audit, cmd_clean, cmd_codes, cmd_explain, cmd_rules, cmd_sweep
 from errwise.entry import run_main
 from errwise.policy import add_arguments as add_policy_arguments
 
@@ -26,6 +26,7 @@ _COMMANDS = (
     cmd_rules,
     cmd_explain,
     cmd_clean,
+    cmd_sweep,
 )
 
 
