@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from errwise.ops.atomic import atomic_write
 from errwise.sweep.agent.bootstrap import is_pytest
 
 __all__ = [
@@ -176,16 +178,14 @@ def _write_bootstrap(workdir: Path) -> Path:
         if not (link.is_symlink() and link.resolve() == package):
             # A fresh link under a private name, renamed over: parallel runs sharing `workdir`
             # never see a missing or half-made link.
-            fresh = boot / f".errwise.{os.getpid()}.tmp"
+            fresh = boot / f".errwise.{os.getpid()}.{threading.get_ident()}.tmp"
             fresh.unlink(missing_ok=True)
             fresh.symlink_to(package, target_is_directory=True)
             os.replace(fresh, link)
         source = Path(bootstrap.__file__).read_text(encoding="utf-8")
         script = boot / "sitecustomize.py"
         if not script.is_file() or script.read_text(encoding="utf-8") != source:
-            temp = boot / f".sitecustomize.{os.getpid()}.tmp"
-            temp.write_text(source, encoding="utf-8")
-            os.replace(temp, script)
+            atomic_write(script, source)
     except OSError as exc:
         raise classify(exc).with_context(bootstrap=str(boot)) from exc
     return boot
