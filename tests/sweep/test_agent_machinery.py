@@ -4,7 +4,8 @@ real child pytest runs on a tiny project in tmp_path.
 - a traceback formatted for `log.warning(..., exc_info=True)` reads source through linecache:
   machinery, never a site; the project's own writes (also through pathlib/tempfile) stay sites;
 - file work in a ThreadPoolExecutor worker is recorded, a fault injected there is tracked to the
-  worker's handler (silent), and one re-raised by `future.result()` fails the test (propagated).
+  worker's handler (silent), one re-raised by `future.result()` fails the test (propagated), and
+  one the test's thread catches from `future.result()` is tracked to that handler (silent).
 """
 
 from __future__ import annotations
@@ -64,6 +65,16 @@ def save_in_worker(path):
 def save_via_future(path):
     with ThreadPoolExecutor(1) as pool:
         pool.submit(_write, path).result()
+
+
+def save_via_future_quietly(path):
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(_write, path)
+        try:
+            future.result()
+        except OSError:
+            return False
+    return True
 """
 
 TESTS = """\
@@ -89,6 +100,10 @@ def test_worker(tmp_path):
 
 def test_future(tmp_path):
     work.save_via_future(tmp_path / "f")
+
+
+def test_future_quietly(tmp_path):
+    work.save_via_future_quietly(tmp_path / "q")
 """
 
 PYTEST = ("python", "-m", "pytest", "-q", "-p", "no:randomly", "tests")
@@ -116,6 +131,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
             "test_future",
             FaultRequest("open", "EACCES", "pkg/work.py", future_open, False),
         ),
+        "quietly": (
+            "test_future_quietly",
+            FaultRequest("open", "EACCES", "pkg/work.py", future_open, False),
+        ),
     }
 
     def one(name: str) -> dict[str, Any]:
@@ -128,7 +147,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
             )
         return report
 
-    names = ["record", "worker", "future"]
+    names = ["record", "worker", "future", "quietly"]
     with ThreadPoolExecutor(len(names)) as pool:
         return dict(zip(names, pool.map(one, names), strict=True))
 
@@ -177,3 +196,12 @@ def test_fault_raised_through_future_result_propagates(runs: dict[str, dict[str,
     assert entry["outcome"] == "failed"
     assert entry["verdict"] == "propagated", entry["reason"]
     assert "PermissionError" in entry["failure"]
+
+
+def test_fault_swallowed_after_future_result_names_the_waiting_handler(
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    (entry,) = runs["quietly"]["tests"]
+    assert entry["fired"] == 1
+    assert entry["verdict"] == "silent", entry["reason"]
+    assert entry["handler"]["function"] == "save_via_future_quietly", entry["reason"]
