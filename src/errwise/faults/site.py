@@ -6,6 +6,13 @@ own frames, and returns the first frame whose absolute file path passes `site_fi
 innermost (walked only when a fault is injected). `default_filter` passes
 every file that is neither in the standard library nor in errwise itself; pseudo-files
 ("<frozen ...>", "<string>") never pass.
+
+A call made by the interpreter's own machinery acting for itself has no site: when a frame of
+`MACHINERY` (a module, or some functions of one) lies between the operation and the first
+passing frame, `locate` returns None and `stack` returns () — linecache reading source to format
+a traceback is not the project's I/O even though the project's `log.warning(exc_info=True)`
+caused it. Calls made through pathlib, shutil, os, io, json, sqlite3, subprocess, socket,
+tempfile's public creators etc. on the project's behalf keep their site.
 """
 
 from __future__ import annotations
@@ -13,11 +20,11 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import FrameType
+from types import FrameType, MappingProxyType
 
-__all__ = ["Site", "SiteFilter", "default_filter", "locate", "stack", "MAX_DEPTH"]
+__all__ = ["Site", "SiteFilter", "default_filter", "locate", "stack", "MAX_DEPTH", "MACHINERY"]
 
 SiteFilter = Callable[[str], bool]
 
@@ -33,6 +40,70 @@ class Site:
     line: int
     function: str
     module: str | None = None
+
+
+MACHINERY: Mapping[str, tuple[frozenset[str] | None, str]] = MappingProxyType(
+    {
+        # module (and its submodules) -> (only these functions, or None: all; why)
+        "linecache": (None, "reads source files to format tracebacks and warnings"),
+        "traceback": (None, "formats tracebacks (through linecache)"),
+        "inspect": (None, "reads source files for introspection"),
+        "tokenize": (None, "reads source files to detect their encoding"),
+        "warnings": (None, "shows warnings on stderr: warning about an error is reporting it"),
+        "logging": (None, "a log handler's own I/O and its failures are logging's business"),
+        "importlib._bootstrap": (None, "the import system reading modules"),
+        "importlib._bootstrap_external": (None, "the import system reading modules"),
+        "zipimport": (None, "the import system reading modules"),
+        "asyncio.selector_events": (
+            frozenset({"_write_to_self", "_read_from_self", "_make_self_pipe", "_close_self_pipe"}),
+            "the event loop's self-pipe, used to wake itself",
+        ),
+        "asyncio.proactor_events": (
+            frozenset(
+                {"_write_to_self", "_make_self_pipe", "_close_self_pipe", "_loop_self_reading"}
+            ),
+            "the event loop's self-pipe, used to wake itself",
+        ),
+        "tempfile": (
+            frozenset(
+                {"_get_default_tempdir", "_candidate_tempdir_list", "gettempdir", "_gettempdir"}
+            ),
+            "probing candidate temporary directories (a failure there moves on to the next one)",
+        ),
+        "_pytest": (None, "the test runner's own work (capture, reports, tmp_path housekeeping)"),
+        "pluggy": (None, "the test runner's plugin calls"),
+    }
+)
+"""The interpreter's (and test runner's) own machinery: see the module promise."""
+
+_NOT_MACHINERY: frozenset[str] | None = frozenset()  # marker: the file is not machinery
+
+
+def _machinery_of(module: object) -> frozenset[str] | None:
+    """The machinery functions of `module` (None: all of it), or _NOT_MACHINERY."""
+    if not isinstance(module, str):
+        return _NOT_MACHINERY
+    name = module
+    while True:
+        entry = MACHINERY.get(name)
+        if entry is not None:
+            return entry[0]
+        if "." not in name:
+            return _NOT_MACHINERY
+        name = name.rpartition(".")[0]
+
+
+_machinery: dict[str, frozenset[str] | None] = {}
+
+
+def _is_machinery(frame: FrameType) -> bool:
+    code = frame.f_code
+    functions = _machinery.get(code.co_filename, _NOT_MACHINERY)
+    if code.co_filename not in _machinery:
+        functions = _machinery[code.co_filename] = _machinery_of(frame.f_globals.get("__name__"))
+    if functions is None:
+        return True
+    return functions is not _NOT_MACHINERY and code.co_name in functions
 
 
 def _dir(path: str) -> str:
@@ -91,6 +162,8 @@ def locate(
     depth = 0
     while current is not None and depth < MAX_DEPTH:
         depth += 1
+        if _is_machinery(current):
+            return None
         if _passes(current.f_code.co_filename, site_filter, cache):
             return _site(current, current.f_lineno)
         current = current.f_back
@@ -109,6 +182,8 @@ def stack(
     depth = 0
     while current is not None and depth < MAX_DEPTH:
         depth += 1
+        if not found and _is_machinery(current):
+            return ()
         if _passes(current.f_code.co_filename, site_filter, cache):
             found.append(_site(current, current.f_lineno))
         current = current.f_back

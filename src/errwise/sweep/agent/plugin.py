@@ -5,7 +5,8 @@ Promise: inert unless `errwise sweep` started this process (see `config.load`). 
 outcome, the duration and the failure; in fault mode only the requested node id runs (the rest
 are deselected), the fault is armed around it, and its verdict is proven (see `session`,
 `verdict`). The report is written when the session finishes. It never writes inside the project
-(`-p no:cacheprovider` is passed with it) and stops a whole-process agent the bootstrap may have
+(`-p no:cacheprovider` is passed with it), keeps pytest-xdist from distributing the tests
+(`-n 0`, whatever the user's addopts say), and stops a whole-process agent the bootstrap may have
 started in this interpreter.
 """
 
@@ -28,6 +29,7 @@ __all__ = ["SweepPlugin"]
 _NAME = "errwise-sweep-agent"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own configure reads `dist`
 def pytest_configure(config: pytest.Config) -> None:
     cfg = agent_config.load()
     if cfg is None or config.pluginmanager.has_plugin(_NAME):
@@ -42,14 +44,12 @@ def pytest_configure(config: pytest.Config) -> None:
     except Error as exc:
         write_report(cfg, [], pytest=True, errors=[f"cannot arm the fault: {exc}"])
         raise pytest.UsageError(f"errwise sweep agent: cannot arm the fault: {exc}") from exc
-    if (
-        getattr(config.option, "numprocesses", None)
-        and getattr(config.option, "dist", "no") != "no"
-    ):
-        plugin.errors.append(
-            "pytest-xdist runs the tests in worker processes the agent does not follow: "
-            "sweep with `-p no:xdist` (or `-n 0`)"
-        )
+    if getattr(config.option, "numprocesses", None) or getattr(config.option, "dist", "no") != "no":
+        # pytest-xdist would scatter the tests into worker processes the agent does not follow
+        # (a user's `-n auto` in addopts): run them here. `-p no:xdist` would not do: the user's
+        # `-n` would then be an unknown option.
+        config.option.numprocesses = 0
+        config.option.dist = "no"
     config.pluginmanager.register(plugin, _NAME)
 
 

@@ -64,6 +64,7 @@ class TestRun:
         self.started = time.perf_counter()
         if self.cfg.fault is not None:
             self.watch.start()
+            self.tracker.watch()
         self.plan.__enter__()
         self._active = True
 

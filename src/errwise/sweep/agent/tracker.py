@@ -1,19 +1,21 @@
 """Where an injected error stopped: a tracer armed only once the fault fires.
 
-Promise: `HandlerTracker.arm(exc, frame)` is called just before the injected `exc` is raised
-(from the fault plan's `on_inject`). It installs `sys.settrace` in that thread and sets
-`f_trace` on the frames of the current stack, from the fault outwards to the outermost project
-frame (never errwise's own), so nothing is traced before a fault and only the unwinding is
-traced after it. From each frame's 'exception' event and the events that follow it, it records
-every place the error, or any exception chained to it, was caught: an `except` clause (the
-first line run in its body) or a `with` statement whose `__exit__` suppressed it (the frame went
-on past the `with`, or returned normally). A `finally` body is not a handler. Each traced
-frame's normal return value is offered to `on_return` (to spot an errwise `Err`/`Error` built
-from the error). `stop()` puts back the previous global trace function and every frame's
-previous `f_trace`, so a coverage tool running underneath keeps working; the previous tracer is
-also called for every event meanwhile. The tracer's own work (reading a file's clause map) is
-never intercepted by the fault plan, so it is neither a site nor failed. The tracer never raises
-into the traced program: an internal failure is recorded in `errors` and tracing stops.
+Promise: `HandlerTracker.arm(exc, frame)` is called just before the injected `exc` is raised (from
+the fault plan's `on_inject`). It installs `sys.settrace` in that thread and sets `f_trace` on the
+frames of the current stack, from the fault outwards to the outermost project frame (never errwise's
+own), so no frame is traced before a fault and only the unwinding is traced after it. When the fault
+fires in a worker thread, the frames of the test's own thread (`watch()`: an idle global trace
+function installed there up front) are traced the same way, so a handler around `future.result()` is
+found too. From each frame's 'exception' event and the events that follow it, it records every place
+the error, or any exception chained to it, was caught: an `except` clause (the first line run in its
+body) or a `with` statement whose `__exit__` suppressed it (the frame went on past the `with`, or
+returned normally). A `finally` body is not a handler. Each traced frame's normal return value is
+offered to `on_return` (to spot an errwise `Err`/`Error` built from the error). `stop()` puts back
+the previous global trace function and every frame's previous `f_trace`, so a coverage tool running
+underneath keeps working; the previous tracer is also called for every event meanwhile. The tracer's
+own work (reading a file's clause map) is never intercepted by the fault plan, so it is neither a
+site nor failed. The tracer never raises into the traced program: an internal failure is recorded in
+`errors` and tracing stops.
 """
 
 from __future__ import annotations
@@ -93,26 +95,46 @@ class HandlerTracker:
         self.errors: list[str] = []
         self._pending: dict[FrameType, _Pending] = {}
         self._frames: dict[FrameType, _FrameTracer] = {}
-        self._thread: int | None = None
-        self._previous: Any = None
-        self._active = False
+        self._thread: int | None = None  # the first thread a fault fired in
+        self._home: int | None = None  # the test's own thread (see `watch`)
+        self._installed: dict[int, Any] = {}  # thread -> the trace function ours replaced
         self._stopped = False
         self._global_fn = self._global  # one bound method: `sys.gettrace() is` works on it
 
     # -- arming and disarming -----------------------------------------------------------------
+
+    def watch(self) -> None:
+        """Called in the test's own thread before it runs: install this thread's (idle) global
+        trace function now, since no other thread can install it later. A fault fired in a
+        worker thread then also traces the test thread's frames, where `future.result()`
+        re-raises the error and the project may catch it."""
+        self._home = threading.get_ident()
+        self._install()
+
+    def _install(self) -> None:
+        current = sys.gettrace()
+        if current is not self._global_fn:
+            self._installed[threading.get_ident()] = current
+            sys.settrace(self._global_fn)
 
     def arm(self, exc: BaseException | None, frame: FrameType | None) -> None:
         """Track `exc` from `frame` (the innermost frame at the fault) outwards."""
         if exc is None or frame is None or self.errors:
             return
         self.tracked.append(exc)
-        if not self._active:
-            self._thread = threading.get_ident()
-            self._previous = sys.gettrace()
-            sys.settrace(self._global_fn)
-            self._active = True
-        elif threading.get_ident() != self._thread:
+        ident = threading.get_ident()
+        if self._thread is None:
+            self._thread = ident
+            self._install()
+        elif ident != self._thread:
             return  # tracing belongs to the first faulting thread; later faults elsewhere: no trace
+        self._trace_stack(frame)
+        if self._home is not None and self._home != ident:
+            home = sys._current_frames().get(self._home)
+            if home is not None:
+                self._trace_stack(home)
+
+    def _trace_stack(self, frame: FrameType) -> None:
         stack: list[FrameType] = []
         walk: FrameType | None = frame
         while walk is not None:
@@ -130,13 +152,12 @@ class HandlerTracker:
             each.f_trace = tracer
 
     def stop(self) -> None:
-        """Put every trace function back as it was (see the module promise). When the fault
-        fired in another thread, that thread puts its own back at its next call."""
+        """Put every trace function back as it was (see the module promise). A thread other
+        than the caller's puts its own back at its next call."""
         self._stopped = True
-        if self._active and threading.get_ident() == self._thread:
-            if sys.gettrace() is self._global_fn:
-                sys.settrace(self._previous)
-            self._active = False
+        ident = threading.get_ident()
+        if ident in self._installed and sys.gettrace() is self._global_fn:
+            sys.settrace(self._installed[ident])
         for frame, tracer in self._frames.items():
             if frame.f_trace is tracer:
                 frame.f_trace = tracer.old
@@ -144,7 +165,7 @@ class HandlerTracker:
         self._pending.clear()
 
     def _global(self, frame: FrameType, event: str, arg: Any) -> Any:
-        previous = self._previous
+        previous = self._installed.get(threading.get_ident())
         if self._stopped:  # stopped from another thread: this thread puts its tracer back
             sys.settrace(previous)
         return previous(frame, event, arg) if previous is not None else None
