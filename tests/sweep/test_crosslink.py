@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
 from sweep_runs import SAMPLE, line_of, run
 
 from errwise.audit.runner import AuditOptions, run_audit
@@ -94,6 +95,15 @@ def test_a_real_failure_left_silent_confirms_conflated_errno() -> None:
     marks = link(report.findings, SAMPLE, runs, SAMPLE)
     marked = [(f.rule, marks[id(f)].fault) for f in report.findings if id(f) in marks]
     assert marked == [("EW109", "EACCES")]
+
+
+@pytest.mark.parametrize("fault", ["disk-io", "locked"])
+def test_a_silent_sqlite_failure_confirms_conflated_errno(fault: str) -> None:
+    """sqlite3's disk I/O error and "database is locked" are real failures, like EIO."""
+    lock = line_of(SAMPLE, "notebox/lock.py", "except OSError:")
+    runs = [run("notebox/lock.py", lock, "silent", operation="sqlite3.execute", fault=fault)]
+    result = crosslink(SAMPLE, runs)
+    assert [(c["rule"], c["fault"]) for c in result.confirmed] == [("EW109", fault)]
 
 
 def test_a_finding_at_a_handler_proved_reported_is_refuted(tmp_path: Path) -> None:

@@ -205,3 +205,49 @@ def test_a_command_that_fails_its_baseline_sweeps_nothing_and_says_so(
     assert result.code == 0
     assert result.json()["summary"]["runs"] == 0
     assert "nothing was swept" in result.err  # even with -q
+
+
+def test_a_persistent_fault_that_hangs_the_test_is_flagged_as_a_hang(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    data = scenario()
+    survived = {"verdict": "silent", "handler": SWALLOW}
+    data["behaviour"]["pkg/store.py:23:os.replace:EACCES:transient"] = survived
+    data["behaviour"]["pkg/store.py:23:os.replace:EACCES:persistent"] = {"hang": True}
+    result = sweep(make_project(tmp_path, data), "--run-timeout", "1", fmt="json")
+    report = result.json()
+    run = _run(report, REPLACE_ID.replace("transient", "persistent"))
+    assert run["verdict"] == "unsettled" and run["hang"] is True
+    assert "under a persistent EACCES at os.replace pkg/store.py:23" in run["reason"]
+    assert "a retry loop that never gives up?" in run["reason"]
+    assert _run(report, REPLACE_ID)["hang"] is False  # the transient run finished
+    text = sweep(make_project(tmp_path, data), "--run-timeout", "1", fmt="text").out
+    assert "Hung under a persistent fault (1):" in text
+
+
+@pytest.mark.parametrize(("code", "verdict"), [(0, "silent"), (3, "unsettled")])
+def test_a_whole_command_that_exits_non_zero_after_the_fault_is_not_a_survival(
+    tmp_path: Path, code: int, verdict: str
+) -> None:
+    """The agent sees what Python sees: an os._exit(3) after the handler fails the run."""
+    from errwise.sweep.child import ChildOutcome
+    from errwise.sweep.engine import _judge
+    from errwise.sweep.model import RunSpec
+
+    spec = RunSpec("tool.py", 4, "open", "EACCES", persistent=False, test=None)
+    agent = {"nodeid": None, "verdict": "silent", "fired": 1, "reason": "caught at tool.py:6"}
+    outcome = ChildOutcome(returncode=code, duration=0.1, log=tmp_path / "log")
+    got, reason, _ = _judge(spec, outcome, {"tests": [agent], "errors": []}, 10.0)
+    assert got == verdict
+    if code:
+        assert reason.startswith("the command exited with status 3 after the fault")
+
+
+def test_a_sweep_stopped_early_does_not_call_declarations_stale(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    result = sweep(make_project(tmp_path, scenario(), pyproject=BENIGN), "--max-runs", "2")
+    report = result.json()
+    assert report["summary"]["complete"] is False
+    assert report["stale_benign"] == []
+    assert {"site": "pkg/gone.py:3", "reason": "removed long ago"} in report["unchecked_benign"]

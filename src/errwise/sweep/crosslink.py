@@ -73,9 +73,12 @@ SWEEP_LIMIT = 256 << 20
 
 _CLEARING = frozenset({"reported", "propagated"})
 
-HARD_FAULTS = frozenset({"ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EIO", "EMFILE", "ENFILE"})
-"""Faults no handler means when it checks for an expected errno (EEXIST, ENOENT, ESRCH ...): a
-silent one at a conflated-errno clause proves the conflation."""
+HARD_FAULTS = frozenset(
+    {"ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EIO", "EMFILE", "ENFILE", "disk-io", "locked"}
+)
+"""Faults no handler means when it checks for an expected errno (EEXIST, ENOENT, ESRCH ...),
+sqlite3's disk I/O error and "database is locked" included: a silent one at a conflated-errno
+clause proves the conflation."""
 _CONFLATED = "conflated-errno"
 
 
@@ -350,7 +353,10 @@ def _absolute(root: Path, path: str) -> str:
 
 
 def _within(root: Path, path: str) -> bool:
-    """Whether `path` (relative to `root`, or absolute) names a file inside `root`."""
+    """Whether `path` (relative to `root`, or absolute) names a file inside `root` (a frozen
+    module, `<frozen genericpath>`, never does)."""
+    if path.startswith("<"):
+        return False
     relative = os.path.relpath(_absolute(root, path), root)
     return relative != os.pardir and not relative.startswith(os.pardir + os.sep)
 

@@ -221,10 +221,14 @@ class _Batch:
         self.done = 0
         self.silent = 0
         self.spent = 0.0
-        self.todo = sum(
-            2 - (u.transient.id in state.runs) - (u.persistent.id in state.runs)
+        # Runs left: every transient run not made yet, and the persistent follow-ups known to
+        # be due (their transient run's test passed); `_unit` adds a follow-up when one becomes due.
+        self.due = {
+            u.persistent.id
             for _, u in self.owned
-        )
+            if _passed(state.runs.get(u.transient.id)) and u.persistent.id not in state.runs
+        }
+        self.todo = sum(u.transient.id not in state.runs for _, u in self.owned) + len(self.due)
 
     def go(self) -> None:
         if self.options.jobs <= 1:
@@ -244,8 +248,13 @@ class _Batch:
 
     def _unit(self, unit: Unit) -> None:
         first = self._get(unit.transient, unit)
-        if first is None or first["verdict"] not in ("silent", "reported"):
+        if not _passed(first):
             return  # not run, or the transient fault already failed the test (or never fired)
+        if unit.persistent.id not in self.state.runs:
+            with self.lock:
+                if unit.persistent.id not in self.due:
+                    self.due.add(unit.persistent.id)
+                    self.todo += 1
         self._get(unit.persistent, unit)
 
     def _get(self, spec: RunSpec, unit: Unit) -> dict[str, Any] | None:
@@ -324,6 +333,7 @@ def run_one(
             reason=reason,
             duration=outcome.duration,
             agent=test,
+            hang=outcome.timed_out and spec.persistent,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)  # our own scratch files; nothing to keep
@@ -333,6 +343,14 @@ def _judge(
     spec: RunSpec, outcome: ChildOutcome, report: Mapping[str, Any] | None, timeout: float
 ) -> tuple[str, str, Mapping[str, Any] | None]:
     if outcome.timed_out:
+        if spec.persistent:
+            return (
+                "unsettled",
+                f"the run did not finish within {timeout:g} s under a persistent {spec.fault} at "
+                f"{spec.operation} {spec.path}:{spec.line} (timed out): a retry loop that never "
+                "gives up?",
+                None,
+            )
         return "unsettled", f"the run did not finish within {timeout:g} s (timed out)", None
     if report is None:
         code = outcome.returncode
@@ -357,7 +375,21 @@ def _judge(
         return "unsettled", f"the agent gave no valid verdict ({verdict!r})", test
     if verdict != "unreached" and not test.get("fired"):
         return "unsettled", f"the agent said {verdict} but no fault fired: not trusted", test
+    code = outcome.returncode
+    if spec.test is None and code and verdict in ("silent", "reported"):
+        # A whole command: the agent sees only what Python sees (not an os._exit, say).
+        return (
+            "unsettled",
+            f"the command exited with status {code} after the fault, though the agent saw no "
+            f"failure ({verdict}: {reason})",
+            test,
+        )
     return str(verdict), reason, test
+
+
+def _passed(run: Mapping[str, Any] | None) -> bool:
+    """Whether a finished run's test passed with the fault fired (a persistent run follows)."""
+    return run is not None and run["verdict"] in ("silent", "reported")
 
 
 def _signal_name(number: int) -> str:

@@ -82,6 +82,13 @@ def replay_command(spec: RunSpec, command: Sequence[str]) -> str:
     return shlex.join([*words, "--", *command])
 
 
+def in_project(path: str) -> bool:
+    """Whether a site or handler path names a file of the project: the agent writes those
+    relative to the root; a file elsewhere (the standard library, an installed package) is
+    absolute, and a frozen module is named `<frozen ...>`."""
+    return not (path.startswith(("<", "/", "../")) or path == "..")
+
+
 def run_record(
     spec: RunSpec,
     *,
@@ -90,6 +97,7 @@ def run_record(
     reason: str,
     duration: float,
     agent: Mapping[str, Any] | None = None,
+    hang: bool = False,
 ) -> dict[str, Any]:
     """The JSON object of one finished run (contract section 3, plus the agent's evidence)."""
     found = agent or {}
@@ -109,4 +117,5 @@ def run_record(
         "fired": found.get("fired", 0),
         "duration": round(duration, 3),
         "replay": replay_command(spec, command),
+        "hang": hang,
     }

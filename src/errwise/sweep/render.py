@@ -51,7 +51,11 @@ def _summary_rows(report: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("sites", f"{s['sites']} reached, {c['sites_faulted']} faulted"),
         ("runs", f"{s['runs']} of {s['planned']} planned"),
         ("verdicts", verdicts),
-        ("silent", f"{s['silent']} survival(s), {s['benign']} benign"),
+        (
+            "silent",
+            f"{s['silent']} survival(s), {s['benign']} benign, "
+            f"{s.get('absorbed', 0)} absorbed outside the project",
+        ),
         (
             "coverage",
             f"{c['handlers_reached']}/{c['handlers_guarding']} guarding handlers reached ({ratio})",
@@ -89,11 +93,31 @@ def _text(report: Mapping[str, Any]) -> str:
                 f"{_where(e['handler'])}: {e['reason']}"
                 for e in entries
             ]
-    if report["stale_benign"]:
-        lines += ["", "Stale benign declarations (matched nothing):"]
-        for e in report["stale_benign"]:
-            where = f"handler {e['handler']}" if e.get("handler") else f"site {e.get('site')}"
-            lines.append(f"  {where}: {e['reason']}")
+    for title, entries in (
+        ("Stale benign declarations (matched nothing)", report["stale_benign"]),
+        (
+            "Benign declarations not checked (the sweep was not complete)",
+            report.get("unchecked_benign") or [],
+        ),
+    ):
+        if entries:
+            lines += ["", f"{title}:"]
+            for e in entries:
+                where = f"handler {e['handler']}" if e.get("handler") else f"site {e.get('site')}"
+                lines.append(f"  {where}: {e['reason']}")
+    absorbed = report.get("absorbed") or []
+    if absorbed:
+        places = sorted({_where(e["handler"]) for e in absorbed})
+        lines += [
+            "",
+            f"Absorbed outside the project ({len(absorbed)} run group(s)): a library the project "
+            "called caught the error and answered in its own way, at:",
+        ]
+        lines += [f"  {p}" for p in places]
+    hangs = [r for r in report["runs"] if r.get("hang")]
+    if hangs:
+        lines += ["", f"Hung under a persistent fault ({len(hangs)}):"]
+        lines += [f"  {r['id']}: {r['reason']}" for r in hangs]
     if report["not_swept"]:
         lines += ["", f"Not swept ({len(report['not_swept'])}):"]
         lines += [f"  {e['test'] or '(the command)'}: {e['reason']}" for e in report["not_swept"]]
@@ -149,6 +173,12 @@ def _markdown(report: Mapping[str, Any]) -> str:
             )
     else:
         out += ["", "No silent survival."]
+    if report.get("absorbed"):
+        out += [
+            "",
+            f"{len(report['absorbed'])} silent run group(s) were absorbed outside the project "
+            "(a library caught the error and answered in its own way); they do not fail the sweep.",
+        ]
     if report["benign"] or report["stale_benign"]:
         out += ["", "### Benign", ""]
         out += [

@@ -4,10 +4,14 @@ Promise: `build_report` is a pure function of its inputs (the baseline, the plan
 runs, why each unrun unit was not run, the benign declarations and the cross-link), so a merge
 of shards that rebuilds it from the shards' runs gives the report an unsharded sweep gives
 (up to timings). Survivals are the silent runs, one per (site, operation, handler, fault,
-persistent) with the tests they were seen in; benign ones are listed apart; the exit code is 1
-exactly when a survival is not benign. A site file the guarding-handler analysis cannot read
-or parse (changed since the baseline) is listed in `coverage.unanalysed`, never dropped
-quietly. Every report also carries what `merge` needs (`baseline` and `plan`).
+persistent) with the tests they were seen in; those whose handler is outside the project (the
+standard library's `Path.exists()` answering an injected ENOENT with False, say) are listed
+apart as `absorbed`, and benign ones apart too; neither counts as an auditor miss, and the exit
+code is 1 exactly when a survival is left. A benign declaration that matched nothing is stale
+only when the sweep was complete; otherwise it is `unchecked_benign`. A site file the
+guarding-handler analysis cannot read or parse (changed since the baseline) is listed in
+`coverage.unanalysed`, never dropped quietly. Every report also carries what `merge` needs
+(`baseline` and `plan`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from errwise.error import Error
 from errwise.sweep.baseline import Baseline
 from errwise.sweep.config import Benign, apply_benign
 from errwise.sweep.crosslink import CrossLink
-from errwise.sweep.model import VERDICTS, SiteKey
+from errwise.sweep.model import VERDICTS, SiteKey, in_project
 from errwise.sweep.plan import Unit
 
 __all__ = ["REPORT_VERSION", "SHARD_REASON", "ReportInputs", "build_report", "exit_code"]
@@ -55,9 +59,19 @@ def build_report(inputs: ReportInputs, *, link: Linker, guards: Guards) -> dict[
     """The sweep JSON (see the module promise)."""
     runs = _ordered_runs(inputs)
     sites = inputs.baseline.sites()
-    crosslink = link(inputs.root, runs)
-    survivals = _survivals(runs, crosslink)
-    failing, benign, stale = apply_benign(survivals, inputs.benign)
+    survivals = _survivals(runs)
+    absorbed = [s for s in survivals if s["handler"] and not in_project(s["handler"]["path"])]
+    ours = [s for s in survivals if not (s["handler"] and not in_project(s["handler"]["path"]))]
+    failing, benign, stale = apply_benign(ours, inputs.benign)
+    unchecked: list[dict[str, Any]] = []
+    if not inputs.complete:  # a declaration may match a run that was never made
+        stale, unchecked = [], stale
+    # The auditor is judged on the project's own handlers that nobody declared benign.
+    crosslink = link(inputs.root, [r for r in runs if not _set_apart(r, inputs.benign)])
+    for survival in (*failing, *benign):
+        handler = survival["handler"]
+        if handler:
+            survival["finding"] = crosslink.rules.get((handler["path"], int(handler["line"])))
     verdicts = dict.fromkeys(VERDICTS, 0)
     for run in runs:
         verdicts[run["verdict"]] += 1
@@ -77,6 +91,8 @@ def build_report(inputs: ReportInputs, *, link: Linker, guards: Guards) -> dict[
         "survivals": failing,
         "benign": benign,
         "stale_benign": stale,
+        "unchecked_benign": unchecked,
+        "absorbed": absorbed,
         "not_swept": inputs.baseline.not_swept(),
         "unfaulted_sites": _unfaulted(inputs, runs, faulted),
         "crosslink": crosslink.to_dict(),
@@ -94,11 +110,15 @@ def build_report(inputs: ReportInputs, *, link: Linker, guards: Guards) -> dict[
             "swept_tests": len(inputs.baseline.swept_tests()),
             "sites": len(sites),
             "runs": len(runs),
-            "planned": 2
-            * sum(inputs.skipped.get(u.transient.id) != SHARD_REASON for u in inputs.units),
+            "planned": sum(
+                1 + (u.persistent.id in inputs.runs or u.persistent.id in inputs.skipped)
+                for u in inputs.units
+                if inputs.skipped.get(u.transient.id) != SHARD_REASON
+            ),
             "verdicts": verdicts,
             "silent": len(failing),
             "benign": len(benign),
+            "absorbed": len(absorbed),
             **counts,
             "seconds": round(inputs.seconds, 3),
             "complete": inputs.complete,
@@ -146,7 +166,17 @@ def _site_of(run: Mapping[str, Any]) -> SiteKey:
     return (run["site"]["path"], int(run["site"]["line"]), run["operation"])
 
 
-def _survivals(runs: Sequence[Mapping[str, Any]], crosslink: CrossLink) -> list[dict[str, Any]]:
+def _set_apart(run: Mapping[str, Any], declared: Sequence[Benign]) -> bool:
+    """A silent run the auditor is not judged on: absorbed outside the project, or benign."""
+    if run["verdict"] != "silent":
+        return False
+    handler = run.get("handler")
+    if handler and not in_project(str(handler["path"])):
+        return True
+    return any(d.matches(run) for d in declared)
+
+
+def _survivals(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     grouped: dict[tuple[Any, ...], dict[str, Any]] = {}
     for run in runs:
         if run["verdict"] != "silent":
@@ -166,7 +196,7 @@ def _survivals(runs: Sequence[Mapping[str, Any]], crosslink: CrossLink) -> list[
                     else None
                 ),
                 "tests": [],
-                "finding": crosslink.rules.get(where) if where else None,
+                "finding": None,
                 "persistent": run["persistent"],
                 "reason": run["reason"],
                 "replay": run["replay"],
