@@ -487,6 +487,7 @@ def summarize(report: Mapping[str, object]) -> dict[str, object]:
             1 for s in _list(report.get("survivals")) if _in_project(_dict(s).get("handler"))
         ),
         "benign": len(_list(report.get("benign"))),
+        "absorbed": len(_list(report.get("absorbed"))),
         "confirmed": _int(summary.get("confirmed")),
         "miss": _int(summary.get("miss")),
         "refuted": _int(summary.get("refuted")),
@@ -679,7 +680,8 @@ def print_outcome(
     print(f"  coverage: handlers reached by an injected error / guarding a reached site: {ratio}")
     print(
         f"  silent survivals {r['survivals']}, {r['survivals_in_project']} of them caught by a "
-        f"handler in the project (benign {r['benign']}); cross-link: confirmed "
+        f"handler in the project (benign {r['benign']}; absorbed outside the project "
+        f"{r['absorbed']}); cross-link: confirmed "
         f"{r['confirmed']}, miss {r['miss']}, refuted {r['refuted']}"
     )
     labelled = None if p.example else labels

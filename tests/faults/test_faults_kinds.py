@@ -234,6 +234,25 @@ def test_iteration_and_close_faults(tmp_path: Path) -> None:
         assert handle.closed  # close(2) released the descriptor anyway
 
 
+@pytest.mark.parametrize("operation", ["file.close", "file.flush"])
+def test_a_file_opened_for_reading_never_gets_a_write_error_on_close(
+    tmp_path: Path, operation: str
+) -> None:
+    """Nothing to write, so no ENOSPC; EIO is still possible."""
+    path = tmp_path / "f"
+    path.write_text("one\n")
+    with faults.FaultPlan() as plan:
+        full = plan.fail(operation, "ENOSPC", persistent=True)
+        broken = plan.fail(operation, "EIO", nth=2)
+        with open(path) as handle:
+            handle.read()
+            getattr(handle, operation.split(".")[1])()
+        assert not full.fired and full.calls == 0
+        with open(path) as handle, pytest.raises(OSError, match="Input/output"):
+            getattr(handle, operation.split(".")[1])()
+        assert broken.fired
+
+
 def test_file_fileno_unsupported(tmp_path: Path) -> None:
     with (
         faults.inject("file.fileno"),

@@ -65,6 +65,11 @@ class FaultFile:
         self._fault("file.read", _NOT_SHORT)
         return next(self._errwise_file)
 
+    def _unwritten(self) -> tuple[str, ...]:
+        """What a flush or close of a file opened for reading only cannot get: it has nothing
+        to write, so no write(2) error (a full disk, a quota, a broken pipe)."""
+        return () if self._errwise_file.writable() else _WRITE_SIDE
+
     def _fault(self, operation: str, exclude: tuple[str, ...] = ()) -> str | None:
         injection = dispatch(operation, self._errwise_name, build=_bare(operation), exclude=exclude)
         if injection is None:
@@ -112,7 +117,7 @@ class FaultFile:
         self._errwise_file.writelines(lines)
 
     def flush(self) -> None:
-        self._fault("file.flush")
+        self._fault("file.flush", self._unwritten())
         self._errwise_file.flush()
 
     def fileno(self) -> int:
@@ -124,12 +129,17 @@ class FaultFile:
         if self._errwise_file.closed:
             self._errwise_file.close()
             return
-        injection = dispatch("file.close", self._errwise_name, build=_bare("file.close"))
+        injection = dispatch(
+            "file.close", self._errwise_name, build=_bare("file.close"), exclude=self._unwritten()
+        )
         if injection is not None and injection.exception is not None:
             with busy():
                 self._errwise_file.close()
             raise injection.exception
         self._errwise_file.close()
+
+
+_WRITE_SIDE = ("ENOSPC", "EDQUOT", "EFBIG", "EPIPE", "EAGAIN")
 
 
 def _bare(operation: str) -> Callable[[str], BaseException | None]:
