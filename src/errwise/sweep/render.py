@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final
 
 from errwise import __version__
@@ -135,15 +135,12 @@ def _text(report: Mapping[str, Any]) -> str:
 
 
 def _finding(survival: Mapping[str, Any], miss: str) -> str:
-    """The confirmed rule id; else a miss, unless the handler is outside the project (the
-    auditor does not read the standard library or installed packages)."""
+    """The confirmed rule id, else a miss (a survival's handler is in the project: those
+    outside it are `absorbed`, listed apart)."""
     if survival["finding"]:
         return str(survival["finding"])
-    handler = survival["handler"]
-    if handler is None:
+    if survival["handler"] is None:
         return "none (no handler named)"
-    if PurePosixPath(str(handler["path"])).is_absolute():
-        return "none (handler outside the project)"
     return miss
 
 
@@ -291,10 +288,7 @@ def _sarif_result(survival: Mapping[str, Any], benign: str | None) -> dict[str, 
 
 
 def _location(place: Mapping[str, Any]) -> dict[str, Any]:
-    path = str(place["path"])
-    artifact: dict[str, str] = {"uri": path, "uriBaseId": "ROOT"}
-    if PurePosixPath(path).is_absolute():  # a handler outside the project (the stdlib, a library)
-        artifact = {"uri": PurePosixPath(path).as_uri()}
+    artifact = {"uri": str(place["path"]), "uriBaseId": "ROOT"}  # the project's: see _finding
     return {
         "physicalLocation": {
             "artifactLocation": artifact,
