@@ -188,6 +188,21 @@ def test_usage_errors_exit_2_and_name_the_problem(
     assert run.out == ""
 
 
+def test_exit_zero_reports_the_findings_but_exits_0(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path, {"bad.py": SWALLOW})
+    run = cli("audit", "--profile", "strict", "--exit-zero", ".", cwd=tmp_path)
+    assert run.code == 0, run
+    assert "EW101" in run.out  # reported all the same
+    missing = cli("audit", "--profile", "strict", "--exit-zero", "nowhere", cwd=tmp_path)
+    assert missing.code == 10  # an error is still an error
+
+
+def test_output_format_is_ruffs_spelling_of_format(tmp_path: Path, cli: Cli) -> None:
+    write(tmp_path, {"bad.py": SWALLOW})
+    run = cli("audit", "--profile", "strict", "--output-format", "json", ".", cwd=tmp_path)
+    assert [f["rule"] for f in run.json()["findings"]] == ["EW101"]
+
+
 def test_a_missing_path_is_a_diagnostic_and_exit_10(tmp_path: Path, cli: Cli) -> None:
     run = cli("audit", "--profile", "strict", "nowhere", cwd=tmp_path)
     assert run.code == 10

@@ -52,6 +52,8 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--format",
+        "--output-format",
+        dest="format",
         choices=format_names(),
         default="text",
         help="; ".join(f"{f.name}: {f.description}" for f in formats()) + " (default text)",
@@ -79,6 +81,11 @@ def register(sub: Any) -> None:
         "--fail-on",
         metavar="SEVERITY",
         help="exit 1 when a finding is at or above: critical, high, medium, low (default low)",
+    )
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when findings are reported (an error still exits 2, 10 or 70)",
     )
     parser.add_argument(
         "--exclude",
@@ -226,7 +233,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stderr.write(summary_text(report, counts=not args.quiet, colour=wants_colour(sys.stderr)))
     if marked is not None and not args.quiet:
         sys.stderr.write(f"errwise: sweep {args.sweep}: {marked}\n")
-    return report.exit_code()
+    code = report.exit_code()
+    return 0 if code == 1 and args.exit_zero else code
 
 
 def _emit(text: str) -> None:
