@@ -215,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
             bar.finish()
     if args.write_baseline:
         write_baseline(args.write_baseline, report.findings)
+        held = len(report.findings)
     if known is not None:
         apply_baseline(report, known)
     if changes is not None:
@@ -234,7 +235,14 @@ def run(args: argparse.Namespace) -> int:
     if marked is not None and not args.quiet:
         sys.stderr.write(f"errwise: sweep {args.sweep}: {marked}\n")
     code = report.exit_code()
-    return 0 if code == 1 and args.exit_zero else code
+    if args.write_baseline and not args.quiet:
+        sys.stderr.write(
+            f"errwise: baseline {args.write_baseline} written: {held} "
+            f"finding{'s' if held != 1 else ''}\n"
+        )
+    # Writing a baseline records the findings as known: that is the run's success.
+    wrote = bool(args.write_baseline)
+    return 0 if code == 1 and (args.exit_zero or wrote) else code
 
 
 def _emit(text: str) -> None:
