@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sweep_fake import REPLACE, SWALLOW, make_project, scenario
+from sweep_fake import LOGGED, REPLACE, SWALLOW, make_project, scenario
 
 
 def _run(report: dict[str, Any], run_id: str) -> dict[str, Any]:
@@ -251,3 +251,19 @@ def test_a_sweep_stopped_early_does_not_call_declarations_stale(
     assert report["summary"]["complete"] is False
     assert report["stale_benign"] == []
     assert {"site": "pkg/gone.py:3", "reason": "removed long ago"} in report["unchecked_benign"]
+
+
+def test_a_benign_survival_is_never_an_auditor_miss(
+    sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    # load's handler logs with the traceback: the auditor has nothing to say about it, so a
+    # silent run there would be a miss, unless the project declared that handler benign.
+    data = scenario()
+    data["behaviour"]["pkg/store.py:15:open"] = {"verdict": "silent", "handler": LOGGED}
+    declared = '[tool.errwise.sweep]\nbenign = [{handler = "pkg/store.py:17", reason = "x"}]\n'
+    bare = sweep(make_project(tmp_path / "bare", data)).json()
+    assert any(m["line"] == LOGGED["line"] for m in bare["crosslink"]["miss"])
+    report = sweep(make_project(tmp_path / "declared", data, pyproject=declared)).json()
+    assert {b["handler"]["line"] for b in report["benign"]} == {LOGGED["line"]}
+    assert report["crosslink"]["miss"] == [] and report["summary"]["miss"] == 0
+    assert report["summary"]["confirmed"] == bare["summary"]["confirmed"]
