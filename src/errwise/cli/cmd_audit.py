@@ -213,9 +213,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.finish()
+    written: int | None = None  # how many findings the baseline written holds
     if args.write_baseline:
         write_baseline(args.write_baseline, report.findings)
-        held = len(report.findings)
+        written = len(report.findings)
     if known is not None:
         apply_baseline(report, known)
     if changes is not None:
@@ -235,14 +236,13 @@ def run(args: argparse.Namespace) -> int:
     if marked is not None and not args.quiet:
         sys.stderr.write(f"errwise: sweep {args.sweep}: {marked}\n")
     code = report.exit_code()
-    if args.write_baseline and not args.quiet:
+    if written is not None and not args.quiet:
+        plural = "" if written == 1 else "s"
         sys.stderr.write(
-            f"errwise: baseline {args.write_baseline} written: {held} "
-            f"finding{'s' if held != 1 else ''}\n"
+            f"errwise: baseline {args.write_baseline} written: {written} finding{plural}\n"
         )
     # Writing a baseline records the findings as known: that is the run's success.
-    wrote = bool(args.write_baseline)
-    return 0 if code == 1 and (args.exit_zero or wrote) else code
+    return 0 if code == 1 and (args.exit_zero or written is not None) else code
 
 
 def _emit(text: str) -> None:

@@ -134,24 +134,38 @@ def optional_file_read(model: FileModel, handler: HandlerInfo) -> bool:
 _REMOVALS = frozenset({"remove", "unlink", "rmdir", "removedirs", "rmfile", "kill", "killpg"})
 
 
-def tolerated_removal(model: FileModel, handler: HandlerInfo) -> bool:
-    """Removes files, catching only `OSError` (see the module promise)."""
+def _plain_calls(
+    model: FileModel, handler: HandlerInfo
+) -> list[tuple[ast.Call, ast.Attribute | ast.Name, str]] | None:
+    """The try body's calls (call, callee, its last name) when the handler catches only file
+    errors and moves on, and the body is nothing but calls of a name or attribute that take no
+    lock and do no cleanup; else None."""
     if not _file_errors_only(handler) or not moves_on(handler):
-        return False
+        return None
     body = handler.try_.node.body
     if not body or model.effects_in(body) & (Effect.LOCK | Effect.CLEANUP):
-        return False
+        return None
+    calls = []
     for stmt in body:
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
-            return False
+            return None
         func = stmt.value.func
         if not isinstance(func, (ast.Attribute, ast.Name)):
-            return False
-        name = func.attr if isinstance(func, ast.Attribute) else func.id
+            return None
+        calls.append((stmt.value, func, func.attr if isinstance(func, ast.Attribute) else func.id))
+    return calls
+
+
+def tolerated_removal(model: FileModel, handler: HandlerInfo) -> bool:
+    """Removes files, catching only `OSError` (see the module promise)."""
+    calls = _plain_calls(model, handler)
+    if calls is None:
+        return False
+    for call, func, name in calls:
         qual = model.qualify(func) or name
         if isinstance(func, ast.Attribute) and qual.split(".", 1)[0] not in ("os", "shutil"):
             # a method: only `Path.unlink()`-style calls on a path object, no arguments
-            if name != "unlink" or stmt.value.args:
+            if name != "unlink" or call.args:
                 return False
         elif name not in _REMOVALS:
             return False
@@ -391,16 +405,5 @@ _CREATIONS = frozenset({"mkdir", "makedirs"})
 
 def tolerated_creation(model: FileModel, handler: HandlerInfo) -> bool:
     """Creates directories, catching only `OSError` (see the module promise)."""
-    if not _file_errors_only(handler) or not moves_on(handler):
-        return False
-    body = handler.try_.node.body
-    if not body or model.effects_in(body) & (Effect.LOCK | Effect.CLEANUP):
-        return False
-    for stmt in body:
-        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
-            return False
-        func = stmt.value.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name not in _CREATIONS:
-            return False
-    return True
+    calls = _plain_calls(model, handler)
+    return calls is not None and all(name in _CREATIONS for _call, _func, name in calls)
